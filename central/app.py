@@ -1,0 +1,62 @@
+"""The central server's app factory: tests and the CLI inject settings, engine and clock."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from central.calendar.router import router as calendar_router
+from central.cases.router import router as cases_router
+from central.core.clock import Clock, system_clock
+from central.core.config import Settings
+from central.core.db import make_engine, make_session_factory
+from central.profiles.router import router as profiles_router
+from central.registry.router import router as registry_router
+from central.web.pages import router as pages_router
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """422 naming every field that was wrong (the default shape, without echoing huge inputs)."""
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        for err in exc.errors()[:50]
+    ]
+    return JSONResponse(status_code=422, content={"detail": problems})
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock = system_clock
+) -> FastAPI:
+    settings = settings or Settings()
+    engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    app = FastAPI(title="hallwatch central", version="0.1.0", description="行政审批电子监察 — central server")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.clock = clock
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    for router in (cases_router, calendar_router, registry_router, profiles_router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/console/cases")
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,169 @@
+"""Due dates, remaining working days and lights (QTH-2, SZ-10, LAW arts. 42, 45; 民法典 art. 201).
+
+Pure functions of a replayed `CaseState`, the working-day calendar and the profile's light rules.
+Both due dates count working days after acceptance (the day of acceptance is not counted).
+A pause stops the clock: its first day still counts, the working days after it up to and
+including the day it ends do not. An open pause freezes the remaining working days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from central.cases.lifecycle import DECIDED_STATUSES, OPEN_STATUSES, CaseState, CaseStatus
+from central.profiles.schema import LightRules
+from central.worktime import CalendarMissingError, WorkCalendar
+
+
+class Light(StrEnum):
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+@dataclass(frozen=True)
+class DueDates:
+    """Due dates ignoring any open pause, and the frozen remaining days while one is open."""
+
+    promised: date
+    legal: date
+    paused_since: date | None
+    paused_remaining_promised: int | None
+    paused_remaining_legal: int | None
+
+
+@dataclass(frozen=True)
+class ClockView:
+    due_date: date | None = None
+    legal_due_date: date | None = None
+    remaining_working_days: int | None = None
+    light: Light | None = None
+    green_warning: bool = False
+    overdue: bool = False
+    legal_overdue: bool = False
+    finished_on_time: bool | None = None
+    calendar_missing: bool = False
+    missing_years: tuple[int, ...] = ()
+
+
+def paused_workdays(state: CaseState, calendar: WorkCalendar) -> int:
+    """Working days the closed pauses took off the clock."""
+    return sum(
+        calendar.workdays_between(p.start, p.end) for p in state.pauses if p.counts and p.end is not None
+    )
+
+
+def frozen_remaining(calendar: WorkCalendar, paused_since: date, due: date) -> int:
+    """Remaining days at the start of a pause; -1 or less when it was already overdue."""
+    remaining = calendar.workdays_between(paused_since, due)
+    return min(remaining, -1) if paused_since > due else remaining
+
+
+def due_dates(
+    state: CaseState, *, calendar: WorkCalendar, promised_limit: int, legal_limit: int
+) -> DueDates | None:
+    """None before acceptance; raises `CalendarMissingError` when a needed year is missing."""
+    accepted_on = state.accepted_on
+    if accepted_on is None:
+        return None
+    extra = state.extension_days + paused_workdays(state, calendar)
+    promised = calendar.add_workdays(accepted_on, promised_limit + extra)
+    legal = calendar.add_workdays(accepted_on, legal_limit + extra)
+    pause = state.open_pause
+    since = pause.start if pause is not None and pause.counts else None
+    return DueDates(
+        promised=promised,
+        legal=legal,
+        paused_since=since,
+        paused_remaining_promised=frozen_remaining(calendar, since, promised) if since else None,
+        paused_remaining_legal=frozen_remaining(calendar, since, legal) if since else None,
+    )
+
+
+def light_for(remaining: int, overdue: bool, rules: LightRules) -> Light:
+    if overdue:
+        return Light.RED
+    if rules.yellow_remaining_workdays is not None and remaining <= rules.yellow_remaining_workdays:
+        return Light.YELLOW
+    return Light.GREEN
+
+
+def clock_view(
+    state: CaseState,
+    *,
+    calendar: WorkCalendar,
+    promised_limit: int,
+    legal_limit: int,
+    as_of: date,
+    rules: LightRules,
+) -> ClockView:
+    """The clock of a replayed case as of a date."""
+    try:
+        dues = due_dates(state, calendar=calendar, promised_limit=promised_limit, legal_limit=legal_limit)
+    except CalendarMissingError as missing:
+        return ClockView(calendar_missing=True, missing_years=tuple(missing.years))
+    if dues is None:
+        return ClockView()
+    return view_from_dues(
+        status=state.status, closed_on=state.closed_on, dues=dues, calendar=calendar, as_of=as_of, rules=rules
+    )
+
+
+def view_from_dues(
+    *,
+    status: CaseStatus,
+    closed_on: date | None,
+    dues: DueDates,
+    calendar: WorkCalendar,
+    as_of: date,
+    rules: LightRules,
+) -> ClockView:
+    """The clock from due dates (replayed or stored in the projection: both paths share this)."""
+    try:
+        if status in OPEN_STATUSES:
+            return _open_view(dues, calendar=calendar, as_of=as_of, rules=rules)
+    except CalendarMissingError as missing:
+        return ClockView(calendar_missing=True, missing_years=tuple(missing.years))
+    driving = dues.promised if rules.due_basis == "promised" else dues.legal
+    decided = status in DECIDED_STATUSES and closed_on is not None
+    return ClockView(
+        due_date=driving,
+        legal_due_date=dues.legal,
+        finished_on_time=(closed_on <= driving) if decided and closed_on else None,
+        legal_overdue=bool(decided and closed_on and closed_on > dues.legal),
+    )
+
+
+def _open_view(dues: DueDates, *, calendar: WorkCalendar, as_of: date, rules: LightRules) -> ClockView:
+    promised = rules.due_basis == "promised"
+    driving = dues.promised if promised else dues.legal
+    if dues.paused_since is not None:
+        frozen = dues.paused_remaining_promised if promised else dues.paused_remaining_legal
+        assert frozen is not None
+        # The shown due date moves out by every working day the pause has lasted so far.
+        shift = calendar.workdays_between(dues.paused_since, max(as_of, dues.paused_since))
+        return ClockView(
+            due_date=_shift(calendar, driving, shift),
+            legal_due_date=_shift(calendar, dues.legal, shift),
+            remaining_working_days=frozen,
+            light=light_for(frozen, frozen < 0, rules),
+            overdue=frozen < 0,
+            legal_overdue=dues.paused_since > dues.legal,
+        )
+    remaining = calendar.workdays_between(as_of, driving)
+    overdue = as_of > driving
+    return ClockView(
+        due_date=driving,
+        legal_due_date=dues.legal,
+        remaining_working_days=remaining,
+        light=light_for(remaining, overdue, rules),
+        green_warning=rules.green_warning_on_due_date and as_of == driving,
+        overdue=overdue,
+        legal_overdue=as_of > dues.legal,
+    )
+
+
+def _shift(calendar: WorkCalendar, due: date, workdays: int) -> date:
+    return calendar.add_workdays(due, workdays) if workdays > 0 else due

@@ -1,0 +1,90 @@
+"""Write a replayed case state into the `cases` row (the projection of its event log)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from central.cases.clock import due_dates
+from central.cases.lifecycle import CaseState, EventFact, EventType, ExtensionPolicy, replay
+from central.cases.models import Case, CaseEvent
+from central.profiles.assignment import hall_profile_keys
+from central.profiles.loader import get_profile
+from central.profiles.schema import RuleProfile
+from central.worktime import CalendarMissingError, WorkCalendar
+
+logger = logging.getLogger(__name__)
+
+
+def policy_of(profile: RuleProfile) -> ExtensionPolicy:
+    return ExtensionPolicy(max_times=profile.extension.max_times, max_workdays=profile.extension.max_workdays)
+
+
+def fact_of(event: CaseEvent) -> EventFact:
+    return EventFact(
+        type=EventType(event.type), at=event.at, days=event.days, reason=event.reason, event_id=event.event_id
+    )
+
+
+def replay_case(case: Case, *, profile: RuleProfile) -> CaseState:
+    return replay(
+        (fact_of(e) for e in sorted(case.events, key=lambda e: (e.at, e.id or 0))), policy=policy_of(profile)
+    )
+
+
+def apply_projection(case: Case, state: CaseState, *, calendar: WorkCalendar) -> None:
+    case.status = state.status.value
+    case.received_at = state.received_at
+    case.accepted_on = state.accepted_on
+    case.closed_on = state.closed_on
+    case.extension_days = state.extension_days
+    try:
+        dues = due_dates(
+            state,
+            calendar=calendar,
+            promised_limit=case.promised_limit_days,
+            legal_limit=case.legal_limit_days,
+        )
+    except CalendarMissingError:
+        dues = None
+        case.calendar_missing = True
+    else:
+        case.calendar_missing = False
+    case.promised_due_date = dues.promised if dues else None
+    case.legal_due_date = dues.legal if dues else None
+    case.paused_since = dues.paused_since if dues else None
+    case.paused_remaining_promised = dues.paused_remaining_promised if dues else None
+    case.paused_remaining_legal = dues.paused_remaining_legal if dues else None
+    if case.calendar_missing:
+        logger.info("case %s: calendar missing, due dates unknown", case.case_no)
+
+
+def reproject_after_calendar_change(
+    session: Session, *, year: int, calendar: WorkCalendar, default_key: str
+) -> int:
+    """Recompute the projection of every case a changed calendar year can move. Does not commit."""
+    start = date(year, 1, 1)
+    query = (
+        select(Case)
+        .where(
+            or_(
+                Case.calendar_missing.is_(True),
+                Case.promised_due_date >= start,
+                Case.legal_due_date >= start,
+                Case.paused_since.is_not(None),
+            )
+        )
+        .execution_options(yield_per=1000)
+    )
+    keys = hall_profile_keys(session, default_key=default_key)
+    count = 0
+    for case in session.scalars(query):
+        state = replay_case(case, profile=get_profile(keys.get(case.hall_id, default_key)))
+        apply_projection(case, state, calendar=calendar)
+        count += 1
+    session.flush()
+    logger.info("reprojected %d case(s) after calendar year %s changed", count, year)
+    return count

@@ -1,0 +1,233 @@
+"""Read cases: one case as of a moment (replaying its log), and filtered pages of cases."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from central.cases.clock import ClockView, DueDates, Light, clock_view, paused_workdays, view_from_dues
+from central.cases.lifecycle import CaseStatus, TransitionError, replay
+from central.cases.lights import light_expression
+from central.cases.models import Case, CaseEvent
+from central.cases.projection import fact_of, policy_of
+from central.cases.schemas import CaseDetail, CaseEventPublic, CasePage, CaseSummary
+from central.core.clock import shanghai_date, to_utc
+from central.profiles.assignment import halls_by_profile, profile_for_hall
+from central.profiles.loader import get_profile
+from central.profiles.schema import RuleProfile
+from central.registry.models import Department, Hall, Item
+from central.worktime import CalendarMissingError, WorkCalendar
+
+logger = logging.getLogger(__name__)
+
+
+def get_case(
+    session: Session, *, case_no: str, as_of: datetime, calendar: WorkCalendar, default_profile_key: str
+) -> CaseDetail | None:
+    """The case as it stood at `as_of`; None if it did not exist then (or at all)."""
+    case = session.scalar(
+        select(Case)
+        .where(Case.case_no == case_no)
+        .options(
+            joinedload(Case.events).joinedload(CaseEvent.staff),
+            joinedload(Case.events).joinedload(CaseEvent.window),
+        )
+    )
+    if case is None:
+        return None
+    moment = to_utc(as_of)
+    events = sorted((e for e in case.events if e.at <= moment), key=lambda e: (e.at, e.id))
+    if not events:
+        return None
+    profile = profile_for_hall(session, hall_id=case.hall_id, default_key=default_profile_key)
+    try:
+        state = replay((fact_of(e) for e in events), policy=policy_of(profile))
+    except TransitionError as exc:  # only possible if the log was altered behind the application
+        logger.error("case %s has an impossible stored history: %s", case_no, exc)
+        raise
+    view = clock_view(
+        state,
+        calendar=calendar,
+        promised_limit=case.promised_limit_days,
+        legal_limit=case.legal_limit_days,
+        as_of=shanghai_date(as_of),
+        rules=profile.lights,
+    )
+    try:
+        suspended = paused_workdays(state, calendar)
+    except CalendarMissingError:
+        suspended = None
+    last_staff = next((e.staff for e in reversed(events) if e.staff is not None), None)
+    first_window = next((e.window for e in events if e.window is not None), None)
+    item, hall, department = _labels(session, case)
+    return CaseDetail(
+        **_summary_fields(case, item, hall, department, state.status, state.accepted_on, view),
+        as_of=moment,
+        profile=profile.key,
+        promised_limit_days=case.promised_limit_days,
+        legal_limit_days=case.legal_limit_days,
+        extension_days=state.extension_days,
+        suspended_working_days=suspended,
+        window_code=first_window.code if first_window else None,
+        staff_code=last_staff.code if last_staff else None,
+        staff_name=last_staff.name if last_staff else None,
+        events=[
+            CaseEventPublic(
+                event_id=e.event_id,
+                type=e.type,
+                at=e.at,
+                window_code=e.window.code if e.window else None,
+                staff_code=e.staff.code if e.staff else None,
+                staff_name=e.staff.name if e.staff else None,
+                days=e.days,
+                reason=e.reason,
+                source=e.source,
+            )
+            for e in events
+        ],
+    )
+
+
+def _labels(session: Session, case: Case) -> tuple[Item, Hall, Department]:
+    item = session.get(Item, case.item_id)
+    hall = session.get(Hall, case.hall_id)
+    department = session.get(Department, case.department_id)
+    assert item is not None and hall is not None and department is not None
+    return item, hall, department
+
+
+def _summary_fields(
+    case: Case,
+    item: Item,
+    hall: Hall,
+    department: Department,
+    status: CaseStatus,
+    accepted_on: date | None,
+    view: ClockView,
+) -> dict[str, object]:
+    return {
+        "case_no": case.case_no,
+        "item_code": item.code,
+        "item_name": item.name,
+        "hall_code": hall.code,
+        "department_code": department.code,
+        "department_name": department.name,
+        "applicant_name": case.applicant_name,
+        "status": status,
+        "accepted_on": accepted_on,
+        "due_date": view.due_date,
+        "legal_due_date": view.legal_due_date,
+        "remaining_working_days": view.remaining_working_days,
+        "light": view.light,
+        "green_warning": view.green_warning,
+        "legal_overdue": view.legal_overdue,
+        "finished_on_time": view.finished_on_time,
+        "calendar_missing": view.calendar_missing,
+        "missing_years": list(view.missing_years),
+    }
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    hall_code: str | None = None
+    department_code: str | None = None
+    light: Light | None = None
+    status: CaseStatus | None = None
+    accepted_from: date | None = None
+    accepted_to: date | None = None
+    case_no_prefix: str | None = None
+
+
+def list_cases(
+    session: Session,
+    *,
+    filters: CaseFilters,
+    as_of: datetime,
+    calendar: WorkCalendar,
+    default_profile_key: str,
+    page: int,
+    page_size: int,
+) -> CasePage:
+    day = shanghai_date(as_of)
+    groups = halls_by_profile(session, default_key=default_profile_key)
+    light = light_expression(
+        as_of=day, calendar=calendar, halls_by_profile=groups, default_key=default_profile_key
+    )
+    query = _filtered(select(Case, Item, Hall, Department, light.label("light")), filters, light)
+    total = session.scalar(_filtered(select(func.count(Case.id)), filters, light)) or 0
+    rows = session.execute(
+        query.order_by(Case.accepted_on.desc().nulls_last(), Case.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    hall_keys = {hall_id: key for key, ids in groups.items() for hall_id in ids}
+    items = [
+        CaseSummary(
+            **_summary_fields(
+                case,
+                item,
+                hall,
+                dept,
+                CaseStatus(case.status),
+                case.accepted_on,
+                _projection_view(
+                    case, day, calendar, get_profile(hall_keys.get(case.hall_id, default_profile_key))
+                ),
+            )
+        )
+        for case, item, hall, dept, _light in rows
+    ]
+    return CasePage(as_of=to_utc(as_of), total=total, page=page, page_size=page_size, items=items)
+
+
+def _filtered(query: Select, filters: CaseFilters, light) -> Select:  # type: ignore[type-arg,no-untyped-def]
+    query = (
+        query.join(Item, Item.id == Case.item_id)
+        .join(Hall, Hall.id == Case.hall_id)
+        .join(Department, Department.id == Case.department_id)
+    )
+    if filters.hall_code:
+        query = query.where(Hall.code == filters.hall_code)
+    if filters.department_code:
+        query = query.where(Department.code == filters.department_code)
+    if filters.status:
+        query = query.where(Case.status == filters.status.value)
+    if filters.light:
+        query = query.where(light == filters.light.value)
+    if filters.accepted_from:
+        query = query.where(Case.accepted_on >= filters.accepted_from)
+    if filters.accepted_to:
+        query = query.where(Case.accepted_on <= filters.accepted_to)
+    if filters.case_no_prefix:
+        query = query.where(Case.case_no.startswith(filters.case_no_prefix, autoescape=True))
+    return query
+
+
+def _projection_view(case: Case, as_of: date, calendar: WorkCalendar, profile: RuleProfile) -> ClockView:
+    """The clock from the stored projection: agrees with `clock_view` over the replayed log."""
+    if case.calendar_missing:
+        return ClockView(calendar_missing=True)
+    if case.promised_due_date is None or case.legal_due_date is None:
+        return ClockView()
+    dues = DueDates(
+        promised=case.promised_due_date,
+        legal=case.legal_due_date,
+        paused_since=case.paused_since,
+        paused_remaining_promised=case.paused_remaining_promised,
+        paused_remaining_legal=case.paused_remaining_legal,
+    )
+    return view_from_dues(
+        status=CaseStatus(case.status),
+        closed_on=case.closed_on,
+        dues=dues,
+        calendar=calendar,
+        as_of=as_of,
+        rules=profile.lights,
+    )
+
+
+__all__ = ["CaseFilters", "get_case", "list_cases"]

@@ -1,0 +1,148 @@
+"""Case API: the event push (also for other departments' systems), case views and lists."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi.responses import JSONResponse
+
+from central.cases.clock import Light
+from central.cases.ingest import ConcurrentWriteError
+from central.cases.lifecycle import CaseStatus
+from central.cases.lights import count_lights, light_expression
+from central.cases.queries import CaseFilters, get_case, list_cases
+from central.cases.schemas import BatchResult, CaseDetail, CasePage
+from central.cases.service import batch_status_code, submit_raw_events
+from central.core.clock import shanghai_date
+from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
+from central.profiles.assignment import halls_by_profile
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+
+@router.post(
+    "/events",
+    response_model=BatchResult,
+    responses={
+        409: {"model": BatchResult},
+        413: {"description": "batch too large"},
+        422: {"model": BatchResult},
+    },
+)
+def post_events(
+    session: SessionDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    now: NowDep,
+    events: Annotated[list[Any], Body(description="A JSON list of case events; all or nothing.")],
+) -> JSONResponse:
+    if not events:
+        raise HTTPException(422, "the batch is empty")
+    if len(events) > settings.max_batch_events:
+        raise HTTPException(
+            413, f"a batch holds at most {settings.max_batch_events} events, this one {len(events)}"
+        )
+    try:
+        result = submit_raw_events(
+            session,
+            raw_events=events,
+            calendar=calendar,
+            default_profile_key=settings.rule_profile,
+            now=now,
+            source="api",
+        )
+    except ConcurrentWriteError as exc:
+        raise HTTPException(409, f"{exc}; nothing was written, send the batch again") from exc
+    return JSONResponse(status_code=batch_status_code(result), content=result.model_dump(mode="json"))
+
+
+@router.get("/lights/summary")
+def lights_summary(
+    session: SessionDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    now: NowDep,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    moment = as_of or now
+    light = light_expression(
+        as_of=shanghai_date(moment),
+        calendar=calendar,
+        halls_by_profile=halls_by_profile(session, default_key=settings.rule_profile),
+        default_key=settings.rule_profile,
+    )
+    counts = count_lights(session, light=light)
+    return {
+        "as_of": moment,
+        "green": counts.green,
+        "yellow": counts.yellow,
+        "red": counts.red,
+        "calendar_missing": counts.unknown,
+    }
+
+
+@router.get("/{case_no}", response_model=CaseDetail)
+def read_case(
+    case_no: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    now: NowDep,
+    as_of: Annotated[datetime | None, Query(description="Answer as of this moment (ISO 8601).")] = None,
+) -> CaseDetail:
+    detail = get_case(
+        session,
+        case_no=case_no,
+        as_of=as_of or now,
+        calendar=calendar,
+        default_profile_key=settings.rule_profile,
+    )
+    if detail is None:
+        when = f" as of {as_of.isoformat()}" if as_of else ""
+        raise HTTPException(404, f"no case {case_no}{when}")
+    return detail
+
+
+@router.get("", response_model=CasePage)
+def read_cases(
+    session: SessionDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    now: NowDep,
+    hall: Annotated[str | None, Query(max_length=40)] = None,
+    department: Annotated[str | None, Query(max_length=40)] = None,
+    light: Light | None = None,
+    status: CaseStatus | None = None,
+    accepted_from: date | None = None,
+    accepted_to: date | None = None,
+    case_no: Annotated[str | None, Query(max_length=64, description="Case number prefix.")] = None,
+    as_of: datetime | None = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int, Query(ge=1)] = 50,
+) -> CasePage:
+    if page_size > settings.page_size_max:
+        raise HTTPException(422, f"page_size is at most {settings.page_size_max}")
+    if accepted_from and accepted_to and accepted_from > accepted_to:
+        raise HTTPException(422, "accepted_from is after accepted_to")
+    filters = CaseFilters(
+        hall_code=hall,
+        department_code=department,
+        light=light,
+        status=status,
+        accepted_from=accepted_from,
+        accepted_to=accepted_to,
+        case_no_prefix=case_no,
+    )
+    return list_cases(
+        session,
+        filters=filters,
+        as_of=as_of or now,
+        calendar=calendar,
+        default_profile_key=settings.rule_profile,
+        page=page,
+        page_size=page_size,
+    )

@@ -1,0 +1,92 @@
+"""Case use cases shared by the API and the CLI: validate raw events, then ingest them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
+
+from central.cases.ingest import ingest_batch
+from central.cases.schemas import BatchResult, CaseEventIn, EventOutcome, EventResult
+from central.worktime import WorkCalendar
+
+logger = logging.getLogger(__name__)
+
+_EVENT = TypeAdapter(CaseEventIn)
+
+
+def describe_validation(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(event)'}: {err['msg']}" for err in exc.errors()[:10]
+    )
+
+
+def _raw_ids(raw: Any) -> tuple[str, str]:
+    if isinstance(raw, dict):
+        return str(raw.get("event_id", ""))[:100], str(raw.get("case_no", ""))[:64]
+    return "", ""
+
+
+def submit_raw_events(
+    session: Session,
+    *,
+    raw_events: Sequence[Any],
+    calendar: WorkCalendar,
+    default_profile_key: str,
+    now: datetime,
+    source: str,
+) -> BatchResult:
+    """Validate each raw event on its own (so every bad one is named), then ingest all or nothing."""
+    parsed: list[CaseEventIn] = []
+    invalid: dict[int, str] = {}
+    for index, raw in enumerate(raw_events):
+        try:
+            parsed.append(_EVENT.validate_python(raw))
+        except ValidationError as exc:
+            invalid[index] = describe_validation(exc)
+    if invalid:
+        results = []
+        for index, raw in enumerate(raw_events):
+            event_id, case_no = _raw_ids(raw)
+            if index in invalid:
+                results.append(
+                    EventResult(
+                        index=index,
+                        event_id=event_id,
+                        case_no=case_no,
+                        outcome=EventOutcome.INVALID,
+                        detail=invalid[index],
+                    )
+                )
+            else:
+                results.append(
+                    EventResult(
+                        index=index,
+                        event_id=event_id,
+                        case_no=case_no,
+                        outcome=EventOutcome.NOT_APPLIED,
+                        detail="the batch was rejected as a whole; nothing was written",
+                    )
+                )
+        return BatchResult(accepted=False, stored=0, duplicates=0, rejected=len(invalid), results=results)
+    return ingest_batch(
+        session,
+        events=parsed,
+        calendar=calendar,
+        default_profile_key=default_profile_key,
+        now=now,
+        source=source,
+    )
+
+
+def batch_status_code(result: BatchResult) -> int:
+    """200 when accepted; 422 when any event is invalid; 409 when the rest is a conflict."""
+    if result.accepted:
+        return 200
+    if any(r.outcome is EventOutcome.INVALID for r in result.results):
+        return 422
+    return 409

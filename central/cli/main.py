@@ -1,0 +1,26 @@
+"""The one CLI, `hallwatch <command>`."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from central.cli import calendar_cmd, cases_cmd, db_cmd, profiles_cmd, serve_cmd
+
+app = typer.Typer(
+    help="hallwatch — 政务服务中心电子监察 (electronic supervision for service halls)", no_args_is_help=True
+)
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(cases_cmd.app, name="cases")
+app.add_typer(calendar_cmd.app, name="calendar")
+app.add_typer(profiles_cmd.app, name="profiles")
+app.command("serve")(serve_cmd.serve)
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

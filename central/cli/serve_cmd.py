@@ -1,0 +1,21 @@
+"""`hallwatch serve`: run central (after bringing the schema up to date)."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+
+from central.app import create_app
+from central.cli.common import console, migrated_engine
+from central.core.config import Settings
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+) -> None:
+    """Run the central server against HALLWATCH_DATABASE_URL."""
+    settings = Settings()
+    engine = migrated_engine(settings)
+    console.print(f"hallwatch central on http://{host}:{port}/  (控制台 /console/cases, API /docs)")
+    uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="info")

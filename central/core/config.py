@@ -1,0 +1,29 @@
+"""Settings from `HALLWATCH_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from central.profiles import DEFAULT_PROFILE_KEY
+
+DEFAULT_SQLITE_PATH = Path("var") / "hallwatch.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HALLWATCH_", extra="forbid")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        description="SQLAlchemy URL; SQLite by default, PostgreSQL in production.",
+    )
+    rule_profile: str = Field(default=DEFAULT_PROFILE_KEY, description="Deployment's rule profile key.")
+    max_batch_events: int = Field(default=5000, ge=1, le=100_000, description="Largest accepted event batch.")
+    page_size_max: int = Field(default=500, ge=10, le=10_000, description="Largest page a list returns.")
+    sql_echo: bool = Field(default=False, description="Log every SQL statement.")
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,61 @@
+"""Rule profiles: the thresholds, deadlines, quotas and weights of one set of rules, as data.
+
+The seeds complain that every locality built different rules (QTH part 2); a profile holds one
+locality's rules so code never hard-codes them. Later capabilities add their own sections.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LightRules(StrictModel):
+    due_basis: Literal["promised", "legal"] = Field(
+        default="promised", description="Which due date drives the light (承诺时限 or 法定时限)."
+    )
+    yellow_remaining_workdays: int | None = Field(
+        default=3,
+        ge=0,
+        le=60,
+        description="Yellow when this many working days or fewer remain (QTH-2); null: no yellow.",
+    )
+    green_warning_on_due_date: bool = Field(
+        default=False, description="Issue a green warning on the due date itself (SZ-10)."
+    )
+
+
+class ExtensionRules(StrictModel):
+    max_times: int = Field(default=1, ge=0, le=5, description="Extensions allowed per case (LAW art. 42).")
+    max_workdays: int = Field(default=10, ge=1, le=60, description="Working days one extension may add.")
+
+
+class CorrectionRules(StrictModel):
+    notify_within_days: int = Field(
+        default=5, ge=1, le=30, description="Days to tell all corrections at once (LAW art. 32)."
+    )
+
+
+class RuleProfile(StrictModel):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="Stable id, e.g. sichuan-2011.")
+    version: int = Field(ge=1, description="Bumped on every change to the file.")
+    name: str = Field(min_length=1, description="Human name (zh-CN).")
+    sources: list[str] = Field(default_factory=list, description="RULES.md ids the profile encodes.")
+    lights: LightRules = Field(default_factory=LightRules)
+    extension: ExtensionRules = Field(default_factory=ExtensionRules)
+    correction: CorrectionRules = Field(default_factory=CorrectionRules)
+
+    @model_validator(mode="after")
+    def _verify(self) -> RuleProfile:
+        verify_sources_cited(self)
+        return self
+
+
+def verify_sources_cited(profile: RuleProfile) -> None:
+    if not profile.sources:
+        raise ValueError("a profile must cite at least one rule source (e.g. SC-6.1)")

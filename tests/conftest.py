@@ -1,0 +1,151 @@
+"""Shared fixtures: every database test runs on SQLite and, when HALLWATCH_TEST_DATABASE_URL is set,
+on PostgreSQL too. The schema comes from the real Alembic migrations."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from central.app import create_app
+from central.core.clock import SHANGHAI
+from central.core.config import Settings
+from central.core.db import make_engine, make_session_factory
+from central.core.migrate import upgrade
+from central.models import Base
+from central.registry.models import Department, Hall, Item, Region, ServiceWindow, Staff
+
+PG_URL = os.environ.get("HALLWATCH_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
+
+
+@dataclass
+class FakeClock:
+    """The injectable clock: tests move time explicitly."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set_shanghai(self, year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> None:
+        self.now = datetime(year, month, day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        eng = make_engine(url)
+    else:
+        assert PG_URL
+        eng = make_engine(PG_URL)
+        with eng.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+def _wipe(eng: Engine) -> None:
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with eng.begin() as conn:
+        if eng.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Engine]:
+    """A clean database (all rows removed before the test)."""
+    _wipe(engine)
+    yield engine
+
+
+@pytest.fixture
+def session(db: Engine) -> Iterator[Session]:
+    with make_session_factory(db)() as s:
+        yield s
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    c = FakeClock(datetime(2026, 11, 27, 2, 0, tzinfo=UTC))
+    return c
+
+
+@pytest.fixture
+def settings(db: Engine) -> Settings:
+    return Settings(database_url=db.url.render_as_string(hide_password=False))
+
+
+@pytest.fixture
+def client(db: Engine, settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, engine=db, clock=clock)) as c:
+        yield c
+
+
+@pytest.fixture
+def registry(session: Session) -> dict[str, int]:
+    """A small registry written straight through the ORM: province, city, county, one hall each."""
+    province = Region(code="510000", name="四川省", level="province")
+    session.add(province)
+    session.flush()
+    city = Region(code="510100", name="成都市", level="city", parent_id=province.id)
+    session.add(city)
+    session.flush()
+    county = Region(code="510104", name="锦江区", level="county", parent_id=city.id)
+    session.add(county)
+    session.flush()
+    hall = Hall(code="510000-ZWFW", name="四川省政务服务中心", region_id=province.id, level="provincial")
+    county_hall = Hall(code="510104-ZWFW", name="锦江区政务服务中心", region_id=county.id, level="county")
+    session.add_all([hall, county_hall])
+    session.flush()
+    dept = Department(code="SCJGJ", name="省市场监管局", hall_id=hall.id)
+    session.add(dept)
+    session.flush()
+    window = ServiceWindow(code="W01", name="1号窗口", hall_id=hall.id, department_id=dept.id)
+    session.add(window)
+    session.flush()
+    session.add(Staff(code="S001", name="张三", department_id=dept.id, window_id=window.id))
+    session.add(
+        Item(
+            code="SCJGJ-XK-001",
+            name="食品经营许可",
+            department_id=dept.id,
+            legal_limit_days=20,
+            promised_limit_days=10,
+            fee=Decimal("0"),
+            basis="《食品安全法》第三十五条",
+        )
+    )
+    session.add(
+        Item(
+            code="SCJGJ-XK-002",
+            name="药品经营许可",
+            department_id=dept.id,
+            legal_limit_days=20,
+            promised_limit_days=None,
+            fee=Decimal("0"),
+        )
+    )
+    session.commit()
+    return {"hall": hall.id, "county_hall": county_hall.id, "county_region": county.id}
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
