@@ -142,15 +142,22 @@ def _open_view(dues: DueDates, *, calendar: WorkCalendar, as_of: date, rules: Li
     if dues.paused_since is not None:
         frozen = dues.paused_remaining_promised if promised else dues.paused_remaining_legal
         assert frozen is not None
-        # The shown due date moves out by every working day the pause has lasted so far.
+        # The shown due date moves out by every working day the pause has lasted so far; the light
+        # rests on the frozen remaining days, so it stays known even when that date is not.
         shift = calendar.workdays_between(dues.paused_since, max(as_of, dues.paused_since))
+        try:
+            shown_due, shown_legal, missing = _shift(calendar, driving, shift), _shift(calendar, dues.legal, shift), ()
+        except CalendarMissingError as exc:
+            shown_due, shown_legal, missing = None, None, tuple(exc.years)
         return ClockView(
-            due_date=_shift(calendar, driving, shift),
-            legal_due_date=_shift(calendar, dues.legal, shift),
+            due_date=shown_due,
+            legal_due_date=shown_legal,
             remaining_working_days=frozen,
             light=light_for(frozen, frozen < 0, rules),
             overdue=frozen < 0,
             legal_overdue=dues.paused_since > dues.legal,
+            calendar_missing=bool(missing),
+            missing_years=missing,
         )
     remaining = calendar.workdays_between(as_of, driving)
     overdue = as_of > driving

@@ -82,14 +82,14 @@ def _reference_problem(event: CaseEventIn, refs: _Refs, calendar: WorkCalendar, 
         return f"hall {event.hall_code} has no window {event.window_code!r}"
     if event.staff_code and event.staff_code not in refs.staff:
         return f"unknown staff_code {event.staff_code!r}"
-    if to_utc(event.at) > now + FUTURE_TOLERANCE:
-        return f"event time {event.at.isoformat()} is in the future"
     year = shanghai_date(event.at).year
     if calendar.year_rule(year) is None:
         return (
             f"the working-day calendar for {year} is missing; enter it "
             f"(hallwatch calendar import, or POST /api/v1/calendar/years) before sending events of {year}"
         )
+    if to_utc(event.at) > now + FUTURE_TOLERANCE:
+        return f"event time {event.at.isoformat()} is in the future"
     return None
 
 

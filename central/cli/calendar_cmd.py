@@ -13,6 +13,7 @@ from central.calendar.service import CalendarConflictError, check_coverage, impo
 from central.cases.service import describe_validation
 from central.cli.common import cli_session, console, fail
 from central.core.clock import shanghai_date, system_clock
+from central.core.yamlio import load_plain_yaml
 
 app = typer.Typer(help="Working-day calendar (LAW art. 82).", no_args_is_help=True)
 
@@ -23,7 +24,7 @@ def calendar_import(
 ) -> None:
     """Enter a year the official data does not cover (e.g. 2027, once the State Council publishes it)."""
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = load_plain_yaml(file.read_text(encoding="utf-8"))
         entry = CalendarYearIn.model_validate(raw)
     except yaml.YAMLError as exc:
         raise fail(f"{file}: not valid YAML: {exc}") from exc

@@ -1,0 +1,3 @@
+from central.cli.main import app
+
+app(prog_name="hallwatch")

@@ -1,0 +1,277 @@
+"""Import a registry file (YAML or JSON): check everything, then write all of it or nothing.
+
+Steps: parse (keeping the YAML node tree for line numbers), validate against the document models,
+check duplicates and references (against the file and the database), then upsert in one
+transaction. Every problem of a step is collected before failing, each with its place in the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import types
+import typing
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from central.registry.document import REGISTRY_CHECK_ERROR, Loc, RegistryDocument
+from central.registry.references import check_references, find_duplicates, format_loc, load_known
+from central.registry.upsert import KindCounts, write_document
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ImportReport",
+    "KindCounts",
+    "Problem",
+    "RegistryConflictError",
+    "RegistryImportError",
+    "import_registry_text",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    place: str  # e.g. "halls[0].region"; "(file)" for the file as a whole
+    line: int | None  # 1-based line in the file; None when it cannot be told
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class RegistryImportError(ValueError):
+    """The file has problems; nothing was written."""
+
+    def __init__(self, problems: list[Problem], *, origin: str = "") -> None:
+        self.problems = problems
+        self.origin = origin
+        super().__init__(f"{origin or 'registry file'}: {len(problems)} problem(s); nothing was written")
+
+
+class _Rejected(Exception):
+    """Internal: a step found problems (the caller adds the origin)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+class RegistryConflictError(RuntimeError):
+    """Another writer stored the same codes meanwhile; nothing was written, importing again works."""
+
+
+class ImportReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    origin: str
+    regions: KindCounts
+    halls: KindCounts
+    departments: KindCounts
+    windows: KindCounts
+    staff: KindCounts
+    devices: KindCounts
+    items: KindCounts
+
+    def kinds(self) -> dict[str, KindCounts]:
+        return {name: getattr(self, name) for name in KINDS}
+
+    @property
+    def changed(self) -> bool:
+        return any(c.created or c.updated for c in self.kinds().values())
+
+
+KINDS = ("regions", "halls", "departments", "windows", "staff", "devices", "items")
+
+
+def import_registry_text(session: Session, *, text: str, origin: str) -> ImportReport:
+    """Check the whole file, then create or update its records in one transaction (commits)."""
+    try:
+        data, root = _parse(text)
+        document = _validate(data, root)
+    except _Rejected as rejected:
+        logger.info("registry import from %s rejected: %d problem(s)", origin, len(rejected.problems))
+        raise RegistryImportError(rejected.problems, origin=origin) from None
+    known = load_known(session, document)
+    findings = [*find_duplicates(document), *check_references(document, known)]
+    if findings:
+        session.rollback()  # end the read transaction the checks opened
+        logger.info("registry import from %s rejected: %d reference problem(s)", origin, len(findings))
+        raise RegistryImportError(_sorted(_place(f.loc, f.message, root) for f in findings), origin=origin)
+    try:
+        counts = write_document(session, document, known)
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        logger.warning("registry import from %s collided with another writer: %s", origin, exc.orig)
+        raise RegistryConflictError(
+            "another import stored some of these records at the same time; nothing was written, import again"
+        ) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    report = ImportReport(origin=origin, **counts)
+    logger.info(
+        "registry import from %s: %s",
+        origin,
+        ", ".join(f"{k} +{c.created} ~{c.updated} ={c.unchanged}" for k, c in report.kinds().items()),
+    )
+    return report
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+
+def _parse(text: str) -> tuple[Any, yaml.Node | None]:
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            raise _Rejected([Problem("(file)", None, "the file is empty")])
+        shape = list(_check_nodes(root))
+        if shape:
+            raise _Rejected(_sorted(shape))
+        return loader.construct_document(root), root
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        detail = "; ".join(part for part in (exc.context, exc.problem) if part)
+        line = mark.line + 1 if mark else None
+        raise _Rejected([Problem("(file)", line, f"not valid YAML: {detail}")]) from exc
+    except yaml.YAMLError as exc:
+        raise _Rejected([Problem("(file)", None, f"not valid YAML: {exc}")]) from exc
+    finally:
+        loader.dispose()
+
+
+def _check_nodes(root: yaml.Node) -> Iterator[Problem]:
+    """Duplicate keys (YAML keeps the last one silently) and aliases (a node seen twice)."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        if id(node) in seen:
+            yield Problem(
+                format_loc(loc), _line(node), "YAML aliases (*name) are not accepted here; write it out"
+            )
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, value in node.value:
+                name = str(key.value)
+                if name in keys:
+                    yield Problem(format_loc((*loc, name)), _line(key), f"key {name!r} appears twice")
+                keys.add(name)
+                stack.append((value, (*loc, name)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, (*loc, index)) for index, child in enumerate(node.value))
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _line_at(root: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
+    """Line of the deepest node on `loc`; a key's own line when the path ends on a key."""
+    if root is None:
+        return None
+    node = root
+    for depth, part in enumerate(loc, start=1):
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
+            if match is None:
+                break
+            if depth == len(loc):
+                return _line(match[0])
+            node = match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+    return _line(node)
+
+
+def _place(loc: Loc, message: str, root: yaml.Node | None) -> Problem:
+    return Problem(format_loc(loc), _line_at(root, loc), message)
+
+
+def _sorted(problems: Iterator[Problem] | list[Problem]) -> list[Problem]:
+    """In file order; problems without a line last."""
+    return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _validate(data: Any, root: yaml.Node | None) -> RegistryDocument:
+    try:
+        return RegistryDocument.model_validate(data)
+    except ValidationError as exc:
+        problems: list[Problem] = []
+        for error in exc.errors():
+            problems.extend(_problems_of(error, root))
+        raise _Rejected(_sorted(problems)) from exc
+
+
+def _problems_of(error: Any, root: yaml.Node | None) -> Iterator[Problem]:
+    loc: Loc = tuple(error["loc"])
+    kind, message = error["type"], error["msg"]
+    if kind == REGISTRY_CHECK_ERROR:
+        for relative, text in error["ctx"]["findings"]:
+            yield _place((*loc, *relative), text, root)
+        return
+    if loc and loc[-1] == "[key]":  # a mapping key was wrong, e.g. an unknown stage name
+        loc = loc[:-1]
+        message = f"key {error['input']!r}: {message}"
+    elif kind == "extra_forbidden":
+        message = _unknown_key_message(loc)
+    elif kind == "missing":
+        message = f"missing required key {loc[-1]!r}"
+    elif kind == "string_type" and isinstance(error["input"], int | float):
+        message = f'expected text, got the number {error["input"]}; quote it: "{error["input"]}"'
+    yield _place(loc, message, root)
+
+
+def _unknown_key_message(loc: Loc) -> str:
+    key = str(loc[-1])
+    model = _model_at(loc[:-1])
+    if model is None:
+        return f"unknown key {key!r}"
+    allowed = sorted(model.model_fields)
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key {key!r}; {hint}allowed: {', '.join(allowed)}"
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The document model that validates the mapping at `loc` (for listing its allowed keys)."""
+    annotation: Any = RegistryDocument
+    for part in loc:
+        annotation = _unwrap_optional(annotation)
+        if isinstance(part, int):
+            if typing.get_origin(annotation) is not list:
+                return None
+            annotation = typing.get_args(annotation)[0]
+        elif (
+            isinstance(annotation, type)
+            and issubclass(annotation, BaseModel)
+            and part in annotation.model_fields
+        ):
+            annotation = annotation.model_fields[part].annotation
+        else:
+            return None
+    annotation = _unwrap_optional(annotation)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return members[0] if len(members) == 1 else annotation
+    return annotation
