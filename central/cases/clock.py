@@ -145,8 +145,11 @@ def _open_view(dues: DueDates, *, calendar: WorkCalendar, as_of: date, rules: Li
         # The shown due date moves out by every working day the pause has lasted so far; the light
         # rests on the frozen remaining days, so it stays known even when that date is not.
         shift = calendar.workdays_between(dues.paused_since, max(as_of, dues.paused_since))
+        missing: tuple[int, ...] = ()
+        shown_due: date | None
+        shown_legal: date | None
         try:
-            shown_due, shown_legal, missing = _shift(calendar, driving, shift), _shift(calendar, dues.legal, shift), ()
+            shown_due, shown_legal = _shift(calendar, driving, shift), _shift(calendar, dues.legal, shift)
         except CalendarMissingError as exc:
             shown_due, shown_legal, missing = None, None, tuple(exc.years)
         return ClockView(

@@ -25,6 +25,7 @@ from central.cases.schemas import BatchResult, CaseEventIn, EventOutcome, EventR
 from central.core.clock import shanghai_date, to_utc
 from central.profiles.assignment import hall_profile_keys
 from central.profiles.loader import get_profile
+from central.profiles.schema import RuleProfile
 from central.registry.models import Hall, Item, ServiceWindow, Staff
 from central.worktime import WorkCalendar
 
@@ -93,6 +94,35 @@ def _reference_problem(event: CaseEventIn, refs: _Refs, calendar: WorkCalendar, 
     return None
 
 
+@dataclass
+class _Batch:
+    """One batch under inspection: the events, their content hashes and the answer for each."""
+
+    events: Sequence[CaseEventIn]
+    hashes: list[str]
+    refs: _Refs
+    profiles: dict[int, str]
+    default_key: str
+    results: list[EventResult | None]
+
+    def mark(self, index: int, outcome: EventOutcome, detail: str | None = None) -> None:
+        event = self.events[index]
+        self.results[index] = EventResult(
+            index=index, event_id=event.event_id, case_no=event.case_no, outcome=outcome, detail=detail
+        )
+
+    def undecided(self) -> list[int]:
+        return [i for i, r in enumerate(self.results) if r is None]
+
+    def rejected(self) -> bool:
+        return any(
+            r is not None and r.outcome in (EventOutcome.INVALID, EventOutcome.CONFLICT) for r in self.results
+        )
+
+    def profile_of(self, hall: Hall) -> RuleProfile:
+        return get_profile(self.profiles.get(hall.id, self.default_key))
+
+
 def ingest_batch(
     session: Session,
     *,
@@ -103,104 +133,71 @@ def ingest_batch(
     source: str,
 ) -> BatchResult:
     """Check the whole batch, then write it in one transaction (the caller's session is committed here)."""
-    results: list[EventResult | None] = [None] * len(events)
-    hashes = [content_hash(e) for e in events]
-    refs = _load_refs(session, events)
-
-    def mark(index: int, outcome: EventOutcome, detail: str | None = None) -> None:
-        results[index] = EventResult(
-            index=index,
-            event_id=events[index].event_id,
-            case_no=events[index].case_no,
-            outcome=outcome,
-            detail=detail,
-        )
-
+    batch = _Batch(
+        events=events,
+        hashes=[content_hash(e) for e in events],
+        refs=_load_refs(session, events),
+        profiles=hall_profile_keys(session, default_key=default_profile_key),
+        default_key=default_profile_key,
+        results=[None] * len(events),
+    )
     for index, event in enumerate(events):
-        problem = _reference_problem(event, refs, calendar, now)
+        problem = _reference_problem(event, batch.refs, calendar, now)
         if problem:
-            mark(index, EventOutcome.INVALID, problem)
-
-    _mark_duplicates(session, events, hashes, mark, results)
-    fresh = [i for i, r in enumerate(results) if r is None]
+            batch.mark(index, EventOutcome.INVALID, problem)
+    _mark_duplicates(session, batch)
     by_case: dict[str, list[int]] = defaultdict(list)
-    for index in fresh:
+    for index in batch.undecided():
         by_case[events[index].case_no].append(index)
-
     cases = _load_cases(session, list(by_case))
-    profiles = hall_profile_keys(session, default_key=default_profile_key)
     for case_no, indexes in by_case.items():
-        _check_case(
-            cases.get(case_no),
-            [events[i] for i in indexes],
-            indexes,
-            refs,
-            profiles,
-            default_profile_key,
-            mark,
-        )
+        _check_case(batch, cases.get(case_no), indexes)
 
-    rejected = [
-        r for r in results if r is not None and r.outcome in (EventOutcome.INVALID, EventOutcome.CONFLICT)
-    ]
-    if rejected:
-        for index in range(len(events)):
-            if results[index] is None:
-                mark(
-                    index, EventOutcome.NOT_APPLIED, "the batch was rejected as a whole; nothing was written"
-                )
+    if batch.rejected():
+        for index in batch.undecided():
+            batch.mark(
+                index, EventOutcome.NOT_APPLIED, "the batch was rejected as a whole; nothing was written"
+            )
         session.rollback()
-        return _summary(results, accepted=False)
-
+        return _summary(batch.results, accepted=False)
     try:
         for case_no, indexes in by_case.items():
             _write_case(
-                session,
-                cases.get(case_no),
-                [events[i] for i in indexes],
-                [hashes[i] for i in indexes],
-                refs=refs,
-                calendar=calendar,
-                profiles=profiles,
-                default_key=default_profile_key,
-                now=now,
-                source=source,
+                session, batch, cases.get(case_no), indexes, calendar=calendar, now=now, source=source
             )
             for index in indexes:
-                mark(index, EventOutcome.STORED)
+                batch.mark(index, EventOutcome.STORED)
         session.commit()
     except IntegrityError as exc:
         session.rollback()
         raise ConcurrentWriteError(
             "another writer stored one of these cases or events at the same time"
         ) from exc
-    logger.info("batch from %s: %d stored, %d duplicates", source, len(fresh), len(events) - len(fresh))
-    return _summary(results, accepted=True)
+    stored = sum(len(v) for v in by_case.values())
+    logger.info("batch from %s: %d stored, %d duplicates", source, stored, len(events) - stored)
+    return _summary(batch.results, accepted=True)
 
 
-def _mark_duplicates(session, events, hashes, mark, results) -> None:  # type: ignore[no-untyped-def]
+def _mark_duplicates(session: Session, batch: _Batch) -> None:
     stored: dict[str, str] = {}
-    for ids in _chunks(sorted({e.event_id for e in events})):
+    for ids in _chunks(sorted({e.event_id for e in batch.events})):
         rows = session.execute(
             select(CaseEvent.event_id, CaseEvent.content_hash).where(CaseEvent.event_id.in_(ids))
         )
         stored.update({event_id: digest for event_id, digest in rows})
-    seen: dict[str, int] = {}
-    for index, event in enumerate(events):
-        if results[index] is not None:
-            continue
-        earlier = stored.get(event.event_id)
-        if earlier is None and event.event_id in seen:
-            earlier = hashes[seen[event.event_id]]
+    first_seen: dict[str, int] = {}
+    for index in batch.undecided():
+        event_id = batch.events[index].event_id
+        earlier = stored.get(event_id)
+        if earlier is None and event_id in first_seen:
+            earlier = batch.hashes[first_seen[event_id]]
         if earlier is None:
-            seen[event.event_id] = index
-        elif earlier == hashes[index]:
-            mark(index, EventOutcome.DUPLICATE, "already stored with the same content")
+            first_seen[event_id] = index
+        elif earlier == batch.hashes[index]:
+            batch.mark(index, EventOutcome.DUPLICATE, "already stored with the same content")
         else:
-            mark(
-                index,
-                EventOutcome.CONFLICT,
-                f"event_id {event.event_id} was already stored with different content",
+            batch.mark(
+                index, EventOutcome.CONFLICT, f"event_id {event_id} was already stored with different content"
             )
 
 
@@ -209,41 +206,43 @@ def _load_cases(session: Session, case_nos: list[str]) -> dict[str, Case]:
     for numbers in _chunks(case_nos):
         query = select(Case).where(Case.case_no.in_(numbers))
         if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
+            query = query.with_for_update()  # serialise concurrent writers of the same case
         found.update((c.case_no, c) for c in session.scalars(query))
     return found
 
 
-def _check_case(case, new_events, indexes, refs, profiles, default_key, mark) -> None:  # type: ignore[no-untyped-def]
+def _check_case(batch: _Batch, case: Case | None, indexes: list[int]) -> None:
+    new_events = [batch.events[i] for i in indexes]
     first = new_events[0]
-    hall, item = refs.halls[first.hall_code], refs.items[first.item_code]
+    hall, item = batch.refs.halls[first.hall_code], batch.refs.items[first.item_code]
     for index, event in zip(indexes, new_events, strict=True):
         if case is not None and (case.item_id != item.id or case.hall_id != hall.id):
-            mark(
+            batch.mark(
                 index,
                 EventOutcome.CONFLICT,
                 f"case {event.case_no} belongs to another item or hall than {event.item_code} at {event.hall_code}",
             )
             return
         if (event.item_code, event.hall_code) != (first.item_code, first.hall_code):
-            mark(index, EventOutcome.CONFLICT, f"events for case {event.case_no} disagree on item or hall")
+            batch.mark(
+                index, EventOutcome.CONFLICT, f"events for case {event.case_no} disagree on item or hall"
+            )
             return
     stored = [fact_of(e) for e in sorted(case.events, key=lambda e: (e.at, e.id))] if case else []
     incoming = [
         EventFact(type=e.type, at=to_utc(e.at), days=e.days, reason=e.reason, event_id=e.event_id)
         for e in new_events
     ]
-    profile = get_profile(profiles.get(hall.id, default_key))
-    ordered = sorted(stored + incoming, key=lambda f: f.at)
+    ordered = sorted(stored + incoming, key=lambda f: f.at)  # stable: stored events first on ties
     try:
-        replay(ordered, policy=policy_of(profile))
+        replay(ordered, policy=policy_of(batch.profile_of(hall)))
     except TransitionError as failure:
         new_ids = {e.event_id: i for i, e in zip(indexes, new_events, strict=True)}
         for index in indexes:
             if new_ids.get(failure.event_id) == index:
-                mark(index, EventOutcome.CONFLICT, failure.reason)
+                batch.mark(index, EventOutcome.CONFLICT, failure.reason)
             elif failure.event_id not in new_ids:
-                mark(
+                batch.mark(
                     index,
                     EventOutcome.CONFLICT,
                     f"would make stored event {failure.event_id} impossible: {failure.reason}",
@@ -251,10 +250,17 @@ def _check_case(case, new_events, indexes, refs, profiles, default_key, mark) ->
 
 
 def _write_case(
-    session, case, new_events, hashes, *, refs, calendar, profiles, default_key, now, source
-) -> None:  # type: ignore[no-untyped-def]
-    first = new_events[0]
-    item, hall = refs.items[first.item_code], refs.halls[first.hall_code]
+    session: Session,
+    batch: _Batch,
+    case: Case | None,
+    indexes: list[int],
+    *,
+    calendar: WorkCalendar,
+    now: datetime,
+    source: str,
+) -> None:
+    first = batch.events[indexes[0]]
+    item, hall = batch.refs.items[first.item_code], batch.refs.halls[first.hall_code]
     if case is None:
         case = Case(
             case_no=first.case_no,
@@ -271,9 +277,10 @@ def _write_case(
         )
         session.add(case)
         case.events = []
-    for event, digest in zip(new_events, hashes, strict=True):
-        window = refs.windows.get((hall.id, event.window_code)) if event.window_code else None
-        staff = refs.staff.get(event.staff_code) if event.staff_code else None
+    for index in indexes:
+        event = batch.events[index]
+        window = batch.refs.windows.get((hall.id, event.window_code)) if event.window_code else None
+        staff = batch.refs.staff.get(event.staff_code) if event.staff_code else None
         case.events.append(
             CaseEvent(
                 event_id=event.event_id,
@@ -284,7 +291,7 @@ def _write_case(
                 applicant_name=event.applicant_name,
                 days=event.days,
                 reason=event.reason,
-                content_hash=digest,
+                content_hash=batch.hashes[index],
                 source=source,
                 recorded_at=now,
             )
@@ -294,9 +301,8 @@ def _write_case(
         case.applicant_name = case.applicant_name or event.applicant_name
     case.event_count = len(case.events)
     case.last_event_at = max(e.at for e in case.events)
-    facts = sorted(((e.at, i, fact_of(e)) for i, e in enumerate(case.events)), key=lambda t: (t[0], t[1]))
-    profile = get_profile(profiles.get(hall.id, default_key))
-    state = replay((f for _, _, f in facts), policy=policy_of(profile))
+    ordered = sorted(enumerate(case.events), key=lambda pair: (pair[1].at, pair[0]))
+    state = replay((fact_of(e) for _, e in ordered), policy=policy_of(batch.profile_of(hall)))
     apply_projection(case, state, calendar=calendar)
     session.flush()
 
