@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from central.profiles import DEFAULT_PROFILE_KEY
+from central.profiles import DEFAULT_PROFILE_KEY, ProfileError, get_profile
 
 DEFAULT_SQLITE_PATH = Path("var") / "hallwatch.db"
 
@@ -23,6 +23,15 @@ class Settings(BaseSettings):
     max_batch_events: int = Field(default=5000, ge=1, le=100_000, description="Largest accepted event batch.")
     page_size_max: int = Field(default=500, ge=10, le=10_000, description="Largest page a list returns.")
     sql_echo: bool = Field(default=False, description="Log every SQL statement.")
+
+    @field_validator("rule_profile")
+    @classmethod
+    def _verify_profile_exists(cls, key: str) -> str:
+        try:
+            get_profile(key)
+        except ProfileError as exc:
+            raise ValueError(str(exc)) from exc
+        return key
 
 
 def load_settings() -> Settings:

@@ -22,10 +22,17 @@ def at(month: int, day: int, year: int = 2026) -> datetime:
     return datetime(year, month, day, 10, 0, tzinfo=SHANGHAI)
 
 
-def view(events: list[tuple[str, datetime, dict[str, object]]], as_of: date, rules=SICHUAN, promised=10, legal=20) -> ClockView:
-    facts = [EventFact(type=EventType(k), at=t, event_id=f"e{n}", **extra) for n, (k, t, extra) in enumerate(events)]  # type: ignore[arg-type]
+def view(
+    events: list[tuple[str, datetime, dict[str, object]]], as_of: date, rules=SICHUAN, promised=10, legal=20
+) -> ClockView:
+    facts = [
+        EventFact(type=EventType(k), at=t, event_id=f"e{n}", **extra)
+        for n, (k, t, extra) in enumerate(events)
+    ]  # type: ignore[arg-type]
     state = replay(facts, policy=ExtensionPolicy())
-    return clock_view(state, calendar=CAL, promised_limit=promised, legal_limit=legal, as_of=as_of, rules=rules)
+    return clock_view(
+        state, calendar=CAL, promised_limit=promised, legal_limit=legal, as_of=as_of, rules=rules
+    )
 
 
 ACCEPTED = ("accepted", at(9, 25), {})

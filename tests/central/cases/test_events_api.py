@@ -17,7 +17,9 @@ URL = "/api/v1/cases/events"
 
 def counts(session: Session) -> tuple[int, int]:
     session.expire_all()
-    return session.scalar(select(func.count(Case.id))) or 0, session.scalar(select(func.count(CaseEvent.id))) or 0
+    return session.scalar(select(func.count(Case.id))) or 0, session.scalar(
+        select(func.count(CaseEvent.id))
+    ) or 0
 
 
 def test_batch_is_stored_and_answered_per_event(client: TestClient, registry, session: Session) -> None:
@@ -53,7 +55,9 @@ def test_same_event_id_other_content_is_409(client: TestClient, registry, sessio
     assert counts(session) == (1, 1)
 
 
-def test_batch_with_one_impossible_transition_writes_nothing(client: TestClient, registry, session: Session) -> None:
+def test_batch_with_one_impossible_transition_writes_nothing(
+    client: TestClient, registry, session: Session
+) -> None:
     batch = [
         ev("b1", "C2", "accepted", "2026-11-03T09:00:00+08:00"),
         ev("a1", "C1", "accepted", "2026-11-02T09:00:00+08:00"),
@@ -88,7 +92,9 @@ def test_batch_with_one_impossible_transition_writes_nothing(client: TestClient,
         ("not an object", "event"),
     ],
 )
-def test_bad_events_get_a_precise_422_and_write_nothing(client: TestClient, registry, session: Session, event, needle) -> None:
+def test_bad_events_get_a_precise_422_and_write_nothing(
+    client: TestClient, registry, session: Session, event, needle
+) -> None:
     good = ev("ok", "C1", "accepted", "2026-11-02T09:00:00+08:00")
     r = client.post(URL, json=[good, event])
     assert r.status_code == 422, r.text
@@ -124,8 +130,13 @@ def test_late_event_is_placed_in_time_order(client: TestClient, registry) -> Non
     # a vertical system sends acceptance, then the earlier receipt arrives late: it slots in before
     assert client.post(URL, json=[ev("c1", "C3", "accepted", "2026-11-02T09:00:00+08:00")]).status_code == 200
     assert client.post(URL, json=[ev("c0", "C3", "received", "2026-11-02T08:00:00+08:00")]).status_code == 200
-    r = client.post(URL, json=[ev("c3", "C3", "completed", "2026-11-05T09:00:00+08:00"),
-                               ev("c2", "C3", "undertaken", "2026-11-04T09:00:00+08:00")])
+    r = client.post(
+        URL,
+        json=[
+            ev("c3", "C3", "completed", "2026-11-05T09:00:00+08:00"),
+            ev("c2", "C3", "undertaken", "2026-11-04T09:00:00+08:00"),
+        ],
+    )
     assert r.status_code == 200
     events = client.get("/api/v1/cases/C3").json()["events"]
     assert [e["type"] for e in events] == ["received", "accepted", "undertaken", "completed"]
@@ -136,9 +147,16 @@ def test_late_event_is_placed_in_time_order(client: TestClient, registry) -> Non
 
 
 def test_corrections_are_new_events_and_history_is_kept(client: TestClient, registry) -> None:
-    client.post(URL, json=[ev("a1", "C1", "accepted", "2026-11-02T09:00:00+08:00"),
-                           ev("a2", "C1", "completed", "2026-11-05T09:00:00+08:00")])
-    r = client.post(URL, json=[ev("a3", "C1", "revoked", "2026-11-06T09:00:00+08:00", reason="录入错误，撤销")])
+    client.post(
+        URL,
+        json=[
+            ev("a1", "C1", "accepted", "2026-11-02T09:00:00+08:00"),
+            ev("a2", "C1", "completed", "2026-11-05T09:00:00+08:00"),
+        ],
+    )
+    r = client.post(
+        URL, json=[ev("a3", "C1", "revoked", "2026-11-06T09:00:00+08:00", reason="录入错误，撤销")]
+    )
     assert r.status_code == 200
     body = client.get("/api/v1/cases/C1").json()
     assert body["status"] == "revoked"

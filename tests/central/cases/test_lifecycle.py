@@ -77,7 +77,9 @@ def test_allowed_paths(events: list[str], status: CaseStatus) -> None:
         (["accepted", "approved", "refused"], 2, "refused cannot follow approved"),
     ],
 )
-def test_impossible_transitions_are_refused_with_reason(events: list[str], bad_index: int, reason: str) -> None:
+def test_impossible_transitions_are_refused_with_reason(
+    events: list[str], bad_index: int, reason: str
+) -> None:
     with pytest.raises(TransitionError) as info:
         replay(facts(*events), policy=POLICY)
     assert reason in info.value.reason
@@ -85,7 +87,9 @@ def test_impossible_transitions_are_refused_with_reason(events: list[str], bad_i
 
 
 def test_pause_before_acceptance_does_not_touch_the_clock() -> None:
-    state = replay(facts("received", "correction_requested", "correction_received", "accepted"), policy=POLICY)
+    state = replay(
+        facts("received", "correction_requested", "correction_received", "accepted"), policy=POLICY
+    )
     assert [p.counts for p in state.pauses] == [False]
 
 

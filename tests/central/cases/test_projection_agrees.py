@@ -62,7 +62,9 @@ def random_history(rng: random.Random, start: date) -> list[EventFact]:
     as_of_offset=st.integers(0, 60),
     profile=st.sampled_from(["sichuan-2011", "shenzhen-2007"]),
 )
-def test_projection_view_equals_replayed_view(seed: int, start: date, as_of_offset: int, profile: str) -> None:
+def test_projection_view_equals_replayed_view(
+    seed: int, start: date, as_of_offset: int, profile: str
+) -> None:
     facts = random_history(random.Random(seed), start)
     try:
         state = replay(facts, policy=ExtensionPolicy())
@@ -72,7 +74,9 @@ def test_projection_view_equals_replayed_view(seed: int, start: date, as_of_offs
     rules = get_profile(profile)
     case = Case(case_no="P", promised_limit_days=10, legal_limit_days=20)
     apply_projection(case, state, calendar=CAL)
-    replayed = clock_view(state, calendar=CAL, promised_limit=10, legal_limit=20, as_of=as_of, rules=rules.lights)
+    replayed = clock_view(
+        state, calendar=CAL, promised_limit=10, legal_limit=20, as_of=as_of, rules=rules.lights
+    )
     projected = _projection_view(case, as_of, CAL, rules)
     if replayed.calendar_missing:
         assert projected.calendar_missing
@@ -89,7 +93,9 @@ def test_sql_light_filter_agrees_with_case_detail(client: TestClient, registry, 
             if fact.at.astimezone(SHANGHAI).date() >= date(2026, 11, 27):
                 break
             extra = {k: v for k, v in (("days", fact.days), ("reason", fact.reason)) if v is not None}
-            batch.append(ev(f"p{n}-{fact.event_id}", f"P{n:03d}", fact.type.value, fact.at.isoformat(), **extra))
+            batch.append(
+                ev(f"p{n}-{fact.event_id}", f"P{n:03d}", fact.type.value, fact.at.isoformat(), **extra)
+            )
     result = client.post("/api/v1/cases/events", json=batch)
     if result.status_code != 200:  # drop the cases the lifecycle refuses (e.g. a second extension)
         bad = {r["case_no"] for r in result.json()["results"] if r["outcome"] == "conflict"}
@@ -100,7 +106,10 @@ def test_sql_light_filter_agrees_with_case_detail(client: TestClient, registry, 
     for light in ("green", "yellow", "red"):
         page = client.get("/api/v1/cases", params={"light": light, "page_size": 500}).json()
         by_filter.update({c["case_no"]: light for c in page["items"]})
-        assert [c["case_no"] for c in page["items"] if c["light"] != light] == [], (light, [str(c) for c in page["items"] if c["light"] != light][:2])
+        assert [c["case_no"] for c in page["items"] if c["light"] != light] == [], (
+            light,
+            [str(c) for c in page["items"] if c["light"] != light][:2],
+        )
     everything = client.get("/api/v1/cases", params={"page_size": 500}).json()["items"]
     assert len(by_filter) == sum(1 for c in everything if c["light"])
     assert len(set(by_filter.values())) == 3  # the sample exercises every light

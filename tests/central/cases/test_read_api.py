@@ -63,7 +63,9 @@ def test_list_filters_and_paging(client: TestClient, registry, clock) -> None:
     assert [c["case_no"] for c in green["items"]] == ["C3"]
     completed = client.get("/api/v1/cases", params={"case_no": "C2"}).json()["items"][0]
     assert completed["finished_on_time"] is True and completed["light"] is None
-    ranged = client.get("/api/v1/cases", params={"accepted_from": "2026-11-01", "accepted_to": "2026-11-30"}).json()
+    ranged = client.get(
+        "/api/v1/cases", params={"accepted_from": "2026-11-01", "accepted_to": "2026-11-30"}
+    ).json()
     assert {c["case_no"] for c in ranged["items"]} == {"C2", "C3"}
     assert client.get("/api/v1/cases", params={"hall": "510104-ZWFW"}).json()["total"] == 0
     assert client.get("/api/v1/cases", params={"department": "SCJGJ"}).json()["total"] == 3
