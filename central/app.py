@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from central.calendar.router import router as calendar_router
 from central.cases.router import router as cases_router
+from central.core.body_limit import BodyLimitMiddleware
 from central.core.clock import Clock, system_clock
 from central.core.config import Settings
 from central.core.db import make_engine, make_session_factory
@@ -46,6 +47,7 @@ def create_app(
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     for router in (cases_router, calendar_router, registry_router, profiles_router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(pages_router)

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     )
     rule_profile: str = Field(default=DEFAULT_PROFILE_KEY, description="Deployment's rule profile key.")
     max_batch_events: int = Field(default=5000, ge=1, le=100_000, description="Largest accepted event batch.")
+    max_body_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 beyond)."
+    )
     page_size_max: int = Field(default=500, ge=10, le=10_000, description="Largest page a list returns.")
     sql_echo: bool = Field(default=False, description="Log every SQL statement.")
 

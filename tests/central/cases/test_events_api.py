@@ -161,3 +161,20 @@ def test_corrections_are_new_events_and_history_is_kept(client: TestClient, regi
     body = client.get("/api/v1/cases/C1").json()
     assert body["status"] == "revoked"
     assert [e["type"] for e in body["events"]] == ["accepted", "completed", "revoked"]
+
+
+def test_huge_body_is_refused_before_parsing(db, clock, registry) -> None:
+    from central.app import create_app
+    from central.core.config import Settings
+
+    settings = Settings(database_url=db.url.render_as_string(hide_password=False), max_body_bytes=4096)
+    with TestClient(create_app(settings, engine=db, clock=clock)) as small:
+        r = small.post(URL, content=b"[" + b" " * 10_000 + b"]", headers={"content-type": "application/json"})
+        assert r.status_code == 413 and "larger than 4096" in r.json()["detail"]
+
+        def chunks():  # no Content-Length: the streamed bytes are counted
+            for _ in range(10):
+                yield b" " * 1000
+
+        r = small.post(URL, content=chunks(), headers={"content-type": "application/json"})
+        assert r.status_code == 413
