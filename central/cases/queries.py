@@ -210,7 +210,9 @@ def _filtered(query: Select, filters: CaseFilters, light) -> Select:  # type: ig
 def _projection_view(case: Case, as_of: date, calendar: WorkCalendar, profile: RuleProfile) -> ClockView:
     """The clock from the stored projection: agrees with `clock_view` over the replayed log."""
     if case.calendar_missing:
-        return ClockView(calendar_missing=True)
+        # Which years: those missing from acceptance to two years on (a limit never spans more).
+        start = (case.accepted_on or as_of).year
+        return ClockView(calendar_missing=True, missing_years=tuple(calendar.missing_years(start, start + 2)))
     if case.promised_due_date is None or case.legal_due_date is None:
         return ClockView()
     dues = DueDates(

@@ -1,18 +1,21 @@
-"""What the console pages show a person: Chinese labels and Shanghai-time formatting.
+"""What the console pages show a person and read from them: Chinese labels, Shanghai-time
+formatting, and query parameters checked with Chinese messages.
 
 Code and API values stay English (DESIGN: conventions); only the pages translate them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from central.cases.clock import Light
 from central.cases.lifecycle import CLOSED_STATUSES, CaseStatus, EventType
-from central.cases.schemas import CaseSummary
+from central.cases.queries import CaseFilters
+from central.cases.schemas import CODE, CaseSummary
 from central.core.clock import SHANGHAI, ensure_aware
 
 STATUS_LABELS: dict[CaseStatus, str] = {
@@ -126,6 +129,108 @@ def day_text(day: date | None) -> str:
     return day.isoformat() if day else "—"
 
 
+# -- reading query parameters, with messages a person can act on -------------------------------
+# Pages take their parameters as plain strings and check them here, so a bad one (light=purple,
+# page=0) gets a 400 page in Chinese instead of the API's JSON 422.
+E = TypeVar("E", Light, CaseStatus)
+
+CASE_NO = re.compile(CODE)  # as the event API stores them
+CASE_NO_PREFIX = re.compile(r"[A-Za-z0-9_.\-]+")
+MIN_YEAR, MAX_YEAR = 1900, 9000  # keeps time-zone arithmetic far from datetime.min/max
+
+
+class PageError(Exception):
+    """A request the page cannot answer; `message` is shown to the person, in Chinese."""
+
+    def __init__(self, status_code: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.title = title
+        self.message = message
+
+
+def bad_parameter(message: str) -> PageError:
+    return PageError(400, "请求参数有误", message)
+
+
+def parse_text(value: str | None, *, label: str, max_length: int) -> str | None:
+    value = (value or "").strip()
+    if len(value) > max_length:
+        raise bad_parameter(f"{label}过长：最多 {max_length} 个字符。")
+    return value or None
+
+
+def parse_choice(value: str | None, *, kind: type[E], labels: dict[E, str], label: str) -> E | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = "、".join(f"{v.value}（{text}）" for v, text in labels.items())
+        raise bad_parameter(f"{label}参数无效：“{value[:40]}”。可选值：{allowed}。") from None
+
+
+def parse_day(value: str | None, *, label: str) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise bad_parameter(f"{label}格式无效：“{value[:40]}”，应为 YYYY-MM-DD，例如 2026-10-12。") from None
+
+
+def parse_positive(value: str | None, *, label: str, default: int, maximum: int) -> int:
+    value = (value or "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= maximum:
+        raise bad_parameter(f"{label}无效：“{value[:40]}”，应为 1 到 {maximum} 之间的整数。")
+    return number
+
+
+def parse_case_no_prefix(value: str | None) -> str | None:
+    prefix = parse_text(value, label="办件编号", max_length=64)
+    if prefix and not CASE_NO_PREFIX.fullmatch(prefix):
+        raise bad_parameter(f"办件编号“{prefix}”含有不允许的字符：只能有字母、数字、点、横线和下划线。")
+    return prefix
+
+
+def parse_moment(value: str | None) -> datetime | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        moment = ensure_aware(datetime.fromisoformat(value))
+    except ValueError:
+        raise bad_parameter(
+            f"查询时点格式无效：“{value[:40]}”，应为 YYYY-MM-DDTHH:MM（北京时间），例如 2026-10-12T09:30。"
+        ) from None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise bad_parameter(f"查询时点超出范围：年份应在 {MIN_YEAR} 到 {MAX_YEAR} 之间。")
+    return moment
+
+
+def filters_query(filters: CaseFilters, *, page_size: int, default_page_size: int) -> dict[str, str]:
+    """The filters as query parameters (empty ones left out), for paging links and the form."""
+    pairs = {
+        "hall": filters.hall_code,
+        "department": filters.department_code,
+        "light": filters.light.value if filters.light else None,
+        "status": filters.status.value if filters.status else None,
+        "accepted_from": filters.accepted_from.isoformat() if filters.accepted_from else None,
+        "accepted_to": filters.accepted_to.isoformat() if filters.accepted_to else None,
+        "case_no": filters.case_no_prefix,
+        "page_size": str(page_size) if page_size != default_page_size else None,
+    }
+    return {key: value for key, value in pairs.items() if value}
+
+
 # Available to every console template, both as filters and as functions.
 TEMPLATE_HELPERS: dict[str, Callable[..., Any]] = {
     "status_label": status_label,
@@ -140,14 +245,24 @@ TEMPLATE_HELPERS: dict[str, Callable[..., Any]] = {
 
 
 __all__ = [
+    "CASE_NO",
     "EVENT_LABELS",
     "LIGHT_LABELS",
     "STATUS_LABELS",
     "TEMPLATE_HELPERS",
     "Badge",
+    "PageError",
+    "bad_parameter",
     "badges",
     "event_label",
+    "filters_query",
     "light_label",
+    "parse_case_no_prefix",
+    "parse_choice",
+    "parse_day",
+    "parse_moment",
+    "parse_positive",
+    "parse_text",
     "remaining_text",
     "shanghai_input_value",
     "shanghai_time",
