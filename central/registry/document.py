@@ -29,13 +29,14 @@ Stage = Literal["accepted", "undertaken", "reviewed", "approved"]
 # A path inside the document, as pydantic writes it: ("halls", 0, "region").
 Loc = tuple[str | int, ...]
 
-REGION_CODE_PATTERN = r"^\d{6}$"
+REGION_CODE_PATTERN = r"^[0-9]{6}$"  # ASCII only: \d also matches full-width digits
 # Codes travel in URLs, logs and file names: letters, digits and a few separators, no spaces.
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 MAX_LIMIT_DAYS = 365
 
 CHILD_LEVEL: dict[str, str] = {"province": "city", "city": "county"}
 PARENT_LEVEL: dict[str, str] = {"city": "province", "county": "city"}
+REGION_LEVELS_TOP_DOWN: tuple[str, ...] = ("province", "city", "county")
 # A child's code starts with its parent's: 51xxxx under 510000, 5101xx under 510100 (GB/T 2260).
 SHARED_PREFIX_DIGITS: dict[str, int] = {"province": 2, "city": 4}
 HALL_LEVEL_FOR_REGION: dict[str, str] = {"province": "provincial", "city": "city", "county": "county"}
@@ -136,7 +137,7 @@ def verify_children_levels(region: RegionEntry) -> list[Finding]:
         return []
     expected = CHILD_LEVEL.get(region.level)
     if expected is None:
-        return [Finding(("children",), f"a {region.level} has no child regions")]
+        return [Finding(("children",), f"a {region.level} cannot have child regions")]
     findings = []
     for index, child in enumerate(region.children):
         if child.level != expected:
@@ -292,19 +293,16 @@ class PlacedRegion:
     loc: Loc
     entry: RegionEntry
     parent_code: str | None
-    depth: int
 
 
 def iter_regions(document: RegistryDocument) -> Iterator[PlacedRegion]:
     """Every region of the file, parents before their children."""
     stack: list[PlacedRegion] = [
-        PlacedRegion(("regions", index), entry, entry.parent, 0)
+        PlacedRegion(("regions", index), entry, entry.parent)
         for index, entry in reversed(list(enumerate(document.regions)))
     ]
     while stack:
         placed = stack.pop()
         yield placed
         for index, child in reversed(list(enumerate(placed.entry.children))):
-            stack.append(
-                PlacedRegion((*placed.loc, "children", index), child, placed.entry.code, placed.depth + 1)
-            )
+            stack.append(PlacedRegion((*placed.loc, "children", index), child, placed.entry.code))

@@ -91,20 +91,24 @@ KINDS = ("regions", "halls", "departments", "windows", "staff", "devices", "item
 
 
 def import_registry_text(session: Session, *, text: str, origin: str) -> ImportReport:
-    """Check the whole file, then create or update its records in one transaction (commits)."""
+    """Check the whole file, then create or update its records in one transaction.
+
+    Commits on success. On any problem the session is rolled back (so pass a session without
+    pending work of its own) and RegistryImportError lists every problem found by the failing step.
+    """
     try:
         data, root = _parse(text)
         document = _validate(data, root)
     except _Rejected as rejected:
         logger.info("registry import from %s rejected: %d problem(s)", origin, len(rejected.problems))
         raise RegistryImportError(rejected.problems, origin=origin) from None
-    known = load_known(session, document)
-    findings = [*find_duplicates(document), *check_references(document, known)]
-    if findings:
-        session.rollback()  # end the read transaction the checks opened
-        logger.info("registry import from %s rejected: %d reference problem(s)", origin, len(findings))
-        raise RegistryImportError(_sorted(_place(f.loc, f.message, root) for f in findings), origin=origin)
     try:
+        known = load_known(session, document)
+        findings = [*find_duplicates(document), *check_references(document, known)]
+        if findings:
+            logger.info("registry import from %s rejected: %d reference problem(s)", origin, len(findings))
+            problems = _sorted(_place(f.loc, f.message, root) for f in findings)
+            raise RegistryImportError(problems, origin=origin)
         counts = write_document(session, document, known)
         session.commit()
     except IntegrityError as exc:
@@ -128,8 +132,22 @@ def import_registry_text(session: Session, *, text: str, origin: str) -> ImportR
 # --- parsing ------------------------------------------------------------------------------
 
 
+# libyaml's parser is ~20× faster than the pure-Python one: a province's registry is megabytes.
+_SafeLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _RegistryLoader(_SafeLoader):  # type: ignore[valid-type,misc]
+    """A safe loader without implicit timestamps: a date-like name stays text for the schema to judge."""
+
+
+_RegistryLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _parse(text: str) -> tuple[Any, yaml.Node | None]:
-    loader = yaml.SafeLoader(text)
+    loader = _RegistryLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
@@ -149,28 +167,74 @@ def _parse(text: str) -> tuple[Any, yaml.Node | None]:
         loader.dispose()
 
 
-def _check_nodes(root: yaml.Node) -> Iterator[Problem]:
-    """Duplicate keys (YAML keeps the last one silently) and aliases (a node seen twice)."""
+def _children(node: yaml.Node) -> list[tuple[yaml.Node, str | int]]:
+    if isinstance(node, yaml.MappingNode):
+        return [(value, str(key.value)) for key, value in node.value]
+    if isinstance(node, yaml.SequenceNode):
+        return list(zip(node.value, range(len(node.value)), strict=True))
+    return []
+
+
+def _written_size(root: yaml.Node) -> int:
+    """Entries as written (each shared node once)."""
     seen: set[int] = set()
-    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
+    size = 0
+    stack = [root]
     while stack:
-        node, loc = stack.pop()
-        if id(node) in seen:
-            yield Problem(
-                format_loc(loc), _line(node), "YAML aliases (*name) are not accepted here; write it out"
-            )
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
+        node = stack.pop()
+        if isinstance(node, yaml.CollectionNode) and id(node) not in seen:
+            seen.add(id(node))
+            size += 1 + len(node.value)
+            stack.extend(child for child, _ in _children(node))
+    return size
+
+
+# Root → regions → [0] → children → [0] → children → [0] → level is 8; leave room, refuse cycles.
+MAX_DEPTH = 24
+# A path built only when a problem needs it: (last part, parent path), None at the root.
+_Path = tuple[str | int, "_Path"] | None
+
+
+def _loc(path: _Path) -> Loc:
+    parts: list[str | int] = []
+    while path is not None:
+        part, path = path
+        parts.append(part)
+    return tuple(reversed(parts))
+
+
+def _check_nodes(root: yaml.Node) -> Iterator[Problem]:
+    """Duplicate keys (YAML silently keeps the last one), and aliases that blow the file up.
+
+    Aliases (*name) may share a list, but validation walks every copy: a few nested aliases
+    expand exponentially ("billion laughs"), so the expanded size is bounded by the written one.
+    """
+    budget = 2 * _written_size(root) + 10_000
+    checked: set[int] = set()
+    stack: list[tuple[yaml.Node, _Path, int]] = [(root, None, 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        children = _children(node)
+        budget -= 1 + len(children)
+        if budget < 0:
+            yield Problem(format_loc(_loc(path)), _line(node), "aliases (*name) expand this file too much")
+            return
+        if depth > MAX_DEPTH:  # deeper than any registry file; also stops an alias cycle
+            yield Problem(format_loc(_loc(path)), _line(node), "nested too deeply (an alias to itself?)")
+            return
+        if isinstance(node, yaml.MappingNode) and id(node) not in checked:
+            checked.add(id(node))
             keys: set[str] = set()
-            for key, value in node.value:
+            for key, _value in node.value:
                 name = str(key.value)
                 if name in keys:
-                    yield Problem(format_loc((*loc, name)), _line(key), f"key {name!r} appears twice")
+                    yield Problem(format_loc((*_loc(path), name)), _line(key), f"key {name!r} appears twice")
                 keys.add(name)
-                stack.append((value, (*loc, name)))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((child, (*loc, index)) for index, child in enumerate(node.value))
+        stack.extend(
+            (child, (part, path), depth + 1)
+            for child, part in children
+            if isinstance(child, yaml.CollectionNode)  # scalars have nothing inside to check
+        )
 
 
 def _line(node: yaml.Node) -> int:
@@ -231,6 +295,14 @@ def _problems_of(error: Any, root: yaml.Node | None) -> Iterator[Problem]:
         message = f"key {error['input']!r}: {message}"
     elif kind == "extra_forbidden":
         message = _unknown_key_message(loc)
+    elif kind == "model_type":
+        message = (
+            "expected a mapping (key: value)"
+            if loc
+            else f"expected a mapping of sections: {', '.join(KINDS)}"
+        )
+    elif kind == "list_type":
+        message = "expected a list (- entries, or [ … ])"
     elif kind == "missing":
         message = f"missing required key {loc[-1]!r}"
     elif kind == "string_type" and isinstance(error["input"], int | float):

@@ -6,7 +6,6 @@ new hall. Only the codes the file mentions are read from the database.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -23,8 +22,6 @@ from central.registry.document import (
     iter_regions,
 )
 from central.registry.models import Department, Hall, Region, ServiceWindow
-
-logger = logging.getLogger(__name__)
 
 # Keeps every IN (...) list well below SQLite's bound-parameter limit.
 IN_CHUNK = 500

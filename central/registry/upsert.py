@@ -6,7 +6,6 @@ flush in between, so each kind can look up the ids of the rows it points at.
 
 from __future__ import annotations
 
-import logging
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -14,11 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.core.db import Base
-from central.registry.document import HALL_LEVEL_FOR_REGION, RegistryDocument, iter_regions
+from central.registry.document import (
+    HALL_LEVEL_FOR_REGION,
+    REGION_LEVELS_TOP_DOWN,
+    RegistryDocument,
+    iter_regions,
+)
 from central.registry.models import Department, Device, Hall, Item, Region, ServiceWindow, Staff
 from central.registry.references import KnownRecords, chunks
-
-logger = logging.getLogger(__name__)
 
 Row = TypeVar("Row", Region, Hall, Department, Staff, Device, Item)
 
@@ -49,9 +51,8 @@ def _rows_by_code(session: Session, model: type[Row], codes: set[str]) -> dict[s
 def _ids_by_code(session: Session, model: type[Row], codes: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for batch in chunks(codes):
-        found.update(
-            dict(session.execute(select(model.code, model.id).where(model.code.in_(batch))).tuples())
-        )
+        rows = session.execute(select(model.code, model.id).where(model.code.in_(batch)))
+        found.update({code: row_id for code, row_id in rows})
     return found
 
 
@@ -100,9 +101,9 @@ def _write_regions(session: Session, document: RegistryDocument) -> KindCounts:
     placed = list(iter_regions(document))
     existing = _rows_by_code(session, Region, {p.entry.code for p in placed})
     parent_ids = _ids_by_code(session, Region, {p.parent_code for p in placed if p.parent_code})
-    # Depth by depth: a new parent gets its id (flush) before its children point at it.
-    for depth in range(max((p.depth for p in placed), default=-1) + 1):
-        for region in (p for p in placed if p.depth == depth):
+    # Level by level: a parent is always one level up, so it has its id (flush) before its children.
+    for level in REGION_LEVELS_TOP_DOWN:
+        for region in (p for p in placed if p.entry.level == level):
             entry, row = region.entry, existing.get(region.entry.code)
             values: dict[str, Any] = {"code": entry.code, "name": entry.name, "level": entry.level}
             values |= _optional(entry, ("rule_profile",), new=row is None)
@@ -111,7 +112,7 @@ def _write_regions(session: Session, document: RegistryDocument) -> KindCounts:
             created, changed = _upsert(session, row, Region, values)
             counts.count(created=created, changed=changed)
         session.flush()
-        parent_ids |= _ids_by_code(session, Region, {p.entry.code for p in placed if p.depth == depth})
+        parent_ids |= _ids_by_code(session, Region, {p.entry.code for p in placed if p.entry.level == level})
     return counts
 
 
@@ -156,7 +157,7 @@ def _windows_by_hall(session: Session, hall_codes: set[str]) -> dict[tuple[str, 
             select(Hall.code, ServiceWindow)
             .join(Hall, Hall.id == ServiceWindow.hall_id)
             .where(Hall.code.in_(batch))
-        ).tuples()
+        )
         found.update({(hall, window.code): window for hall, window in rows})
     return found
 
