@@ -8,7 +8,7 @@ including the day it ends do not. An open pause freezes the remaining working da
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -25,13 +25,24 @@ class Light(StrEnum):
 
 @dataclass(frozen=True)
 class DueDates:
-    """Due dates ignoring any open pause, and the frozen remaining days while one is open."""
+    """Due dates ignoring any open pause, and the frozen remaining days while one is open.
 
-    promised: date
-    legal: date
-    paused_since: date | None
-    paused_remaining_promised: int | None
-    paused_remaining_legal: int | None
+    Each due date is None when counting to it needs a year nobody entered (`missing_years`):
+    a legal due date in January may be unknown while the promised one in December is not.
+    """
+
+    promised: date | None
+    legal: date | None
+    paused_since: date | None = None
+    paused_remaining_promised: int | None = None
+    paused_remaining_legal: int | None = None
+    missing_years: tuple[int, ...] = ()
+
+    def driving(self, rules: LightRules) -> tuple[date | None, int | None]:
+        """The due date that drives the light, and its frozen remaining days."""
+        if rules.due_basis == "promised":
+            return self.promised, self.paused_remaining_promised
+        return self.legal, self.paused_remaining_legal
 
 
 @dataclass(frozen=True)
@@ -64,21 +75,32 @@ def frozen_remaining(calendar: WorkCalendar, paused_since: date, due: date) -> i
 def due_dates(
     state: CaseState, *, calendar: WorkCalendar, promised_limit: int, legal_limit: int
 ) -> DueDates | None:
-    """None before acceptance; raises `CalendarMissingError` when a needed year is missing."""
+    """None before acceptance; raises `CalendarMissingError` when neither due date can be counted."""
     accepted_on = state.accepted_on
     if accepted_on is None:
         return None
     extra = state.extension_days + paused_workdays(state, calendar)
-    promised = calendar.add_workdays(accepted_on, promised_limit + extra)
-    legal = calendar.add_workdays(accepted_on, legal_limit + extra)
+    missing: set[int] = set()
+
+    def count(limit: int) -> date | None:
+        try:
+            return calendar.add_workdays(accepted_on, limit + extra)
+        except CalendarMissingError as exc:
+            missing.update(exc.years)
+            return None
+
+    promised, legal = count(promised_limit), count(legal_limit)
+    if promised is None and legal is None:
+        raise CalendarMissingError(missing)
     pause = state.open_pause
     since = pause.start if pause is not None and pause.counts else None
     return DueDates(
         promised=promised,
         legal=legal,
         paused_since=since,
-        paused_remaining_promised=frozen_remaining(calendar, since, promised) if since else None,
-        paused_remaining_legal=frozen_remaining(calendar, since, legal) if since else None,
+        paused_remaining_promised=frozen_remaining(calendar, since, promised) if since and promised else None,
+        paused_remaining_legal=frozen_remaining(calendar, since, legal) if since and legal else None,
+        missing_years=tuple(sorted(missing)),
     )
 
 
@@ -120,49 +142,44 @@ def view_from_dues(
     as_of: date,
     rules: LightRules,
 ) -> ClockView:
-    """The clock from due dates (replayed or stored in the projection: both paths share this)."""
+    """The clock from due dates (replayed or stored in the projection: both paths share this).
+
+    An unknown due date lies past the covered years, so no as-of or closing date in them passes it.
+    """
+    view = _clock(status, closed_on, dues, calendar=calendar, as_of=as_of, rules=rules)
+    if dues.missing_years or view.calendar_missing:
+        years = tuple(sorted(set(dues.missing_years) | set(view.missing_years)))
+        view = replace(view, calendar_missing=True, missing_years=years)
+    return view
+
+
+def _clock(
+    status: CaseStatus,
+    closed_on: date | None,
+    dues: DueDates,
+    *,
+    calendar: WorkCalendar,
+    as_of: date,
+    rules: LightRules,
+) -> ClockView:
+    driving, frozen = dues.driving(rules)
+    if status not in OPEN_STATUSES:
+        decided = status in DECIDED_STATUSES and closed_on is not None
+        return ClockView(
+            due_date=driving,
+            legal_due_date=dues.legal,
+            finished_on_time=(closed_on <= driving) if decided and closed_on and driving else None,
+            legal_overdue=bool(decided and closed_on and dues.legal and closed_on > dues.legal),
+        )
+    if driving is None:
+        return ClockView(legal_due_date=dues.legal)
     try:
-        if status in OPEN_STATUSES:
-            return _open_view(dues, calendar=calendar, as_of=as_of, rules=rules)
+        if dues.paused_since is not None:
+            assert frozen is not None
+            return _paused_view(dues, driving, frozen, calendar=calendar, as_of=as_of, rules=rules)
+        remaining = calendar.workdays_between(as_of, driving)
     except CalendarMissingError as missing:
         return ClockView(calendar_missing=True, missing_years=tuple(missing.years))
-    driving = dues.promised if rules.due_basis == "promised" else dues.legal
-    decided = status in DECIDED_STATUSES and closed_on is not None
-    return ClockView(
-        due_date=driving,
-        legal_due_date=dues.legal,
-        finished_on_time=(closed_on <= driving) if decided and closed_on else None,
-        legal_overdue=bool(decided and closed_on and closed_on > dues.legal),
-    )
-
-
-def _open_view(dues: DueDates, *, calendar: WorkCalendar, as_of: date, rules: LightRules) -> ClockView:
-    promised = rules.due_basis == "promised"
-    driving = dues.promised if promised else dues.legal
-    if dues.paused_since is not None:
-        frozen = dues.paused_remaining_promised if promised else dues.paused_remaining_legal
-        assert frozen is not None
-        # The shown due date moves out by every working day the pause has lasted so far; the light
-        # rests on the frozen remaining days, so it stays known even when that date is not.
-        shift = calendar.workdays_between(dues.paused_since, max(as_of, dues.paused_since))
-        missing: tuple[int, ...] = ()
-        shown_due: date | None
-        shown_legal: date | None
-        try:
-            shown_due, shown_legal = _shift(calendar, driving, shift), _shift(calendar, dues.legal, shift)
-        except CalendarMissingError as exc:
-            shown_due, shown_legal, missing = None, None, tuple(exc.years)
-        return ClockView(
-            due_date=shown_due,
-            legal_due_date=shown_legal,
-            remaining_working_days=frozen,
-            light=light_for(frozen, frozen < 0, rules),
-            overdue=frozen < 0,
-            legal_overdue=dues.paused_since > dues.legal,
-            calendar_missing=bool(missing),
-            missing_years=missing,
-        )
-    remaining = calendar.workdays_between(as_of, driving)
     overdue = as_of > driving
     return ClockView(
         due_date=driving,
@@ -171,9 +188,35 @@ def _open_view(dues: DueDates, *, calendar: WorkCalendar, as_of: date, rules: Li
         light=light_for(remaining, overdue, rules),
         green_warning=rules.green_warning_on_due_date and as_of == driving,
         overdue=overdue,
-        legal_overdue=as_of > dues.legal,
+        legal_overdue=dues.legal is not None and as_of > dues.legal,
     )
 
 
-def _shift(calendar: WorkCalendar, due: date, workdays: int) -> date:
-    return calendar.add_workdays(due, workdays) if workdays > 0 else due
+def _paused_view(
+    dues: DueDates, driving: date, frozen: int, *, calendar: WorkCalendar, as_of: date, rules: LightRules
+) -> ClockView:
+    """An open pause: the light rests on the frozen remaining days; the shown due dates move out
+    by every working day the pause has lasted so far (unknown if that needs a missing year)."""
+    assert dues.paused_since is not None
+    shift = calendar.workdays_between(dues.paused_since, max(as_of, dues.paused_since))
+    missing: set[int] = set()
+
+    def shifted(due: date | None) -> date | None:
+        if due is None or shift == 0:
+            return due
+        try:
+            return calendar.add_workdays(due, shift)
+        except CalendarMissingError as exc:
+            missing.update(exc.years)
+            return None
+
+    return ClockView(
+        due_date=shifted(driving),
+        legal_due_date=shifted(dues.legal),
+        remaining_working_days=frozen,
+        light=light_for(frozen, frozen < 0, rules),
+        overdue=frozen < 0,
+        legal_overdue=dues.legal is not None and dues.paused_since > dues.legal,
+        calendar_missing=bool(missing),
+        missing_years=tuple(sorted(missing)),
+    )

@@ -97,5 +97,4 @@ def iter_open_lights(
 ) -> Iterator[tuple[int, str | None]]:
     """(case id, light) for every open case, streamed."""
     query = select(Case.id, light).where(Case.status.in_(OPEN_VALUES)).execution_options(yield_per=chunk)
-    for row in session.execute(query):
-        yield row
+    yield from session.execute(query)

@@ -52,14 +52,14 @@ def apply_projection(case: Case, state: CaseState, *, calendar: WorkCalendar) ->
         dues = None
         case.calendar_missing = True
     else:
-        case.calendar_missing = False
+        case.calendar_missing = bool(dues and dues.missing_years)
     case.promised_due_date = dues.promised if dues else None
     case.legal_due_date = dues.legal if dues else None
     case.paused_since = dues.paused_since if dues else None
     case.paused_remaining_promised = dues.paused_remaining_promised if dues else None
     case.paused_remaining_legal = dues.paused_remaining_legal if dues else None
     if case.calendar_missing:
-        logger.info("case %s: calendar missing, due dates unknown", case.case_no)
+        logger.debug("case %s: a due date needs a missing calendar year", case.case_no)
 
 
 def reproject_after_calendar_change(

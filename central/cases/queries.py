@@ -209,18 +209,20 @@ def _filtered(query: Select, filters: CaseFilters, light) -> Select:  # type: ig
 
 def _projection_view(case: Case, as_of: date, calendar: WorkCalendar, profile: RuleProfile) -> ClockView:
     """The clock from the stored projection: agrees with `clock_view` over the replayed log."""
+    missing: tuple[int, ...] = ()
     if case.calendar_missing:
-        # Which years: those missing from acceptance to two years on (a limit never spans more).
+        # Which years: those missing in the year of acceptance and the next (where limits end).
         start = (case.accepted_on or as_of).year
-        return ClockView(calendar_missing=True, missing_years=tuple(calendar.missing_years(start, start + 2)))
-    if case.promised_due_date is None or case.legal_due_date is None:
-        return ClockView()
+        missing = tuple(calendar.missing_years(start, start + 1))
+    if case.promised_due_date is None and case.legal_due_date is None:
+        return ClockView(calendar_missing=case.calendar_missing, missing_years=missing)
     dues = DueDates(
         promised=case.promised_due_date,
         legal=case.legal_due_date,
         paused_since=case.paused_since,
         paused_remaining_promised=case.paused_remaining_promised,
         paused_remaining_legal=case.paused_remaining_legal,
+        missing_years=missing,
     )
     return view_from_dues(
         status=CaseStatus(case.status),

@@ -30,8 +30,13 @@ def demo(
     settings = Settings(database_url=f"sqlite:///{DEMO_DB}")
     engine = migrated_engine(settings)
     with make_session_factory(engine)() as session, Progress(console=console) as progress:
-        summary = seed_demo(session, now=system_clock(), default_profile_key=settings.rule_profile, cases=cases,
-                            progress=progress)
+        summary = seed_demo(
+            session,
+            now=system_clock(),
+            default_profile_key=settings.rule_profile,
+            cases=cases,
+            progress=progress,
+        )
     console.print(
         f"演示数据已生成: {summary.halls} 个政务服务中心, {summary.items} 个事项, "
         f"{summary.cases} 件办件 ({summary.events} 条事件) → {DEMO_DB}"
@@ -39,6 +44,8 @@ def demo(
     if not serve:
         return
     base = f"http://{host}:{port}"
-    console.print(f"打开 open:\n  办件列表  {base}/console/cases\n  红灯办件  {base}/console/cases?light=red\n"
-                  f"  API 文档  {base}/docs\n按 Ctrl+C 停止")
+    console.print(
+        f"打开 open:\n  办件列表  {base}/console/cases\n  红灯办件  {base}/console/cases?light=red\n"
+        f"  API 文档  {base}/docs\n按 Ctrl+C 停止"
+    )
     uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")

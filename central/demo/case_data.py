@@ -9,13 +9,24 @@ from typing import Any
 
 from central.core.clock import SHANGHAI
 from central.demo.registry_data import person_name
-from central.worktime import WorkCalendar
+from central.worktime import CalendarMissingError, WorkCalendar
 
 # scenario → weight; open scenarios leave the case in that state, the rest close it.
 SCENARIOS = {
-    "received": 3, "refused_acceptance": 3, "correction_before_acceptance": 2, "accepted": 10,
-    "undertaken": 9, "reviewed": 6, "approved": 3, "suspended": 4, "correction": 3, "extended": 3,
-    "completed_on_time": 44, "completed_late": 5, "refused": 3, "revoked": 2,
+    "received": 3,
+    "refused_acceptance": 3,
+    "correction_before_acceptance": 2,
+    "accepted": 10,
+    "undertaken": 9,
+    "reviewed": 6,
+    "approved": 3,
+    "suspended": 4,
+    "correction": 3,
+    "extended": 3,
+    "completed_on_time": 44,
+    "completed_late": 5,
+    "refused": 3,
+    "revoked": 2,
 }
 REASONS = {
     "suspended": ["组织专家评审", "现场核查检验", "依法举行听证", "技术检测鉴定"],
@@ -63,8 +74,13 @@ def build_case_events(
         dept = item["department"]
         window = rng.choice(windows_by_dept[dept])
         case = _Case(
-            number=f"{departments[dept][:6]}-{today:%Y}-{n + 1:06d}", item=item, hall=departments[dept], window=window,
-            staff=staff_by_window[(dept, window)], applicant=person_name(rng), events=[],
+            number=f"{departments[dept][:6]}-{today:%Y}-{n + 1:06d}",
+            item=item,
+            hall=departments[dept],
+            window=window,
+            staff=staff_by_window[(dept, window)],
+            applicant=person_name(rng),
+            events=[],
         )
         scenario = rng.choices(names, weights)[0]
         start = _workday_near(calendar, today - timedelta(days=rng.randint(0, 60)))
@@ -75,7 +91,9 @@ def build_case_events(
     return events
 
 
-def _play(case: _Case, scenario: str, start: date, today: date, calendar: WorkCalendar, rng: random.Random) -> None:
+def _play(
+    case: _Case, scenario: str, start: date, today: date, calendar: WorkCalendar, rng: random.Random
+) -> None:
     limit = case.item["promised_limit_days"] or case.item["legal_limit_days"]
     day = start
     seq = 0
@@ -87,16 +105,29 @@ def _play(case: _Case, scenario: str, start: date, today: date, calendar: WorkCa
         previous = case.events[-1]["at"] if case.events else None
         if previous is not None and at <= previous:
             at = previous + timedelta(minutes=rng.randint(5, 40))
-        event = {"event_id": f"{case.number}-{seq:02d}", "case_no": case.number, "type": kind, "at": at,
-                 "item_code": case.item["code"], "hall_code": case.hall, "window_code": case.window,
-                 "staff_code": case.staff}
+        event = {
+            "event_id": f"{case.number}-{seq:02d}",
+            "case_no": case.number,
+            "type": kind,
+            "at": at,
+            "item_code": case.item["code"],
+            "hall_code": case.hall,
+            "window_code": case.window,
+            "staff_code": case.staff,
+        }
         if kind == "received":
             event["applicant_name"] = case.applicant
         event.update(extra)
         case.events.append(event)
 
     def later(days: int) -> date:
-        return min(calendar.add_workdays(day, max(days, 0)), today) if days else day
+        """`days` workdays on, but never past today (a date past the covered years is past today too)."""
+        if not days:
+            return day
+        try:
+            return min(calendar.add_workdays(day, days), today)
+        except CalendarMissingError:
+            return today
 
     add("received", day)
     if scenario == "received":
@@ -110,7 +141,7 @@ def _play(case: _Case, scenario: str, start: date, today: date, calendar: WorkCa
     day = later(rng.choice((0, 0, 1)))
     add("accepted", day)
     stages = ["undertaken", "reviewed", "approved"]
-    stop_at = {"accepted": 0, "undertaken": 1, "reviewed": 2, "approved": 3}.get(scenario, 3)
+    stop_at = {"accepted": 0, "undertaken": 1, "reviewed": 2, "approved": 3, "refused": 2}.get(scenario, 3)
     for stage in stages[:stop_at]:
         day = later(max(1, limit // 4 + rng.randint(-1, 1)))
         add(stage, day)

@@ -33,7 +33,12 @@ class DemoSummary:
 
 
 def seed_demo(
-    session: Session, *, now: datetime, default_profile_key: str, cases: int = 2000, seed: int = 20261127,
+    session: Session,
+    *,
+    now: datetime,
+    default_profile_key: str,
+    cases: int = 2000,
+    seed: int = 20261127,
     progress: Progress | None = None,
 ) -> DemoSummary:
     rng = random.Random(seed)
@@ -45,7 +50,11 @@ def seed_demo(
     for start in range(0, len(events), 1000):
         batch = events[start : start + 1000]
         result = submit_raw_events(
-            session, raw_events=batch, calendar=calendar, default_profile_key=default_profile_key, now=now,
+            session,
+            raw_events=batch,
+            calendar=calendar,
+            default_profile_key=default_profile_key,
+            now=now,
             source="demo",
         )
         if not result.accepted:
@@ -54,6 +63,8 @@ def seed_demo(
         if progress and task is not None:
             progress.advance(task, len(batch))
     return DemoSummary(
-        halls=len(registry["halls"]), items=len(registry["items"]), cases=len({e["case_no"] for e in events}),
+        halls=len(registry["halls"]),
+        items=len(registry["items"]),
+        cases=len({e["case_no"] for e in events}),
         events=len(events),
     )

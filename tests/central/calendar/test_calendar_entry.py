@@ -25,7 +25,9 @@ def test_check_lists_2027_missing(client: TestClient) -> None:
     assert body["missing"] == [2027]
 
 
-def test_case_due_in_2027_shows_calendar_missing_then_moves_when_entered(client: TestClient, registry, clock) -> None:
+def test_case_due_in_2027_shows_calendar_missing_then_moves_when_entered(
+    client: TestClient, registry, clock
+) -> None:
     clock.set_shanghai(2026, 12, 21)
     r = client.post("/api/v1/cases/events", json=[ev("a1", "C1", "accepted", "2026-12-21T09:00:00+08:00")])
     assert r.status_code == 200
@@ -53,7 +55,11 @@ def test_case_due_in_2027_shows_calendar_missing_then_moves_when_entered(client:
         ({"year": 2026, "holidays": ["2026-10-09"]}, 409, "official calendar"),
         ({**YEAR_2027, "holidays": ["2028-01-01"]}, 422, "dates outside 2027"),
         ({**YEAR_2027, "workdays": ["2027-02-22"]}, 422, "Saturday or Sunday"),
-        ({**YEAR_2027, "workdays": ["2027-02-20"], "holidays": ["2027-02-20"]}, 422, "both holiday and workday"),
+        (
+            {**YEAR_2027, "workdays": ["2027-02-20"], "holidays": ["2027-02-20"]},
+            422,
+            "both holiday and workday",
+        ),
         ({**YEAR_2027, "holidays": ["2027-02-30"]}, 422, "date"),
         ({**YEAR_2027, "weekends": []}, 422, "weekends"),
     ],
@@ -72,11 +78,15 @@ def test_cli_import_and_check(settings, tmp_path: Path) -> None:
     assert check.returncode == 1 and "2027" in check.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("year: 2027\nholidays: [2027-13-01]\n", encoding="utf-8")
-    result = subprocess.run([*cli, "calendar", "import", str(bad)], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [*cli, "calendar", "import", str(bad)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2 and "holidays" in result.stderr
     good = tmp_path / "2027.yaml"
     good.write_text("year: 2027\nholidays: [2027-01-01]\nworkdays: [2027-02-20]\n", encoding="utf-8")
-    result = subprocess.run([*cli, "calendar", "import", str(good)], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [*cli, "calendar", "import", str(good)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     check = subprocess.run([*cli, "calendar", "check"], env=env, capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stdout

@@ -135,3 +135,13 @@ def test_due_date_in_missing_year_reports_calendar_missing() -> None:
 def test_not_yet_accepted_has_no_clock() -> None:
     v = view([("received", at(9, 25), {})], date(2026, 10, 1))
     assert v.due_date is None and v.light is None and not v.calendar_missing
+
+
+def test_unknown_legal_due_date_does_not_hide_the_promised_light() -> None:
+    # accepted 11-27 with 20 promised / 45 legal days: promised 12-25 is known, legal falls in 2027
+    v = view([("accepted", at(11, 27), {})], date(2026, 12, 22), promised=20, legal=45)
+    assert v.due_date == date(2026, 12, 25)
+    assert v.legal_due_date is None
+    assert v.light is Light.YELLOW and v.remaining_working_days == 3
+    assert v.calendar_missing is True and v.missing_years == (2027,)
+    assert v.legal_overdue is False

@@ -80,6 +80,11 @@ def test_projection_view_equals_replayed_view(
     projected = _projection_view(case, as_of, CAL, rules)
     if replayed.calendar_missing:
         assert projected.calendar_missing
+        assert (projected.light, projected.due_date, projected.remaining_working_days) == (
+            replayed.light,
+            replayed.due_date,
+            replayed.remaining_working_days,
+        )
         return
     assert projected == replayed
 
