@@ -83,7 +83,7 @@ def build_case_events(
             events=[],
         )
         scenario = rng.choices(names, weights)[0]
-        start = _workday_near(calendar, today - timedelta(days=rng.randint(0, 60)))
+        start = _workday_near(calendar, today - timedelta(days=rng.randint(1, 60)))
         _play(case, scenario, start, today, calendar, rng)
         events.extend(e for e in case.events if e["at"] <= now.astimezone(SHANGHAI))
     for e in events:
