@@ -2,7 +2,7 @@
 
 Remaining working days compare with a date cut-off: `remaining <= Y` exactly when the due date
 falls before the (Y+1)-th workday after the as-of date, so the database needs no calendar table
-and a million lights cost one indexed scan.
+and a million lights cost one table scan.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, String, case, func, literal, select
+import numpy as np
+from sqlalchemy import ColumnElement, String, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from central.cases.clock import Light
@@ -92,9 +93,29 @@ def count_lights(session: Session, *, light: ColumnElement[str | None]) -> Light
     )
 
 
+_BY_CODE = (None, Light.GREEN.value, Light.YELLOW.value, Light.RED.value)
+
+
 def iter_open_lights(
-    session: Session, *, light: ColumnElement[str | None], chunk: int = 50_000
+    session: Session, *, light: ColumnElement[str | None], chunk: int = 1_000_000
 ) -> Iterator[tuple[int, str | None]]:
-    """(case id, light) for every open case, streamed."""
-    query = select(Case.id, light).where(Case.status.in_(OPEN_VALUES)).execution_options(yield_per=chunk)
-    yield from session.execute(query)
+    """(case id, light) for every open case, in id order, up to `chunk` ids per query.
+
+    A row per case through the driver and SQLAlchemy costs 2-4 µs, several times the SQL
+    itself, so each query returns one string of `id * 4 + code` values aggregated in the
+    database, decoded with numpy.
+    """
+    code = case({value: n for n, value in enumerate(_BY_CODE) if value}, value=light, else_=0)
+    packed = func.aggregate_strings(cast(Case.id * 4 + code, String), ",")
+    low, high = session.execute(select(func.min(Case.id), func.max(Case.id))).one()
+    if low is None:
+        return
+    names = np.array(_BY_CODE, dtype=object)
+    for start in range(low, high + 1, chunk):
+        query = select(packed).where(Case.status.in_(OPEN_VALUES))
+        if high - low >= chunk:
+            query = query.where(Case.id.between(start, start + chunk - 1))
+        text = session.execute(query).scalar_one()
+        if text:
+            values = np.sort(np.fromstring(text, dtype=np.int64, sep=","))
+            yield from zip((values >> 2).tolist(), names[values & 3].tolist(), strict=True)
