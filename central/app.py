@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from central.access.deps import get_principal
+from central.access.device_router import router as device_router
+from central.access.router import router as access_router
 from central.calendar.router import router as calendar_router
 from central.cases.router import router as cases_router
 from central.core.body_limit import BodyLimitMiddleware
@@ -19,7 +22,9 @@ from central.core.config import Settings
 from central.core.db import make_engine, make_session_factory
 from central.profiles.router import router as profiles_router
 from central.registry.router import router as registry_router
+from central.web.login import router as login_router
 from central.web.pages import router as pages_router
+from central.web.session import SignInRequired, redirect_to_sign_in
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +53,14 @@ def create_app(
     app.state.clock = clock
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.include_router(access_router, prefix="/api/v1")
+    app.include_router(device_router, prefix="/api/v1")  # user or device auth per endpoint
+    # Everything else needs a signed-in user; endpoints narrow it further by permission and jurisdiction.
     for router in (cases_router, calendar_router, registry_router, profiles_router):
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])
     app.include_router(pages_router)
+    app.include_router(login_router)
+    app.add_exception_handler(SignInRequired, redirect_to_sign_in)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

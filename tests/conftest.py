@@ -4,17 +4,20 @@ on PostgreSQL too. The schema comes from the real Alembic migrations."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from central.access.roles import Role
+from central.access.service import create_user
 from central.app import create_app
 from central.core.clock import SHANGHAI
 from central.core.config import Settings
@@ -92,9 +95,83 @@ def settings(db: Engine) -> Settings:
     return Settings(database_url=db.url.render_as_string(hide_password=False))
 
 
+ROOT_PASSWORD = "correct-horse-battery-2026"
+
+
+def make_user(
+    engine: Engine,
+    username: str,
+    *,
+    role: Role = Role.SYSTEM_SUPERVISOR,
+    scope: str = "*",
+    password: str = "",
+    now: datetime | None = None,
+) -> str:
+    """Create a user straight through the service (as `hallwatch users create` does); returns the password."""
+    password = password or "correct-horse-battery-2026"
+    with make_session_factory(engine)() as s:
+        create_user(
+            s,
+            username=username,
+            password=password,
+            role=role,
+            scope_code=scope,
+            display_name=None,
+            granted_by=None,
+            now=now or datetime.now(UTC),
+        )
+        s.commit()
+    return password
+
+
+def login(client: TestClient, username: str, password: str) -> dict[str, str]:
+    """Sign in through the real token endpoint; returns the Authorization header."""
+    response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+class SignedIn(httpx.Auth):
+    """Signs in through the real token endpoint, and again when a test moves the clock past expiry."""
+
+    requires_response_body = True
+
+    def __init__(self, username: str, password: str) -> None:
+        self.username, self.password = username, password
+        self.token: str | None = None
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.token is None:
+            yield from self._sign_in(request)
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        response = yield request
+        if response.status_code == 401:
+            yield from self._sign_in(request)
+            request.headers["Authorization"] = f"Bearer {self.token}"
+            yield request
+
+    def _sign_in(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        url = request.url.copy_with(path="/api/v1/auth/token", query=None)
+        response = yield httpx.Request(
+            "POST", url, data={"username": self.username, "password": self.password}
+        )
+        assert response.status_code == 200, response.text
+        self.token = response.json()["access_token"]
+
+
+@pytest.fixture
+def anon(db: Engine, settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
+    """A client that has not signed in."""
+    with TestClient(create_app(settings, engine=db, clock=clock)) as c:
+        yield c
+
+
 @pytest.fixture
 def client(db: Engine, settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
+    """A client signed in as the deployment's system supervisor (scope `*`)."""
+    make_user(db, "root", password=ROOT_PASSWORD, now=clock())
     with TestClient(create_app(settings, engine=db, clock=clock)) as c:
+        c.auth = SignedIn("root", ROOT_PASSWORD)
         yield c
 
 

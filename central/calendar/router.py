@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 
+from central.access.deps import CalendarWriter
 from central.calendar.schemas import CalendarCheck, CalendarYearIn, CalendarYearPublic
 from central.calendar.service import CalendarConflictError, check_coverage, describe_year, import_year
 from central.core.clock import shanghai_date
@@ -31,9 +32,11 @@ def read_year(session: SessionDep, year: Annotated[int, Path(ge=1900, le=2200)])
 
 @router.post("/years", response_model=CalendarYearPublic, status_code=201)
 def post_year(
-    entry: CalendarYearIn, session: SessionDep, settings: SettingsDep, now: NowDep
+    entry: CalendarYearIn, session: SessionDep, settings: SettingsDep, now: NowDep, principal: CalendarWriter
 ) -> CalendarYearPublic:
     try:
-        return import_year(session, entry=entry, default_key=settings.rule_profile, now=now)
+        return import_year(
+            session, entry=entry, default_key=settings.rule_profile, now=now, actor=principal.actor
+        )
     except CalendarConflictError as exc:
         raise HTTPException(409, str(exc)) from exc

@@ -8,8 +8,10 @@ from datetime import date, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from central.audit.chain import record
 from central.calendar.models import CalendarDay, CalendarYear
 from central.calendar.schemas import CalendarCheck, CalendarYearIn, CalendarYearPublic
+from central.core.actor import Actor
 from central.worktime import WorkCalendar, YearRule
 from central.worktime.official import official_years
 
@@ -108,16 +110,42 @@ def check_coverage(session: Session, *, today: date) -> CalendarCheck:
     )
 
 
+def _admin_entry(session: Session, *, year: int) -> CalendarYearPublic | None:
+    """The administrator's entry for `year` as stored now (the audit trail's "before")."""
+    stored = session.get(CalendarYear, year)
+    if stored is None:
+        return None
+    days = session.execute(select(CalendarDay.day, CalendarDay.kind).where(CalendarDay.year == year)).all()
+    return CalendarYearPublic(
+        year=year,
+        source="administrator",
+        holidays=sorted(d for d, k in days if k == "holiday"),
+        workdays=sorted(d for d, k in days if k == "workday"),
+        note=stored.note,
+    )
+
+
 def import_year(
-    session: Session, *, entry: CalendarYearIn, default_key: str, now: datetime
+    session: Session, *, entry: CalendarYearIn, default_key: str, now: datetime, actor: Actor
 ) -> CalendarYearPublic:
-    """Enter a year and move every case it affects, in one transaction."""
+    """Enter a year and move every case it affects, in one transaction (with its audit entry)."""
     from central.cases.projection import reproject_after_calendar_change  # cases depend on calendar, not back
 
     try:
+        before = _admin_entry(session, year=entry.year)
         stored = enter_year(session, entry=entry, now=now)
         reproject_after_calendar_change(
             session, year=entry.year, calendar=load_calendar(session), default_key=default_key
+        )
+        record(
+            session,
+            actor=actor,
+            action="calendar.year_entered",
+            target_type="calendar_year",
+            target_id=str(entry.year),
+            before=before,
+            after=stored,
+            at=now,
         )
     except Exception:
         session.rollback()

@@ -18,10 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from central.access.jurisdiction import Jurisdiction, ScopeKind
+from central.audit.chain import Change, record_many
 from central.cases.lifecycle import EventFact, TransitionError, replay
 from central.cases.models import Case, CaseEvent
 from central.cases.projection import apply_projection, fact_of, policy_of
 from central.cases.schemas import BatchResult, CaseEventIn, EventOutcome, EventResult
+from central.core.actor import Actor
 from central.core.clock import shanghai_date, to_utc
 from central.profiles.assignment import hall_profile_keys
 from central.profiles.loader import get_profile
@@ -58,12 +61,18 @@ class _Refs:
     staff: dict[str, Staff] = field(default_factory=dict)
 
 
-def _load_refs(session: Session, events: Sequence[CaseEventIn]) -> _Refs:
+def _load_refs(session: Session, events: Sequence[CaseEventIn], within: Jurisdiction | None) -> _Refs:
+    """Look up every code the batch names. Halls (and, for a department, items) outside the
+    caller's jurisdiction are left out, so they read as unknown: existence is not leaked."""
     refs = _Refs()
     for codes in _chunks(sorted({e.item_code for e in events})):
         refs.items.update((i.code, i) for i in session.scalars(select(Item).where(Item.code.in_(codes))))
     for codes in _chunks(sorted({e.hall_code for e in events})):
         refs.halls.update((h.code, h) for h in session.scalars(select(Hall).where(Hall.code.in_(codes))))
+    if within is not None:
+        refs.halls = {code: h for code, h in refs.halls.items() if h.id in within.hall_ids}
+        if within.kind is ScopeKind.DEPARTMENT:
+            refs.items = {code: i for code, i in refs.items.items() if i.department_id == within.scope_id}
     hall_ids = [h.id for h in refs.halls.values()]
     if hall_ids:
         for w in session.scalars(select(ServiceWindow).where(ServiceWindow.hall_id.in_(hall_ids))):
@@ -131,12 +140,17 @@ def ingest_batch(
     default_profile_key: str,
     now: datetime,
     source: str,
+    actor: Actor,
+    within: Jurisdiction | None = None,
 ) -> BatchResult:
-    """Check the whole batch, then write it in one transaction (the caller's session is committed here)."""
+    """Check the whole batch, then write it in one transaction (the caller's session is committed here).
+
+    Each case the batch touches gets one audit entry, committed with the events.
+    """
     batch = _Batch(
         events=events,
         hashes=[content_hash(e) for e in events],
-        refs=_load_refs(session, events),
+        refs=_load_refs(session, events, within),
         profiles=hall_profile_keys(session, default_key=default_profile_key),
         default_key=default_profile_key,
         results=[None] * len(events),
@@ -161,12 +175,24 @@ def ingest_batch(
         session.rollback()
         return _summary(batch.results, accepted=False)
     try:
+        changes: list[Change] = []
         for case_no, indexes in by_case.items():
-            _write_case(
-                session, batch, cases.get(case_no), indexes, calendar=calendar, now=now, source=source
-            )
+            before = cases.get(case_no)
+            before_status = {"status": before.status} if before else None
+            case = _write_case(session, batch, before, indexes, calendar=calendar, now=now, source=source)
             for index in indexes:
                 batch.mark(index, EventOutcome.STORED)
+            stored_events = [{"event_id": events[i].event_id, "type": events[i].type.value} for i in indexes]
+            changes.append(
+                Change(
+                    action="case.events.stored",
+                    target_type="case",
+                    target_id=case_no,
+                    before=before_status,
+                    after={"status": case.status, "events": stored_events},
+                )
+            )
+        record_many(session, actor=actor, at=now, changes=changes)
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -258,7 +284,7 @@ def _write_case(
     calendar: WorkCalendar,
     now: datetime,
     source: str,
-) -> None:
+) -> Case:
     first = batch.events[indexes[0]]
     item, hall = batch.refs.items[first.item_code], batch.refs.halls[first.hall_code]
     if case is None:
@@ -305,6 +331,7 @@ def _write_case(
     state = replay((fact_of(e) for _, e in ordered), policy=policy_of(batch.profile_of(hall)))
     apply_projection(case, state, calendar=calendar)
     session.flush()
+    return case
 
 
 def _summary(results: list[EventResult | None], *, accepted: bool) -> BatchResult:

@@ -82,8 +82,12 @@ class LightCounts:
     unknown: int  # open cases whose due date needs a missing calendar year
 
 
-def count_lights(session: Session, *, light: ColumnElement[str | None]) -> LightCounts:
+def count_lights(
+    session: Session, *, light: ColumnElement[str | None], where: ColumnElement[bool] | None = None
+) -> LightCounts:
     query = select(light.label("light"), func.count()).where(Case.status.in_(OPEN_VALUES)).group_by(light)
+    if where is not None:
+        query = query.where(where)
     counts = {value: n for value, n in session.execute(query)}
     return LightCounts(
         green=counts.get(Light.GREEN.value, 0),

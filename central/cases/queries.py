@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from central.access.jurisdiction import Jurisdiction
 from central.cases.clock import ClockView, DueDates, Light, clock_view, paused_workdays, view_from_dues
 from central.cases.lifecycle import CaseStatus, TransitionError, replay
 from central.cases.lights import light_expression
@@ -24,11 +26,20 @@ from central.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
 
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+
 
 def get_case(
-    session: Session, *, case_no: str, as_of: datetime, calendar: WorkCalendar, default_profile_key: str
+    session: Session,
+    *,
+    case_no: str,
+    as_of: datetime,
+    calendar: WorkCalendar,
+    default_profile_key: str,
+    within: Jurisdiction | None = None,
 ) -> CaseDetail | None:
-    """The case as it stood at `as_of`; None if it did not exist then (or at all)."""
+    """The case as it stood at `as_of`; None if it did not exist then, at all, or outside `within`
+    (another jurisdiction's case looks exactly like a missing one: existence is not leaked)."""
     case = session.scalar(
         select(Case)
         .where(Case.case_no == case_no)
@@ -37,7 +48,9 @@ def get_case(
             joinedload(Case.events).joinedload(CaseEvent.window),
         )
     )
-    if case is None:
+    if case is None or (
+        within and not within.covers_case(hall_id=case.hall_id, department_id=case.department_id)
+    ):
         return None
     moment = to_utc(as_of)
     events = sorted((e for e in case.events if e.at <= moment), key=lambda e: (e.at, e.id))
@@ -140,6 +153,7 @@ class CaseFilters:
     accepted_from: date | None = None
     accepted_to: date | None = None
     case_no_prefix: str | None = None
+    within: Jurisdiction | None = None  # the caller's jurisdiction; None only for trusted callers
 
 
 def list_cases(
@@ -184,12 +198,14 @@ def list_cases(
     return CasePage(as_of=to_utc(as_of), total=total, page=page, page_size=page_size, items=items)
 
 
-def _filtered(query: Select, filters: CaseFilters, light) -> Select:  # type: ignore[type-arg,no-untyped-def]
+def _filtered(query: SelectT, filters: CaseFilters, light: ColumnElement[str | None]) -> SelectT:
     query = (
         query.join(Item, Item.id == Case.item_id)
         .join(Hall, Hall.id == Case.hall_id)
         .join(Department, Department.id == Case.department_id)
     )
+    if filters.within is not None:
+        query = query.where(filters.within.case_clause())
     if filters.hall_code:
         query = query.where(Hall.code == filters.hall_code)
     if filters.department_code:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.responses import JSONResponse
 
+from central.access.deps import CasesReader, CasesWriter
 from central.cases.clock import Light
 from central.cases.ingest import ConcurrentWriteError
 from central.cases.lifecycle import CaseStatus
@@ -38,6 +39,7 @@ def post_events(
     settings: SettingsDep,
     calendar: CalendarDep,
     now: NowDep,
+    principal: CasesWriter,
     events: Annotated[list[Any], Body(description="A JSON list of case events; all or nothing.")],
 ) -> JSONResponse:
     if not events:
@@ -54,6 +56,8 @@ def post_events(
             default_profile_key=settings.rule_profile,
             now=now,
             source="api",
+            actor=principal.actor,
+            within=principal.jurisdiction,
         )
     except ConcurrentWriteError as exc:
         raise HTTPException(409, f"{exc}; nothing was written, send the batch again") from exc
@@ -66,6 +70,7 @@ def lights_summary(
     settings: SettingsDep,
     calendar: CalendarDep,
     now: NowDep,
+    principal: CasesReader,
     as_of: datetime | None = None,
 ) -> dict[str, Any]:
     moment = as_of or now
@@ -75,7 +80,7 @@ def lights_summary(
         halls_by_profile=halls_by_profile(session, default_key=settings.rule_profile),
         default_key=settings.rule_profile,
     )
-    counts = count_lights(session, light=light)
+    counts = count_lights(session, light=light, where=principal.jurisdiction.case_clause())
     return {
         "as_of": moment,
         "green": counts.green,
@@ -92,6 +97,7 @@ def read_case(
     settings: SettingsDep,
     calendar: CalendarDep,
     now: NowDep,
+    principal: CasesReader,
     as_of: Annotated[datetime | None, Query(description="Answer as of this moment (ISO 8601).")] = None,
 ) -> CaseDetail:
     detail = get_case(
@@ -100,6 +106,7 @@ def read_case(
         as_of=as_of or now,
         calendar=calendar,
         default_profile_key=settings.rule_profile,
+        within=principal.jurisdiction,
     )
     if detail is None:
         when = f" as of {as_of.isoformat()}" if as_of else ""
@@ -113,6 +120,7 @@ def read_cases(
     settings: SettingsDep,
     calendar: CalendarDep,
     now: NowDep,
+    principal: CasesReader,
     hall: Annotated[str | None, Query(max_length=40)] = None,
     department: Annotated[str | None, Query(max_length=40)] = None,
     light: Light | None = None,
@@ -136,6 +144,7 @@ def read_cases(
         accepted_from=accepted_from,
         accepted_to=accepted_to,
         case_no_prefix=case_no,
+        within=principal.jurisdiction,
     )
     return list_cases(
         session,

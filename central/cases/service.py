@@ -10,8 +10,10 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
+from central.access.jurisdiction import Jurisdiction
 from central.cases.ingest import ingest_batch
 from central.cases.schemas import BatchResult, CaseEventIn, EventOutcome, EventResult
+from central.core.actor import Actor
 from central.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ def submit_raw_events(
     default_profile_key: str,
     now: datetime,
     source: str,
+    actor: Actor,
+    within: Jurisdiction | None = None,
 ) -> BatchResult:
     """Validate each raw event on its own (so every bad one is named), then ingest all or nothing."""
     parsed: list[CaseEventIn] = []
@@ -80,6 +84,8 @@ def submit_raw_events(
         default_profile_key=default_profile_key,
         now=now,
         source=source,
+        actor=actor,
+        within=within,
     )
 
 

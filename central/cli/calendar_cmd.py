@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from central.calendar.schemas import CalendarYearIn
 from central.calendar.service import CalendarConflictError, check_coverage, import_year
 from central.cases.service import describe_validation
-from central.cli.common import cli_session, console, fail
+from central.cli.common import cli_actor, cli_session, console, fail
 from central.core.clock import shanghai_date, system_clock
 from central.core.yamlio import load_plain_yaml
 
@@ -32,7 +32,13 @@ def calendar_import(
         raise fail(f"{file}: {describe_validation(exc)}") from exc
     with cli_session() as (settings, session):
         try:
-            stored = import_year(session, entry=entry, default_key=settings.rule_profile, now=system_clock())
+            stored = import_year(
+                session,
+                entry=entry,
+                default_key=settings.rule_profile,
+                now=system_clock(),
+                actor=cli_actor(),
+            )
         except CalendarConflictError as exc:
             raise fail(str(exc)) from exc
     console.print(

@@ -13,7 +13,7 @@ from central.calendar.service import load_calendar
 from central.cases.ingest import ConcurrentWriteError
 from central.cases.schemas import EventOutcome
 from central.cases.service import submit_raw_events
-from central.cli.common import cli_session, console, errors, fail
+from central.cli.common import cli_actor, cli_session, console, errors, fail
 from central.core.clock import system_clock
 
 app = typer.Typer(help="Cases (办件).", no_args_is_help=True)
@@ -42,6 +42,7 @@ def cases_import(
     """Import case events (same rules as POST /api/v1/cases/events), batch by batch."""
     events = read_jsonl(file)
     stored = duplicates = 0
+    actor = cli_actor()
     with (
         cli_session() as (settings, session),
         Progress(
@@ -63,6 +64,7 @@ def cases_import(
                     default_profile_key=settings.rule_profile,
                     now=system_clock(),
                     source=f"import:{file.name}",
+                    actor=actor,
                 )
             except ConcurrentWriteError as exc:
                 raise fail(f"lines near {start + 1}: {exc}") from exc

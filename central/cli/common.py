@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +13,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from central.core.actor import Actor
 from central.core.config import Settings
 from central.core.db import make_engine, make_session_factory
 from central.core.migrate import upgrade
@@ -35,6 +38,15 @@ def cli_session(settings: Settings | None = None) -> Iterator[tuple[Settings, Se
             yield settings, session
     finally:
         engine.dispose()
+
+
+def cli_actor() -> Actor:
+    """The operating-system user running the command: whom the audit trail names for CLI writes."""
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment and no passwd entry (containers)
+        name = f"uid{os.getuid()}"
+    return Actor(kind="cli", name=name)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -8,6 +8,8 @@ import typer
 import uvicorn
 from rich.progress import Progress
 
+from central.access.roles import Role
+from central.access.service import create_user
 from central.app import create_app
 from central.cli.common import console, migrated_engine
 from central.core.clock import system_clock
@@ -16,6 +18,15 @@ from central.core.db import make_session_factory
 from central.demo.seed import seed_demo
 
 DEMO_DB = Path("var") / "demo.db"
+DEMO_PASSWORD = "hallwatch-demo-2026"
+# (username, role, scope): one of each kind of jurisdiction, to see what each may read.
+DEMO_USERS = [
+    ("admin", Role.SYSTEM_SUPERVISOR, "*"),
+    ("sichuan", Role.INSPECTOR, "region:510000"),
+    ("chengdu", Role.INSPECTOR, "region:510100"),
+    ("jinjiang", Role.INSPECTOR, "region:510104"),
+    ("clerk", Role.POST_USER, "department:510104-SCJG"),
+]
 
 
 def demo(
@@ -37,6 +48,18 @@ def demo(
             cases=cases,
             progress=progress,
         )
+        for username, role, scope in DEMO_USERS:
+            create_user(
+                session,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                scope_code=scope,
+                display_name=None,
+                granted_by=None,
+                now=system_clock(),
+            )
+        session.commit()
     console.print(
         f"演示数据已生成: {summary.halls} 个政务服务中心, {summary.items} 个事项, "
         f"{summary.cases} 件办件 ({summary.events} 条事件) → {DEMO_DB}"
@@ -44,6 +67,8 @@ def demo(
     if not serve:
         return
     base = f"http://{host}:{port}"
+    users = "、".join(name for name, _, _ in DEMO_USERS)
+    console.print(f"演示账号 users: {users}，密码 password: {DEMO_PASSWORD}")
     console.print(
         f"打开 open:\n  办件列表  {base}/console/cases\n  红灯办件  {base}/console/cases?light=red\n"
         f"  API 文档  {base}/docs\n按 Ctrl+C 停止"

@@ -6,7 +6,17 @@ import logging
 
 import typer
 
-from central.cli import calendar_cmd, cases_cmd, db_cmd, demo_cmd, profiles_cmd, registry_cmd, serve_cmd
+from central.cli import (
+    audit_cmd,
+    calendar_cmd,
+    cases_cmd,
+    db_cmd,
+    demo_cmd,
+    profiles_cmd,
+    registry_cmd,
+    serve_cmd,
+    users_cmd,
+)
 
 app = typer.Typer(
     help="hallwatch — 政务服务中心电子监察 (electronic supervision for service halls)", no_args_is_help=True
@@ -16,6 +26,8 @@ app.add_typer(cases_cmd.app, name="cases")
 app.add_typer(calendar_cmd.app, name="calendar")
 app.add_typer(profiles_cmd.app, name="profiles")
 app.add_typer(registry_cmd.app, name="registry")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(users_cmd.app, name="users")
 app.command("serve")(serve_cmd.serve)
 app.command("demo")(demo_cmd.demo)
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from central.cli.common import cli_session, console, fail
+from central.cli.common import cli_actor, cli_session, console, fail
+from central.core.clock import system_clock
 from central.registry.importer import RegistryConflictError, RegistryImportError, import_registry_text
 
 app = typer.Typer(
@@ -36,7 +37,9 @@ def registry_import(
         raise fail(f"{file}: not UTF-8 text (byte {exc.start})") from exc
     with cli_session() as (_settings, session):
         try:
-            report = import_registry_text(session, text=text, origin=str(file))
+            report = import_registry_text(
+                session, text=text, origin=str(file), actor=cli_actor(), now=system_clock()
+            )
         except RegistryImportError as exc:
             # One plain line per problem, FILE:LINE: place: message, for editors and grep.
             for problem in exc.problems:

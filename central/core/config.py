@@ -25,6 +25,15 @@ class Settings(BaseSettings):
         default=20 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 beyond)."
     )
     page_size_max: int = Field(default=500, ge=10, le=10_000, description="Largest page a list returns.")
+    token_ttl_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60, description="Access token lifetime.")
+    max_failed_logins: int = Field(default=5, ge=1, le=100, description="Failures before the account locks.")
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60, description="How long a locked account waits.")
+    review_after_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Permissions unconfirmed for longer are due for review (SC-15).",
+    )
     sql_echo: bool = Field(default=False, description="Log every SQL statement.")
 
     @field_validator("rule_profile")

@@ -13,11 +13,14 @@ from sqlalchemy.orm import Session
 
 from central.calendar.service import load_calendar
 from central.cases.service import submit_raw_events
+from central.core.actor import Actor
 from central.demo.case_data import build_case_events
 from central.demo.registry_data import build_registry
 from central.registry.importer import import_registry_text
 
 logger = logging.getLogger(__name__)
+
+DEMO_ACTOR = Actor(kind="system", name="demo")
 
 
 class DemoSeedError(RuntimeError):
@@ -43,7 +46,13 @@ def seed_demo(
 ) -> DemoSummary:
     rng = random.Random(seed)
     registry = build_registry(rng)
-    import_registry_text(session, text=yaml.safe_dump(registry, allow_unicode=True), origin="demo registry")
+    import_registry_text(
+        session,
+        text=yaml.safe_dump(registry, allow_unicode=True),
+        origin="demo registry",
+        actor=DEMO_ACTOR,
+        now=now,
+    )
     calendar = load_calendar(session)
     events = build_case_events(rng, registry, calendar=calendar, now=now, count=cases)
     task = progress.add_task("生成演示办件", total=len(events)) if progress else None
@@ -56,6 +65,7 @@ def seed_demo(
             default_profile_key=default_profile_key,
             now=now,
             source="demo",
+            actor=DEMO_ACTOR,
         )
         if not result.accepted:
             bad = [r for r in result.results if r.outcome in ("invalid", "conflict")][:3]

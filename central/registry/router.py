@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
-from central.core.deps import SessionDep
+from central.access.deps import RegistryWriter
+from central.access.jurisdiction import ScopeKind
+from central.core.deps import NowDep, SessionDep
 from central.registry import queries
 from central.registry.importer import (
     ImportReport,
@@ -107,15 +109,23 @@ def _rejected(problems: list[Problem]) -> JSONResponse:
     },
 )
 def import_registry(
-    session: SessionDep, body: Annotated[bytes, Depends(registry_file_body)]
+    session: SessionDep,
+    principal: RegistryWriter,
+    now: NowDep,
+    body: Annotated[bytes, Depends(registry_file_body)],
 ) -> ImportReport | JSONResponse:
-    """Create or update regions, halls, departments, windows, staff, devices and items from one file."""
+    """Create or update regions, halls, departments, windows, staff, devices and items from one file.
+
+    A file may touch any part of the tree, so only a deployment-wide administrator imports one.
+    """
+    if principal.jurisdiction.kind is not ScopeKind.DEPLOYMENT:
+        raise HTTPException(403, "importing a registry file needs a deployment-wide (scope *) administrator")
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return _rejected([Problem("(file)", None, f"not UTF-8 text (byte {exc.start})")])
     try:
-        return import_registry_text(session, text=text, origin="api")
+        return import_registry_text(session, text=text, origin="api", actor=principal.actor, now=now)
     except RegistryImportError as exc:
         return _rejected(exc.problems)
     except RegistryConflictError as exc:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from central.access.roles import ROLE_LABELS
 from central.cases.clock import Light
 from central.cases.lifecycle import CaseStatus
 from central.cases.queries import CaseFilters, get_case, list_cases
@@ -37,11 +38,13 @@ from central.web.labels import (
     parse_text,
     shanghai_input_value,
 )
+from central.web.session import PagePrincipal
 
 logger = logging.getLogger(__name__)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters.update(TEMPLATE_HELPERS)
 templates.env.globals.update(TEMPLATE_HELPERS)
+templates.env.globals["role_label"] = lambda role: ROLE_LABELS[role]
 router = APIRouter(include_in_schema=False)
 
 DEFAULT_PAGE_SIZE = 20
@@ -60,6 +63,7 @@ def _error_page(request: Request, error: PageError) -> HTMLResponse:
 @router.get("/console/cases", response_class=HTMLResponse)
 def cases_page(
     request: Request,
+    principal: PagePrincipal,
     session: SessionDep,
     settings: SettingsDep,
     calendar: CalendarDep,
@@ -92,6 +96,7 @@ def cases_page(
             accepted_from=parse_day(accepted_from, label="受理日期（起）"),
             accepted_to=parse_day(accepted_to, label="受理日期（止）"),
             case_no_prefix=parse_case_no_prefix(case_no),
+            within=principal.jurisdiction,
         )
         if filters.accepted_from and filters.accepted_to and filters.accepted_from > filters.accepted_to:
             raise bad_parameter("受理日期的起始日晚于截止日，请调换或修改。")
@@ -123,6 +128,7 @@ def cases_page(
     hall_names = {h.code: h.name for h in halls}
     context: dict[str, Any] = {
         "nav": "cases",
+        "principal": principal,
         "query": query,
         "halls": halls,
         "departments": departments,
@@ -144,6 +150,7 @@ def cases_page(
 def case_page(
     request: Request,
     case_no: str,
+    principal: PagePrincipal,
     session: SessionDep,
     settings: SettingsDep,
     calendar: CalendarDep,
@@ -164,6 +171,7 @@ def case_page(
             as_of=moment or now,
             calendar=calendar,
             default_profile_key=settings.rule_profile,
+            within=principal.jurisdiction,
         )
     if detail is None:
         return templates.TemplateResponse(
@@ -176,6 +184,7 @@ def case_page(
     window_names = {w.code: w.name for w in list_windows(session, hall_code=detail.hall_code)}
     context: dict[str, Any] = {
         "nav": "cases",
+        "principal": principal,
         "case": detail,
         "hall_name": hall_names.get(detail.hall_code, detail.hall_code),
         "window_names": window_names,

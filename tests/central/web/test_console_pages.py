@@ -17,11 +17,13 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Locator, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
 
 from central.app import create_app
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.browser
+PASSWORD = "correct-horse-battery-2026"
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -95,7 +97,16 @@ def live_url(db, settings, clock, registry) -> Iterator[str]:
         time.sleep(0.02)
     url = f"http://127.0.0.1:{port}"
     try:
-        response = httpx.post(f"{url}/api/v1/cases/events", json=EVENTS, timeout=30)
+        make_user(db, "inspector1", now=clock())
+        token = httpx.post(
+            f"{url}/api/v1/auth/token", data={"username": "inspector1", "password": PASSWORD}, timeout=30
+        ).json()["access_token"]
+        response = httpx.post(
+            f"{url}/api/v1/cases/events",
+            json=EVENTS,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
         assert response.status_code == 200, response.text
         assert response.json()["stored"] == len(EVENTS)
         yield url
@@ -141,12 +152,40 @@ def page(browser: Browser, live_url: str) -> Iterator[Page]:
     tab = context.new_page()
     js_errors: list[str] = []
     tab.on("pageerror", lambda error: js_errors.append(str(error)))
+    sign_in(tab, live_url)
     try:
         yield tab
     finally:
         context.close()
     assert not js_errors, js_errors
     assert not outside, f"pages asked for outside resources: {outside}"
+
+
+def sign_in(tab: Page, live_url: str, password: str = PASSWORD, *, navigate: bool = True) -> None:
+    if navigate:
+        tab.goto(f"{live_url}/console/login")
+    tab.get_by_label("用户名").fill("inspector1")
+    tab.get_by_label("密码").fill(password)
+    tab.get_by_role("button", name="登录").click()
+
+
+def test_sign_in_is_required_and_wrong_password_is_told(browser: Browser, live_url: str) -> None:
+    context = browser.new_context(locale="zh-CN")
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    tab = context.new_page()
+    try:
+        tab.goto(f"{live_url}/console/cases?light=red")
+        assert "/console/login" in tab.url
+        sign_in(tab, live_url, password="not-the-password-at-all", navigate=False)
+        expect(tab.get_by_role("alert")).to_have_text("用户名或密码错误。")
+        sign_in(tab, live_url, navigate=False)
+        tab.wait_for_url(f"{live_url}/console/cases?light=red")  # back where the user was going
+        expect(tab.locator(".whoami")).to_contain_text("inspector1")
+        tab.get_by_role("link", name="退出").click()
+        tab.goto(f"{live_url}/console/cases")
+        assert "/console/login" in tab.url
+    finally:
+        context.close()
 
 
 def _row(page: Page, case_no: str) -> Locator:

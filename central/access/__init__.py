@@ -1,0 +1,1 @@
+"""Users, roles, jurisdiction and tokens (SC-13..15)."""

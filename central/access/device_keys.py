@@ -1,0 +1,113 @@
+"""Device keys: issue, rotate, revoke, and authenticate a device by its key (scoped to its hall)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central.access.models import DeviceKey
+from central.core.actor import Actor
+from central.registry.models import Device, Hall
+
+logger = logging.getLogger(__name__)
+
+KEY_FORMAT = re.compile(r"^hwk_([0-9a-f]{16})_([A-Za-z0-9_\-]{43})$")
+
+
+@dataclass(frozen=True)
+class DevicePrincipal:
+    """An authenticated device: what it is and the one hall it may speak for."""
+
+    device_id: int
+    device_code: str
+    kind: str
+    hall_id: int
+    hall_code: str
+    key_id: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(kind="device", name=self.device_code)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key_id: str
+    key: str  # shown once; only its hash is stored
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_key(session: Session, *, device: Device, now: datetime, issued_by: int | None) -> IssuedKey:
+    """A new key for a device. Does not commit."""
+    key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+    session.add(
+        DeviceKey(
+            key_id=key_id,
+            secret_hash=_digest(secret),
+            device_id=device.id,
+            created_at=now,
+            created_by_id=issued_by,
+        )
+    )
+    session.flush()
+    logger.info("device %s: key %s issued", device.code, key_id)
+    return IssuedKey(key_id=key_id, key=f"hwk_{key_id}_{secret}")
+
+
+def revoke_keys(session: Session, *, device: Device, now: datetime, key_id: str | None = None) -> int:
+    """Revoke one key of a device, or all of them. Does not commit. Returns how many were revoked."""
+    query = select(DeviceKey).where(DeviceKey.device_id == device.id, DeviceKey.revoked_at.is_(None))
+    if key_id is not None:
+        query = query.where(DeviceKey.key_id == key_id)
+    keys = list(session.scalars(query))
+    for key in keys:
+        key.revoked_at = now
+    logger.info("device %s: %d key(s) revoked", device.code, len(keys))
+    return len(keys)
+
+
+def rotate_key(session: Session, *, device: Device, now: datetime, issued_by: int | None) -> IssuedKey:
+    """Revoke every key of the device and issue a new one, in one transaction. Does not commit."""
+    revoke_keys(session, device=device, now=now)
+    return issue_key(session, device=device, now=now, issued_by=issued_by)
+
+
+def authenticate_device(session: Session, *, presented: str, now: datetime) -> DevicePrincipal | None:
+    """The device behind a presented key, or None for a malformed, unknown or revoked key."""
+    match = KEY_FORMAT.fullmatch(presented)
+    if match is None:
+        return None
+    key_id, secret = match.groups()
+    row = session.execute(
+        select(DeviceKey, Device, Hall)
+        .join(Device, Device.id == DeviceKey.device_id)
+        .join(Hall, Hall.id == Device.hall_id)
+        .where(DeviceKey.key_id == key_id)
+    ).first()
+    if row is None:
+        return None
+    key, device, hall = row
+    if key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, _digest(secret)):
+        return None
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        key.last_used_at = now  # at most one write a minute per key, not one per request
+        session.commit()
+    return DevicePrincipal(
+        device_id=device.id,
+        device_code=device.code,
+        kind=device.kind,
+        hall_id=hall.id,
+        hall_code=hall.code,
+        key_id=key_id,
+    )

@@ -1,0 +1,95 @@
+"""Device keys: administrators issue, rotate and revoke; devices authenticate with `X-Device-Key`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from central.access.deps import UserManager
+from central.access.device_keys import (
+    DevicePrincipal,
+    authenticate_device,
+    issue_key,
+    revoke_keys,
+    rotate_key,
+)
+from central.core.deps import NowDep, SessionDep
+from central.registry.models import Device
+from central.registry.queries import list_windows
+from central.registry.schemas import WindowPublic
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["devices"])
+
+
+class IssuedKeyOut(BaseModel):
+    device: str
+    key_id: str
+    key: str  # shown once
+
+
+class DeviceMe(BaseModel):
+    device: str
+    kind: str
+    hall: str
+    key_id: str
+
+
+def _device_in_jurisdiction(session: SessionDep, principal: UserManager, code: str) -> Device:
+    device = session.scalar(select(Device).where(Device.code == code))
+    if device is None or not principal.jurisdiction.covers_hall(device.hall_id):
+        raise HTTPException(404, f"no device {code} in your jurisdiction")
+    return device
+
+
+@router.post("/devices/{code}/keys", response_model=IssuedKeyOut, status_code=201)
+def add_key(code: str, principal: UserManager, session: SessionDep, now: NowDep) -> IssuedKeyOut:
+    device = _device_in_jurisdiction(session, principal, code)
+    issued = issue_key(session, device=device, now=now, issued_by=principal.user_id)
+    session.commit()
+    return IssuedKeyOut(device=code, key_id=issued.key_id, key=issued.key)
+
+
+@router.post("/devices/{code}/keys/rotate", response_model=IssuedKeyOut, status_code=201)
+def rotate(code: str, principal: UserManager, session: SessionDep, now: NowDep) -> IssuedKeyOut:
+    device = _device_in_jurisdiction(session, principal, code)
+    issued = rotate_key(session, device=device, now=now, issued_by=principal.user_id)
+    session.commit()
+    return IssuedKeyOut(device=code, key_id=issued.key_id, key=issued.key)
+
+
+@router.delete("/devices/{code}/keys/{key_id}", status_code=204)
+def revoke(code: str, key_id: str, principal: UserManager, session: SessionDep, now: NowDep) -> None:
+    device = _device_in_jurisdiction(session, principal, code)
+    if revoke_keys(session, device=device, now=now, key_id=key_id) == 0:
+        raise HTTPException(404, f"device {code} has no active key {key_id}")
+    session.commit()
+
+
+def get_device(
+    session: SessionDep, now: NowDep, x_device_key: Annotated[str | None, Header(max_length=200)] = None
+) -> DevicePrincipal:
+    device = authenticate_device(session, presented=x_device_key or "", now=now)
+    if device is None:
+        raise HTTPException(401, "a valid, unrevoked device key is needed in X-Device-Key")
+    return device
+
+
+DeviceDep = Annotated[DevicePrincipal, Depends(get_device)]
+
+
+@router.get("/device/me", response_model=DeviceMe)
+def device_me(device: DeviceDep) -> DeviceMe:
+    return DeviceMe(device=device.device_code, kind=device.kind, hall=device.hall_code, key_id=device.key_id)
+
+
+@router.get("/device/halls/{hall_code}/windows", response_model=list[WindowPublic])
+def device_hall_windows(hall_code: str, device: DeviceDep, session: SessionDep) -> list[WindowPublic]:
+    """The windows of the device's own hall (edge agents sync them); another hall is not found."""
+    if hall_code != device.hall_code:
+        raise HTTPException(404, f"no hall {hall_code}")
+    return list_windows(session, hall_code=hall_code)

@@ -1,0 +1,140 @@
+"""Login, logout, who am I; user administration within one's jurisdiction (SC-14/15)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import select
+
+from central.access.deps import SESSION_COOKIE, PolicyDep, PrincipalDep, UserManager
+from central.access.jurisdiction import ScopeError, ScopeKind, jurisdiction_of
+from central.access.models import User
+from central.access.passwords import WeakPasswordError
+from central.access.schemas import TokenOut, UserCreate, UserPublic
+from central.access.service import (
+    AccessError,
+    AccountLockedError,
+    GrantError,
+    LoginError,
+    authenticate,
+    create_user,
+    issue_token,
+    revoke_token,
+)
+from central.core.deps import NowDep, SessionDep, SettingsDep
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["access"])
+
+
+@router.post("/auth/token", response_model=TokenOut)
+def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, now: NowDep, policy: PolicyDep
+) -> TokenOut:
+    try:
+        user = authenticate(session, username=form.username, password=form.password, now=now, policy=policy)
+    except AccountLockedError as exc:
+        raise HTTPException(423, str(exc)) from exc
+    except LoginError as exc:
+        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+    raw, token = issue_token(session, user=user, now=now, policy=policy)
+    return TokenOut(access_token=raw, expires_at=token.expires_at)
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(
+    request: Request, response: Response, principal: PrincipalDep, session: SessionDep, now: NowDep
+) -> Response:
+    header = request.headers.get("authorization", "")
+    raw = (
+        header.removeprefix("Bearer ").strip()
+        if header.startswith("Bearer ")
+        else request.cookies.get(SESSION_COOKIE)
+    )
+    if raw:
+        revoke_token(session, raw=raw, now=now)
+    response.status_code = 204
+    response.delete_cookie(SESSION_COOKIE)
+    logger.info("user %s logged out", principal.username)
+    return response
+
+
+@router.get("/auth/me", response_model=UserPublic)
+def me(principal: PrincipalDep, session: SessionDep, settings: SettingsDep, now: NowDep) -> UserPublic:
+    user = session.get(User, principal.user_id)
+    assert user is not None
+    return _public(session, user, review_after=timedelta(days=settings.review_after_days), now=now)
+
+
+@router.post("/users", response_model=UserPublic, status_code=201)
+def add_user(
+    body: UserCreate, principal: UserManager, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> UserPublic:
+    granter = session.get(User, principal.user_id)
+    try:
+        user = create_user(
+            session,
+            username=body.username,
+            password=body.password,
+            role=body.role,
+            scope_code=body.scope,
+            display_name=body.display_name,
+            granted_by=granter,
+            now=now,
+        )
+    except (AccessError, ScopeError, WeakPasswordError) as exc:
+        session.rollback()
+        raise HTTPException(403 if isinstance(exc, GrantError) else 422, str(exc)) from exc
+    session.commit()
+    return _public(session, user, review_after=timedelta(days=settings.review_after_days), now=now)
+
+
+@router.get("/users", response_model=list[UserPublic])
+def review_users(
+    principal: UserManager, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> list[UserPublic]:
+    """Who holds what, and when it was last confirmed (SC-15 periodic review)."""
+    review_after = timedelta(days=settings.review_after_days)
+    found = []
+    for user in session.scalars(select(User).order_by(User.username)):
+        scope = jurisdiction_of(session, kind=ScopeKind(user.scope_kind), scope_id=user.scope_id)
+        if principal.jurisdiction.contains(scope):
+            found.append(_public(session, user, review_after=review_after, now=now))
+    return found
+
+
+@router.post("/users/{username}/confirm", response_model=UserPublic)
+def confirm_user(
+    username: str, principal: UserManager, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> UserPublic:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not principal.jurisdiction.contains(
+        jurisdiction_of(session, kind=ScopeKind(user.scope_kind), scope_id=user.scope_id)
+    ):
+        raise HTTPException(404, f"no user {username} in your jurisdiction")
+    if user.id == principal.user_id:
+        raise HTTPException(403, "nobody confirms their own rights")
+    user.confirmed_at, user.confirmed_by_id = now, principal.user_id
+    session.commit()
+    return _public(session, user, review_after=timedelta(days=settings.review_after_days), now=now)
+
+
+def _public(session: SessionDep, user: User, *, review_after: timedelta, now: NowDep) -> UserPublic:
+    scope = jurisdiction_of(session, kind=ScopeKind(user.scope_kind), scope_id=user.scope_id)
+    granter = session.get(User, user.granted_by_id) if user.granted_by_id else None
+    return UserPublic(
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        scope_kind=user.scope_kind,
+        scope_code=scope.code,
+        active=user.active,
+        locked_until=user.locked_until,
+        granted_by=granter.username if granter else None,
+        confirmed_at=user.confirmed_at,
+        review_due=user.confirmed_at + review_after < now,
+    )

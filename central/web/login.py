@@ -1,0 +1,65 @@
+"""Console sign-in and sign-out pages (zh-CN)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from central.access.deps import SESSION_COOKIE, PolicyDep
+from central.access.service import AccountLockedError, LoginError, authenticate, issue_token, revoke_token
+from central.core.clock import SHANGHAI
+from central.core.deps import NowDep, SessionDep
+from central.web.pages import templates
+from central.web.session import safe_next
+
+logger = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/console/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    return templates.TemplateResponse(request, "login.html", {"next": safe_next(next), "error": None})
+
+
+@router.post("/console/login", response_model=None)
+def login_submit(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=2000)] = "/console/cases",
+) -> Response:
+    try:
+        user = authenticate(session, username=username, password=password, now=now, policy=policy)
+    except AccountLockedError as exc:
+        until = exc.until.astimezone(SHANGHAI).strftime("%H:%M")
+        return _again(request, next, f"连续登录失败次数过多，账号已锁定至 {until}。", 423)
+    except LoginError:
+        return _again(request, next, "用户名或密码错误。", 401)
+    raw, token = issue_token(session, user=user, now=now, policy=policy)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    max_age = int((token.expires_at - now).total_seconds())
+    response.set_cookie(SESSION_COOKIE, raw, max_age=max_age, httponly=True, samesite="strict", path="/")
+    logger.info("user %s signed in to the console", user.username)
+    return response
+
+
+@router.get("/console/logout")
+def logout_page(request: Request, session: SessionDep, now: NowDep) -> RedirectResponse:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        revoke_token(session, raw=raw, now=now)
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _again(request: Request, next_url: str, error: str, status: int) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, "login.html", {"next": safe_next(next_url), "error": error}, status_code=status
+    )
