@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from central.access.jurisdiction import Jurisdiction, ScopeKind
 from central.registry.models import Department, Hall, Item, Region, ServiceWindow, Staff
 from central.registry.schemas import (
     DepartmentPublic,
@@ -27,27 +28,38 @@ def list_regions(session: Session) -> list[RegionPublic]:
     ]
 
 
-def list_halls(session: Session) -> list[HallPublic]:
-    rows = session.execute(
-        select(Hall, Region.code).join(Region, Region.id == Hall.region_id).order_by(Hall.code)
-    )
+def list_halls(session: Session, *, within: Jurisdiction | None = None) -> list[HallPublic]:
+    query = select(Hall, Region.code).join(Region, Region.id == Hall.region_id).order_by(Hall.code)
+    if within is not None and within.kind is not ScopeKind.DEPLOYMENT:
+        query = query.where(Hall.id.in_(sorted(within.hall_ids)))
+    rows = session.execute(query)
     return [HallPublic(code=h.code, name=h.name, level=h.level, region_code=rc) for h, rc in rows]
 
 
-def list_departments(session: Session, *, hall_code: str | None = None) -> list[DepartmentPublic]:
+def list_departments(
+    session: Session, *, hall_code: str | None = None, within: Jurisdiction | None = None
+) -> list[DepartmentPublic]:
     query = select(Department, Hall.code).join(Hall, Hall.id == Department.hall_id).order_by(Department.code)
+    if within is not None and within.kind is not ScopeKind.DEPLOYMENT:
+        query = query.where(Department.id.in_(sorted(within.department_ids)))
     if hall_code:
         query = query.where(Hall.code == hall_code)
     return [DepartmentPublic(code=d.code, name=d.name, hall_code=hc) for d, hc in session.execute(query)]
 
 
-def list_windows(session: Session, *, hall_code: str | None = None) -> list[WindowPublic]:
+def list_windows(
+    session: Session, *, hall_code: str | None = None, within: Jurisdiction | None = None
+) -> list[WindowPublic]:
     query = (
         select(ServiceWindow, Hall.code, Department.code)
         .join(Hall, Hall.id == ServiceWindow.hall_id)
         .outerjoin(Department, Department.id == ServiceWindow.department_id)
         .order_by(Hall.code, ServiceWindow.code)
     )
+    if within is not None and within.kind is ScopeKind.DEPARTMENT:
+        query = query.where(ServiceWindow.department_id == within.scope_id)
+    elif within is not None and within.kind is not ScopeKind.DEPLOYMENT:
+        query = query.where(ServiceWindow.hall_id.in_(sorted(within.hall_ids)))
     if hall_code:
         query = query.where(Hall.code == hall_code)
     return [
@@ -56,13 +68,17 @@ def list_windows(session: Session, *, hall_code: str | None = None) -> list[Wind
     ]
 
 
-def list_staff(session: Session, *, department_code: str | None = None) -> list[StaffPublic]:
+def list_staff(
+    session: Session, *, department_code: str | None = None, within: Jurisdiction | None = None
+) -> list[StaffPublic]:
     query = (
         select(Staff, Department.code, ServiceWindow.code)
         .join(Department, Department.id == Staff.department_id)
         .outerjoin(ServiceWindow, ServiceWindow.id == Staff.window_id)
         .order_by(Staff.code)
     )
+    if within is not None and within.kind is not ScopeKind.DEPLOYMENT:
+        query = query.where(Staff.department_id.in_(sorted(within.department_ids)))
     if department_code:
         query = query.where(Department.code == department_code)
     return [

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
-from central.access.deps import RegistryWriter
+from central.access.deps import RegistryReader, RegistryWriter
 from central.access.jurisdiction import ScopeKind
 from central.core.deps import NowDep, SessionDep
 from central.registry import queries
@@ -37,32 +37,34 @@ IMPORT_MEDIA_TYPES = frozenset(
 
 
 @router.get("/regions", response_model=list[RegionPublic])
-def read_regions(session: SessionDep) -> list[RegionPublic]:
+def read_regions(session: SessionDep, _principal: RegistryReader) -> list[RegionPublic]:
     return queries.list_regions(session)
 
 
 @router.get("/halls", response_model=list[HallPublic])
-def read_halls(session: SessionDep) -> list[HallPublic]:
-    return queries.list_halls(session)
+def read_halls(session: SessionDep, principal: RegistryReader) -> list[HallPublic]:
+    return queries.list_halls(session, within=principal.jurisdiction)
 
 
 @router.get("/departments", response_model=list[DepartmentPublic])
-def read_departments(session: SessionDep, hall: Code = None) -> list[DepartmentPublic]:
-    return queries.list_departments(session, hall_code=hall)
+def read_departments(
+    session: SessionDep, principal: RegistryReader, hall: Code = None
+) -> list[DepartmentPublic]:
+    return queries.list_departments(session, hall_code=hall, within=principal.jurisdiction)
 
 
 @router.get("/windows", response_model=list[WindowPublic])
-def read_windows(session: SessionDep, hall: Code = None) -> list[WindowPublic]:
-    return queries.list_windows(session, hall_code=hall)
+def read_windows(session: SessionDep, principal: RegistryReader, hall: Code = None) -> list[WindowPublic]:
+    return queries.list_windows(session, hall_code=hall, within=principal.jurisdiction)
 
 
 @router.get("/staff", response_model=list[StaffPublic])
-def read_staff(session: SessionDep, department: Code = None) -> list[StaffPublic]:
-    return queries.list_staff(session, department_code=department)
+def read_staff(session: SessionDep, principal: RegistryReader, department: Code = None) -> list[StaffPublic]:
+    return queries.list_staff(session, department_code=department, within=principal.jurisdiction)
 
 
 @router.get("/items", response_model=list[ItemPublic])
-def read_items(session: SessionDep, department: Code = None) -> list[ItemPublic]:
+def read_items(session: SessionDep, _principal: RegistryReader, department: Code = None) -> list[ItemPublic]:
     return queries.list_items(session, department_code=department)
 
 

@@ -80,11 +80,11 @@ def cases_page(
 ) -> HTMLResponse:
     """办件列表: filters, lights and paging."""
     try:
-        halls = list_halls(session)
+        halls = list_halls(session, within=principal.jurisdiction)
         hall_code = parse_text(hall, label="大厅编号", max_length=40)
         if hall_code and hall_code not in {h.code for h in halls}:
             raise bad_parameter(f"没有编号为“{hall_code}”的大厅。")
-        all_departments = list_departments(session)
+        all_departments = list_departments(session, within=principal.jurisdiction)
         department_code = parse_text(department, label="部门编号", max_length=40)
         if department_code and department_code not in {d.code for d in all_departments}:
             raise bad_parameter(f"没有编号为“{department_code}”的部门。")

@@ -122,3 +122,17 @@ def test_inspector_may_read_but_not_write(anon: TestClient, db, three_halls) -> 
     )
     assert r.status_code == 403
     assert anon.post("/api/v1/calendar/years", json={"year": 2027}, headers=headers).status_code == 403
+
+
+def test_registry_reads_are_limited_to_the_jurisdiction(anon: TestClient, db, three_halls) -> None:
+    county = as_user(anon, db, "county", Role.INSPECTOR, "region:510104")
+    assert [h["code"] for h in anon.get("/api/v1/halls", headers=county).json()] == ["510104-ZWFW"]
+    assert [d["code"] for d in anon.get("/api/v1/departments", headers=county).json()] == ["JJSJ"]
+    city = as_user(anon, db, "city", Role.INSPECTOR, "region:510100")
+    assert {h["code"] for h in anon.get("/api/v1/halls", headers=city).json()} == {
+        "510100-ZWFW",
+        "510104-ZWFW",
+    }
+    clerk = as_user(anon, db, "clerk", Role.POST_USER, "department:SCJGJ")
+    assert [w["code"] for w in anon.get("/api/v1/windows", headers=clerk).json()] == ["W01"]
+    assert [s["code"] for s in anon.get("/api/v1/staff", headers=county).json()] == []
