@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from central.access.deps import UserManager
+from central.access.deps import Principal, UserManager
 from central.access.device_keys import (
     DevicePrincipal,
     authenticate_device,
@@ -17,6 +17,7 @@ from central.access.device_keys import (
     revoke_keys,
     rotate_key,
 )
+from central.audit.chain import record
 from central.core.deps import NowDep, SessionDep
 from central.registry.models import Device
 from central.registry.queries import list_windows
@@ -50,6 +51,7 @@ def _device_in_jurisdiction(session: SessionDep, principal: UserManager, code: s
 def add_key(code: str, principal: UserManager, session: SessionDep, now: NowDep) -> IssuedKeyOut:
     device = _device_in_jurisdiction(session, principal, code)
     issued = issue_key(session, device=device, now=now, issued_by=principal.user_id)
+    _audit(session, principal, "device_key.issued", code, issued.key_id, now=now)
     session.commit()
     return IssuedKeyOut(device=code, key_id=issued.key_id, key=issued.key)
 
@@ -58,6 +60,7 @@ def add_key(code: str, principal: UserManager, session: SessionDep, now: NowDep)
 def rotate(code: str, principal: UserManager, session: SessionDep, now: NowDep) -> IssuedKeyOut:
     device = _device_in_jurisdiction(session, principal, code)
     issued = rotate_key(session, device=device, now=now, issued_by=principal.user_id)
+    _audit(session, principal, "device_key.rotated", code, issued.key_id, now=now)
     session.commit()
     return IssuedKeyOut(device=code, key_id=issued.key_id, key=issued.key)
 
@@ -67,7 +70,22 @@ def revoke(code: str, key_id: str, principal: UserManager, session: SessionDep, 
     device = _device_in_jurisdiction(session, principal, code)
     if revoke_keys(session, device=device, now=now, key_id=key_id) == 0:
         raise HTTPException(404, f"device {code} has no active key {key_id}")
+    _audit(session, principal, "device_key.revoked", code, key_id, now=now)
     session.commit()
+
+
+def _audit(
+    session: SessionDep, principal: Principal, action: str, code: str, key_id: str, *, now: NowDep
+) -> None:
+    record(
+        session,
+        actor=principal.actor,
+        action=action,
+        target_type="device",
+        target_id=code,
+        after={"key_id": key_id},
+        at=now,
+    )
 
 
 def get_device(

@@ -25,6 +25,7 @@ from central.access.service import (
     issue_token,
     revoke_token,
 )
+from central.audit.chain import record
 from central.core.deps import NowDep, SessionDep, SettingsDep
 
 logger = logging.getLogger(__name__)
@@ -33,10 +34,21 @@ router = APIRouter(tags=["access"])
 
 @router.post("/auth/token", response_model=TokenOut)
 def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, now: NowDep, policy: PolicyDep
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    now: NowDep,
+    policy: PolicyDep,
 ) -> TokenOut:
     try:
-        user = authenticate(session, username=form.username, password=form.password, now=now, policy=policy)
+        user = authenticate(
+            session,
+            username=form.username,
+            password=form.password,
+            now=now,
+            policy=policy,
+            remote_addr=request.client.host if request.client else None,
+        )
     except AccountLockedError as exc:
         raise HTTPException(423, str(exc)) from exc
     except LoginError as exc:
@@ -57,6 +69,15 @@ def logout(
     )
     if raw:
         revoke_token(session, raw=raw, now=now)
+        record(
+            session,
+            actor=principal.actor,
+            action="auth.signed_out",
+            target_type="user",
+            target_id=principal.username,
+            at=now,
+        )
+        session.commit()
     response.status_code = 204
     response.delete_cookie(SESSION_COOKIE)
     logger.info("user %s logged out", principal.username)
@@ -88,7 +109,27 @@ def add_user(
         )
     except (AccessError, ScopeError, WeakPasswordError) as exc:
         session.rollback()
+        if isinstance(exc, GrantError):  # an attempt to exceed one's rights is worth a record
+            record(
+                session,
+                actor=principal.actor,
+                action="user.grant_refused",
+                target_type="user",
+                target_id=body.username,
+                after={"role": body.role.value, "scope": body.scope, "why": str(exc)},
+                at=now,
+            )
+            session.commit()
         raise HTTPException(403 if isinstance(exc, GrantError) else 422, str(exc)) from exc
+    record(
+        session,
+        actor=principal.actor,
+        action="user.created",
+        target_type="user",
+        target_id=user.username,
+        after={"role": user.role, "scope": body.scope},
+        at=now,
+    )
     session.commit()
     return _public(session, user, review_after=timedelta(days=settings.review_after_days), now=now)
 
@@ -118,7 +159,18 @@ def confirm_user(
         raise HTTPException(404, f"no user {username} in your jurisdiction")
     if user.id == principal.user_id:
         raise HTTPException(403, "nobody confirms their own rights")
+    before = user.confirmed_at.isoformat()
     user.confirmed_at, user.confirmed_by_id = now, principal.user_id
+    record(
+        session,
+        actor=principal.actor,
+        action="user.confirmed",
+        target_type="user",
+        target_id=username,
+        before={"confirmed_at": before},
+        after={"confirmed_at": now.isoformat()},
+        at=now,
+    )
     session.commit()
     return _public(session, user, review_after=timedelta(days=settings.review_after_days), now=now)
 

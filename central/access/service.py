@@ -8,6 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,8 @@ from central.access.jurisdiction import Jurisdiction, ScopeKind, jurisdiction_of
 from central.access.models import AccessToken, User
 from central.access.passwords import check_strength, hash_password, needs_rehash, verify_password
 from central.access.roles import Role, can_grant
+from central.audit.chain import record
+from central.core.actor import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +109,22 @@ def _check_grant(session: Session, *, granted_by: User, role: Role, kind: ScopeK
 
 
 def authenticate(
-    session: Session, *, username: str, password: str, now: datetime, policy: LoginPolicy
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    now: datetime,
+    policy: LoginPolicy,
+    remote_addr: str | None = None,
 ) -> User:
-    """Check a password, counting failures; locks the account after `max_failures`. Commits."""
+    """Check a password, counting failures; locks the account after `max_failures`. Commits, with
+    an audit entry for every sign-in, failure and lockout (unknown usernames included)."""
+    actor = Actor(kind="user", name=username[:64], remote_addr=remote_addr)
     user = session.scalar(select(User).where(User.username == username))
     if user is not None and user.locked_until is not None and user.locked_until > now:
         verify_password(None, password)  # same work as a real check
+        _audit(session, actor, "auth.refused_locked", now=now)
+        session.commit()
         raise AccountLockedError(user.locked_until)
     if user is None or not verify_password(user.password_hash, password) or not user.active:
         if user is not None:
@@ -119,13 +132,20 @@ def authenticate(
             if user.failed_logins >= policy.max_failures:
                 user.locked_until, user.failed_logins = now + policy.lockout, 0
                 logger.warning("user %s locked after repeated failed logins", username)
-            session.commit()
+                _audit(session, actor, "auth.locked", now=now, after={"until": user.locked_until.isoformat()})
+        _audit(session, actor, "auth.sign_in_failed", now=now)
+        session.commit()
         raise LoginError("wrong username or password")
     user.failed_logins, user.locked_until = 0, None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    _audit(session, actor, "auth.signed_in", now=now)
     session.commit()
     return user
+
+
+def _audit(session: Session, actor: Actor, action: str, *, now: datetime, after: Any = None) -> None:
+    record(session, actor=actor, action=action, target_type="user", target_id=actor.name, after=after, at=now)
 
 
 def issue_token(

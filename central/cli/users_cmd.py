@@ -8,7 +8,8 @@ from central.access.jurisdiction import ScopeError
 from central.access.passwords import WeakPasswordError
 from central.access.roles import ROLE_LABELS, Role
 from central.access.service import AccessError, create_user
-from central.cli.common import cli_session, console, fail
+from central.audit.chain import record
+from central.cli.common import cli_actor, cli_session, console, fail
 from central.core.clock import system_clock
 
 app = typer.Typer(help="Users and roles (SC-15).", no_args_is_help=True)
@@ -42,5 +43,14 @@ def users_create(
         except (AccessError, ScopeError, WeakPasswordError) as exc:
             session.rollback()
             raise fail(str(exc)) from exc
+        record(
+            session,
+            actor=cli_actor(),
+            action="user.created",
+            target_type="user",
+            target_id=user.username,
+            after={"role": role.value, "scope": scope},
+            at=system_clock(),
+        )
         session.commit()
     console.print(f"已创建用户 {user.username}（{ROLE_LABELS[role]}，辖区 {scope}）")

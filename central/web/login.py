@@ -35,7 +35,14 @@ def login_submit(
     next: Annotated[str, Form(max_length=2000)] = "/console/cases",
 ) -> Response:
     try:
-        user = authenticate(session, username=username, password=password, now=now, policy=policy)
+        user = authenticate(
+            session,
+            username=username,
+            password=password,
+            now=now,
+            policy=policy,
+            remote_addr=request.client.host if request.client else None,
+        )
     except AccountLockedError as exc:
         until = exc.until.astimezone(SHANGHAI).strftime("%H:%M")
         return _again(request, next, f"连续登录失败次数过多，账号已锁定至 {until}。", 423)

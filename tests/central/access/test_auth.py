@@ -87,3 +87,21 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(anon: TestClient,
     wrong = anon.post("/api/v1/auth/token", data={"username": "alice", "password": "wrong-password-x"})
     assert unknown.status_code == wrong.status_code == 401
     assert unknown.json() == wrong.json()
+
+
+def test_sign_ins_failures_and_lockouts_are_audited(anon: TestClient, db, clock, session) -> None:
+    from sqlalchemy import select
+
+    from central.audit.models import AuditEntry
+
+    make_user(db, "alice", now=clock())
+    for _ in range(5):
+        anon.post("/api/v1/auth/token", data={"username": "alice", "password": "wrong-password-x"})
+    anon.post("/api/v1/auth/token", data={"username": "mallory", "password": "guess-guess-guess"})
+    clock.advance(minutes=16)
+    token_for(anon, "alice")
+    actions = [(e.actor, e.action) for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
+    assert actions.count(("user:alice", "auth.sign_in_failed")) == 5
+    assert ("user:alice", "auth.locked") in actions
+    assert ("user:mallory", "auth.sign_in_failed") in actions
+    assert actions[-1] == ("user:alice", "auth.signed_in")
