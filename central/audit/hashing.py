@@ -6,6 +6,7 @@ entry follows 64 zeros. Changing, removing or slipping in a row breaks every lin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -20,6 +21,8 @@ ZERO_HASH = "0" * 64
 
 # The C string encoder behind json.dumps(ensure_ascii=False): quotes and escapes one str.
 _quote: Callable[[str], str] = json.encoder.encode_basestring
+# Actors, actions, target types and addresses repeat from entry to entry: quote each once.
+_quote_name: Callable[[str], str] = functools.lru_cache(maxsize=4096)(_quote)
 
 
 def _jsonable(value: Any) -> Any:
@@ -69,11 +72,11 @@ def canonical_payload(
     JSON texts, quoted as strings, so no text in them can pose as another field.
     """
     return (
-        f'{{"action":{_quote(action)},"actor":{_quote(actor)},'
+        f'{{"action":{_quote_name(action)},"actor":{_quote_name(actor)},'
         f'"after":{"null" if after is None else _quote(after)},"at":{_quote(at)},'
         f'"before":{"null" if before is None else _quote(before)},'
-        f'"remote_addr":{"null" if remote_addr is None else _quote(remote_addr)},'
-        f'"seq":{seq},"target_id":{_quote(target_id)},"target_type":{_quote(target_type)}}}'
+        f'"remote_addr":{"null" if remote_addr is None else _quote_name(remote_addr)},'
+        f'"seq":{seq},"target_id":{_quote(target_id)},"target_type":{_quote_name(target_type)}}}'
     )
 
 

@@ -5,9 +5,10 @@ the head says the chain is longer than what is there), "inserted" (a seq comes t
 not link to the one before it, or entries follow the head), "head mismatch" (the head row does not
 match the entry it names, or is gone).
 
-Speed matters (a million entries in seconds): Core rows streamed in chunks, `at` read as text and
-sliced into the hashed spelling, hashlib called directly. Nothing in the fast path can pass a
-tampered entry: whatever text it hashes must reproduce the stored SHA-256.
+Speed matters (a million entries in seconds, bench/audit.py): Core selects page by page, rows
+read off the DBAPI cursor, `at` read as text and sliced into the hashed spelling, hashlib called
+directly. Nothing in that fast path can pass a tampered entry: whatever text it hashes must still
+reproduce the stored SHA-256; a wrong guess only sends one entry through the slow path.
 """
 
 from __future__ import annotations
@@ -121,22 +122,23 @@ class _Walk:
     def scan(self, conn: Connection, *, chunk: int, progress: Progress | None, total: int) -> int:
         """Check the entries after `good_upto` in seq order, up to the first bad one; rows read.
 
-        Page by page, each fetched on a helper thread while the previous one is hashed: the
-        database (SQLite's stepping, PostgreSQL's backend) then works alongside the hashing.
-        The main thread does not touch `conn` until the helper is done.
+        Page by page. While a helper thread fetches a page, the main thread leaves `conn` alone.
         """
         start = self.good_upto
         if start == 0:  # rows numbered below 1 belong to no chain: start low enough to meet them
-            start = min(0, (conn.scalar(select(func.min(_entries.c.seq))) or 1) - 1)
+            lowest = conn.scalar(select(func.min(_entries.c.seq)))
+            start = min(0, lowest - 1) if lowest is not None else 0
         pages = _Pages(conn, chunk)
+        # PostgreSQL: fetch the next page on a helper thread while this one is hashed; psycopg lets
+        # go of the GIL while the server works. SQLite hands the GIL back and forth per row, which
+        # was measured slower than no helper at all.
+        ahead = conn.dialect.name == "postgresql"
         read = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-verify") as helper:
-            pending: Future[tuple[Sequence[Sequence[Any]], int | None]] | None = helper.submit(
-                pages.fetch, start
-            )
+            pending: _Soon | None = _Soon(pages.fetch, start, helper if ahead else None)
             while pending is not None:
                 rows, last = pending.result()
-                pending = None if last is None else helper.submit(pages.fetch, last)
+                pending = None if last is None else _Soon(pages.fetch, last, helper if ahead else None)
                 read += len(rows)
                 if self._check(rows):
                     break  # leaving the `with` waits for a page still in flight
@@ -201,6 +203,20 @@ class _Walk:
             self.prev_action, self.prev_at = prev_action, prev_at
 
 
+_Page = tuple[Sequence[Sequence[Any]], int | None]
+
+
+class _Soon:
+    """A page fetched on the helper thread, or (without one) when asked for."""
+
+    def __init__(self, fetch: Callable[[int], _Page], after: int, helper: ThreadPoolExecutor | None) -> None:
+        self._fetch, self._after = fetch, after
+        self._future: Future[_Page] | None = helper.submit(fetch, after) if helper else None
+
+    def result(self) -> _Page:
+        return self._future.result() if self._future else self._fetch(self._after)
+
+
 class _Pages:
     """Pages of about `chunk` entries in seq order, split between two seqs, never inside one: a
     seq that appears twice (someone dropped the unique index) cannot hide at a page boundary."""
@@ -217,7 +233,7 @@ class _Pages:
         self.page = select(*columns).where(seq > lo, seq <= hi).order_by(seq)
         self.rest = select(*columns).where(seq > lo).order_by(seq)
 
-    def fetch(self, after: int) -> tuple[Sequence[Sequence[Any]], int | None]:
+    def fetch(self, after: int) -> _Page:
         """The entries of the page after seq `after`, and the page's last seq (None: no more).
 
         Rows are read straight off the DBAPI cursor of the Core select: the columns need no
@@ -229,7 +245,7 @@ class _Pages:
         else:
             result = self.conn.execute(self.page, {"lo": after, "hi": upto})
         with result:
-            rows: list[tuple[Any, ...]] = result.cursor.fetchall()
+            rows: Sequence[Sequence[Any]] = result.cursor.fetchall()
         return rows, upto
 
 

@@ -20,7 +20,7 @@ from central.core.migrate import upgrade
 
 logger = logging.getLogger(__name__)
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # errors stay one line each: grep-able FILE:LINE: messages
 
 
 def migrated_engine(settings: Settings) -> Engine:

@@ -160,6 +160,22 @@ def test_an_intact_chain_verifies(db: Engine) -> None:
     assert seen[-1] == (N, N)
 
 
+def test_times_verify_whatever_their_fraction_and_spelling(db: Engine, attacker: Engine) -> None:
+    """PostgreSQL prints 02:00:00.12 for .120000 and no fraction for whole seconds; a time written
+    in another spelling of the same instant (behind the application's back) is still that instant."""
+    with make_session_factory(db)() as session:
+        for at in (T0.replace(microsecond=0), T0.replace(microsecond=120000), T0, T0.replace(microsecond=5)):
+            record(session, actor=ALICE, action="x.y", target_type="t", target_id="1", at=at)
+        session.commit()
+    with db.connect() as conn:
+        assert verify(conn).ok
+    if db.dialect.name == "sqlite":
+        with db.begin() as conn:
+            conn.execute(text("UPDATE audit_entries SET at = '2026-11-27T02:00:00.12' WHERE seq = 2"))
+        with db.connect() as conn:
+            assert verify(conn).ok
+
+
 def test_the_database_refuses_to_update_or_delete_entries(db: Engine, session: Session) -> None:
     build_chain(db, 2)
     for statement in (
@@ -240,6 +256,12 @@ def _rewrite_3_and_rehash(conn: Connection, found: list[dict[str, Any]]) -> None
         pytest.param(_slip_in_and_renumber, 3, "inserted", id="forged-3-and-the-rest-renumbered"),
         pytest.param(_rewrite_3_and_rehash, 4, "inserted", id="3-rewritten-with-a-fresh-hash"),
         pytest.param(_append_after_the_head, N + 1, "inserted", id="forged-entry-after-the-last"),
+        pytest.param(
+            lambda conn, found: conn.execute(insert(ENTRIES).values(**forged(0, found[0]["prev_hash"]))),
+            0,
+            "inserted",
+            id="forged-entry-numbered-0",
+        ),
         pytest.param(_delete(N), N, "deleted", id="last-deleted"),
         pytest.param(
             lambda conn, _found: conn.execute(update(HEAD).values(hash="a" * 64)),
@@ -252,14 +274,15 @@ def _rewrite_3_and_rehash(conn: Connection, found: list[dict[str, Any]]) -> None
         ),
     ],
 )
+@pytest.mark.parametrize("chunk", [2, 20_000], ids=["pages-of-2", "one-page"])
 def test_tampering_is_found_at_the_first_bad_entry(
-    attacker: Engine, tamper: Tamper, seq: int, reason: str
+    attacker: Engine, tamper: Tamper, seq: int, reason: str, chunk: int
 ) -> None:
     build_chain(attacker)
     with attacker.begin() as conn:
         tamper(conn, rows(conn))
     with attacker.connect() as conn:
-        result = verify(conn)
+        result = verify(conn, chunk=chunk)
     assert result.bad is not None, "tampering went unnoticed"
     assert (result.bad.seq, result.bad.reason) == (seq, reason), result.bad.detail
 
