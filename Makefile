@@ -28,11 +28,12 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy central edge rating_device hall_display
+	$(BIN)/mypy central edge rating_device hall_display bench
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.lights
+	$(BIN)/python -m bench.audit
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
