@@ -64,11 +64,11 @@ def demo(
         f"演示数据已生成: {summary.halls} 个政务服务中心, {summary.items} 个事项, "
         f"{summary.cases} 件办件 ({summary.events} 条事件) → {DEMO_DB}"
     )
+    users = "、".join(name for name, _, _ in DEMO_USERS)
+    console.print(f"演示账号 users: {users}，密码 password: {DEMO_PASSWORD}")
     if not serve:
         return
     base = f"http://{host}:{port}"
-    users = "、".join(name for name, _, _ in DEMO_USERS)
-    console.print(f"演示账号 users: {users}，密码 password: {DEMO_PASSWORD}")
     console.print(
         f"打开 open:\n  办件列表  {base}/console/cases\n  红灯办件  {base}/console/cases?light=red\n"
         f"  API 文档  {base}/docs\n按 Ctrl+C 停止"
