@@ -30,8 +30,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
+from bench.common import count_label, load_average, scratch_postgres
 from central.audit.chain import verify
 from central.audit.hashing import ZERO_HASH, canonical_json, canonical_payload, entry_hash, iso_utc
 from central.core.db import make_engine
@@ -211,33 +211,17 @@ def run_database(url: str, n: int, database: str) -> Outcome:
     if bad is None or (bad.seq, bad.reason) != (middle, "altered"):
         console.print(f"[red]{database}: the edit of seq {middle} was reported as {found}[/red]")
     engine.dispose()
-    load_avg = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_avg = load_average()
     return Outcome(database, n, load_s, verify_s, found, load_avg)
 
 
 def run_postgres(url: str, n: int, keep: bool) -> Outcome:
     """In a database of its own, created through the given server and dropped afterwards unless kept."""
-    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
-    try:
-        bench_url = make_url(url).set(database=PG_DATABASE).render_as_string(hide_password=False)
+    with scratch_postgres(url, PG_DATABASE, keep=keep) as bench_url:
         return run_database(bench_url, n, "postgresql")
-    finally:
-        if not keep:
-            with admin.connect() as conn:
-                conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
-        admin.dispose()
 
 
 # -- output -------------------------------------------------------------------------------------
-def _label(n: int) -> str:
-    if n % 1_000_000 == 0:
-        return f"{n // 1_000_000}m"
-    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
-
-
 def report(outcomes: list[Outcome]) -> list[str]:
     table = Table(title="audit verify (SHA-256 chain, seq order)")
     table.add_column("")
@@ -255,7 +239,8 @@ def report(outcomes: list[Outcome]) -> list[str]:
         table.add_row(heading, *(cell(o) for o in outcomes))
     Console(width=120).print(table)
     return [
-        f"RESULT audit_verify_{_label(o.n)}_{o.database}_seconds {o.best:.2f} s target=<=10" for o in outcomes
+        f"RESULT audit_verify_{count_label(o.n)}_{o.database}_seconds {o.best:.2f} s target=<=10"
+        for o in outcomes
     ]
 
 

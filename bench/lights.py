@@ -30,9 +30,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import ColumnElement, Engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, lazyload, sessionmaker
 
+from bench.common import count_label, load_average, scratch_postgres
 from central.calendar.service import load_calendar
 from central.cases.clock import frozen_remaining
 from central.cases.lights import count_lights, iter_open_lights, light_expression, yellow_cutoff
@@ -352,7 +352,7 @@ def run_database(url: str, n: int, sample: int, database: str) -> Outcome:
     per_case, naive = measure_naive(factory, ids, day)
     mismatches = compare(bulk, naive)
     engine.dispose()
-    load_avg = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_avg = load_average()
     return Outcome(
         database, n, generate_s, load_s, count_s, fetch_s, per_case, len(ids), mismatches, counts, load_avg
     )
@@ -360,27 +360,11 @@ def run_database(url: str, n: int, sample: int, database: str) -> Outcome:
 
 def run_postgres(url: str, n: int, sample: int, keep: bool) -> Outcome:
     """In a database of its own, created through the given server and dropped afterwards unless kept."""
-    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
-    try:
-        bench_url = make_url(url).set(database=PG_DATABASE).render_as_string(hide_password=False)
+    with scratch_postgres(url, PG_DATABASE, keep=keep) as bench_url:
         return run_database(bench_url, n, sample, "postgresql")
-    finally:
-        if not keep:
-            with admin.connect() as conn:
-                conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
-        admin.dispose()
 
 
 # -- output -------------------------------------------------------------------------------------
-def _label(n: int) -> str:
-    if n % 1_000_000 == 0:
-        return f"{n // 1_000_000}m"
-    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
-
-
 def report(outcomes: list[Outcome]) -> list[str]:
     table = Table(title=f"lights as of {AS_OF.isoformat()} ({DEFAULT_PROFILE_KEY}, all halls)")
     table.add_column("")
@@ -406,7 +390,7 @@ def report(outcomes: list[Outcome]) -> list[str]:
     Console(width=120).print(table)
     lines = []
     for o in outcomes:
-        lines.append(f"RESULT lights_{_label(o.n)}_{o.database}_seconds {o.best:.3f} s target=<=2")
+        lines.append(f"RESULT lights_{count_label(o.n)}_{o.database}_seconds {o.best:.3f} s target=<=2")
         lines.append(
             f"RESULT lights_speedup_vs_naive_{o.database} {o.naive_total_s / o.best:.1f} x target=>=10"
         )
