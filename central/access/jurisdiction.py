@@ -36,6 +36,7 @@ class Jurisdiction:
     kind: ScopeKind
     scope_id: int
     code: str
+    # Below: empty for the deployment scope, which covers everything (test `kind` first).
     region_ids: frozenset[int]
     hall_ids: frozenset[int]
     department_ids: frozenset[int]  # every department of the covered halls, or the one department
@@ -48,13 +49,18 @@ class Jurisdiction:
             return Case.department_id == self.scope_id
         return Case.hall_id.in_(sorted(self.hall_ids)) if self.hall_ids else false()
 
+    def includes_hall(self, hall_id: int) -> bool:
+        """The hall lies in this jurisdiction (a department's own hall included)."""
+        return self.kind is ScopeKind.DEPLOYMENT or hall_id in self.hall_ids
+
     def covers_hall(self, hall_id: int) -> bool:
-        return self.kind is not ScopeKind.DEPARTMENT and hall_id in self.hall_ids
+        """The whole hall is in this jurisdiction (a department covers only part of its hall)."""
+        return self.kind is not ScopeKind.DEPARTMENT and self.includes_hall(hall_id)
 
     def covers_case(self, *, hall_id: int, department_id: int) -> bool:
         if self.kind is ScopeKind.DEPARTMENT:
             return department_id == self.scope_id
-        return hall_id in self.hall_ids
+        return self.includes_hall(hall_id)
 
     def contains(self, other: Jurisdiction) -> bool:
         """Whether `other` lies wholly inside this one (grants only go downward)."""
@@ -83,15 +89,8 @@ def _subtree(session: Session, root: int) -> frozenset[int]:
 
 
 def jurisdiction_of(session: Session, *, kind: ScopeKind, scope_id: int) -> Jurisdiction:
-    if kind is ScopeKind.DEPLOYMENT:
-        return Jurisdiction(
-            kind,
-            0,
-            "*",
-            frozenset(session.scalars(select(Region.id))),
-            frozenset(session.scalars(select(Hall.id))),
-            frozenset(session.scalars(select(Department.id))),
-        )
+    if kind is ScopeKind.DEPLOYMENT:  # covers everything: no id sets to load on every request
+        return Jurisdiction(kind, 0, "*", frozenset(), frozenset(), frozenset())
     if kind is ScopeKind.DEPARTMENT:
         department = session.get(Department, scope_id)
         if department is None:

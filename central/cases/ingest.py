@@ -70,7 +70,7 @@ def _load_refs(session: Session, events: Sequence[CaseEventIn], within: Jurisdic
     for codes in _chunks(sorted({e.hall_code for e in events})):
         refs.halls.update((h.code, h) for h in session.scalars(select(Hall).where(Hall.code.in_(codes))))
     if within is not None:
-        refs.halls = {code: h for code, h in refs.halls.items() if h.id in within.hall_ids}
+        refs.halls = {code: h for code, h in refs.halls.items() if within.includes_hall(h.id)}
         if within.kind is ScopeKind.DEPARTMENT:
             refs.items = {code: i for code, i in refs.items.items() if i.department_id == within.scope_id}
     hall_ids = [h.id for h in refs.halls.values()]
