@@ -180,7 +180,7 @@ def case_page(
             {"nav": "cases", "case_no": case_no[:64], "as_of": moment, "searchable": well_formed},
             status_code=404,
         )
-    hall_names = {h.code: h.name for h in list_halls(session)}
+    hall_names = {h.code: h.name for h in list_halls(session, within=principal.jurisdiction)}
     window_names = {w.code: w.name for w in list_windows(session, hall_code=detail.hall_code)}
     context: dict[str, Any] = {
         "nav": "cases",
