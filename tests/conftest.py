@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from central.access.roles import Role
 from central.access.service import create_user
 from central.app import create_app
+from central.core.actor import Actor
 from central.core.clock import SHANGHAI
 from central.core.config import Settings
 from central.core.db import make_engine, make_session_factory
@@ -119,6 +120,7 @@ def make_user(
             display_name=None,
             granted_by=None,
             now=now or datetime.now(UTC),
+            actor=Actor(kind="cli", name="tests"),
         )
         s.commit()
     return password

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.access.models import DeviceKey
+from central.audit.chain import record
 from central.core.actor import Actor
 from central.registry.models import Device, Hall
 
@@ -48,8 +49,16 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_key(session: Session, *, device: Device, now: datetime, issued_by: int | None) -> IssuedKey:
-    """A new key for a device. Does not commit."""
+def issue_key(
+    session: Session,
+    *,
+    device: Device,
+    now: datetime,
+    issued_by: int | None,
+    actor: Actor,
+    action: str = "device_key.issued",
+) -> IssuedKey:
+    """A new key for a device, with its audit entry. Does not commit."""
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
     session.add(
         DeviceKey(
@@ -61,26 +70,49 @@ def issue_key(session: Session, *, device: Device, now: datetime, issued_by: int
         )
     )
     session.flush()
+    _audit(session, actor, action, device, key_id, now=now)
     logger.info("device %s: key %s issued", device.code, key_id)
     return IssuedKey(key_id=key_id, key=f"hwk_{key_id}_{secret}")
 
 
-def revoke_keys(session: Session, *, device: Device, now: datetime, key_id: str | None = None) -> int:
-    """Revoke one key of a device, or all of them. Does not commit. Returns how many were revoked."""
+def revoke_keys(
+    session: Session, *, device: Device, now: datetime, actor: Actor, key_id: str | None = None
+) -> int:
+    """Revoke one key of a device, or all of them, with an audit entry each. Does not commit.
+    Returns how many were revoked."""
     query = select(DeviceKey).where(DeviceKey.device_id == device.id, DeviceKey.revoked_at.is_(None))
     if key_id is not None:
         query = query.where(DeviceKey.key_id == key_id)
     keys = list(session.scalars(query))
     for key in keys:
         key.revoked_at = now
+        _audit(session, actor, "device_key.revoked", device, key.key_id, now=now)
     logger.info("device %s: %d key(s) revoked", device.code, len(keys))
     return len(keys)
 
 
-def rotate_key(session: Session, *, device: Device, now: datetime, issued_by: int | None) -> IssuedKey:
+def rotate_key(
+    session: Session, *, device: Device, now: datetime, issued_by: int | None, actor: Actor
+) -> IssuedKey:
     """Revoke every key of the device and issue a new one, in one transaction. Does not commit."""
-    revoke_keys(session, device=device, now=now)
-    return issue_key(session, device=device, now=now, issued_by=issued_by)
+    revoke_keys(session, device=device, now=now, actor=actor)
+    return issue_key(
+        session, device=device, now=now, issued_by=issued_by, actor=actor, action="device_key.rotated"
+    )
+
+
+def _audit(
+    session: Session, actor: Actor, action: str, device: Device, key_id: str, *, now: datetime
+) -> None:
+    record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="device",
+        target_id=device.code,
+        after={"key_id": key_id},
+        at=now,
+    )
 
 
 def authenticate_device(session: Session, *, presented: str, now: datetime) -> DevicePrincipal | None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from central.access.deps import Principal, UserManager
+from central.access.deps import UserManager
 from central.access.device_keys import (
     DevicePrincipal,
     authenticate_device,
@@ -17,7 +17,6 @@ from central.access.device_keys import (
     revoke_keys,
     rotate_key,
 )
-from central.audit.chain import record
 from central.core.deps import NowDep, SessionDep
 from central.registry.models import Device
 from central.registry.queries import list_windows
@@ -50,8 +49,7 @@ def _device_in_jurisdiction(session: SessionDep, principal: UserManager, code: s
 @router.post("/devices/{code}/keys", response_model=IssuedKeyOut, status_code=201)
 def add_key(code: str, principal: UserManager, session: SessionDep, now: NowDep) -> IssuedKeyOut:
     device = _device_in_jurisdiction(session, principal, code)
-    issued = issue_key(session, device=device, now=now, issued_by=principal.user_id)
-    _audit(session, principal, "device_key.issued", code, issued.key_id, now=now)
+    issued = issue_key(session, device=device, now=now, issued_by=principal.user_id, actor=principal.actor)
     session.commit()
     return IssuedKeyOut(device=code, key_id=issued.key_id, key=issued.key)
 
@@ -59,8 +57,7 @@ def add_key(code: str, principal: UserManager, session: SessionDep, now: NowDep)
 @router.post("/devices/{code}/keys/rotate", response_model=IssuedKeyOut, status_code=201)
 def rotate(code: str, principal: UserManager, session: SessionDep, now: NowDep) -> IssuedKeyOut:
     device = _device_in_jurisdiction(session, principal, code)
-    issued = rotate_key(session, device=device, now=now, issued_by=principal.user_id)
-    _audit(session, principal, "device_key.rotated", code, issued.key_id, now=now)
+    issued = rotate_key(session, device=device, now=now, issued_by=principal.user_id, actor=principal.actor)
     session.commit()
     return IssuedKeyOut(device=code, key_id=issued.key_id, key=issued.key)
 
@@ -68,24 +65,9 @@ def rotate(code: str, principal: UserManager, session: SessionDep, now: NowDep) 
 @router.delete("/devices/{code}/keys/{key_id}", status_code=204)
 def revoke(code: str, key_id: str, principal: UserManager, session: SessionDep, now: NowDep) -> None:
     device = _device_in_jurisdiction(session, principal, code)
-    if revoke_keys(session, device=device, now=now, key_id=key_id) == 0:
+    if revoke_keys(session, device=device, now=now, actor=principal.actor, key_id=key_id) == 0:
         raise HTTPException(404, f"device {code} has no active key {key_id}")
-    _audit(session, principal, "device_key.revoked", code, key_id, now=now)
     session.commit()
-
-
-def _audit(
-    session: SessionDep, principal: Principal, action: str, code: str, key_id: str, *, now: NowDep
-) -> None:
-    record(
-        session,
-        actor=principal.actor,
-        action=action,
-        target_type="device",
-        target_id=code,
-        after={"key_id": key_id},
-        at=now,
-    )
 
 
 def get_device(

@@ -106,6 +106,7 @@ def add_user(
             display_name=body.display_name,
             granted_by=granter,
             now=now,
+            actor=principal.actor,
         )
     except (AccessError, ScopeError, WeakPasswordError) as exc:
         session.rollback()
@@ -121,15 +122,6 @@ def add_user(
             )
             session.commit()
         raise HTTPException(403 if isinstance(exc, GrantError) else 422, str(exc)) from exc
-    record(
-        session,
-        actor=principal.actor,
-        action="user.created",
-        target_type="user",
-        target_id=user.username,
-        after={"role": user.role, "scope": body.scope},
-        at=now,
-    )
     session.commit()
     return _public(session, user, review_after=timedelta(days=settings.review_after_days), now=now)
 

@@ -68,8 +68,10 @@ def create_user(
     display_name: str | None,
     granted_by: User | None,
     now: datetime,
+    actor: Actor,
 ) -> User:
-    """Create a user; `granted_by` None is the shell bootstrap (`hallwatch users create`). Does not commit."""
+    """Create a user, with its audit entry; `granted_by` None is the shell bootstrap
+    (`hallwatch users create`). Does not commit."""
     if not USERNAME.fullmatch(username):
         raise AccessError("a username is 3–64 letters, digits, '.', '_' or '-'")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -96,6 +98,15 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    record(
+        session,
+        actor=actor,
+        action="user.created",
+        target_type="user",
+        target_id=username,
+        after={"role": role.value, "scope": scope_code},
+        at=now,
+    )
     logger.info("user %s created (%s at %s:%s)", username, role.value, kind.value, scope_id)
     return user
 

@@ -15,7 +15,7 @@ from central.cli.common import console, migrated_engine
 from central.core.clock import system_clock
 from central.core.config import Settings
 from central.core.db import make_session_factory
-from central.demo.seed import seed_demo
+from central.demo.seed import DEMO_ACTOR, seed_demo
 
 DEMO_DB = Path("var") / "demo.db"
 DEMO_PASSWORD = "hallwatch-demo-2026"
@@ -58,6 +58,7 @@ def demo(
                 display_name=None,
                 granted_by=None,
                 now=system_clock(),
+                actor=DEMO_ACTOR,
             )
         session.commit()
     console.print(

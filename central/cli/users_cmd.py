@@ -8,7 +8,6 @@ from central.access.jurisdiction import ScopeError
 from central.access.passwords import WeakPasswordError
 from central.access.roles import ROLE_LABELS, Role
 from central.access.service import AccessError, create_user
-from central.audit.chain import record
 from central.cli.common import cli_actor, cli_session, console, fail
 from central.core.clock import system_clock
 
@@ -39,18 +38,10 @@ def users_create(
                 display_name=name,
                 granted_by=None,
                 now=system_clock(),
+                actor=cli_actor(),
             )
         except (AccessError, ScopeError, WeakPasswordError) as exc:
             session.rollback()
             raise fail(str(exc)) from exc
-        record(
-            session,
-            actor=cli_actor(),
-            action="user.created",
-            target_type="user",
-            target_id=user.username,
-            after={"role": role.value, "scope": scope},
-            at=system_clock(),
-        )
         session.commit()
     console.print(f"已创建用户 {user.username}（{ROLE_LABELS[role]}，辖区 {scope}）")
