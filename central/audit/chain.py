@@ -10,7 +10,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -55,6 +55,19 @@ class Change:
     after: Any = None
 
 
+class EntryFields(TypedDict):
+    """The stored fields that are hashed as they are (time is hashed as its ISO text)."""
+
+    seq: int
+    actor: str
+    remote_addr: str | None
+    action: str
+    target_type: str
+    target_id: str
+    before: str | None
+    after: str | None
+
+
 def record(
     session: Session,
     *,
@@ -84,34 +97,18 @@ def record_many(
     entries: list[AuditEntry] = []
     for change in changes:
         seq += 1
-        before, after = canonical_json(change.before), canonical_json(change.after)
-        payload = canonical_payload(
-            seq=seq,
-            at=at_text,
-            actor=actor.label,
-            remote_addr=actor.remote_addr,
-            action=change.action,
-            target_type=change.target_type,
-            target_id=change.target_id,
-            before=before,
-            after=after,
-        )
-        digest = entry_hash(payload, prev)
-        entries.append(
-            AuditEntry(
-                seq=seq,
-                at=at,
-                actor=actor.label,
-                remote_addr=actor.remote_addr,
-                action=change.action,
-                target_type=change.target_type,
-                target_id=change.target_id,
-                before=before,
-                after=after,
-                prev_hash=prev,
-                hash=digest,
-            )
-        )
+        fields: EntryFields = {
+            "seq": seq,
+            "actor": actor.label,
+            "remote_addr": actor.remote_addr,
+            "action": change.action,
+            "target_type": change.target_type,
+            "target_id": change.target_id,
+            "before": canonical_json(change.before),
+            "after": canonical_json(change.after),
+        }
+        digest = entry_hash(canonical_payload(at=at_text, **fields), prev)
+        entries.append(AuditEntry(at=at, prev_hash=prev, hash=digest, **fields))
         prev = digest
     session.add_all(entries)
     session.execute(_head.update().where(_head.c.id == HEAD_ID).values(seq=seq, hash=prev))
