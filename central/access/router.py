@@ -11,7 +11,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 
 from central.access.deps import SESSION_COOKIE, PolicyDep, PrincipalDep, UserManager
-from central.access.jurisdiction import ScopeError, ScopeKind, jurisdiction_of
+from central.access.jurisdiction import Jurisdiction, ScopeError
 from central.access.models import User
 from central.access.passwords import WeakPasswordError
 from central.access.schemas import TokenOut, UserCreate, UserPublic
@@ -23,6 +23,7 @@ from central.access.service import (
     authenticate,
     create_user,
     issue_token,
+    jurisdiction_of_user,
     revoke_token,
 )
 from central.audit.chain import record
@@ -88,7 +89,7 @@ def logout(
 def me(principal: PrincipalDep, session: SessionDep, settings: SettingsDep, now: NowDep) -> UserPublic:
     user = session.get(User, principal.user_id)
     assert user is not None
-    return _public(session, user, review_after=timedelta(days=settings.review_after_days), now=now)
+    return _public(session, user, settings=settings, now=now)
 
 
 @router.post("/users", response_model=UserPublic, status_code=201)
@@ -123,7 +124,7 @@ def add_user(
             session.commit()
         raise HTTPException(403 if isinstance(exc, GrantError) else 422, str(exc)) from exc
     session.commit()
-    return _public(session, user, review_after=timedelta(days=settings.review_after_days), now=now)
+    return _public(session, user, settings=settings, now=now)
 
 
 @router.get("/users", response_model=list[UserPublic])
@@ -131,12 +132,14 @@ def review_users(
     principal: UserManager, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> list[UserPublic]:
     """Who holds what, and when it was last confirmed (SC-15 periodic review)."""
-    review_after = timedelta(days=settings.review_after_days)
+    scopes: dict[tuple[str, int], Jurisdiction] = {}  # many users share a scope: resolve each once
     found = []
     for user in session.scalars(select(User).order_by(User.username)):
-        scope = jurisdiction_of(session, kind=ScopeKind(user.scope_kind), scope_id=user.scope_id)
-        if principal.jurisdiction.contains(scope):
-            found.append(_public(session, user, review_after=review_after, now=now))
+        key = (user.scope_kind, user.scope_id)
+        if key not in scopes:
+            scopes[key] = jurisdiction_of_user(session, user)
+        if principal.jurisdiction.contains(scopes[key]):
+            found.append(_public(session, user, scope=scopes[key], settings=settings, now=now))
     return found
 
 
@@ -145,9 +148,8 @@ def confirm_user(
     username: str, principal: UserManager, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> UserPublic:
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not principal.jurisdiction.contains(
-        jurisdiction_of(session, kind=ScopeKind(user.scope_kind), scope_id=user.scope_id)
-    ):
+    scope = jurisdiction_of_user(session, user) if user is not None else None
+    if user is None or scope is None or not principal.jurisdiction.contains(scope):
         raise HTTPException(404, f"no user {username} in your jurisdiction")
     if user.id == principal.user_id:
         raise HTTPException(403, "nobody confirms their own rights")
@@ -164,11 +166,13 @@ def confirm_user(
         at=now,
     )
     session.commit()
-    return _public(session, user, review_after=timedelta(days=settings.review_after_days), now=now)
+    return _public(session, user, scope=scope, settings=settings, now=now)
 
 
-def _public(session: SessionDep, user: User, *, review_after: timedelta, now: NowDep) -> UserPublic:
-    scope = jurisdiction_of(session, kind=ScopeKind(user.scope_kind), scope_id=user.scope_id)
+def _public(
+    session: SessionDep, user: User, *, settings: SettingsDep, now: NowDep, scope: Jurisdiction | None = None
+) -> UserPublic:
+    scope = scope or jurisdiction_of_user(session, user)
     granter = session.get(User, user.granted_by_id) if user.granted_by_id else None
     return UserPublic(
         username=user.username,
@@ -180,5 +184,5 @@ def _public(session: SessionDep, user: User, *, review_after: timedelta, now: No
         locked_until=user.locked_until,
         granted_by=granter.username if granter else None,
         confirmed_at=user.confirmed_at,
-        review_due=user.confirmed_at + review_after < now,
+        review_due=user.confirmed_at + timedelta(days=settings.review_after_days) < now,
     )
