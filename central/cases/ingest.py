@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from central.access.jurisdiction import Jurisdiction, ScopeKind
 from central.audit.chain import Change, record_many
-from central.cases.lifecycle import EventFact, TransitionError, replay
+from central.cases.lifecycle import CaseState, EventFact, TransitionError, replay
 from central.cases.models import Case, CaseEvent
 from central.cases.projection import apply_projection, fact_of, policy_of
 from central.cases.schemas import BatchResult, CaseEventIn, EventOutcome, EventResult
@@ -113,6 +113,8 @@ class _Batch:
     profiles: dict[int, str]
     default_key: str
     results: list[EventResult | None]
+    # The replayed state of each case whose merged history passed the check, kept for the write.
+    states: dict[str, CaseState] = field(default_factory=dict)
 
     def mark(self, index: int, outcome: EventOutcome, detail: str | None = None) -> None:
         event = self.events[index]
@@ -261,7 +263,7 @@ def _check_case(batch: _Batch, case: Case | None, indexes: list[int]) -> None:
     ]
     ordered = sorted(stored + incoming, key=lambda f: f.at)  # stable: stored events first on ties
     try:
-        replay(ordered, policy=policy_of(batch.profile_of(hall)))
+        batch.states[first.case_no] = replay(ordered, policy=policy_of(batch.profile_of(hall)))
     except TransitionError as failure:
         new_ids = {e.event_id: i for i, e in zip(indexes, new_events, strict=True)}
         for index in indexes:
@@ -327,9 +329,7 @@ def _write_case(
         case.applicant_name = case.applicant_name or event.applicant_name
     case.event_count = len(case.events)
     case.last_event_at = max(e.at for e in case.events)
-    ordered = sorted(enumerate(case.events), key=lambda pair: (pair[1].at, pair[0]))
-    state = replay((fact_of(e) for _, e in ordered), policy=policy_of(batch.profile_of(hall)))
-    apply_projection(case, state, calendar=calendar)
+    apply_projection(case, batch.states[first.case_no], calendar=calendar)
     session.flush()
     return case
 
