@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from central.access.jurisdiction import Jurisdiction
 from central.cases.clock import ClockView, DueDates, Light, clock_view, paused_workdays, view_from_dues
 from central.cases.lifecycle import CaseStatus, TransitionError, replay
-from central.cases.lights import light_expression
+from central.cases.lights import LightCounts, count_lights, light_expression
 from central.cases.models import Case, CaseEvent
 from central.cases.projection import fact_of, policy_of
 from central.cases.schemas import CaseDetail, CaseEventPublic, CasePage, CaseSummary
@@ -196,6 +196,24 @@ def list_cases(
         for case, item, hall, dept, _light in rows
     ]
     return CasePage(as_of=to_utc(as_of), total=total, page=page, page_size=page_size, items=items)
+
+
+def light_counts(
+    session: Session,
+    *,
+    as_of: datetime,
+    calendar: WorkCalendar,
+    default_profile_key: str,
+    within: Jurisdiction | None = None,
+) -> LightCounts:
+    """How many open cases show each light as of a moment, inside `within`."""
+    light = light_expression(
+        as_of=shanghai_date(as_of),
+        calendar=calendar,
+        halls_by_profile=halls_by_profile(session, default_key=default_profile_key),
+        default_key=default_profile_key,
+    )
+    return count_lights(session, light=light, where=within.case_clause() if within else None)
 
 
 def _filtered(query: SelectT, filters: CaseFilters, light: ColumnElement[str | None]) -> SelectT:

@@ -13,13 +13,10 @@ from central.access.deps import CasesReader, CasesWriter
 from central.cases.clock import Light
 from central.cases.ingest import ConcurrentWriteError
 from central.cases.lifecycle import CaseStatus
-from central.cases.lights import count_lights, light_expression
-from central.cases.queries import CaseFilters, get_case, list_cases
+from central.cases.queries import CaseFilters, get_case, light_counts, list_cases
 from central.cases.schemas import BatchResult, CaseDetail, CasePage
 from central.cases.service import batch_status_code, submit_raw_events
-from central.core.clock import shanghai_date
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
-from central.profiles.assignment import halls_by_profile
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -74,13 +71,13 @@ def lights_summary(
     as_of: datetime | None = None,
 ) -> dict[str, Any]:
     moment = as_of or now
-    light = light_expression(
-        as_of=shanghai_date(moment),
+    counts = light_counts(
+        session,
+        as_of=moment,
         calendar=calendar,
-        halls_by_profile=halls_by_profile(session, default_key=settings.rule_profile),
-        default_key=settings.rule_profile,
+        default_profile_key=settings.rule_profile,
+        within=principal.jurisdiction,
     )
-    counts = count_lights(session, light=light, where=principal.jurisdiction.case_clause())
     return {
         "as_of": moment,
         "green": counts.green,
