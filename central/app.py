@@ -11,17 +11,26 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from central.access.admin_pages import router as admin_pages
 from central.access.deps import get_principal
 from central.access.device_router import router as device_router
 from central.access.router import router as access_router
+from central.approvals.pages import router as approvals_pages
+from central.approvals.router import router as approvals_router
 from central.calendar.router import router as calendar_router
 from central.cases.router import router as cases_router
 from central.core.body_limit import BodyLimitMiddleware
 from central.core.clock import Clock, system_clock
 from central.core.config import Settings
 from central.core.db import make_engine, make_session_factory
+from central.investigations.pages import router as investigations_pages
+from central.investigations.router import router as investigations_router
+from central.ledger.pages import router as ledger_pages
+from central.ledger.router import router as ledger_router
 from central.profiles.router import router as profiles_router
 from central.registry.router import router as registry_router
+from central.signals.pages import router as signals_pages
+from central.signals.router import router as signals_router
 from central.web.login import router as login_router
 from central.web.pages import router as pages_router
 from central.web.session import SignInRequired, redirect_to_sign_in
@@ -56,9 +65,21 @@ def create_app(
     app.include_router(access_router, prefix="/api/v1")
     app.include_router(device_router, prefix="/api/v1")  # user or device auth per endpoint
     # Everything else needs a signed-in user; endpoints narrow it further by permission and jurisdiction.
-    for router in (cases_router, calendar_router, registry_router, profiles_router):
+    api_routers = (
+        cases_router,
+        calendar_router,
+        registry_router,
+        profiles_router,
+        signals_router,
+        investigations_router,
+        approvals_router,
+        ledger_router,
+    )
+    for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])
     app.include_router(pages_router)
+    for pages in (signals_pages, investigations_pages, ledger_pages, approvals_pages, admin_pages):
+        app.include_router(pages)
     app.include_router(login_router)
     app.add_exception_handler(SignInRequired, redirect_to_sign_in)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,14 +1,18 @@
 """Every table model, imported in one place so metadata and migrations see them all."""
 
 from central.access.models import AccessToken, DeviceKey, User
+from central.approvals.models import ApprovalRequest
 from central.audit.models import AuditEntry, AuditHead
 from central.calendar.models import CalendarDay, CalendarYear
-from central.cases.models import Case, CaseEvent
+from central.cases.models import Case, CaseEvent, CaseEventVoid
 from central.core.db import Base
+from central.investigations.models import Investigation
 from central.registry.models import Department, Device, Hall, Item, Region, ServiceWindow, Staff
+from central.signals.models import Signal, SignalEvent, SignalRun
 
 __all__ = [
     "AccessToken",
+    "ApprovalRequest",
     "AuditEntry",
     "AuditHead",
     "Base",
@@ -16,13 +20,18 @@ __all__ = [
     "CalendarYear",
     "Case",
     "CaseEvent",
+    "CaseEventVoid",
     "Department",
     "Device",
     "DeviceKey",
     "Hall",
+    "Investigation",
     "Item",
     "Region",
     "ServiceWindow",
+    "Signal",
+    "SignalEvent",
+    "SignalRun",
     "Staff",
     "User",
 ]

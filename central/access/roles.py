@@ -21,6 +21,8 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     AUDIT_READ = "audit.read"  # supervisors oversee the administrators' work (SC-16/17)
     APPROVALS_DECIDE = "approvals.decide"  # SC-18
+    SIGNALS_SUPERVISE = "signals.supervise"  # raise, escalate, investigate and close signals (SZ-11..13)
+    SIGNALS_RESPOND = "signals.respond"  # a department acknowledges and corrects its signals
 
 
 ROLE_LABELS = {
@@ -42,8 +44,22 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.USERS_MANAGE,
         }
     ),
-    Role.INSPECTOR: frozenset({Permission.CASES_READ, Permission.REGISTRY_READ}),
-    Role.POST_USER: frozenset({Permission.CASES_READ, Permission.CASES_WRITE, Permission.REGISTRY_READ}),
+    Role.INSPECTOR: frozenset(
+        {
+            Permission.CASES_READ,
+            Permission.REGISTRY_READ,
+            Permission.SIGNALS_SUPERVISE,
+            Permission.APPROVALS_DECIDE,
+        }
+    ),
+    Role.POST_USER: frozenset(
+        {
+            Permission.CASES_READ,
+            Permission.CASES_WRITE,
+            Permission.REGISTRY_READ,
+            Permission.SIGNALS_RESPOND,
+        }
+    ),
 }
 
 

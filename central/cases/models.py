@@ -77,3 +77,14 @@ class CaseEvent(Base):
     case: Mapped[Case] = relationship(back_populates="events")
     window: Mapped[ServiceWindow | None] = relationship()
     staff: Mapped[Staff | None] = relationship()
+
+
+class CaseEventVoid(Base):
+    """An approved void of one event (SC-18): the event stays in the log, replay skips it (QTH-1)."""
+
+    __tablename__ = "case_event_voids"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("case_events.id"), unique=True)
+    approval_id: Mapped[int] = mapped_column(ForeignKey("approval_requests.id"))
+    voided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)

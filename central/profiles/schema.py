@@ -41,6 +41,45 @@ class CorrectionRules(StrictModel):
     )
 
 
+class SignalRules(StrictModel):
+    light_signals: bool = Field(
+        default=True, description="Yellow and red case lights raise signals of the same colour by themselves."
+    )
+    yellow_correct_within_workdays: int = Field(
+        default=1,
+        ge=1,
+        le=10,
+        description="A yellow signal not corrected within this many working days turns red (SZ-11).",
+    )
+
+
+class InvestigationRules(StrictModel):
+    report_within_workdays: int = Field(
+        default=15,
+        ge=1,
+        le=60,
+        description="An investigation passed down reports within this many working days (SC-9).",
+    )
+    extension_max_workdays: int = Field(
+        default=10,
+        ge=0,
+        le=30,
+        description="One approved extension adds at most this many working days (SC-9).",
+    )
+    extension_max_times: int = Field(
+        default=1, ge=0, le=3, description="Extensions allowed per investigation."
+    )
+
+
+class ApprovalRules(StrictModel):
+    evidence_access_hours: int = Field(
+        default=24,
+        ge=1,
+        le=720,
+        description="How long an approved evidence view or export stays usable (SC-18).",
+    )
+
+
 class RuleProfile(StrictModel):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="Stable id, e.g. sichuan-2011.")
     version: int = Field(ge=1, description="Bumped on every change to the file.")
@@ -49,6 +88,9 @@ class RuleProfile(StrictModel):
     lights: LightRules = Field(default_factory=LightRules)
     extension: ExtensionRules = Field(default_factory=ExtensionRules)
     correction: CorrectionRules = Field(default_factory=CorrectionRules)
+    signals: SignalRules = Field(default_factory=SignalRules)
+    investigations: InvestigationRules = Field(default_factory=InvestigationRules)
+    approvals: ApprovalRules = Field(default_factory=ApprovalRules)
 
     @model_validator(mode="after")
     def _verify(self) -> RuleProfile:

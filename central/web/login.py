@@ -12,8 +12,8 @@ from central.access.deps import SESSION_COOKIE, PolicyDep
 from central.access.service import AccountLockedError, LoginError, authenticate, issue_token, revoke_token
 from central.core.clock import SHANGHAI
 from central.core.deps import NowDep, SessionDep
-from central.web.pages import templates
 from central.web.session import safe_next
+from central.web.templating import templates
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)

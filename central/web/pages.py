@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import logging
 import math
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
-from central.access.roles import ROLE_LABELS
 from central.cases.clock import Light
 from central.cases.lifecycle import CaseStatus
 from central.cases.queries import CaseFilters, get_case, list_cases
@@ -26,7 +23,6 @@ from central.web.labels import (
     CASE_NO,
     LIGHT_LABELS,
     STATUS_LABELS,
-    TEMPLATE_HELPERS,
     PageError,
     bad_parameter,
     filters_query,
@@ -39,12 +35,9 @@ from central.web.labels import (
     shanghai_input_value,
 )
 from central.web.session import PagePrincipal
+from central.web.templating import error_page, templates
 
 logger = logging.getLogger(__name__)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.filters.update(TEMPLATE_HELPERS)
-templates.env.globals.update(TEMPLATE_HELPERS)
-templates.env.globals["role_label"] = lambda role: ROLE_LABELS[role]
 router = APIRouter(include_in_schema=False)
 
 DEFAULT_PAGE_SIZE = 20
@@ -52,12 +45,7 @@ MAX_PAGE = 1_000_000
 
 
 def _error_page(request: Request, error: PageError) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request,
-        "error.html",
-        {"nav": "cases", "title": error.title, "message": error.message},
-        status_code=error.status_code,
-    )
+    return error_page(request, error)
 
 
 @router.get("/console/cases", response_class=HTMLResponse)

@@ -24,20 +24,26 @@ def new_user(username: str, role: str, scope: str) -> dict[str, str]:
 
 
 def test_grants_go_downward_and_never_exceed_what_one_holds(anon: TestClient, db, registry) -> None:
-    city_admin = headers_for(anon, db, "cityadmin", Role.SYSADMIN, "region:510100")
+    city_admin = headers_for(anon, db, "cityadmin", Role.SYSTEM_SUPERVISOR, "region:510100")
     ok = anon.post(
         "/api/v1/users", json=new_user("countyinsp", "inspector", "region:510104"), headers=city_admin
     )
     assert ok.status_code == 201, ok.text
     assert ok.json()["granted_by"] == "cityadmin"
+    # A technician holds no approval or signal rights, so cannot hand them out (SC-16/17).
+    technician = headers_for(anon, db, "citytech", Role.SYSADMIN, "region:510100")
+    refused = anon.post(
+        "/api/v1/users", json=new_user("countyinsp2", "inspector", "region:510104"), headers=technician
+    )
+    assert refused.status_code == 403 and "cannot grant" in refused.json()["detail"]
     upward = anon.post(
         "/api/v1/users", json=new_user("provinsp", "inspector", "region:510000"), headers=city_admin
     )
     assert upward.status_code == 403 and "jurisdiction" in upward.json()["detail"]
     more = anon.post(
-        "/api/v1/users", json=new_user("sup", "system_supervisor", "region:510104"), headers=city_admin
+        "/api/v1/users", json=new_user("sup", "sysadmin", "region:510104"), headers=technician
     )
-    assert more.status_code == 403 and "cannot grant" in more.json()["detail"]
+    assert more.status_code == 201, more.text
     inspector = headers_for(anon, db, "insp", Role.INSPECTOR, "region:510000")
     r = anon.post("/api/v1/users", json=new_user("x1", "inspector", "region:510104"), headers=inspector)
     assert r.status_code == 403

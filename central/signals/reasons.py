@@ -1,0 +1,57 @@
+"""Why a signal is raised: the SZ-10/11/12 lists as codes with their colour and a zh-CN label."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Color(StrEnum):
+    GREEN = "green"  # 绿色预警 (SZ-10)
+    YELLOW = "yellow"  # 黄色纠错 (SZ-11)
+    RED = "red"  # 红色纠错 (SZ-12, or a yellow not corrected in time)
+
+
+class Origin(StrEnum):
+    LIGHT = "light"  # a case's yellow or red light (QTH-2)
+    DUE_DATE = "due_date"  # the green warning on the due date (SZ-10)
+    MANUAL = "manual"  # raised by an inspector with a reason and evidence
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    color: Color
+    label: str
+    rule: str
+    manual: bool = True  # an inspector may pick it by hand
+
+
+_REASONS = [
+    Reason("due_date", Color.GREEN, "办件到期提醒", "SZ-10", manual=False),
+    Reason("light_yellow", Color.YELLOW, "临近办理时限（黄灯）", "QTH-2", manual=False),
+    Reason("light_red", Color.RED, "超过办理时限（红灯）", "QTH-2", manual=False),
+    # SZ-11: yellow, turning red if not corrected within the profile's working days.
+    Reason("refused_lawful_acceptance", Color.YELLOW, "对符合条件的申请不予受理", "SZ-11"),
+    Reason("late_decision", Color.YELLOW, "未在法定期限内作出决定", "SZ-11"),
+    Reason("late_forwarding", Color.YELLOW, "初审机关未按期上报", "SZ-11"),
+    Reason("unpublished_information", Color.YELLOW, "未公示应当公示的内容", "SZ-11"),
+    Reason("corrections_not_told_at_once", Color.YELLOW, "未一次性告知需补正的全部内容", "SZ-11"),
+    Reason("refusal_without_reasons", Color.YELLOW, "不予许可未说明理由", "SZ-11"),
+    Reason("no_application_form", Color.YELLOW, "未提供申请书格式文本", "SZ-11"),
+    Reason("results_not_published", Color.YELLOW, "未公开许可结果", "SZ-11"),
+    Reason("certificate_not_issued", Color.YELLOW, "未依法颁发许可证件", "SZ-11"),
+    Reason("other_minor", Color.YELLOW, "其他一般违规行为", "SZ-11"),
+    # SZ-12: red directly.
+    Reason("abolished_item", Color.RED, "实施已取消的审批项目", "SZ-12"),
+    Reason("abolished_legal_item", Color.RED, "擅自取消法定审批项目", "SZ-12"),
+    Reason("changed_procedure", Color.RED, "擅自改变公布的程序或条件", "SZ-12"),
+    Reason("refused_lawful_application", Color.RED, "对符合条件的申请不予许可", "SZ-12"),
+    Reason("unlawful_approval", Color.RED, "违法或越权准予许可", "SZ-12"),
+    Reason("ignored_required_procedure", Color.RED, "未依法听证、招标、拍卖、考试或检验", "SZ-12"),
+    Reason("changed_effective_approval", Color.RED, "擅自变更已生效的许可", "SZ-12"),
+    Reason("unlawful_fees", Color.RED, "违法收费或收取保证金", "SZ-12"),
+    Reason("other_serious", Color.RED, "其他严重违规行为", "SZ-12"),
+]
+REASONS: dict[str, Reason] = {reason.code: reason for reason in _REASONS}
+MANUAL_REASONS = [reason for reason in _REASONS if reason.manual]
