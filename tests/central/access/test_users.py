@@ -40,9 +40,7 @@ def test_grants_go_downward_and_never_exceed_what_one_holds(anon: TestClient, db
         "/api/v1/users", json=new_user("provinsp", "inspector", "region:510000"), headers=city_admin
     )
     assert upward.status_code == 403 and "jurisdiction" in upward.json()["detail"]
-    more = anon.post(
-        "/api/v1/users", json=new_user("sup", "sysadmin", "region:510104"), headers=technician
-    )
+    more = anon.post("/api/v1/users", json=new_user("sup", "sysadmin", "region:510104"), headers=technician)
     assert more.status_code == 201, more.text
     inspector = headers_for(anon, db, "insp", Role.INSPECTOR, "region:510000")
     r = anon.post("/api/v1/users", json=new_user("x1", "inspector", "region:510104"), headers=inspector)

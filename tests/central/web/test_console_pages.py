@@ -6,36 +6,22 @@ Needs Debian's `chromium` (and `fonts-noto-cjk` so Chinese renders in screenshot
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from central.app import create_app
+from tests.browser import ACTION_TIMEOUT_MS, chromium, local_page, serve
+from tests.browser import sign_in as browser_sign_in
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct-horse-battery-2026"
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ACTION_TIMEOUT_MS = 10_000
 HALL = "510000-ZWFW"
 ITEM = "SCJGJ-XK-001"  # promised 10, legal 20 working days
 
@@ -83,20 +69,7 @@ ALL_CASES = ["HW-G1", "HW-Y1", "HW-R1", "HW-S1", "HW-C1"]
 def live_url(db, settings, clock, registry) -> Iterator[str]:
     """The real app on a free loopback port, with the cases above pushed through its HTTP API."""
     clock.set_shanghai(2026, 10, 12)
-    app = create_app(settings, engine=db, clock=clock)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
-        time.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
-    try:
+    with serve(create_app(settings, engine=db, clock=clock)) as url:
         make_user(db, "inspector1", now=clock())
         token = httpx.post(
             f"{url}/api/v1/auth/token", data={"username": "inspector1", "password": PASSWORD}, timeout=30
@@ -110,63 +83,23 @@ def live_url(db, settings, clock, registry) -> Iterator[str]:
         assert response.status_code == 200, response.text
         assert response.json()["stored"] == len(EVENTS)
         yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = "needs Debian's chromium: apt-get install -y chromium fonts-noto-cjk (make test does)"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # CI installs it: a missing browser there is a broken setup, not a skip
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, timeout=30_000
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser: Browser, live_url: str) -> Iterator[Page]:
-    """A fresh zh-CN page; any JS error or request off the machine fails the test."""
-    context = browser.new_context(
-        locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1400, "height": 900}
-    )
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    context.set_default_navigation_timeout(ACTION_TIMEOUT_MS)
-    outside: list[str] = []
-
-    def only_local(route: Route) -> None:
-        if route.request.url.startswith(live_url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
-    tab = context.new_page()
-    js_errors: list[str] = []
-    tab.on("pageerror", lambda error: js_errors.append(str(error)))
-    sign_in(tab, live_url)
-    try:
+    with local_page(browser, live_url) as tab:
+        sign_in(tab, live_url)
         yield tab
-    finally:
-        context.close()
-    assert not js_errors, js_errors
-    assert not outside, f"pages asked for outside resources: {outside}"
 
 
 def sign_in(tab: Page, live_url: str, password: str = PASSWORD, *, navigate: bool = True) -> None:
-    if navigate:
-        tab.goto(f"{live_url}/console/login")
-    tab.get_by_label("用户名").fill("inspector1")
-    tab.get_by_label("密码").fill(password)
-    tab.get_by_role("button", name="登录").click()
+    browser_sign_in(tab, live_url, "inspector1", password, navigate=navigate)
 
 
 def test_sign_in_is_required_and_wrong_password_is_told(browser: Browser, live_url: str) -> None:
@@ -205,7 +138,8 @@ def test_case_list_shows_every_case_with_its_light(page: Page, live_url: str, tm
     assert response is not None and response.status == 200
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert page.get_by_role("heading", level=1).inner_text() == "办件列表"
-    assert page.get_by_role("navigation", name="主导航").inner_text().strip() == "办件监察"
+    nav = page.get_by_role("navigation", name="主导航")
+    assert nav.get_by_role("link", name="办件监察").get_attribute("aria-current") == "page"
     assert sorted(_shown_case_numbers(page)) == sorted(ALL_CASES)
     assert "共 5 条" in page.locator(".summary").inner_text()
     assert "第 1 页 / 共 5 条" in page.locator(".pager").inner_text()
