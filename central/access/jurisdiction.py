@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, false, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from central.cases.models import Case
 from central.registry.models import Department, Hall, Region
@@ -43,11 +44,21 @@ class Jurisdiction:
 
     def case_clause(self) -> ColumnElement[bool]:
         """The WHERE clause that keeps a case query inside this jurisdiction."""
+        return self.clause(hall_id=Case.hall_id, department_id=Case.department_id)
+
+    def clause(
+        self, *, hall_id: ColumnElement[int] | InstrumentedAttribute[int], department_id: Any
+    ) -> ColumnElement[bool]:
+        """The WHERE clause for any table placed by a hall and a department (cases, signals, …).
+
+        `department_id` may be a nullable column: a row with no department is visible to the
+        scopes covering its whole hall, never to a department.
+        """
         if self.kind is ScopeKind.DEPLOYMENT:
             return true()
         if self.kind is ScopeKind.DEPARTMENT:
-            return Case.department_id == self.scope_id
-        return Case.hall_id.in_(sorted(self.hall_ids)) if self.hall_ids else false()
+            return cast(ColumnElement[bool], department_id == self.scope_id)
+        return hall_id.in_(sorted(self.hall_ids)) if self.hall_ids else false()
 
     def includes_hall(self, hall_id: int) -> bool:
         """The hall lies in this jurisdiction (a department's own hall included)."""
