@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from central.cases.clock import Light
@@ -132,7 +133,7 @@ def day_text(day: date | None) -> str:
 # -- reading query parameters, with messages a person can act on -------------------------------
 # Pages take their parameters as plain strings and check them here, so a bad one (light=purple,
 # page=0) gets a 400 page in Chinese instead of the API's JSON 422.
-E = TypeVar("E", Light, CaseStatus)
+E = TypeVar("E", bound=StrEnum)
 
 CASE_NO = re.compile(CODE)  # as the event API stores them
 CASE_NO_PREFIX = re.compile(r"[A-Za-z0-9_.\-]+")
