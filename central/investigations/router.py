@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from central.access.deps import CasesReader
 from central.core.clock import shanghai_date
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
+from central.investigations.extension import KIND as EXTENSION_KIND
 from central.investigations.queries import InvestigationFilters, get_investigation, list_investigations
 from central.investigations.schemas import (
     InvestigationCreate,
@@ -28,6 +29,7 @@ from central.signals.service import SignalForbidden, SignalInputError, SignalNot
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/investigations", tags=["investigations"])
+logger.debug("extensions go through the %s approval kind", EXTENSION_KIND)  # importing registers it
 InvestigationId = Annotated[int, Path(ge=1, le=2**62)]
 
 

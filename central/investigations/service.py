@@ -8,7 +8,7 @@ An extension (at most once, at most the profile's working days) goes through an 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,7 +36,7 @@ from central.signals.service import (
     move_signal,
     visible_signal,
 )
-from central.worktime import WorkCalendar
+from central.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def open_investigation(
         department_id=signal.department_id,
         assigned_at=now,
         assigned_on=today,
-        due_date=calendar.add_workdays(today, profile.investigations.report_within_workdays),
+        due_date=_deadline(calendar, today, profile.investigations.report_within_workdays),
         status=OPEN,
     )
     session.add(investigation)
@@ -181,11 +181,22 @@ def extend_investigation(
     if investigation.status != OPEN:
         raise InvestigationConflict(f"investigation #{investigation.id} already reported; nothing to extend")
     before = investigation.due_date.isoformat()
-    investigation.due_date = calendar.add_workdays(investigation.due_date, days)
+    investigation.due_date = _deadline(calendar, investigation.due_date, days)
     investigation.extensions += 1
     investigation.extension_days += days
     session.flush()
     _audit(session, actor, "investigation.extend", investigation, now=now, before={"due_date": before})
+
+
+def _deadline(calendar: WorkCalendar, start: date, workdays: int) -> date:
+    try:
+        return calendar.add_workdays(start, workdays)
+    except CalendarMissingError as exc:
+        years = ", ".join(str(y) for y in exc.years)
+        raise InvestigationConflict(
+            f"the working-day calendar for {years} is missing, so no deadline can be set; "
+            "enter it first (hallwatch calendar import, or PUT /api/v1/calendar/years/…)"
+        ) from exc
 
 
 def _audit(

@@ -20,7 +20,7 @@ from central.access.roles import Permission
 from central.cases.service import describe_validation
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
 from central.investigations.schemas import InvestigationCreate
-from central.investigations.service import open_investigation
+from central.investigations.service import InvestigationConflict, open_investigation
 from central.signals.lifecycle import (
     ACTION_LABELS,
     FINDING_LABELS,
@@ -248,7 +248,7 @@ async def act_from_form(
         return _failed(request, signal_id, principal, session, describe_validation(exc), 400)
     except SignalForbidden as exc:
         return _failed(request, signal_id, principal, session, f"无权执行该操作：{exc}", 403)
-    except (SignalInputError, SignalTransitionError) as exc:
+    except (SignalInputError, SignalTransitionError, InvestigationConflict) as exc:
         return _failed(request, signal_id, principal, session, str(exc), 409)
     session.commit()
     return RedirectResponse(f"/console/signals/{signal_id}", status_code=303)

@@ -6,7 +6,7 @@ Every change is audited one by one. Computed signals come from `central.signals.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +30,7 @@ from central.signals.lifecycle import (
 from central.signals.models import Signal, SignalEvent
 from central.signals.reasons import REASONS, Color, Origin
 from central.signals.schemas import SignalActionIn, SignalCreate
-from central.worktime import WorkCalendar
+from central.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def raise_signal(
     profile = profile_for_hall(session, hall_id=hall_id, default_key=default_profile)
     today = shanghai_date(now)
     correct_by = (
-        calendar.add_workdays(today, profile.signals.yellow_correct_within_workdays)
+        correction_deadline(calendar, today, profile.signals.yellow_correct_within_workdays)
         if reason.color is Color.YELLOW
         else None
     )
@@ -119,6 +119,16 @@ def raise_signal(
     )
     logger.info("signal #%d (%s, %s) raised by %s", signal.id, reason.color, reason.code, principal.username)
     return signal
+
+
+def correction_deadline(calendar: WorkCalendar, today: date, workdays: int) -> date | None:
+    """The last working day to correct a yellow (SZ-11); None while the calendar lacks the year
+    (the scheduler does the same: such a yellow turns red only by hand or through its case)."""
+    try:
+        return calendar.add_workdays(today, workdays)
+    except CalendarMissingError as exc:
+        logger.warning("no correction deadline after %s: calendar years %s missing", today, exc.years)
+        return None
 
 
 def _subject(session: Session, *, body: SignalCreate, within: Jurisdiction) -> tuple[int | None, int, int]:
