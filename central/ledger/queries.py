@@ -1,0 +1,296 @@
+"""The ledger (台帐, SC-7): one record of signals, later patrol findings and follow-ups, as a query layer.
+
+No table of its own: each *source* builds a SELECT over its own tables that yields the same columns
+(`COLUMNS`), applying the filters it understands and the caller's jurisdiction in SQL. The sources'
+SELECTs are merged with UNION ALL and ordered by time, newest first, so a new source (patrol
+findings, rating follow-ups) is one more `LedgerSource` in `SOURCES`, not a rewrite.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    Select,
+    String,
+    Subquery,
+    and_,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from central.access.jurisdiction import Jurisdiction
+from central.cases.models import Case
+from central.core.types import UTCDateTime
+from central.investigations.models import Investigation
+from central.ledger.labels import (
+    COLOR_LABELS,
+    ISSUE_ACTION,
+    KIND_LABELS,
+    ORIGIN_LABELS,
+    REASON_LABELS,
+    SIGNAL_ACTION_LABELS,
+    SIGNAL_FINDING_LABELS,
+    SIGNAL_STATUS_LABELS,
+    LedgerKind,
+    label,
+)
+from central.ledger.schemas import LedgerPage, LedgerQuery, LedgerRow
+from central.registry.models import Department, Hall
+from central.signals.lifecycle import SignalStatus
+from central.signals.models import Signal, SignalEvent
+from central.signals.reasons import Color, Origin
+
+logger = logging.getLogger(__name__)
+
+INVESTIGATION_OPEN = "open"  # Investigation.status: open | reported
+EXPORT_CHUNK_ROWS = 1000
+
+# Every source's SELECT yields exactly these columns, in this order (UNION ALL matches by position).
+COLUMNS = (
+    "kind",
+    "id",
+    "issued_at",
+    "issued_on",
+    "color",
+    "reason_code",
+    "origin",
+    "status",
+    "case_no",
+    "hall_code",
+    "hall_name",
+    "department_code",
+    "department_name",
+    "correct_by",
+    "escalated_at",
+    "closed_at",
+    "finding",
+    "investigation_due",
+    "investigation_status",
+    "investigation_reported_at",
+    "last_action",
+    "last_action_at",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LedgerFilters:
+    """What to show; `within` (the caller's jurisdiction) is required and always applied in SQL."""
+
+    within: Jurisdiction
+    issued_from: date | None = None  # Shanghai dates of issue, inclusive
+    issued_to: date | None = None
+    color: Color | None = None
+    status: SignalStatus | None = None
+    origin: Origin | None = None
+    reason_code: str | None = None
+    hall_code: str | None = None
+    department_code: str | None = None
+    case_no_prefix: str | None = None
+    overdue_investigation: bool = False  # only entries whose investigation is open past its due date
+
+    @classmethod
+    def from_query(cls, query: LedgerQuery, *, within: Jurisdiction) -> LedgerFilters:
+        return cls(
+            within=within,
+            issued_from=query.issued_from,
+            issued_to=query.issued_to,
+            color=query.color,
+            status=query.status,
+            origin=query.origin,
+            reason_code=query.reason_code,
+            hall_code=query.hall,
+            department_code=query.department,
+            case_no_prefix=query.case_no,
+            overdue_investigation=query.overdue_investigation,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The filters that are set, JSON-able (for the audit entry and the export's metadata)."""
+        described: dict[str, Any] = {"jurisdiction": self.within.code}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name == "within" or value is None or value is False:
+                continue
+            described[field.name] = value.isoformat() if isinstance(value, date) else value
+        return described
+
+
+@dataclass(frozen=True)
+class LedgerSource:
+    """One kind of ledger entry: its SELECT (None when a filter rules the whole source out) and
+    how one of its result rows becomes a `LedgerRow` (labels differ per kind)."""
+
+    kind: LedgerKind
+    build: Callable[[LedgerFilters, date], Select[*tuple[Any, ...]] | None]
+    to_row: Callable[[RowMapping, date], LedgerRow]
+
+
+# -- the signal source (SZ-10..13) --------------------------------------------------------------
+
+
+def _signal_overdue(today: date) -> ColumnElement[bool]:
+    return and_(Investigation.status == INVESTIGATION_OPEN, Investigation.due_date < today)
+
+
+def _signal_select(filters: LedgerFilters, today: date) -> Select[*tuple[Any, ...]]:
+    latest = (
+        select(SignalEvent.action)
+        .where(SignalEvent.signal_id == Signal.id)
+        .order_by(SignalEvent.at.desc(), SignalEvent.id.desc())
+        .limit(1)
+        .correlate(Signal)
+        .scalar_subquery()
+    )
+    latest_at = select(func.max(SignalEvent.at)).where(SignalEvent.signal_id == Signal.id).scalar_subquery()
+    query = (
+        select(
+            literal_column(f"'{LedgerKind.SIGNAL.value}'", String).label("kind"),
+            Signal.id.label("id"),
+            Signal.issued_at.label("issued_at"),
+            Signal.issued_on.label("issued_on"),
+            Signal.color.label("color"),
+            Signal.reason_code.label("reason_code"),
+            Signal.origin.label("origin"),
+            Signal.status.label("status"),
+            Case.case_no.label("case_no"),
+            Hall.code.label("hall_code"),
+            Hall.name.label("hall_name"),
+            Department.code.label("department_code"),
+            Department.name.label("department_name"),
+            Signal.correct_by.label("correct_by"),
+            Signal.escalated_at.label("escalated_at"),
+            Signal.closed_at.label("closed_at"),
+            Signal.finding.label("finding"),
+            Investigation.due_date.label("investigation_due"),
+            Investigation.status.label("investigation_status"),
+            Investigation.reported_at.label("investigation_reported_at"),
+            func.coalesce(latest, ISSUE_ACTION).label("last_action"),
+            type_coerce(func.coalesce(latest_at, Signal.issued_at), UTCDateTime()).label("last_action_at"),
+        )
+        .join(Hall, Hall.id == Signal.hall_id)
+        .join(Department, Department.id == Signal.department_id)
+        .outerjoin(Case, Case.id == Signal.case_id)
+        .outerjoin(Investigation, Investigation.signal_id == Signal.id)
+        .where(filters.within.clause(hall_id=Signal.hall_id, department_id=Signal.department_id))
+    )
+    conditions: list[ColumnElement[bool]] = []
+    if filters.issued_from:
+        conditions.append(Signal.issued_on >= filters.issued_from)
+    if filters.issued_to:
+        conditions.append(Signal.issued_on <= filters.issued_to)
+    if filters.color:
+        conditions.append(Signal.color == filters.color.value)
+    if filters.status:
+        conditions.append(Signal.status == filters.status.value)
+    if filters.origin:
+        conditions.append(Signal.origin == filters.origin.value)
+    if filters.reason_code:
+        conditions.append(Signal.reason_code == filters.reason_code)
+    if filters.hall_code:
+        conditions.append(Hall.code == filters.hall_code)
+    if filters.department_code:
+        conditions.append(Department.code == filters.department_code)
+    if filters.case_no_prefix:
+        conditions.append(Case.case_no.startswith(filters.case_no_prefix, autoescape=True))
+    if filters.overdue_investigation:
+        conditions.append(_signal_overdue(today))
+    return query.where(*conditions)
+
+
+def _signal_row(row: RowMapping, today: date) -> LedgerRow:
+    overdue = (
+        row["investigation_status"] == INVESTIGATION_OPEN
+        and row["investigation_due"] is not None
+        and row["investigation_due"] < today
+    )
+    return LedgerRow(
+        **{name: row[name] for name in COLUMNS},
+        kind_label=label(KIND_LABELS, row["kind"]),
+        color_label=label(COLOR_LABELS, row["color"]),
+        reason_label=label(REASON_LABELS, row["reason_code"]),
+        origin_label=label(ORIGIN_LABELS, row["origin"]),
+        status_label=label(SIGNAL_STATUS_LABELS, row["status"]),
+        finding_label=label(SIGNAL_FINDING_LABELS, row["finding"]),
+        investigation_overdue=overdue,
+        last_action_label=label(SIGNAL_ACTION_LABELS, row["last_action"]),
+    )
+
+
+SOURCES: tuple[LedgerSource, ...] = (LedgerSource(LedgerKind.SIGNAL, _signal_select, _signal_row),)
+_BY_KIND = {source.kind.value: source for source in SOURCES}
+
+
+# -- merging the sources ------------------------------------------------------------------------
+
+
+def _ledger(filters: LedgerFilters, today: date) -> Subquery | None:
+    selects = [query for source in SOURCES if (query := source.build(filters, today)) is not None]
+    if not selects:
+        return None
+    merged = selects[0] if len(selects) == 1 else union_all(*selects)
+    return merged.subquery("ledger")
+
+
+def _ordered(ledger: Subquery) -> Select[*tuple[Any, ...]]:
+    columns = ledger.c
+    return select(ledger).order_by(columns.issued_at.desc(), columns.kind, columns.id.desc())
+
+
+def _to_row(row: RowMapping, today: date) -> LedgerRow:
+    return _BY_KIND[row["kind"]].to_row(row, today)
+
+
+def count_ledger(session: Session, *, filters: LedgerFilters, today: date) -> int:
+    ledger = _ledger(filters, today)
+    if ledger is None:
+        return 0
+    return session.scalar(select(func.count()).select_from(ledger)) or 0
+
+
+def list_ledger(
+    session: Session, *, filters: LedgerFilters, today: date, page: int, page_size: int
+) -> LedgerPage:
+    """One page of the ledger, newest first; `today` (Shanghai) decides which investigations are overdue."""
+    ledger = _ledger(filters, today)
+    items: list[LedgerRow] = []
+    total = 0
+    if ledger is not None:
+        total = session.scalar(select(func.count()).select_from(ledger)) or 0
+        query = _ordered(ledger).offset((page - 1) * page_size).limit(page_size)
+        items = [_to_row(row, today) for row in session.execute(query).mappings()]
+    return LedgerPage(as_of=today, total=total, page=page, page_size=page_size, items=items)
+
+
+def iter_ledger(
+    session: Session, *, filters: LedgerFilters, today: date, chunk_rows: int = EXPORT_CHUNK_ROWS
+) -> Iterator[LedgerRow]:
+    """Every matching entry, newest first, fetched `chunk_rows` at a time (a server-side cursor on
+    PostgreSQL), so an export of a million rows never holds them all in memory."""
+    ledger = _ledger(filters, today)
+    if ledger is None:
+        return
+    result = session.execute(_ordered(ledger).execution_options(yield_per=chunk_rows))
+    for row in result.mappings():
+        yield _to_row(row, today)
+
+
+__all__ = [
+    "COLUMNS",
+    "SOURCES",
+    "LedgerFilters",
+    "LedgerSource",
+    "count_ledger",
+    "iter_ledger",
+    "list_ledger",
+]
