@@ -22,7 +22,7 @@ from central.access.jurisdiction import Jurisdiction, ScopeKind
 from central.audit.chain import Change, record_many
 from central.cases.lifecycle import CaseState, EventFact, TransitionError, replay
 from central.cases.models import Case, CaseEvent
-from central.cases.projection import apply_projection, fact_of, policy_of
+from central.cases.projection import apply_projection, event_voids, fact_of, live_events, policy_of
 from central.cases.schemas import BatchResult, CaseEventIn, EventOutcome, EventResult
 from central.core.actor import Actor
 from central.core.clock import shanghai_date, to_utc
@@ -115,6 +115,8 @@ class _Batch:
     results: list[EventResult | None]
     # The replayed state of each case whose merged history passed the check, kept for the write.
     states: dict[str, CaseState] = field(default_factory=dict)
+    # Events voided by an approval (SC-18): kept in the log, skipped by the replay.
+    voided: dict[int, int] = field(default_factory=dict)
 
     def mark(self, index: int, outcome: EventOutcome, detail: str | None = None) -> None:
         event = self.events[index]
@@ -166,6 +168,7 @@ def ingest_batch(
     for index in batch.undecided():
         by_case[events[index].case_no].append(index)
     cases = _load_cases(session, list(by_case))
+    batch.voided = event_voids(session, case_ids=[c.id for c in cases.values()])
     for case_no, indexes in by_case.items():
         _check_case(batch, cases.get(case_no), indexes)
 
@@ -256,7 +259,7 @@ def _check_case(batch: _Batch, case: Case | None, indexes: list[int]) -> None:
                 index, EventOutcome.CONFLICT, f"events for case {event.case_no} disagree on item or hall"
             )
             return
-    stored = [fact_of(e) for e in sorted(case.events, key=lambda e: (e.at, e.id))] if case else []
+    stored = [fact_of(e) for e in live_events(case, voided=batch.voided)] if case else []
     incoming = [
         EventFact(type=e.type, at=to_utc(e.at), days=e.days, reason=e.reason, event_id=e.event_id)
         for e in new_events

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Container, Iterable
 from datetime import date
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from central.cases.clock import due_dates
 from central.cases.lifecycle import CaseState, EventFact, EventType, ExtensionPolicy, replay
-from central.cases.models import Case, CaseEvent
+from central.cases.models import Case, CaseEvent, CaseEventVoid
 from central.profiles.assignment import hall_profile_keys
 from central.profiles.loader import get_profile
 from central.profiles.schema import RuleProfile
@@ -29,10 +30,39 @@ def fact_of(event: CaseEvent) -> EventFact:
     )
 
 
-def replay_case(case: Case, *, profile: RuleProfile) -> CaseState:
-    return replay(
-        (fact_of(e) for e in sorted(case.events, key=lambda e: (e.at, e.id or 0))), policy=policy_of(profile)
-    )
+_CHUNK = 900  # stay under every backend's bound-parameter limit
+
+
+def event_voids(session: Session, *, case_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Voided events (SC-18) as {case_events.id: approval id}, of the given cases or of all cases.
+
+    Voids are rare and only ever added by an approval; the voided event stays in the log (QTH-1).
+    """
+    query = select(CaseEventVoid.event_id, CaseEventVoid.approval_id)
+    if case_ids is None:
+        return {event_id: approval_id for event_id, approval_id in session.execute(query)}
+    ids = sorted(set(case_ids))
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        rows = session.execute(
+            query.join(CaseEvent, CaseEvent.id == CaseEventVoid.event_id).where(CaseEvent.case_id.in_(chunk))
+        )
+        found.update({event_id: approval_id for event_id, approval_id in rows})
+    return found
+
+
+def live_events(case: Case, *, voided: Container[int]) -> list[CaseEvent]:
+    """The case's events that count, in replay order: the log minus approved voids."""
+    return sorted((e for e in case.events if e.id not in voided), key=lambda e: (e.at, e.id or 0))
+
+
+def replay_case(case: Case, *, profile: RuleProfile, voided: Container[int] | None = None) -> CaseState:
+    """Replay the case's log, skipping voided events (looked up when `voided` is not given)."""
+    if voided is None:
+        session = object_session(case)
+        voided = event_voids(session, case_ids=[case.id]) if session is not None and case.id else {}
+    return replay((fact_of(e) for e in live_events(case, voided=voided)), policy=policy_of(profile))
 
 
 def apply_projection(case: Case, state: CaseState, *, calendar: WorkCalendar) -> None:
@@ -80,9 +110,10 @@ def reproject_after_calendar_change(
         .execution_options(yield_per=1000)
     )
     keys = hall_profile_keys(session, default_key=default_key)
+    voided = event_voids(session)
     count = 0
     for case in session.scalars(query):
-        state = replay_case(case, profile=get_profile(keys.get(case.hall_id, default_key)))
+        state = replay_case(case, profile=get_profile(keys.get(case.hall_id, default_key)), voided=voided)
         apply_projection(case, state, calendar=calendar)
         count += 1
     session.flush()

@@ -15,7 +15,7 @@ from central.cases.clock import ClockView, DueDates, Light, clock_view, paused_w
 from central.cases.lifecycle import CaseStatus, TransitionError, replay
 from central.cases.lights import LightCounts, count_lights, light_expression
 from central.cases.models import Case, CaseEvent
-from central.cases.projection import fact_of, policy_of
+from central.cases.projection import event_voids, fact_of, live_events, policy_of
 from central.cases.schemas import CaseDetail, CaseEventPublic, CasePage, CaseSummary
 from central.core.clock import shanghai_date, to_utc
 from central.profiles.assignment import halls_by_profile, profile_for_hall
@@ -27,6 +27,11 @@ from central.worktime import CalendarMissingError, WorkCalendar
 logger = logging.getLogger(__name__)
 
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+
+
+def case_exists(session: Session, *, case_no: str) -> bool:
+    """Whether a case exists anywhere (only to audit probes; never tell the caller)."""
+    return session.scalar(select(Case.id).where(Case.case_no == case_no)) is not None
 
 
 def get_case(
@@ -54,11 +59,13 @@ def get_case(
         return None
     moment = to_utc(as_of)
     events = sorted((e for e in case.events if e.at <= moment), key=lambda e: (e.at, e.id))
-    if not events:
+    voids = event_voids(session, case_ids=[case.id])  # shown, marked, but not replayed (SC-18)
+    live = [e for e in live_events(case, voided=voids) if e.at <= moment]
+    if not live:
         return None
     profile = profile_for_hall(session, hall_id=case.hall_id, default_key=default_profile_key)
     try:
-        state = replay((fact_of(e) for e in events), policy=policy_of(profile))
+        state = replay((fact_of(e) for e in live), policy=policy_of(profile))
     except TransitionError as exc:  # only possible if the log was altered behind the application
         logger.error("case %s has an impossible stored history: %s", case_no, exc)
         raise
@@ -74,8 +81,8 @@ def get_case(
         suspended = paused_workdays(state, calendar)
     except CalendarMissingError:
         suspended = None
-    last_staff = next((e.staff for e in reversed(events) if e.staff is not None), None)
-    first_window = next((e.window for e in events if e.window is not None), None)
+    last_staff = next((e.staff for e in reversed(live) if e.staff is not None), None)
+    first_window = next((e.window for e in live if e.window is not None), None)
     item, hall, department = _labels(session, case)
     return CaseDetail(
         **_summary_fields(case, item, hall, department, state.status, state.accepted_on, view),
@@ -99,6 +106,8 @@ def get_case(
                 days=e.days,
                 reason=e.reason,
                 source=e.source,
+                voided=e.id in voids,
+                void_approval_id=voids.get(e.id),
             )
             for e in events
         ],

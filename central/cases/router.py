@@ -6,14 +6,15 @@ import logging
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from central.access.deps import CasesReader, CasesWriter
+from central.access.refusals import audit_refusal
 from central.cases.clock import Light
 from central.cases.ingest import ConcurrentWriteError
 from central.cases.lifecycle import CaseStatus
-from central.cases.queries import CaseFilters, get_case, light_counts, list_cases
+from central.cases.queries import CaseFilters, case_exists, get_case, light_counts, list_cases
 from central.cases.schemas import BatchResult, CaseDetail, CasePage
 from central.cases.service import batch_status_code, submit_raw_events
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
@@ -89,6 +90,7 @@ def lights_summary(
 
 @router.get("/{case_no}", response_model=CaseDetail)
 def read_case(
+    request: Request,
     case_no: str,
     session: SessionDep,
     settings: SettingsDep,
@@ -107,6 +109,8 @@ def read_case(
     )
     if detail is None:
         when = f" as of {as_of.isoformat()}" if as_of else ""
+        if case_exists(session, case_no=case_no):  # the same 404, but a probe across the line is audited
+            audit_refusal(request, action="refused.out_of_jurisdiction", detail=f"case {case_no}")
         raise HTTPException(404, f"no case {case_no}{when}")
     return detail
 

@@ -79,6 +79,8 @@ class CaseEventPublic(BaseModel):
     days: int | None = None
     reason: str | None = None
     source: str
+    voided: bool = False  # voided by an approval (SC-18): kept in the log, not counted
+    void_approval_id: int | None = None
 
 
 class CaseSummary(BaseModel):
