@@ -34,6 +34,7 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(BIN)/python -m bench.lights
 	$(BIN)/python -m bench.audit
+	$(BIN)/python -m bench.signals
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

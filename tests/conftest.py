@@ -28,6 +28,9 @@ from central.models import Base
 from central.registry.models import Department, Hall, Item, Region, ServiceWindow, Staff
 
 PG_URL = os.environ.get("HALLWATCH_TEST_DATABASE_URL")
+# No background signal scheduler in tests (apps built from any Settings, servers started by tests):
+# tests run the scheduler themselves, at the moments they choose.
+os.environ.setdefault("HALLWATCH_SIGNAL_INTERVAL_SECONDS", "0")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 
@@ -93,7 +96,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(db: Engine) -> Settings:
-    return Settings(database_url=db.url.render_as_string(hide_password=False))
+    return Settings(database_url=db.url.render_as_string(hide_password=False), signal_interval_seconds=0)
 
 
 ROOT_PASSWORD = "correct-horse-battery-2026"

@@ -16,6 +16,7 @@ from central.core.clock import system_clock
 from central.core.config import Settings
 from central.core.db import make_session_factory
 from central.demo.seed import DEMO_ACTOR, seed_demo
+from central.demo.supervision import seed_supervision
 
 DEMO_DB = Path("var") / "demo.db"
 DEMO_PASSWORD = "hallwatch-demo-2026"
@@ -61,9 +62,20 @@ def demo(
                 actor=DEMO_ACTOR,
             )
         session.commit()
+        supervision = seed_supervision(
+            session,
+            now=system_clock(),
+            default_profile=settings.rule_profile,
+            inspector="sichuan",
+            county_inspector="jinjiang",
+            clerk="clerk",
+        )
     console.print(
         f"演示数据已生成: {summary.halls} 个政务服务中心, {summary.items} 个事项, "
         f"{summary.cases} 件办件 ({summary.events} 条事件) → {DEMO_DB}"
+    )
+    console.print(
+        f"监察信号 {supervision.signals} 条，调查 {supervision.investigations} 件，待审批申请 {supervision.approvals} 件"
     )
     users = "、".join(name for name, _, _ in DEMO_USERS)
     console.print(f"演示账号 users: {users}，密码 password: {DEMO_PASSWORD}")
@@ -72,6 +84,8 @@ def demo(
     base = f"http://{host}:{port}"
     console.print(
         f"打开 open:\n  办件列表  {base}/console/cases\n  红灯办件  {base}/console/cases?light=red\n"
+        f"  预警纠错  {base}/console/signals?view=all\n  监察台帐  {base}/console/ledger\n"
+        f"  审批（以 sichuan 登录）  {base}/console/approvals\n"
         f"  API 文档  {base}/docs\n按 Ctrl+C 停止"
     )
     uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")

@@ -15,6 +15,7 @@ from central.cli import (
     profiles_cmd,
     registry_cmd,
     serve_cmd,
+    signals_cmd,
     users_cmd,
 )
 
@@ -28,6 +29,7 @@ app.add_typer(profiles_cmd.app, name="profiles")
 app.add_typer(registry_cmd.app, name="registry")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(users_cmd.app, name="users")
+app.add_typer(signals_cmd.app, name="signals")
 app.command("serve")(serve_cmd.serve)
 app.command("demo")(demo_cmd.demo)
 

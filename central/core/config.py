@@ -34,6 +34,13 @@ class Settings(BaseSettings):
         le=3650,
         description="Permissions unconfirmed for longer are due for review (SC-15).",
     )
+    signal_interval_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=24 * 60 * 60,
+        description="Seconds between signal scheduler runs inside `serve` (SZ-10..12); 0 disables it "
+        "(run `hallwatch signals run` from cron instead).",
+    )
     sql_echo: bool = Field(default=False, description="Log every SQL statement.")
 
     @field_validator("rule_profile")

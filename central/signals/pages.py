@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from central.access.refusals import audit_refusal
 from central.access.roles import Permission
 from central.cases.service import describe_validation
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
@@ -54,6 +55,12 @@ templates.env.globals.update(
     signal_action_label=lambda a: ACTION_LABELS[SignalAction(a)],
     finding_label=lambda f: FINDING_LABELS.get(f, "—") if f else "—",
 )
+
+
+def _may_not_raise(request: Request) -> HTMLResponse:
+    audit_refusal(request, action="refused.forbidden", detail="may not raise signals")
+    message = "只有电子监察员和系统监管员可以发出纠错信号。"
+    return error_page(request, PageError(403, "无权发出信号", message), nav="signals")
 
 
 def _not_found(request: Request) -> HTMLResponse:
@@ -114,11 +121,7 @@ def signals_page(
 @router.get("/console/signals/new", response_class=HTMLResponse)
 def new_signal_form(request: Request, principal: PagePrincipal, case_no: str | None = None) -> HTMLResponse:
     if not principal.may(Permission.SIGNALS_SUPERVISE):
-        return error_page(
-            request,
-            PageError(403, "无权发出信号", "只有电子监察员和系统监管员可以发出纠错信号。"),
-            nav="signals",
-        )
+        return _may_not_raise(request)
     return _new_form(request, principal, values={"case_no": (case_no or "")[:64]}, error=None)
 
 
@@ -150,11 +153,7 @@ async def raise_from_form(
         for k in ("reason_code", "reason", "evidence", "case_no", "department_code")
     }
     if not principal.may(Permission.SIGNALS_SUPERVISE):
-        return error_page(
-            request,
-            PageError(403, "无权发出信号", "只有电子监察员和系统监管员可以发出纠错信号。"),
-            nav="signals",
-        )
+        return _may_not_raise(request)
     try:
         body = SignalCreate(**{k: v or None for k, v in values.items()})
         signal = raise_signal(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from central.access.deps import CasesReader, Principal, require
+from central.access.refusals import audit_refusal
 from central.access.roles import Permission
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
 from central.signals.lifecycle import SignalStatus, SignalTransitionError
+from central.signals.models import Signal
 from central.signals.queries import SignalFilters, get_signal, list_signals
 from central.signals.reasons import REASONS, Color, Origin
 from central.signals.schemas import ReasonPublic, SignalActionIn, SignalCreate, SignalDetail, SignalPage
@@ -78,10 +80,12 @@ def list_(
 
 
 @router.get("/{signal_id}", response_model=SignalDetail)
-def one(signal_id: SignalId, principal: CasesReader, session: SessionDep) -> SignalDetail:
+def one(request: Request, signal_id: SignalId, principal: CasesReader, session: SessionDep) -> SignalDetail:
     try:
         return get_signal(session, signal_id=signal_id, principal=principal)
     except SignalNotFound as exc:
+        if session.get(Signal, signal_id) is not None:  # the same 404, but the probe is audited
+            audit_refusal(request, action="refused.out_of_jurisdiction", detail=f"signal {signal_id}")
         raise HTTPException(404, str(exc)) from exc
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from central.access.roles import Role
 from tests.central.signals.helpers import COUNTY_DEPT, add_county_department, headers_for
+from tests.conftest import ROOT_PASSWORD
 
 
 def _open(anon: TestClient, db: Engine, session: Session) -> tuple[int, dict[str, str], dict[str, str]]:
@@ -88,3 +89,24 @@ def test_extension_needs_the_assignee_and_a_known_calendar(
         anon.get(f"/api/v1/investigations/{investigation_id}", headers=county).json()["due_date"]
         == "2026-12-18"
     )
+
+
+def test_extension_is_asked_from_the_investigation_page(
+    anon: TestClient, db: Engine, session: Session, clock, registry: dict[str, int]
+) -> None:
+    clock.set_shanghai(2026, 9, 1)
+    investigation_id, _province, _county = _open(anon, db, session)
+    signed = anon.post(
+        "/console/login", data={"username": "cinsp", "password": ROOT_PASSWORD}, follow_redirects=False
+    )
+    assert signed.status_code == 303
+    page = anon.get(f"/console/investigations/{investigation_id}")
+    assert page.status_code == 200 and "申请延期" in page.text
+    url = f"/console/investigations/{investigation_id}/extension"
+    missing = anon.post(url, data={"days": "", "reason": "复杂"})
+    assert missing.status_code == 400 and "延期天数" in missing.text
+    too_long = anon.post(url, data={"days": "12", "reason": "复杂"})
+    assert too_long.status_code == 422 and "10 个工作日" in too_long.text
+    asked = anon.post(url, data={"days": "5", "reason": "需外地调查取证"}, follow_redirects=False)
+    assert asked.status_code == 303 and asked.headers["location"].startswith("/console/approvals/")
+    assert anon.get(asked.headers["location"]).status_code == 200

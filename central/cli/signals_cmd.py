@@ -1,0 +1,61 @@
+"""`hallwatch signals …`: run the signal scheduler once (for cron-style deployments)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time
+
+import typer
+from rich.table import Table
+
+from central.calendar.service import load_calendar
+from central.cli.common import cli_session, console, fail
+from central.core.clock import SHANGHAI, shanghai_date, system_clock
+from central.signals.loop import instance_name
+from central.signals.scheduler import run_signals
+
+logger = logging.getLogger(__name__)
+
+app = typer.Typer(help="Signals (预警纠错, SZ-10..13).", no_args_is_help=True)
+
+
+def _moment(as_of: datetime | None) -> datetime:
+    """Now, or the end of an earlier Shanghai day; a later day would issue tomorrow's signals today."""
+    now = system_clock()
+    if as_of is None or as_of.date() == shanghai_date(now):
+        return now
+    day: date = as_of.date()
+    if day > shanghai_date(now):
+        raise fail(f"--as-of {day.isoformat()} is in the future (today is {shanghai_date(now).isoformat()})")
+    return datetime.combine(day, time(23, 59, 59), SHANGHAI)
+
+
+@app.command("run")
+def signals_run(
+    as_of: datetime | None = typer.Option(
+        None, "--as-of", formats=["%Y-%m-%d"], help="Shanghai date to compute signals for (default: today)."
+    ),
+) -> None:
+    """Issue light signals and green warnings, auto-correct and escalate: the same pass `serve`
+    runs every HALLWATCH_SIGNAL_INTERVAL_SECONDS. Safe to repeat, and beside a running server."""
+    moment = _moment(as_of)
+    with cli_session() as (settings, session):
+        summary = run_signals(
+            session,
+            now=moment,
+            calendar=load_calendar(session),
+            default_profile=settings.rule_profile,
+            instance=f"cli:{instance_name()}",
+        )
+    table = Table(title=f"预警纠错 as of {summary.as_of.isoformat()} (run #{summary.run_id})")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    for label, value in (
+        ("黄色纠错 yellow (light)", summary.light_yellow),
+        ("红色纠错 red (light)", summary.light_red),
+        ("绿色预警 green (due date)", summary.green),
+        ("转为红色 escalated", summary.escalated),
+        ("已纠正 auto-corrected", summary.corrected),
+    ):
+        table.add_row(label, str(value))
+    console.print(table)
