@@ -6,14 +6,18 @@ import logging
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from central.access.admin_pages import router as admin_pages
 from central.access.deps import get_principal
 from central.access.device_router import router as device_router
+from central.access.refusals import RefusalLog, audit_refusal
 from central.access.router import router as access_router
 from central.approvals.pages import router as approvals_pages
 from central.approvals.router import router as approvals_router
@@ -29,6 +33,7 @@ from central.ledger.pages import router as ledger_pages
 from central.ledger.router import router as ledger_router
 from central.profiles.router import router as profiles_router
 from central.registry.router import router as registry_router
+from central.signals.loop import signal_lifespan
 from central.signals.pages import router as signals_pages
 from central.signals.router import router as signals_router
 from central.web.login import router as login_router
@@ -50,17 +55,33 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": problems})
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's own answer; refusals (401, 403) are audited first, rate-limited (see refusals.py)."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code in (401, 403):
+        action = "refused.unauthenticated" if exc.status_code == 401 else "refused.forbidden"
+        await run_in_threadpool(audit_refusal, request, action=action, detail=exc.detail)
+    return await http_exception_handler(request, exc)
+
+
 def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock = system_clock
 ) -> FastAPI:
     settings = settings or Settings()
     engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
-    app = FastAPI(title="hallwatch central", version="0.1.0", description="行政审批电子监察 — central server")
+    app = FastAPI(
+        title="hallwatch central",
+        version="0.1.0",
+        description="行政审批电子监察 — central server",
+        lifespan=signal_lifespan,  # the signal scheduler, when settings.signal_interval_seconds > 0
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock
+    app.state.refusal_log = RefusalLog()
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(access_router, prefix="/api/v1")
     app.include_router(device_router, prefix="/api/v1")  # user or device auth per endpoint

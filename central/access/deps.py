@@ -13,6 +13,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from central.access.jurisdiction import Jurisdiction, ScopeError
 from central.access.models import User
+from central.access.refusals import PRINCIPAL_STATE
 from central.access.roles import PERMISSIONS, Permission, Role
 from central.access.service import LoginPolicy, jurisdiction_of_user, user_for_token
 from central.core.actor import Actor
@@ -57,12 +58,14 @@ def principal_of(user: User, request: Request, session: SessionDep) -> Principal
     except ScopeError as exc:  # the scope was deleted from the registry: no rights left
         raise _unauthorized(f"your jurisdiction no longer exists: {exc}") from exc
     remote = request.client.host if request.client else None
+    actor = Actor(kind="user", name=user.username, remote_addr=remote)
+    setattr(request.state, PRINCIPAL_STATE, actor)  # refusals past this point name the user
     return Principal(
         user_id=user.id,
         username=user.username,
         role=Role(user.role),
         jurisdiction=jurisdiction,
-        actor=Actor(kind="user", name=user.username, remote_addr=remote),
+        actor=actor,
     )
 
 

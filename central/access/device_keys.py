@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.models import DeviceKey
+from central.access.jurisdiction import Jurisdiction, ScopeKind
+from central.access.models import DeviceKey, User
 from central.audit.chain import record
 from central.core.actor import Actor
 from central.registry.models import Device, Hall
@@ -43,6 +44,62 @@ class DevicePrincipal:
 class IssuedKey:
     key_id: str
     key: str  # shown once; only its hash is stored
+
+
+@dataclass(frozen=True)
+class KeyView:
+    """A key as administrators see it: never the secret, which only its holder has."""
+
+    key_id: str
+    created_at: datetime
+    created_by: str | None
+    last_used_at: datetime | None  # written at most once a minute
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    code: str
+    kind: str
+    name: str
+    hall_code: str
+    hall_name: str
+    keys: tuple[KeyView, ...]  # newest first
+
+    @property
+    def active_keys(self) -> tuple[KeyView, ...]:
+        return tuple(k for k in self.keys if k.revoked_at is None)
+
+
+def device_in_jurisdiction(session: Session, *, code: str, within: Jurisdiction) -> Device | None:
+    """The device, if its whole hall lies in `within`; None for another jurisdiction's, as if missing."""
+    device = session.scalar(select(Device).where(Device.code == code))
+    if device is None or not within.covers_hall(device.hall_id):
+        return None
+    return device
+
+
+def list_devices_with_keys(session: Session, *, within: Jurisdiction) -> list[DeviceView]:
+    """The devices of the halls wholly inside `within` (none for a department), each with its keys."""
+    query = select(Device, Hall).join(Hall, Hall.id == Device.hall_id).order_by(Hall.code, Device.code)
+    if within.kind is ScopeKind.DEPARTMENT:
+        return []
+    if within.kind is not ScopeKind.DEPLOYMENT:
+        query = query.where(Device.hall_id.in_(sorted(within.hall_ids)))
+    rows = list(session.execute(query))
+    keys: dict[int, list[KeyView]] = {}
+    if rows:
+        found = session.execute(
+            select(DeviceKey, User.username)
+            .outerjoin(User, User.id == DeviceKey.created_by_id)
+            .where(DeviceKey.device_id.in_([device.id for device, _ in rows]))
+            .order_by(DeviceKey.created_at.desc(), DeviceKey.id.desc())
+        )
+        for key, username in found:
+            keys.setdefault(key.device_id, []).append(
+                KeyView(key.key_id, key.created_at, username, key.last_used_at, key.revoked_at)
+            )
+    return [DeviceView(d.code, d.kind, d.name, h.code, h.name, tuple(keys.get(d.id, []))) for d, h in rows]
 
 
 def _digest(secret: str) -> str:

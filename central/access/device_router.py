@@ -5,18 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from central.access.deps import UserManager
 from central.access.device_keys import (
     DevicePrincipal,
     authenticate_device,
+    device_in_jurisdiction,
     issue_key,
     revoke_keys,
     rotate_key,
 )
+from central.access.refusals import PRINCIPAL_STATE, audit_refusal
 from central.core.deps import NowDep, SessionDep
 from central.registry.models import Device
 from central.registry.queries import list_windows
@@ -40,8 +41,8 @@ class DeviceMe(BaseModel):
 
 
 def _device_in_jurisdiction(session: SessionDep, principal: UserManager, code: str) -> Device:
-    device = session.scalar(select(Device).where(Device.code == code))
-    if device is None or not principal.jurisdiction.covers_hall(device.hall_id):
+    device = device_in_jurisdiction(session, code=code, within=principal.jurisdiction)
+    if device is None:
         raise HTTPException(404, f"no device {code} in your jurisdiction")
     return device
 
@@ -71,11 +72,15 @@ def revoke(code: str, key_id: str, principal: UserManager, session: SessionDep, 
 
 
 def get_device(
-    session: SessionDep, now: NowDep, x_device_key: Annotated[str | None, Header(max_length=200)] = None
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    x_device_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> DevicePrincipal:
     device = authenticate_device(session, presented=x_device_key or "", now=now)
     if device is None:
         raise HTTPException(401, "a valid, unrevoked device key is needed in X-Device-Key")
+    setattr(request.state, PRINCIPAL_STATE, device.actor)
     return device
 
 
@@ -88,8 +93,12 @@ def device_me(device: DeviceDep) -> DeviceMe:
 
 
 @router.get("/device/halls/{hall_code}/windows", response_model=list[WindowPublic])
-def device_hall_windows(hall_code: str, device: DeviceDep, session: SessionDep) -> list[WindowPublic]:
+def device_hall_windows(
+    request: Request, hall_code: str, device: DeviceDep, session: SessionDep
+) -> list[WindowPublic]:
     """The windows of the device's own hall (edge agents sync them); another hall is not found."""
     if hall_code != device.hall_code:
-        raise HTTPException(404, f"no hall {hall_code}")
+        detail = f"no hall {hall_code}"
+        audit_refusal(request, action="refused.other_hall", detail=detail)
+        raise HTTPException(404, detail)
     return list_windows(session, hall_code=hall_code)

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, false, select, true
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from central.cases.models import Case
 from central.registry.models import Department, Hall, Region
@@ -46,9 +46,7 @@ class Jurisdiction:
         """The WHERE clause that keeps a case query inside this jurisdiction."""
         return self.clause(hall_id=Case.hall_id, department_id=Case.department_id)
 
-    def clause(
-        self, *, hall_id: ColumnElement[int] | InstrumentedAttribute[int], department_id: Any
-    ) -> ColumnElement[bool]:
+    def clause(self, *, hall_id: Any, department_id: Any) -> ColumnElement[bool]:
         """The WHERE clause for any table placed by a hall and a department (cases, signals, …).
 
         `department_id` may be a nullable column: a row with no department is visible to the
@@ -58,7 +56,9 @@ class Jurisdiction:
             return true()
         if self.kind is ScopeKind.DEPARTMENT:
             return cast(ColumnElement[bool], department_id == self.scope_id)
-        return hall_id.in_(sorted(self.hall_ids)) if self.hall_ids else false()
+        if not self.hall_ids:
+            return false()
+        return cast(ColumnElement[bool], hall_id.in_(sorted(self.hall_ids)))
 
     def includes_hall(self, hall_id: int) -> bool:
         """The hall lies in this jurisdiction (a department's own hall included)."""

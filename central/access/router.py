@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from sqlalchemy import select
 
 from central.access.deps import SESSION_COOKIE, PolicyDep, PrincipalDep, UserManager
 from central.access.jurisdiction import Jurisdiction, ScopeError
@@ -20,12 +19,18 @@ from central.access.service import (
     AccountLockedError,
     GrantError,
     LoginError,
+    SelfConfirmError,
+    UserNotFoundError,
+    UserReview,
     authenticate,
     create_user,
     issue_token,
-    jurisdiction_of_user,
+    record_grant_refusal,
     revoke_token,
+    user_review,
 )
+from central.access.service import confirm_user as service_confirm_user
+from central.access.service import review_users as service_review_users
 from central.audit.chain import record
 from central.core.deps import NowDep, SessionDep, SettingsDep
 
@@ -112,14 +117,14 @@ def add_user(
     except (AccessError, ScopeError, WeakPasswordError) as exc:
         session.rollback()
         if isinstance(exc, GrantError):  # an attempt to exceed one's rights is worth a record
-            record(
+            record_grant_refusal(
                 session,
                 actor=principal.actor,
-                action="user.grant_refused",
-                target_type="user",
-                target_id=body.username,
-                after={"role": body.role.value, "scope": body.scope, "why": str(exc)},
-                at=now,
+                username=body.username,
+                role=body.role,
+                scope_code=body.scope,
+                why=exc,
+                now=now,
             )
             session.commit()
         raise HTTPException(403 if isinstance(exc, GrantError) else 422, str(exc)) from exc
@@ -132,57 +137,54 @@ def review_users(
     principal: UserManager, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> list[UserPublic]:
     """Who holds what, and when it was last confirmed (SC-15 periodic review)."""
-    scopes: dict[tuple[str, int], Jurisdiction] = {}  # many users share a scope: resolve each once
-    found = []
-    for user in session.scalars(select(User).order_by(User.username)):
-        key = (user.scope_kind, user.scope_id)
-        if key not in scopes:
-            scopes[key] = jurisdiction_of_user(session, user)
-        if principal.jurisdiction.contains(scopes[key]):
-            found.append(_public(session, user, scope=scopes[key], settings=settings, now=now))
-    return found
+    found = service_review_users(
+        session, within=principal.jurisdiction, now=now, review_after=_review_after(settings)
+    )
+    return [_shape(line) for line in found]
 
 
 @router.post("/users/{username}/confirm", response_model=UserPublic)
 def confirm_user(
     username: str, principal: UserManager, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> UserPublic:
-    user = session.scalar(select(User).where(User.username == username))
-    scope = jurisdiction_of_user(session, user) if user is not None else None
-    if user is None or scope is None or not principal.jurisdiction.contains(scope):
-        raise HTTPException(404, f"no user {username} in your jurisdiction")
-    if user.id == principal.user_id:
-        raise HTTPException(403, "nobody confirms their own rights")
-    before = user.confirmed_at.isoformat()
-    user.confirmed_at, user.confirmed_by_id = now, principal.user_id
-    record(
-        session,
-        actor=principal.actor,
-        action="user.confirmed",
-        target_type="user",
-        target_id=username,
-        before={"confirmed_at": before},
-        after={"confirmed_at": now.isoformat()},
-        at=now,
-    )
+    try:
+        user, scope = service_confirm_user(
+            session,
+            username=username,
+            within=principal.jurisdiction,
+            confirmer_id=principal.user_id,
+            now=now,
+            actor=principal.actor,
+        )
+    except UserNotFoundError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except SelfConfirmError as exc:
+        raise HTTPException(403, str(exc)) from exc
     session.commit()
     return _public(session, user, scope=scope, settings=settings, now=now)
+
+
+def _review_after(settings: SettingsDep) -> timedelta:
+    return timedelta(days=settings.review_after_days)
 
 
 def _public(
     session: SessionDep, user: User, *, settings: SettingsDep, now: NowDep, scope: Jurisdiction | None = None
 ) -> UserPublic:
-    scope = scope or jurisdiction_of_user(session, user)
-    granter = session.get(User, user.granted_by_id) if user.granted_by_id else None
+    return _shape(user_review(session, user=user, now=now, review_after=_review_after(settings), scope=scope))
+
+
+def _shape(line: UserReview) -> UserPublic:
+    user = line.user
     return UserPublic(
         username=user.username,
         display_name=user.display_name,
         role=user.role,
         scope_kind=user.scope_kind,
-        scope_code=scope.code,
+        scope_code=line.scope_code,
         active=user.active,
         locked_until=user.locked_until,
-        granted_by=granter.username if granter else None,
+        granted_by=line.granted_by,
         confirmed_at=user.confirmed_at,
-        review_due=user.confirmed_at + timedelta(days=settings.review_after_days) < now,
+        review_due=line.review_due,
     )

@@ -13,12 +13,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction, ScopeKind, jurisdiction_of, resolve_scope_code
+from central.access.jurisdiction import (
+    Jurisdiction,
+    ScopeError,
+    ScopeKind,
+    jurisdiction_of,
+    resolve_scope_code,
+)
 from central.access.models import AccessToken, User
 from central.access.passwords import check_strength, hash_password, needs_rehash, verify_password
 from central.access.roles import Role, can_grant
 from central.audit.chain import record
 from central.core.actor import Actor
+from central.registry.models import Department, Hall, Region
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +38,34 @@ class AccessError(ValueError):
 
 class GrantError(AccessError):
     """The granter lacks the role's permissions or the jurisdiction (SC-14)."""
+
+
+class UsernameError(AccessError):
+    """The username is not 3–64 letters, digits, '.', '_' or '-'."""
+
+
+class UserExistsError(AccessError):
+    pass
+
+
+class PostUserScopeError(AccessError):
+    """A post user (岗位用户) is bound to a department, never to a hall or region."""
+
+
+class RoleGrantError(GrantError):
+    """The granter's role lacks some permission of the role granted (SC-14)."""
+
+
+class JurisdictionGrantError(GrantError):
+    """The scope granted lies outside the granter's own jurisdiction (SC-14)."""
+
+
+class UserNotFoundError(AccessError):
+    """No such user in the caller's jurisdiction (another jurisdiction's user looks the same)."""
+
+
+class SelfConfirmError(AccessError):
+    """Nobody confirms their own rights in the permission review (SC-15)."""
 
 
 class LoginError(AccessError):
@@ -73,13 +108,13 @@ def create_user(
     """Create a user, with its audit entry; `granted_by` None is the shell bootstrap
     (`hallwatch users create`). Does not commit."""
     if not USERNAME.fullmatch(username):
-        raise AccessError("a username is 3–64 letters, digits, '.', '_' or '-'")
+        raise UsernameError("a username is 3–64 letters, digits, '.', '_' or '-'")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccessError(f"user {username!r} already exists")
+        raise UserExistsError(f"user {username!r} already exists")
     check_strength(password, username=username)
     kind, scope_id = resolve_scope_code(session, scope_code)
     if role is Role.POST_USER and kind is not ScopeKind.DEPARTMENT:
-        raise AccessError("a post user (岗位用户) is bound to a department")
+        raise PostUserScopeError("a post user (岗位用户) is bound to a department")
     if granted_by is not None:
         _check_grant(session, granted_by=granted_by, role=role, kind=kind, scope_id=scope_id)
     user = User(
@@ -111,12 +146,144 @@ def create_user(
     return user
 
 
+def record_grant_refusal(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    role: Role,
+    scope_code: str,
+    why: GrantError,
+    now: datetime,
+) -> None:
+    """Audit an attempt to grant more than one holds (SC-14); call after rolling the attempt back.
+    Does not commit."""
+    record(
+        session,
+        actor=actor,
+        action="user.grant_refused",
+        target_type="user",
+        target_id=username[:64],
+        after={"role": role.value, "scope": scope_code, "why": str(why)},
+        at=now,
+    )
+
+
 def _check_grant(session: Session, *, granted_by: User, role: Role, kind: ScopeKind, scope_id: int) -> None:
     if not can_grant(Role(granted_by.role), role):
-        raise GrantError(f"a {granted_by.role} cannot grant the role {role.value}")
+        raise RoleGrantError(f"a {granted_by.role} cannot grant the role {role.value}")
     mine = jurisdiction_of_user(session, granted_by)
     if not mine.contains(jurisdiction_of(session, kind=kind, scope_id=scope_id)):
-        raise GrantError("rights can only be granted within your own jurisdiction")
+        raise JurisdictionGrantError("rights can only be granted within your own jurisdiction")
+
+
+@dataclass(frozen=True)
+class UserReview:
+    """One line of the permission review (SC-15): who holds what, granted by whom, confirmed when."""
+
+    user: User
+    scope_code: str
+    granted_by: str | None
+    review_due: bool
+
+
+def user_review(
+    session: Session, *, user: User, now: datetime, review_after: timedelta, scope: Jurisdiction | None = None
+) -> UserReview:
+    scope = scope or jurisdiction_of_user(session, user)
+    granter = session.get(User, user.granted_by_id) if user.granted_by_id else None
+    return UserReview(
+        user=user,
+        scope_code=scope.code,
+        granted_by=granter.username if granter else None,
+        review_due=user.confirmed_at + review_after < now,
+    )
+
+
+def review_users(
+    session: Session, *, within: Jurisdiction, now: datetime, review_after: timedelta
+) -> list[UserReview]:
+    """Every user whose scope lies inside `within`, by username. A user whose scope has left the
+    registry holds no rights any more; only the deployment scope still sees them (code `?`)."""
+    scopes: dict[tuple[str, int], Jurisdiction | None] = {}  # many users share a scope: resolve each once
+    found = []
+    for user in session.scalars(select(User).order_by(User.username)):
+        key = (user.scope_kind, user.scope_id)
+        if key not in scopes:
+            try:
+                scopes[key] = jurisdiction_of_user(session, user)
+            except ScopeError:
+                scopes[key] = None
+        scope = scopes[key]
+        if scope is None and within.kind is ScopeKind.DEPLOYMENT:
+            none: frozenset[int] = frozenset()
+            scope = Jurisdiction(ScopeKind(user.scope_kind), user.scope_id, "?", none, none, none)
+        if scope is not None and within.contains(scope):
+            found.append(user_review(session, user=user, now=now, review_after=review_after, scope=scope))
+    return found
+
+
+@dataclass(frozen=True)
+class ScopeChoice:
+    """A scope one may grant, as `create_user` takes it (`region:CODE` …), with its registry name."""
+
+    code: str
+    name: str
+
+
+def scope_choices(session: Session, *, within: Jurisdiction) -> list[ScopeChoice]:
+    """The regions, halls and departments inside `within`, for a form's suggestions. The deployment
+    scope (`*`) itself is left to the caller."""
+    everything = within.kind is ScopeKind.DEPLOYMENT
+    regions = select(Region.code, Region.name).order_by(Region.code)
+    halls = select(Hall.code, Hall.name).order_by(Hall.code)
+    departments = select(Department.code, Department.name).order_by(Department.code)
+    if not everything:
+        region_ids = within.region_ids if within.kind is ScopeKind.REGION else frozenset()
+        regions = regions.where(Region.id.in_(sorted(region_ids)))
+        hall_ids = within.hall_ids if within.kind is not ScopeKind.DEPARTMENT else frozenset()
+        halls = halls.where(Hall.id.in_(sorted(hall_ids)))
+        departments = departments.where(Department.id.in_(sorted(within.department_ids)))
+    found = []
+    for kind, query in (("region", regions), ("hall", halls), ("department", departments)):
+        found += [ScopeChoice(f"{kind}:{code}", name) for code, name in session.execute(query)]
+    return found
+
+
+def confirm_user(
+    session: Session,
+    *,
+    username: str,
+    within: Jurisdiction,
+    confirmer_id: int,
+    now: datetime,
+    actor: Actor,
+) -> tuple[User, Jurisdiction]:
+    """Confirm a user's rights as still needed (SC-15), with its audit entry. Does not commit.
+    Raises UserNotFoundError outside `within`, SelfConfirmError for one's own rights."""
+    user = session.scalar(select(User).where(User.username == username))
+    try:
+        scope = jurisdiction_of_user(session, user) if user is not None else None
+    except ScopeError:
+        scope = None
+    if user is None or scope is None or not within.contains(scope):
+        raise UserNotFoundError(f"no user {username} in your jurisdiction")
+    if user.id == confirmer_id:
+        raise SelfConfirmError("nobody confirms their own rights")
+    before = user.confirmed_at.isoformat()
+    user.confirmed_at, user.confirmed_by_id = now, confirmer_id
+    record(
+        session,
+        actor=actor,
+        action="user.confirmed",
+        target_type="user",
+        target_id=username,
+        before={"confirmed_at": before},
+        after={"confirmed_at": now.isoformat()},
+        at=now,
+    )
+    logger.info("user %s: rights confirmed by #%d", username, confirmer_id)
+    return user, scope
 
 
 def authenticate(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ActorKind = Literal["user", "device", "cli", "system"]
+ActorKind = Literal["user", "device", "cli", "system", "anonymous"]
 
 
 @dataclass(frozen=True)
