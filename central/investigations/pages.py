@@ -9,9 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from central.approvals.kinds import ApprovalError
+from central.approvals.service import create_request
 from central.cases.service import describe_validation
 from central.core.clock import shanghai_date
-from central.core.deps import CalendarDep, NowDep, SessionDep
+from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
+from central.investigations.extension import KIND as EXTENSION_KIND
 from central.investigations.queries import InvestigationFilters, get_investigation, list_investigations
 from central.investigations.schemas import InvestigationReport
 from central.investigations.service import InvestigationConflict, InvestigationNotFound, report_investigation
@@ -141,3 +144,50 @@ async def report_from_form(
     return _detail(
         request, investigation_id, principal, session, calendar, now=now, error=message, status_code=code
     )
+
+
+@router.post("/console/investigations/{investigation_id}/extension", response_model=None)
+async def ask_extension_from_form(
+    request: Request,
+    investigation_id: str,
+    principal: PagePrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    now: NowDep,
+) -> Response:
+    """Ask for the one extension (SC-9); it goes to the approvals inbox and changes nothing yet."""
+    form = await request.form()
+    days_text = str(form.get("days") or "").strip()
+    reason = str(form.get("reason") or "").strip()
+    if not days_text.isdigit() or not reason:
+        message = "请填写延期天数（工作日）和申请理由。"
+        return _detail(
+            request, investigation_id, principal, session, calendar, now=now, error=message, status_code=400
+        )
+    try:
+        created = create_request(
+            session,
+            requester=principal,
+            kind=EXTENSION_KIND,
+            target=investigation_id[:100],
+            payload={"days": int(days_text[:4])},
+            reason=reason[:2000],
+            now=now,
+            calendar=calendar,
+            default_profile_key=settings.rule_profile,
+        )
+    except ApprovalError as exc:
+        session.rollback()
+        message = exc.zh or exc.detail
+        return _detail(
+            request,
+            investigation_id,
+            principal,
+            session,
+            calendar,
+            now=now,
+            error=message,
+            status_code=exc.status_code,
+        )
+    return RedirectResponse(f"/console/approvals/{created.id}", status_code=303)
