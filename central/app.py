@@ -31,7 +31,10 @@ from central.investigations.pages import router as investigations_pages
 from central.investigations.router import router as investigations_router
 from central.ledger.pages import router as ledger_pages
 from central.ledger.router import router as ledger_router
+from central.observations.router import router as observations_router
 from central.profiles.router import router as profiles_router
+from central.ratings.pages import router as ratings_pages
+from central.ratings.router import router as ratings_router
 from central.registry.router import router as registry_router
 from central.signals.loop import signal_lifespan
 from central.signals.pages import router as signals_pages
@@ -85,6 +88,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(access_router, prefix="/api/v1")
     app.include_router(device_router, prefix="/api/v1")  # user or device auth per endpoint
+    app.include_router(observations_router, prefix="/api/v1")  # device auth (X-Device-Key)
     # Everything else needs a signed-in user; endpoints narrow it further by permission and jurisdiction.
     api_routers = (
         cases_router,
@@ -95,11 +99,19 @@ def create_app(
         investigations_router,
         approvals_router,
         ledger_router,
+        ratings_router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])
     app.include_router(pages_router)
-    for pages in (signals_pages, investigations_pages, ledger_pages, approvals_pages, admin_pages):
+    for pages in (
+        signals_pages,
+        investigations_pages,
+        ledger_pages,
+        approvals_pages,
+        admin_pages,
+        ratings_pages,
+    ):
         app.include_router(pages)
     app.include_router(login_router)
     app.add_exception_handler(SignInRequired, redirect_to_sign_in)

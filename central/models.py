@@ -7,6 +7,15 @@ from central.calendar.models import CalendarDay, CalendarYear
 from central.cases.models import Case, CaseEvent, CaseEventVoid
 from central.core.db import Base
 from central.investigations.models import Investigation
+from central.ratings.models import (
+    DeviceCommand,
+    FollowUp,
+    KeypadHealth,
+    KeypadPress,
+    Rating,
+    RatingPrompt,
+    RatingRevision,
+)
 from central.registry.models import Department, Device, Hall, Item, Region, ServiceWindow, Staff
 from central.signals.models import Signal, SignalEvent, SignalRun
 
@@ -23,10 +32,17 @@ __all__ = [
     "CaseEventVoid",
     "Department",
     "Device",
+    "DeviceCommand",
     "DeviceKey",
+    "FollowUp",
     "Hall",
     "Investigation",
     "Item",
+    "KeypadHealth",
+    "KeypadPress",
+    "Rating",
+    "RatingPrompt",
+    "RatingRevision",
     "Region",
     "ServiceWindow",
     "Signal",

@@ -80,6 +80,39 @@ class ApprovalRules(StrictModel):
     )
 
 
+class RatingRules(StrictModel):
+    prompt_valid_seconds: int = Field(
+        default=180, ge=10, le=3600, description="How long after a case is served the next press binds to it."
+    )
+    correction_seconds: int = Field(
+        default=10,
+        ge=0,
+        le=120,
+        description="A second press this soon after the first replaces it (kept in history).",
+    )
+    burst_window_seconds: int = Field(
+        default=5, ge=1, le=60, description="Presses this close together form a burst."
+    )
+    burst_min_presses: int = Field(
+        default=3, ge=2, le=20, description="Presses in one window that count as a burst."
+    )
+    burst_weight: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Weight of a rating made in a burst (US20150186959A1 weights them down).",
+    )
+    bad_max_level: int = Field(
+        default=2, ge=1, le=3, description="Levels at or below this are 差评 (不满意, 非常不满意)."
+    )
+    rectify_within_workdays: int = Field(
+        default=15,
+        ge=1,
+        le=60,
+        description="A 差评 is rectified within this many working days (Sichuan: 15).",
+    )
+
+
 class RuleProfile(StrictModel):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="Stable id, e.g. sichuan-2011.")
     version: int = Field(ge=1, description="Bumped on every change to the file.")
@@ -91,6 +124,7 @@ class RuleProfile(StrictModel):
     signals: SignalRules = Field(default_factory=SignalRules)
     investigations: InvestigationRules = Field(default_factory=InvestigationRules)
     approvals: ApprovalRules = Field(default_factory=ApprovalRules)
+    ratings: RatingRules = Field(default_factory=RatingRules)
 
     @model_validator(mode="after")
     def _verify(self) -> RuleProfile:
