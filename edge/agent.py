@@ -1,0 +1,136 @@
+"""The edge agent: config → outbox → uploader → keypad readers → command poller, and back down.
+
+`hallwatch edge run CONFIG` builds an Agent and runs it until SIGTERM/SIGINT. Only one agent may use
+an outbox at a time (an exclusive lock file beside it, released by the kernel if the process dies),
+so a restarted agent never races a stale one over the same rows or serial ports.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from edge.central import check_identity, make_client
+from edge.commands import CommandPoller
+from edge.config import EdgeConfig
+from edge.keypads.reader import KeypadReader, utc_now
+from edge.outbox import Outbox
+from edge.uploader import Uploader
+from rating_device.protocol import Prompt
+
+logger = logging.getLogger(__name__)
+
+STATUS_LOG_EVERY_S = 300.0
+
+
+class AgentBusyError(RuntimeError):
+    """Another edge agent holds this outbox."""
+
+
+def _lock(path: Path) -> TextIO:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+", encoding="ascii")  # noqa: SIM115 - held open for the agent's life
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        handle.close()
+        raise AgentBusyError(f"another edge agent (pid {holder}) uses the outbox beside {path}") from None
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+class Agent:
+    def __init__(self, config: EdgeConfig, *, key: str, clock: Callable[[], datetime] = utc_now) -> None:
+        self.config = config
+        self._lock_file = _lock(config.outbox.path.with_name(config.outbox.path.name + ".lock"))
+        self.outbox = Outbox(
+            config.outbox.path, retain_delivered_seconds=config.outbox.retain_delivered_hours * 3600
+        )
+        central = config.central
+        self._upload_client = make_client(central, key)
+        self._poll_client = make_client(
+            central, key, read_timeout=central.poll_wait_seconds + central.request_timeout_seconds
+        )
+        self.uploader = Uploader(
+            self.outbox,
+            self._upload_client,
+            batch_size=config.outbox.batch_size,
+            initial_backoff_seconds=config.outbox.initial_backoff_seconds,
+            max_backoff_seconds=config.outbox.max_backoff_seconds,
+        )
+        self.readers = {k.window: KeypadReader(k, self.outbox, clock=clock) for k in config.keypads}
+        self.commands = CommandPoller(
+            self._poll_client,
+            self.outbox,
+            self.prompt,
+            wait_seconds=central.poll_wait_seconds,
+            max_backoff_seconds=config.outbox.max_backoff_seconds,
+            clock=clock,
+        )
+
+    def prompt(self, window: str, prompt: Prompt, expires_at: datetime) -> bool:
+        """Have the keypad at `window` show `prompt`; False when this hall has no keypad there."""
+        reader = self.readers.get(window)
+        return reader is not None and reader.prompt(prompt, expires_at=expires_at)
+
+    def start(self) -> None:
+        logger.info(
+            "edge agent for hall %s: %d keypad(s), central %s, outbox %s",
+            self.config.hall,
+            len(self.readers),
+            self.config.central.url,
+            self.config.outbox.path,
+        )
+        threading.Thread(
+            target=check_identity,
+            args=(self._poll_client, self.config.hall),
+            name="edge-identity",
+            daemon=True,
+        ).start()
+        self.uploader.start()
+        for reader in self.readers.values():
+            reader.start()
+        if self.readers:  # prompts only matter where there are keypads
+            self.commands.start()
+
+    def stop(self) -> None:
+        """Readers first (nothing new arrives), then the poller and the uploader; rows stay on disk."""
+        for reader in self.readers.values():
+            reader.stop()
+        self.commands.stop()
+        self.uploader.stop()
+        self._upload_client.close()
+        self._poll_client.close()
+        counts = self.outbox.counts()
+        self.outbox.close()
+        self._lock_file.close()
+        logger.info("edge agent stopped; outbox: %s", counts)
+
+    def run(self, stop: threading.Event) -> None:
+        """Start, run until `stop` is set (by a signal handler), stop."""
+        self.start()
+        try:
+            while not stop.wait(STATUS_LOG_EVERY_S):
+                self.log_status()
+        finally:
+            self.stop()
+
+    def log_status(self) -> None:
+        online = sum(r.status().online for r in self.readers.values())
+        logger.info(
+            "status: outbox %s; keypads online %d/%d; uploaded %d",
+            self.outbox.counts(),
+            online,
+            len(self.readers),
+            self.uploader.stats.delivered,
+        )

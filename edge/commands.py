@@ -1,0 +1,164 @@
+"""The command poller: long-polls central for commands and hands prompts to the keypad readers.
+
+`GET /api/v1/device/commands?after=<cursor>&wait=<s>` answers as soon as a command is due (or after
+`wait` seconds with none). The cursor central returns is kept in the outbox database, so a restarted
+agent does not replay prompts it already handed over; expired prompts are skipped. Errors back off
+exponentially (capped) and never stop the poller.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import httpx
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from edge.central import COMMANDS_PATH
+from edge.outbox import Outbox
+from rating_device.protocol import Prompt
+
+logger = logging.getLogger(__name__)
+
+CURSOR_KEY = "commands_cursor"
+FIRST_BACKOFF_S = 1.0
+
+# Hands a prompt to the reader of a window; False when no keypad stands there.
+Deliver = Callable[[str, Prompt, datetime], bool]
+
+
+class PromptCommand(BaseModel):
+    # Central may add fields in a later version: ignore them rather than stop prompting.
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    kind: Literal["prompt"]
+    window: str = Field(min_length=1, max_length=40)
+    case_no: str = Field(min_length=1, max_length=64)
+    staff_name: str | None = None
+    staff_no: str | None = None
+    text: str = "请评价"
+    expires_at: AwareDatetime
+
+
+class OtherCommand(BaseModel):
+    """A command kind this agent does not know (from a newer central): skipped, cursor moves on."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: int
+    kind: str
+
+
+class CommandsAnswer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    commands: list[Annotated[PromptCommand | OtherCommand, Field(union_mode="left_to_right")]]
+    cursor: int = Field(ge=0)
+
+
+_ANSWER = TypeAdapter(CommandsAnswer)
+
+
+class CommandError(RuntimeError):
+    """Central's answer could not be used; polled again after a backoff."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CommandPoller:
+    def __init__(
+        self,
+        client: httpx.Client,
+        outbox: Outbox,
+        deliver: Deliver,
+        *,
+        wait_seconds: int = 25,
+        max_backoff_seconds: float = 30.0,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.client = client
+        self.outbox = outbox
+        self.deliver = deliver
+        self.wait_seconds = wait_seconds
+        self.max_backoff = max_backoff_seconds
+        self._clock = clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.delivered = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="edge-commands", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop polling; a long poll in flight is abandoned (the thread is a daemon)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def cursor(self) -> int:
+        value = self.outbox.get_meta(CURSOR_KEY)
+        return int(value) if value and value.isdigit() else 0
+
+    def run(self) -> None:
+        logger.info("command poller started at cursor %d", self.cursor)
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+                failures = 0
+            except (httpx.HTTPError, CommandError) as exc:
+                failures += 1
+                delay = min(self.max_backoff, FIRST_BACKOFF_S * 2.0 ** min(failures - 1, 30))
+                log = logger.warning if failures == 1 or failures % 10 == 0 else logger.debug
+                log("polling central for commands failed (attempt %d): %s", failures, exc)
+                self._stop.wait(delay * (0.5 + 0.5 * random.random()))
+            except Exception:
+                logger.exception("command poller step failed")
+                self._stop.wait(self.max_backoff)
+
+    def poll_once(self) -> int:
+        """One long poll: hand over what is due, keep the cursor; answers how many were handed over."""
+        after = self.cursor
+        response = self.client.get(COMMANDS_PATH, params={"after": after, "wait": self.wait_seconds})
+        if response.status_code != 200:
+            raise CommandError(f"central answered {response.status_code}: {response.text[:300]}")
+        try:
+            answer = _ANSWER.validate_json(response.content)
+        except ValidationError as exc:
+            raise CommandError(f"central's commands answer is malformed: {exc.errors()[:3]}") from exc
+        handed = sum(self._handle(command) for command in answer.commands if command.id > after)
+        if answer.cursor != after:
+            self.outbox.set_meta(CURSOR_KEY, str(answer.cursor))
+        self.delivered += handed
+        return handed
+
+    def _handle(self, command: PromptCommand | OtherCommand) -> bool:
+        if not isinstance(command, PromptCommand):
+            what = (
+                "malformed prompt"
+                if command.kind == "prompt"
+                else f"command of unknown kind {command.kind!r}"
+            )
+            logger.warning("%s %d skipped", what, command.id)
+            return False
+        if command.expires_at <= self._clock():
+            logger.info("prompt %d for case %s expired before it arrived", command.id, command.case_no)
+            return False
+        try:
+            prompt = Prompt(command.staff_name or "", command.staff_no or "", command.case_no, command.text)
+        except ValueError as exc:
+            logger.warning("prompt %d for case %s cannot be shown: %s", command.id, command.case_no, exc)
+            return False
+        if not self.deliver(command.window, prompt, command.expires_at):
+            logger.info("prompt %d: no keypad at window %s here", command.id, command.window)
+            return False
+        return True

@@ -1,0 +1,252 @@
+"""The edge outbox: everything the edge observes is written here first, then uploaded to central.
+
+One SQLite file in WAL mode with `synchronous=FULL`. In WAL mode the default (NORMAL) only syncs
+the log at checkpoints: a commit survives the process being killed, but the last commits can vanish
+on a power cut or kernel crash. The keypad reader ACKs a press (and the keypad stops retransmitting
+it) as soon as `put` returns, so a row that vanished then would be a press lost for good; FULL syncs
+the log on every commit, so a row `put` reported is on disk. It costs one fsync per commit, which is
+why `put_many`, `mark_delivered` and friends write many rows per transaction.
+
+Rows are ordered by an integer `seq` (the rowid, stable across VACUUM) and unique by the
+observation `id`, which is deterministic (a keypad press is f"{keypad}:{seq}:{uptime_ms}"), so a
+retransmitted frame or a restarted reader stores the same press once. A row is `pending` until
+central answers "stored" or "duplicate" (`delivered`) or "rejected" (`rejected`, kept aside with
+the reason, never retried). Delivered rows are pruned after a retention period.
+
+Thread-safe: one connection guarded by a lock (readers, the uploader and the command poller share it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+MAX_ID_LENGTH = 64
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS observations (
+    seq INTEGER PRIMARY KEY,          -- upload order (alias of the rowid)
+    id TEXT NOT NULL UNIQUE,          -- the observation id: idempotency key here and at central
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,               -- the whole observation as JSON, sent as is
+    created_at REAL NOT NULL,         -- unix seconds, edge clock
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'rejected')),
+    attempts INTEGER NOT NULL DEFAULT 0,  -- failed uploads so far
+    settled_at REAL,                  -- when delivered or rejected
+    detail TEXT                       -- why rejected, or the last failure
+);
+CREATE INDEX IF NOT EXISTS observations_state ON observations (state, settled_at);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Pending:
+    id: str
+    kind: str
+    body: str  # JSON text of the observation
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Rejected:
+    id: str
+    kind: str
+    body: str
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    pending: int
+    delivered: int
+    rejected: int
+
+
+def encode_observation(observation: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(id, kind, JSON body); datetimes become ISO text. ValueError names what is wrong."""
+    obs_id, kind = observation.get("id"), observation.get("kind")
+    if not isinstance(obs_id, str) or not 1 <= len(obs_id) <= MAX_ID_LENGTH:
+        raise ValueError(f"an observation needs an id of 1..{MAX_ID_LENGTH} characters, got {obs_id!r}")
+    if not isinstance(kind, str) or not kind:
+        raise ValueError(f"observation {obs_id} needs a kind")
+    return obs_id, kind, json.dumps(observation, ensure_ascii=False, separators=(",", ":"), default=_json)
+
+
+def _json(value: object) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("observation times must be timezone-aware")
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in an observation")
+
+
+class Outbox:
+    """The on-disk queue of observations. `arrived` is set whenever a new row is stored."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        retain_delivered_seconds: float = 7 * 24 * 3600,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = path
+        self.retain_delivered_seconds = retain_delivered_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.arrived = threading.Event()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(SCHEMA)
+        logger.info("outbox %s open: %s", path, self.counts())
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def put(self, observation: Mapping[str, Any]) -> bool:
+        """Store durably (on disk when this returns); False when that id is already here."""
+        return self.put_many([observation]) == 1
+
+    def put_many(self, observations: Iterable[Mapping[str, Any]]) -> int:
+        """Store many in one transaction (one fsync); returns how many were new."""
+        rows = [(*encode_observation(o), self._clock()) for o in observations]
+        with self._transaction() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT OR IGNORE INTO observations (id, kind, body, created_at) VALUES (?, ?, ?, ?)", rows
+            )
+            new = conn.total_changes - before
+        if new:
+            self.arrived.set()
+        return new
+
+    def mark_delivered(self, ids: Sequence[str]) -> int:
+        """Central has them ("stored" or "duplicate"); returns how many pending rows changed."""
+        now = self._clock()
+        with self._transaction() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "UPDATE observations SET state = 'delivered', settled_at = ?, detail = NULL "
+                "WHERE id = ? AND state = 'pending'",
+                [(now, i) for i in ids],
+            )
+            return conn.total_changes - before
+
+    def mark_rejected(self, obs_id: str, detail: str) -> bool:
+        """Central can never store it: set aside with the reason, never sent again."""
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE observations SET state = 'rejected', settled_at = ?, detail = ? "
+                "WHERE id = ? AND state = 'pending'",
+                (self._clock(), detail[:2000], obs_id),
+            )
+            changed = cursor.rowcount == 1
+        if changed:
+            logger.error("observation %s REJECTED by central, set aside: %s", obs_id, detail)
+        return changed
+
+    def requeue_rejected(self) -> int:
+        """Make every rejected row pending again (after fixing why central refused it); returns how many."""
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE observations SET state = 'pending', settled_at = NULL, attempts = 0 WHERE state = 'rejected'"
+            )
+            count = cursor.rowcount
+        if count:
+            logger.warning("outbox: %d rejected row(s) requeued", count)
+            self.arrived.set()
+        return count
+
+    def note_failure(self, ids: Sequence[str], detail: str) -> None:
+        """An upload of these failed (they stay pending): count the attempt, keep the reason."""
+        with self._transaction() as conn:
+            conn.executemany(
+                "UPDATE observations SET attempts = attempts + 1, detail = ? WHERE id = ? AND state = 'pending'",
+                [(detail[:2000], i) for i in ids],
+            )
+
+    def prune(self) -> int:
+        """Delete delivered rows older than the retention period; returns how many."""
+        cutoff = self._clock() - self.retain_delivered_seconds
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "DELETE FROM observations WHERE state = 'delivered' AND settled_at < ?", (cutoff,)
+            )
+            pruned = cursor.rowcount
+        if pruned:
+            logger.info("outbox pruned %d delivered row(s)", pruned)
+        return pruned
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def durability(self) -> tuple[str, str]:
+        """(journal mode, synchronous level) of the open connection: ("wal", "full")."""
+        with self._lock:
+            mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
+            level = self._conn.execute("PRAGMA synchronous").fetchone()[0]
+        return str(mode), {0: "off", 1: "normal", 2: "full", 3: "extra"}[int(level)]
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def pending(self, limit: int) -> list[Pending]:
+        """The oldest pending rows, in the order they were stored."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, kind, body, attempts FROM observations WHERE state = 'pending' ORDER BY seq LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [Pending(*row) for row in rows]
+
+    def rejected(self, limit: int = 100) -> list[Rejected]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, kind, body, detail FROM observations WHERE state = 'rejected' "
+                "ORDER BY seq DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [Rejected(*row) for row in rows]
+
+    def counts(self) -> OutboxCounts:
+        with self._lock:
+            rows = dict(
+                self._conn.execute("SELECT state, count(*) FROM observations GROUP BY state").fetchall()
+            )
+        return OutboxCounts(
+            pending=rows.get("pending", 0),
+            delivered=rows.get("delivered", 0),
+            rejected=rows.get("rejected", 0),
+        )

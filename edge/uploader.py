@@ -1,0 +1,212 @@
+"""The uploader: pushes outbox rows to central at once, in batches, until central has every one.
+
+`Outbox.put` sets `outbox.arrived`, so a new row is sent as soon as it is stored (no polling delay).
+While there is a backlog, batches of up to `batch_size` go back to back (one HTTP request and one
+outbox commit per batch), which is what drains an hour's buffer fast.
+
+What central answers decides each row's fate, and nothing else does:
+- 200: each result's outcome — "stored"/"duplicate" → delivered; "rejected" → set aside with the
+  reason (logged as an error, never retried); an id missing from the results stays pending.
+- 422 (malformed) or 413 (too large): the batch is split in halves until the bad row is alone; a
+  lone row central refuses as malformed is set aside as rejected with central's answer.
+- anything else (network error, timeout, 5xx, 401, 404, …): the whole batch stays pending and is
+  sent again after an exponential backoff with jitter, capped at `max_backoff`. Never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from edge.central import OBSERVATIONS_PATH
+from edge.outbox import Outbox, Pending
+
+logger = logging.getLogger(__name__)
+
+DELIVERED_OUTCOMES = frozenset({"stored", "duplicate"})
+PRUNE_EVERY_SECONDS = 600.0
+IDLE_WAKE_SECONDS = 60.0  # an idle uploader still wakes now and then (pruning, a row put by another process)
+LOG_EVERY_NTH_FAILURE = 10
+
+
+@dataclass
+class UploadStats:
+    batches: int = 0
+    delivered: int = 0
+    rejected: int = 0
+    failures: int = 0  # failed attempts since the start
+    consecutive_failures: int = 0
+
+
+class Uploader:
+    def __init__(
+        self,
+        outbox: Outbox,
+        client: httpx.Client,
+        *,
+        batch_size: int = 1000,
+        initial_backoff_seconds: float = 0.5,
+        max_backoff_seconds: float = 30.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.client = client
+        self.batch_size = batch_size
+        self.initial_backoff = initial_backoff_seconds
+        self.max_backoff = max_backoff_seconds
+        self.stats = UploadStats()
+        self._rng = rng or random.Random()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_prune = 0.0
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="edge-uploader", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the request in flight (its rows stay pending if it did not finish)."""
+        self._stop.set()
+        self.outbox.arrived.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        logger.info("uploader started (batches of up to %d)", self.batch_size)
+        while not self._stop.is_set():
+            try:
+                self._step()
+            except Exception:  # a bug or a broken disk: log, wait, go on (rows stay in the outbox)
+                logger.exception("uploader step failed; retrying")
+                self._stop.wait(self.max_backoff)
+        logger.info("uploader stopped: %s", self.stats)
+
+    def _step(self) -> None:
+        self._maybe_prune()
+        self.outbox.arrived.clear()  # cleared before looking: a row put after this wakes the wait
+        batch = self.outbox.pending(self.batch_size)
+        if not batch:
+            self.outbox.arrived.wait(IDLE_WAKE_SECONDS)
+            return
+        if self.send(batch):
+            if self.stats.consecutive_failures:
+                logger.info(
+                    "central reachable again after %d failed attempt(s)", self.stats.consecutive_failures
+                )
+            self.stats.consecutive_failures = 0
+            return
+        self.stats.failures += 1
+        self.stats.consecutive_failures += 1
+        self._stop.wait(self.backoff(self.stats.consecutive_failures))
+
+    def backoff(self, failures: int) -> float:
+        """Exponential in the number of consecutive failures, capped, with jitter (half to all of it)."""
+        ceiling = min(self.max_backoff, self.initial_backoff * 2.0 ** min(failures - 1, 30))
+        return ceiling * (0.5 + 0.5 * self._rng.random())
+
+    def _maybe_prune(self) -> None:
+        now = time.monotonic()
+        if now - self._last_prune >= PRUNE_EVERY_SECONDS:
+            self._last_prune = now
+            self.outbox.prune()
+
+    # --- one batch ---------------------------------------------------------------------------
+
+    def send(self, batch: Sequence[Pending]) -> bool:
+        """Send one batch and settle what central answered; False when it must be sent again later."""
+        response = self._post(batch)
+        if response is None:
+            return False
+        status = response.status_code
+        if status == 200:
+            return self._settle(batch, response)
+        if status in (413, 422) and len(batch) > 1:
+            if status == 413:
+                self.batch_size = max(1, len(batch) // 2)
+                logger.warning(
+                    "central refused a batch of %d as too large; now %d", len(batch), self.batch_size
+                )
+            middle = len(batch) // 2
+            return self.send(batch[:middle]) and self.send(batch[middle:])
+        if status in (413, 422):
+            self._reject(batch[0].id, f"central answered {status}: {_detail(response)}")
+            return True
+        self._failed(batch, f"central answered {status}: {_detail(response)}")
+        return False
+
+    def _post(self, batch: Sequence[Pending]) -> httpx.Response | None:
+        body = '{"observations":[' + ",".join(p.body for p in batch) + "]}"
+        try:
+            return self.client.post(
+                OBSERVATIONS_PATH, content=body.encode(), headers={"Content-Type": "application/json"}
+            )
+        except httpx.HTTPError as exc:  # connect/read/write errors and timeouts: send again later
+            self._failed(batch, f"{type(exc).__name__}: {exc}")
+            return None
+
+    def _settle(self, batch: Sequence[Pending], response: httpx.Response) -> bool:
+        results = _results(response)
+        if results is None:
+            self._failed(batch, f"central's answer is not a results list: {response.text[:200]!r}")
+            return False
+        sent = {p.id for p in batch}
+        delivered = [r["id"] for r in results if r["id"] in sent and r["outcome"] in DELIVERED_OUTCOMES]
+        self.outbox.mark_delivered(delivered)
+        self.stats.batches += 1
+        self.stats.delivered += len(delivered)
+        for result in results:
+            if result["id"] in sent and result["outcome"] == "rejected":
+                self._reject(result["id"], str(result.get("detail") or "rejected by central"))
+        settled = {
+            r["id"] for r in results if r["outcome"] in DELIVERED_OUTCOMES or r["outcome"] == "rejected"
+        }
+        unsettled = [p for p in batch if p.id not in settled]
+        if unsettled:
+            self._failed(unsettled, "central's answer did not settle these")
+            return False
+        logger.debug("uploaded %d observation(s)", len(batch))
+        return True
+
+    def _reject(self, obs_id: str, detail: str) -> None:
+        if self.outbox.mark_rejected(obs_id, detail):
+            self.stats.rejected += 1
+
+    def _failed(self, batch: Sequence[Pending], detail: str) -> None:
+        failures = self.stats.consecutive_failures + 1
+        if failures == 1 or failures % LOG_EVERY_NTH_FAILURE == 0:
+            logger.warning(
+                "upload of %d observation(s) failed (attempt %d): %s", len(batch), failures, detail
+            )
+        else:
+            logger.debug("upload of %d observation(s) failed: %s", len(batch), detail)
+        self.outbox.note_failure([p.id for p in batch], detail)
+
+
+def _results(response: httpx.Response) -> list[dict[str, Any]] | None:
+    try:
+        payload = response.json()
+        results = payload["results"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(results, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("id"), str) and isinstance(r.get("outcome"), str)
+        for r in results
+    ):
+        return None
+    return results
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("detail"))[:500]
+    except (ValueError, AttributeError):
+        return response.text[:500]
