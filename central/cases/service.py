@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from central.access.jurisdiction import Jurisdiction
 from central.cases.ingest import ingest_batch
 from central.cases.schemas import BatchResult, CaseEventIn, EventOutcome, EventResult
 from central.core.actor import Actor
+from central.ratings.prompts import open_prompts_for_events
 from central.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ def submit_raw_events(
                     )
                 )
         return BatchResult(accepted=False, stored=0, duplicates=0, rejected=len(invalid), results=results)
-    return ingest_batch(
+    result = ingest_batch(
         session,
         events=parsed,
         calendar=calendar,
@@ -87,6 +89,25 @@ def submit_raw_events(
         actor=actor,
         within=within,
     )
+    if result.accepted and source == "api":
+        stored = [parsed[r.index] for r in result.results if r.outcome is EventOutcome.STORED]
+        _prompt_ratings(session, events=stored, now=now, default_profile_key=default_profile_key, actor=actor)
+    return result
+
+
+def _prompt_ratings(
+    session: Session, *, events: list[CaseEventIn], now: datetime, default_profile_key: str, actor: Actor
+) -> None:
+    """Cases just served at a window are rated there (一事一评): open their prompts, in a transaction
+    of their own after the events are committed. A failure here loses prompts, never events."""
+    try:
+        open_prompts_for_events(
+            session, events=events, now=now, default_profile_key=default_profile_key, actor=actor
+        )
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        logger.exception("rating prompts for %d stored events could not be opened", len(events))
 
 
 def batch_status_code(result: BatchResult) -> int:

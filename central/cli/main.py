@@ -12,6 +12,8 @@ from central.cli import (
     cases_cmd,
     db_cmd,
     demo_cmd,
+    edge_cmd,
+    keypad_cmd,
     profiles_cmd,
     registry_cmd,
     serve_cmd,
@@ -30,6 +32,8 @@ app.add_typer(registry_cmd.app, name="registry")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(signals_cmd.app, name="signals")
+app.add_typer(edge_cmd.app, name="edge")
+app.add_typer(keypad_cmd.app, name="keypad")
 app.command("serve")(serve_cmd.serve)
 app.command("demo")(demo_cmd.demo)
 

@@ -54,6 +54,7 @@ def signals_run(
         ("黄色纠错 yellow (light)", summary.light_yellow),
         ("红色纠错 red (light)", summary.light_red),
         ("绿色预警 green (due date)", summary.green),
+        ("差评整改超期 follow-up overdue", summary.followup_overdue),
         ("转为红色 escalated", summary.escalated),
         ("已纠正 auto-corrected", summary.corrected),
     ):

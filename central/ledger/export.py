@@ -12,12 +12,12 @@ import csv
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -56,18 +56,21 @@ HEADER_FILL = PatternFill("solid", fgColor="1B4F8A")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-CellKind = Literal["text", "int", "date", "datetime", "bool"]
+CellKind = Literal["text", "int", "date", "datetime", "bool", "float"]
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
-class Column:
+class Column(Generic[R]):
+    """One column of an export; the writers below serve any row type (the ratings export too)."""
+
     header: str  # zh-CN, as a person reads it
-    value: Callable[[LedgerRow], Any]
+    value: Callable[[R], Any]
     kind: CellKind
     width: int  # Excel column width, in characters
 
 
-COLUMNS: tuple[Column, ...] = (
+COLUMNS: tuple[Column[LedgerRow], ...] = (
     Column("类别", lambda r: r.kind_label, "text", 10),
     Column("编号", lambda r: r.id, "int", 8),
     Column("发出时间（北京时间）", lambda r: r.issued_at, "datetime", 20),
@@ -129,7 +132,7 @@ def _text(value: str | None) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def csv_cell(column: Column, row: LedgerRow) -> str:
+def csv_cell(column: Column[R], row: R) -> str:
     value = column.value(row)
     if value is None:
         return ""
@@ -139,24 +142,29 @@ def csv_cell(column: Column, row: LedgerRow) -> str:
         return str(value.isoformat())
     if column.kind == "bool":
         return "是" if value else "否"
-    if column.kind == "int":
+    if column.kind in ("int", "float"):
         return str(value)
     return _text(str(value))
 
 
-def write_csv(rows: Iterable[LedgerRow], path: Path) -> int:
-    """Header in zh-CN, then one line per row; UTF-8 with a BOM. Returns the number of rows."""
+def write_table_csv(rows: Iterable[R], path: Path, columns: Sequence[Column[R]]) -> int:
+    """Header in zh-CN, then one line per row; UTF-8 with a BOM, formulas defused. Returns the rows."""
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(HEADERS)
+        writer.writerow([column.header for column in columns])
         for row in rows:
-            writer.writerow([csv_cell(column, row) for column in COLUMNS])
+            writer.writerow([csv_cell(column, row) for column in columns])
             count += 1
     return count
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, column: Column, row: LedgerRow) -> Any:
+def write_csv(rows: Iterable[LedgerRow], path: Path) -> int:
+    """The ledger as CSV (see `write_table_csv`)."""
+    return write_table_csv(rows, path, COLUMNS)
+
+
+def _xlsx_cell(sheet: WriteOnlyWorksheet, column: Column[R], row: R) -> Any:
     value = column.value(row)
     if value is None:
         return None
@@ -170,16 +178,16 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, column: Column, row: LedgerRow) -> Any
         return cell
     if column.kind == "bool":
         return "是" if value else "否"
-    if column.kind == "int":
+    if column.kind in ("int", "float"):
         return value
     cell = WriteOnlyCell(sheet, value=str(value))
     cell.data_type = "s"  # never a formula, whatever the text starts with
     return cell
 
 
-def _header(sheet: WriteOnlyWorksheet) -> list[Cell]:
+def _header(sheet: WriteOnlyWorksheet, headers: Sequence[str]) -> list[Cell]:
     cells = []
-    for text in HEADERS:
+    for text in headers:
         cell = WriteOnlyCell(sheet, value=text)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
@@ -188,31 +196,47 @@ def _header(sheet: WriteOnlyWorksheet) -> list[Cell]:
     return cells
 
 
-def write_xlsx(rows: Iterable[LedgerRow], path: Path, *, info: list[tuple[str, str]]) -> int:
-    """The ledger sheet (styled, frozen header, real date cells) and a sheet describing the export."""
+def write_table_xlsx(
+    rows: Iterable[R],
+    path: Path,
+    *,
+    columns: Sequence[Column[R]],
+    sheet_name: str,
+    title: str,
+    info: list[tuple[str, str]],
+) -> int:
+    """A data sheet (styled, frozen header, real date cells, openpyxl write-only) and a sheet
+    (`INFO_SHEET`) describing the export under `title`. Returns the number of rows."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(DATA_SHEET)
+    sheet = workbook.create_sheet(sheet_name)
     sheet.freeze_panes = "A2"
-    for index, column in enumerate(COLUMNS, start=1):
+    for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.append(_header(sheet))
+    sheet.append(_header(sheet, [column.header for column in columns]))
     count = 0
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, column, row) for column in COLUMNS])
+        sheet.append([_xlsx_cell(sheet, column, row) for column in columns])
         count += 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
     notes = workbook.create_sheet(INFO_SHEET)
     notes.column_dimensions["A"].width = 18
     notes.column_dimensions["B"].width = 48
-    title = WriteOnlyCell(notes, value="监察台帐导出（SC-7）")
-    title.font = Font(bold=True, size=14)
-    notes.append([title])
+    heading = WriteOnlyCell(notes, value=title)
+    heading.font = Font(bold=True, size=14)
+    notes.append([heading])
     for key, value in [*info, ("记录条数", str(count))]:
         text = WriteOnlyCell(notes, value=_text(value))
         text.data_type = "s"
         notes.append([key, text])
     workbook.save(path)
     return count
+
+
+def write_xlsx(rows: Iterable[LedgerRow], path: Path, *, info: list[tuple[str, str]]) -> int:
+    """The ledger sheet and a sheet describing the export (see `write_table_xlsx`)."""
+    return write_table_xlsx(
+        rows, path, columns=COLUMNS, sheet_name=DATA_SHEET, title="监察台帐导出（SC-7）", info=info
+    )
 
 
 def describe_zh(filters: LedgerFilters) -> list[tuple[str, str]]:

@@ -1,6 +1,6 @@
 """The ledger (台帐, SC-7): one record of signals, later patrol findings and follow-ups, as a query layer.
 
-No table of its own: each *source* builds a SELECT over its own tables that yields the same columns
+No table of its own: each *source* (signals; follow-ups of 差评, HCP) builds a SELECT over its own tables that yields the same columns
 (`COLUMNS`), applying the filters it understands and the caller's jurisdiction in SQL. The sources'
 SELECTs are merged with UNION ALL and ordered by time, newest first, so a new source (patrol
 findings, rating follow-ups) is one more `LedgerSource` in `SOURCES`, not a rewrite.
@@ -16,17 +16,21 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     RowMapping,
     Select,
     String,
     Subquery,
     and_,
+    case,
     func,
     literal_column,
+    null,
     select,
     type_coerce,
     union_all,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from central.access.jurisdiction import Jurisdiction
@@ -46,6 +50,8 @@ from central.ledger.labels import (
     label,
 )
 from central.ledger.schemas import LedgerPage, LedgerQuery, LedgerRow
+from central.ratings.labels import FOLLOWUP_ACTION_LABELS, FOLLOWUP_STATUS_LABELS, OPEN_ACTION
+from central.ratings.models import FollowUp, Rating
 from central.registry.models import Department, Hall
 from central.signals.lifecycle import SignalStatus
 from central.signals.models import Signal, SignalEvent
@@ -227,7 +233,92 @@ def _signal_row(row: RowMapping, today: date) -> LedgerRow:
     )
 
 
-SOURCES: tuple[LedgerSource, ...] = (LedgerSource(LedgerKind.SIGNAL, _signal_select, _signal_row),)
+# -- the follow-up source (HCP): every 差评's callback and rectification ------------------------
+
+
+def _followup_select(filters: LedgerFilters, today: date) -> Select[*tuple[Any, ...]] | None:
+    """Follow-ups of 差评: issued on the 差评's day, correct_by = the rectification deadline.
+    Signal-only filters (colour, status, origin, reason, investigations) rule the source out."""
+    if (
+        filters.color
+        or filters.status
+        or filters.origin
+        or filters.reason_code
+        or filters.overdue_investigation
+    ):
+        return None
+    last_action = case(
+        (FollowUp.closed_at.is_not(None), "close"),
+        (FollowUp.rectified_at.is_not(None), "rectify"),
+        (FollowUp.callback_at.is_not(None), "callback"),
+        else_=OPEN_ACTION,
+    )
+    last_at = func.coalesce(
+        FollowUp.closed_at, FollowUp.rectified_at, FollowUp.callback_at, FollowUp.opened_at
+    )
+    query = (
+        select(
+            literal_column(f"'{LedgerKind.FOLLOWUP.value}'", String).label("kind"),
+            FollowUp.id.label("id"),
+            FollowUp.opened_at.label("issued_at"),
+            Rating.rated_on.label("issued_on"),
+            sql_cast(null(), String).label("color"),
+            sql_cast(null(), String).label("reason_code"),
+            sql_cast(null(), String).label("origin"),
+            FollowUp.status.label("status"),
+            Case.case_no.label("case_no"),
+            Hall.code.label("hall_code"),
+            Hall.name.label("hall_name"),
+            Department.code.label("department_code"),
+            Department.name.label("department_name"),
+            FollowUp.rectify_due.label("correct_by"),
+            sql_cast(null(), UTCDateTime()).label("escalated_at"),
+            FollowUp.closed_at.label("closed_at"),
+            sql_cast(null(), String).label("finding"),
+            sql_cast(null(), Date()).label("investigation_due"),
+            sql_cast(null(), String).label("investigation_status"),
+            sql_cast(null(), UTCDateTime()).label("investigation_reported_at"),
+            last_action.label("last_action"),
+            type_coerce(last_at, UTCDateTime()).label("last_action_at"),
+        )
+        .join(Rating, Rating.id == FollowUp.rating_id)
+        .join(Hall, Hall.id == FollowUp.hall_id)
+        .outerjoin(Department, Department.id == FollowUp.department_id)
+        .outerjoin(Case, Case.id == Rating.case_id)
+        .where(filters.within.clause(hall_id=FollowUp.hall_id, department_id=FollowUp.department_id))
+    )
+    conditions: list[ColumnElement[bool]] = []
+    if filters.issued_from:
+        conditions.append(Rating.rated_on >= filters.issued_from)
+    if filters.issued_to:
+        conditions.append(Rating.rated_on <= filters.issued_to)
+    if filters.hall_code:
+        conditions.append(Hall.code == filters.hall_code)
+    if filters.department_code:
+        conditions.append(Department.code == filters.department_code)
+    if filters.case_no_prefix:
+        conditions.append(Case.case_no.startswith(filters.case_no_prefix, autoescape=True))
+    return query.where(*conditions)
+
+
+def _followup_row(row: RowMapping, _today: date) -> LedgerRow:
+    return LedgerRow(
+        **{name: row[name] for name in COLUMNS},
+        kind_label=label(KIND_LABELS, row["kind"]),
+        color_label="",
+        reason_label="差评回访整改",
+        origin_label="",
+        status_label=label(FOLLOWUP_STATUS_LABELS, row["status"]),
+        finding_label="",
+        investigation_overdue=False,
+        last_action_label=label(FOLLOWUP_ACTION_LABELS, row["last_action"]),
+    )
+
+
+SOURCES: tuple[LedgerSource, ...] = (
+    LedgerSource(LedgerKind.SIGNAL, _signal_select, _signal_row),
+    LedgerSource(LedgerKind.FOLLOWUP, _followup_select, _followup_row),
+)
 _BY_KIND = {source.kind.value: source for source in SOURCES}
 
 

@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from central.core.db import Base
@@ -58,7 +69,7 @@ class KeypadPress(Base):
     keypad: Mapped[str] = mapped_column(String(60))  # the keypad's device code or protocol id
     keypad_seq: Mapped[int] = mapped_column(Integer)
     key: Mapped[int] = mapped_column(Integer)  # 1..5 as pressed: 5 非常满意 … 1 非常不满意
-    uptime_ms: Mapped[int] = mapped_column(Integer)
+    uptime_ms: Mapped[int] = mapped_column(BigInteger)  # the protocol sends a u32: ~49.7 days
     pressed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     rating_id: Mapped[int | None] = mapped_column(ForeignKey("ratings.id"), index=True)

@@ -16,6 +16,7 @@ class Origin(StrEnum):
     LIGHT = "light"  # a case's yellow or red light (QTH-2)
     DUE_DATE = "due_date"  # the green warning on the due date (SZ-10)
     MANUAL = "manual"  # raised by an inspector with a reason and evidence
+    FOLLOWUP = "followup"  # a 差评 not rectified by its deadline (HCP; central.ratings.overdue)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ _REASONS = [
     Reason("due_date", Color.GREEN, "办件到期提醒", "SZ-10", manual=False),
     Reason("light_yellow", Color.YELLOW, "临近办理时限（黄灯）", "QTH-2", manual=False),
     Reason("light_red", Color.RED, "超过办理时限（红灯）", "QTH-2", manual=False),
+    Reason("followup_overdue", Color.YELLOW, "差评整改超期", "HCP", manual=False),
     # SZ-11: yellow, turning red if not corrected within the profile's working days.
     Reason("refused_lawful_acceptance", Color.YELLOW, "对符合条件的申请不予受理", "SZ-11"),
     Reason("late_decision", Color.YELLOW, "未在法定期限内作出决定", "SZ-11"),

@@ -15,7 +15,9 @@
 4. **Escalation** (SZ-11): a light yellow whose case has turned red, and any yellow not corrected
    by its `correct_by` working day, turns red and escalated, with a timeline event each.
    (3 and 4 live in `central.signals.transitions`.)
-5. One `SignalRun` row and one audit entry for the run, committed with everything else.
+5. **Overdue follow-ups** (HCP): a 差评 not rectified by its deadline gets one yellow signal
+   (`dedupe_key = 'followup:<follow-up id>'`; `central.ratings.overdue`).
+6. One `SignalRun` row and one audit entry for the run, committed with everything else.
 
 Idempotent by construction: it computes what should exist rather than what changed since last
 time, so a second run adds nothing and a run after downtime catches up.
@@ -65,6 +67,7 @@ from central.core.clock import shanghai_date, to_utc
 from central.core.types import UTCDateTime
 from central.profiles.assignment import halls_by_profile
 from central.profiles.loader import get_profile
+from central.ratings.overdue import raise_overdue_followup_signals
 from central.signals.lifecycle import SignalStatus
 from central.signals.models import Signal, SignalRun
 from central.signals.reasons import Color, Origin
@@ -98,10 +101,11 @@ class RunSummary:
     green: int
     escalated: int
     corrected: int
+    followup_overdue: int = 0  # yellows for 差评 not rectified in time (HCP)
 
     @property
     def issued(self) -> int:
-        return self.light_yellow + self.light_red + self.green
+        return self.light_yellow + self.light_red + self.green + self.followup_overdue
 
     def counts(self) -> dict[str, Any]:
         """The audited counts (JSON-able)."""
@@ -133,6 +137,9 @@ def run_signals(
     try:
         yellow, red = _issue_light_signals(run)
         green = _issue_green_warnings(run, since=_green_window_start(session, today))
+        followups = raise_overdue_followup_signals(
+            session, today=today, now=now, calendar=calendar, default_profile=default_profile
+        )
         corrected = auto_correct(run)
         escalated = escalate_overdue_cases(run) + escalate_late_corrections(run)
         elapsed = timedelta(seconds=time.perf_counter() - started)
@@ -141,13 +148,13 @@ def run_signals(
             finished_at=now + elapsed,
             as_of=today,
             instance=instance,
-            issued=yellow + red + green,
+            issued=yellow + red + green + followups,
             escalated=escalated,
             corrected=corrected,
         )
         session.add(row)
         session.flush()
-        summary = RunSummary(row.id, today, yellow, red, green, escalated, corrected)
+        summary = RunSummary(row.id, today, yellow, red, green, escalated, corrected, followups)
         record(
             session,
             actor=SIGNALS_ACTOR,

@@ -133,7 +133,7 @@ def upgrade() -> None:
         sa.Column("keypad", sa.String(length=60), nullable=False),
         sa.Column("keypad_seq", sa.Integer(), nullable=False),
         sa.Column("key", sa.Integer(), nullable=False),
-        sa.Column("uptime_ms", sa.Integer(), nullable=False),
+        sa.Column("uptime_ms", sa.BigInteger(), nullable=False),
         sa.Column("pressed_at", central.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("received_at", central.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("rating_id", sa.Integer(), nullable=True),

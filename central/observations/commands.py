@@ -1,0 +1,93 @@
+"""Device commands for a hall's edge agent (keypads.md: GET /api/v1/device/commands).
+
+`fetch_commands` is one short read; `wait_for_commands` is the long-poll around it (see
+`central.observations.notify` for how it waits without holding a database connection).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from central.observations.notify import COMMAND_SIGNAL, SLOW_POLL_SECONDS
+from central.observations.schemas import CommandOut, CommandPage
+from central.ratings.models import DeviceCommand
+
+logger = logging.getLogger(__name__)
+
+PAGE_LIMIT = 100
+
+
+def fetch_commands(session: Session, *, hall_id: int, after: int, now: datetime) -> CommandPage:
+    """The hall's unexpired commands with id > after, oldest first (at most PAGE_LIMIT).
+
+    The cursor is the last command returned when the page is full, else the hall's newest command id
+    read before the page (commands in between were expired): the edge agent never re-reads them, and
+    a command committed while this runs has a higher id and comes next time.
+    """
+    newest = session.scalar(select(func.max(DeviceCommand.id)).where(DeviceCommand.hall_id == hall_id))
+    if newest is None or newest <= after:
+        return CommandPage(commands=[], cursor=after)
+    rows = session.scalars(
+        select(DeviceCommand)
+        .where(
+            DeviceCommand.hall_id == hall_id,
+            DeviceCommand.id > after,
+            DeviceCommand.id <= newest,
+            DeviceCommand.expires_at > now,
+        )
+        .order_by(DeviceCommand.id)
+        .limit(PAGE_LIMIT)
+    ).all()
+    commands = [_command_out(row) for row in rows]
+    cursor = rows[-1].id if len(rows) == PAGE_LIMIT else newest
+    return CommandPage(commands=commands, cursor=cursor)
+
+
+def _command_out(row: DeviceCommand) -> CommandOut:
+    payload = json.loads(row.payload)
+    return CommandOut(
+        id=row.id,
+        kind="prompt",
+        window=payload["window"],
+        case_no=payload["case_no"],
+        staff_name=payload.get("staff_name"),
+        staff_no=payload.get("staff_no"),
+        text=payload.get("text", "请评价"),
+        expires_at=row.expires_at,
+    )
+
+
+async def wait_for_commands(
+    factory: sessionmaker[Session],
+    clock: Callable[[], datetime],
+    *,
+    hall_id: int,
+    after: int,
+    wait: float,
+) -> CommandPage:
+    """Answer as soon as the hall has a command past `after`, else after `wait` seconds with none."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    with COMMAND_SIGNAL.waiter(hall_id) as wake:  # registered before the first look: no lost wake-up
+        while True:
+            wake.clear()
+            page = await run_in_threadpool(_look, factory, hall_id=hall_id, after=after, now=clock())
+            left = deadline - loop.time()
+            if page.commands or left <= 0:
+                return page
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=min(SLOW_POLL_SECONDS, left))
+
+
+def _look(factory: sessionmaker[Session], *, hall_id: int, after: int, now: datetime) -> CommandPage:
+    with factory() as session:
+        return fetch_commands(session, hall_id=hall_id, after=after, now=now)

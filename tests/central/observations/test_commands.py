@@ -1,0 +1,111 @@
+"""GET /api/v1/device/commands (keypads.md): a hall's unexpired commands past the cursor, long-polled;
+never another hall's, never an expired one. No timing assertions: only what comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from central.core.db import make_session_factory
+from central.observations.notify import COMMAND_SIGNAL, notify_after_commit
+from central.ratings.models import DeviceCommand
+from tests.central.observations.helpers import COMMANDS, edge, served
+from tests.conftest import FakeClock
+
+__all__ = ["edge"]
+PROMPTS = "/api/v1/ratings/prompts"
+
+
+def old_case(client: TestClient, clock: FakeClock, case_no: str = "C1") -> None:
+    """A case served yesterday: stored without a prompt (too old to rate now)."""
+    r = client.post(
+        "/api/v1/cases/events", json=[served(f"{case_no}-e1", case_no, clock() - timedelta(days=1))]
+    )
+    assert r.status_code == 200, r.text
+
+
+def commands(anon: TestClient, headers: dict[str, str], **params: Any) -> dict[str, Any]:
+    response = anon.get(COMMANDS, params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_a_requested_rating_reaches_the_halls_edge_only(
+    client: TestClient, anon: TestClient, edge, clock: FakeClock, session: Session
+) -> None:
+    old_case(client, clock)
+    assert session.scalar(select(func.count(DeviceCommand.id))) == 0  # yesterday's event prompts no one
+    r = client.post(PROMPTS, json={"window": "W01", "case_no": "C1"})
+    assert r.status_code == 201, r.text
+    body = commands(anon, edge["EDGE-P"], after=0, wait=10)
+    [command] = body["commands"]
+    assert {k: v for k, v in command.items() if k not in ("id", "expires_at")} == {
+        "kind": "prompt",
+        "window": "W01",
+        "case_no": "C1",
+        "staff_name": "张三",
+        "staff_no": "S001",
+        "text": "请评价",
+    }
+    assert body["cursor"] == command["id"]
+    assert commands(anon, edge["EDGE-K"], after=0, wait=0.2) == {"commands": [], "cursor": 0}
+    # nothing new past the cursor: the wait runs out empty, the cursor stays
+    assert commands(anon, edge["EDGE-P"], after=body["cursor"], wait=0.3) == {
+        "commands": [],
+        "cursor": body["cursor"],
+    }
+
+
+def test_expired_commands_are_never_returned(
+    client: TestClient, anon: TestClient, edge, clock: FakeClock
+) -> None:
+    old_case(client, clock)
+    assert client.post(PROMPTS, json={"window": "W01", "case_no": "C1"}).status_code == 201
+    clock.advance(seconds=181)  # prompt_valid_seconds is 180 in the default profile
+    body = commands(anon, edge["EDGE-P"], after=0, wait=0)
+    assert body["commands"] == []
+    assert body["cursor"] >= 1  # past the expired command: it is never looked at again
+
+
+def test_a_waiting_poll_gets_a_command_made_meanwhile(
+    client: TestClient, anon: TestClient, edge, clock: FakeClock
+) -> None:
+    old_case(client, clock)
+    answers: list[dict[str, Any]] = []
+    poll = threading.Thread(target=lambda: answers.append(commands(anon, edge["EDGE-P"], after=0, wait=30)))
+    poll.start()
+    assert client.post(PROMPTS, json={"window": "W01", "case_no": "C1"}).status_code == 201
+    poll.join(timeout=60)
+    assert not poll.is_alive()
+    # the poll began before or after the command was committed: either way it answers with it
+    assert [c["case_no"] for c in answers[0]["commands"]] == ["C1"]
+
+
+def test_a_commit_wakes_the_halls_waiters_and_a_rollback_does_not(db: Engine) -> None:
+    factory = make_session_factory(db)
+
+    def write(commit: bool) -> None:
+        with factory() as session:
+            notify_after_commit(session, 7)
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+
+    async def scenario() -> tuple[bool, bool]:
+        with COMMAND_SIGNAL.waiter(7) as wake, COMMAND_SIGNAL.waiter(8) as other:
+            await asyncio.to_thread(write, False)
+            await asyncio.sleep(0)
+            rolled_back = wake.is_set()
+            await asyncio.to_thread(write, True)
+            await asyncio.wait_for(wake.wait(), timeout=30)
+            return rolled_back, other.is_set()
+
+    assert asyncio.run(scenario()) == (False, False)
