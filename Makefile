@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.lights
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.signals
+	$(BIN)/python -m bench.keypads
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import typer
@@ -15,11 +16,13 @@ from central.cli.common import console, migrated_engine
 from central.core.clock import system_clock
 from central.core.config import Settings
 from central.core.db import make_session_factory
+from central.demo.hall_sim import SimulatedHall, plan_hall, wait_until_up
 from central.demo.seed import DEMO_ACTOR, seed_demo
 from central.demo.supervision import seed_supervision
 
 DEMO_DB = Path("var") / "demo.db"
 DEMO_PASSWORD = "hallwatch-demo-2026"
+DEMO_HALL = "510000-ZWFW"  # the hall whose windows get emulated keypads and an edge agent
 # (username, role, scope): one of each kind of jurisdiction, to see what each may read.
 DEMO_USERS = [
     ("admin", Role.SYSTEM_SUPERVISOR, "*"),
@@ -70,6 +73,7 @@ def demo(
             county_inspector="jinjiang",
             clerk="clerk",
         )
+        hall_plan = plan_hall(session, hall_code=DEMO_HALL, windows=4, now=system_clock())
     console.print(
         f"演示数据已生成: {summary.halls} 个政务服务中心, {summary.items} 个事项, "
         f"{summary.cases} 件办件 ({summary.events} 条事件) → {DEMO_DB}"
@@ -85,7 +89,21 @@ def demo(
     console.print(
         f"打开 open:\n  办件列表  {base}/console/cases\n  红灯办件  {base}/console/cases?light=red\n"
         f"  预警纠错  {base}/console/signals?view=all\n  监察台帐  {base}/console/ledger\n"
-        f"  审批（以 sichuan 登录）  {base}/console/approvals\n"
+        f"  审批（以 sichuan 登录）  {base}/console/approvals\n  满意度评价  {base}/console/ratings\n"
         f"  API 文档  {base}/docs\n按 Ctrl+C 停止"
     )
-    uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")
+    hall = SimulatedHall(hall_plan, base_url=base, username="admin", password=DEMO_PASSWORD)
+    threading.Thread(target=_start_hall, args=(hall, base), daemon=True).start()
+    try:
+        uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")
+    finally:
+        hall.stop()
+
+
+def _start_hall(hall: SimulatedHall, base: str) -> None:
+    """Once central answers, the demo hall's keypads, edge agent and citizens start."""
+    if wait_until_up(base):
+        hall.start()
+        console.print(
+            f"模拟大厅 {hall.plan.hall}：{len(hall.plan.windows)} 个评价器（{hall.workdir}），群众每隔数秒办件并评价"
+        )

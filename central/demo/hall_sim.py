@@ -1,0 +1,193 @@
+"""The demo's live hall: emulated keypads on ptys, the real edge agent, and citizens being served.
+
+Every few seconds a citizen is served at one of the hall's windows: the case event goes through the
+real push API (which prompts the window's keypad through the edge agent's command long-poll), and
+a moment later the citizen presses a key on the emulated keypad; the press travels keypad → pty →
+edge reader → outbox → HTTP → central, where it is bound to the case. Now and then a citizen
+corrects their press at once, or presses without being served (an unbound window rating).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central.access.device_keys import issue_key
+from central.core.actor import Actor
+from central.registry.models import Device, Hall, Item, ServiceWindow, Staff
+from edge.agent import Agent
+from edge.configfile import parse_edge_config
+from rating_device.emulator import KeypadEmulator
+
+logger = logging.getLogger(__name__)
+
+# How citizens rate (5 非常满意 … 1 非常不满意): mostly satisfied, 差评 a few percent.
+KEY_SHARES = {5: 0.62, 4: 0.22, 3: 0.09, 2: 0.04, 1: 0.03}
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    """What a citizen served at this window brings: an item of its department and a staff member."""
+
+    window: str
+    staff: str
+    item: str
+
+
+@dataclass(frozen=True)
+class HallPlan:
+    hall: str
+    edge_key: str
+    windows: list[WindowPlan]
+
+
+class SimulatedHall:
+    def __init__(
+        self,
+        plan: HallPlan,
+        *,
+        base_url: str,
+        username: str,
+        password: str,
+        every_seconds: float = 8.0,
+        workdir: Path | None = None,
+        seed: int = 20261128,
+    ) -> None:
+        self.plan, self.base_url = plan, base_url.rstrip("/")
+        self._login = {"username": username, "password": password}
+        self.every_seconds = every_seconds
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="hallwatch-demo-hall-"))
+        self._rng = random.Random(seed)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._keypads: dict[str, KeypadEmulator] = {}
+        self._agent: Agent | None = None
+        self.served = 0
+
+    def start(self) -> SimulatedHall:
+        for n, window in enumerate(self.plan.windows, start=1):
+            self._keypads[window.window] = KeypadEmulator(n, self.workdir / f"keypad-{window.window}").start()
+        self._agent = Agent(
+            parse_edge_config(self._edge_config(), origin="demo hall"), key=self.plan.edge_key
+        )
+        self._agent.start()
+        self._thread = threading.Thread(target=self._citizens, name="demo-citizens", daemon=True)
+        self._thread.start()
+        logger.info("demo hall %s: %d keypads in %s", self.plan.hall, len(self._keypads), self.workdir)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+        if self._agent:
+            self._agent.stop()
+        for keypad in self._keypads.values():
+            keypad.close()
+
+    def _edge_config(self) -> str:
+        keypads = "".join(
+            f"  - name: KP-{w.window}\n    port: {self.workdir / f'keypad-{w.window}'}\n    window: {w.window}\n"
+            for w in self.plan.windows
+        )
+        return (
+            f"hall: {self.plan.hall}\ncentral:\n  url: {self.base_url}\n  poll_wait_seconds: 10\n"
+            f"outbox:\n  path: {self.workdir / 'outbox.db'}\n  max_backoff_seconds: 5\nkeypads:\n{keypads}"
+        )
+
+    def _citizens(self) -> None:
+        with httpx.Client(base_url=self.base_url, timeout=30) as client:
+            while not self._stop.wait(self.every_seconds * self._rng.uniform(0.5, 1.5)):
+                try:
+                    self._serve_one(client)
+                except (httpx.HTTPError, RuntimeError) as exc:  # central restarting, keypad replugged …
+                    logger.warning("demo citizen not served: %s", exc)
+
+    def _serve_one(self, client: httpx.Client) -> None:
+        window = self._rng.choice(self.plan.windows)
+        keypad = self._keypads[window.window]
+        if self._rng.random() < 0.9:  # served: the case event prompts the keypad
+            self._push_case(client, window)
+            self._stop.wait(self._rng.uniform(1.5, 4.0))
+        key = self._rng.choices(list(KEY_SHARES), weights=list(KEY_SHARES.values()))[0]
+        keypad.press(key)
+        if self._rng.random() < 0.08:  # pressed the wrong key and corrects it at once
+            self._stop.wait(self._rng.uniform(1.0, 3.0))
+            keypad.press(min(5, key + 1))
+        self.served += 1
+
+    def _push_case(self, client: httpx.Client, window: WindowPlan) -> None:
+        now = datetime.now(UTC)
+        case_no = f"DEMO-{now:%Y%m%d%H%M%S}-{self._rng.randrange(1000):03d}"
+        event = {
+            "event_id": f"{case_no}-accepted",
+            "case_no": case_no,
+            "type": "accepted",
+            "at": now.isoformat(),
+            "item_code": window.item,
+            "hall_code": self.plan.hall,
+            "window_code": window.window,
+            "staff_code": window.staff,
+        }
+        response = client.post("/api/v1/cases/events", json=[event], headers=self._auth(client))
+        if response.status_code == 401:
+            self._token = None
+            response = client.post("/api/v1/cases/events", json=[event], headers=self._auth(client))
+        response.raise_for_status()
+
+    _token: str | None = None
+
+    def _auth(self, client: httpx.Client) -> dict[str, str]:
+        if self._token is None:
+            answer = client.post("/api/v1/auth/token", data=self._login)
+            answer.raise_for_status()
+            self._token = str(answer.json()["access_token"])
+        return {"Authorization": f"Bearer {self._token}"}
+
+
+def plan_hall(session: Session, *, hall_code: str, windows: int, now: datetime) -> HallPlan:
+    """Register the hall's edge box and its key, and what citizens at its first windows bring."""
+    hall = session.scalars(select(Hall).where(Hall.code == hall_code)).one()
+    device = Device(code=f"EDGE-{hall_code}", kind="edge", name=f"{hall.name}边缘盒", hall_id=hall.id)
+    session.add(device)
+    session.flush()
+    key = issue_key(
+        session, device=device, now=now, issued_by=None, actor=Actor(kind="system", name="demo")
+    ).key
+    plans: list[WindowPlan] = []
+    rows = session.scalars(
+        select(ServiceWindow).where(ServiceWindow.hall_id == hall.id).order_by(ServiceWindow.code)
+    )
+    for window in rows.all()[:windows]:
+        staff = session.scalars(
+            select(Staff.code).where(Staff.window_id == window.id).order_by(Staff.code)
+        ).first()
+        item = session.scalars(
+            select(Item.code).where(Item.department_id == window.department_id).order_by(Item.code)
+        ).first()
+        if staff and item:
+            plans.append(WindowPlan(window=window.code, staff=staff, item=item))
+    session.commit()
+    return HallPlan(hall=hall_code, edge_key=key, windows=plans)
+
+
+def wait_until_up(base_url: str, *, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
