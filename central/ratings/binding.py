@@ -54,8 +54,9 @@ What the stored rows mean (other modules create and read them exactly so):
 
 差评: every rating whose level is at or below bad_max_level when it is made, or that a correction
 moves from above to at-or-below it, is passed to each function in `BAD_RATING_HOOKS` as
-``hook(session, rating=, profile=, calendar=, now=)`` in the same transaction, after the rating has
-its id. `central.ratings.followups` appends its ``open_followup`` at import (the app imports it
+``hook(session, ratings=, profile=, calendar=, now=)`` — all of a batch's 差评 at once, so a drained
+outbox opens its follow-ups in a few statements — in the same transaction, after the ratings have
+their ids. `central.ratings.followups` appends its ``open_followups`` at import (the app imports it
 through the ratings routers); other writers of Rating rows call `central.ratings.ingest
 .notify_bad_rating` so the same hooks run. A correction from 差评 back to a good level calls no hook: the
 follow-up stays until `central.ratings.overdue` withdraws it if nobody has touched it yet.
@@ -88,7 +89,7 @@ class BadRatingHook(Protocol):
         self,
         session: Session,
         *,
-        rating: Rating,
+        ratings: Sequence[Rating],
         profile: RuleProfile,
         calendar: WorkCalendar,
         now: datetime,

@@ -21,6 +21,7 @@ Overdue follow-ups raise signals: `central.ratings.overdue`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from central.access.deps import Principal
 from central.access.jurisdiction import Jurisdiction
 from central.access.roles import Permission
-from central.audit.chain import record
+from central.audit.chain import Change, record, record_many
 from central.core.actor import Actor
 from central.core.clock import to_utc
 from central.profiles.schema import RuleProfile
@@ -116,36 +117,54 @@ def open_followup(
 ) -> FollowUp | None:
     """Open the follow-up of a 差评 (audited `followup.open`); the existing one when it has one;
     None for a rating that is not a 差评 or is excluded. Does not commit."""
-    if not is_bad(rating.level, profile) or rating.excluded:
-        return None
     if rating.id is None:
         session.flush()
-    existing = session.scalar(select(FollowUp).where(FollowUp.rating_id == rating.id))
-    if existing is not None:
-        return existing
-    followup = FollowUp(
-        rating_id=rating.id,
-        hall_id=rating.hall_id,
-        department_id=department_of(session, rating),
-        status=FollowUpStatus.OPEN.value,
-        opened_at=now,
-        rectify_due=rectify_due(calendar, rating.rated_on, profile.ratings.rectify_within_workdays),
-    )
+    open_followups(session, ratings=[rating], profile=profile, calendar=calendar, now=now)
+    return session.scalar(select(FollowUp).where(FollowUp.rating_id == rating.id))
+
+
+def open_followups(
+    session: Session,
+    *,
+    ratings: Sequence[Rating],
+    profile: RuleProfile,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> list[FollowUp]:
+    """The 差评 hook: open the follow-ups these ratings lack, in one insert and one audit append
+    (an outbox drained after an outage brings hundreds at once). Returns the ones opened."""
+    wanted = {r.id: r for r in ratings if is_bad(r.level, profile) and not r.excluded}
+    if not wanted:
+        return []
+    have = set(session.scalars(select(FollowUp.rating_id).where(FollowUp.rating_id.in_(list(wanted)))))
+    opened = [
+        FollowUp(
+            rating_id=rating.id,
+            hall_id=rating.hall_id,
+            department_id=department_of(session, rating),
+            status=FollowUpStatus.OPEN.value,
+            opened_at=now,
+            rectify_due=rectify_due(calendar, rating.rated_on, profile.ratings.rectify_within_workdays),
+        )
+        for rating_id, rating in sorted(wanted.items())
+        if rating_id not in have
+    ]
     # No race to guard against: whoever changes a rating holds its row (inserted or updated in the
-    # same transaction), so a second binder waits and then sees this follow-up committed.
-    session.add(followup)
+    # same transaction), so a second binder waits and then sees these follow-ups committed.
+    session.add_all(opened)
     session.flush()
-    record(
-        session,
-        actor=FOLLOWUP_ACTOR,
-        action="followup.open",
-        target_type=TARGET_TYPE,
-        target_id=str(followup.id),
-        after={**snapshot(followup), "rating_id": rating.id, "level": rating.level},
-        at=now,
-    )
-    logger.info("follow-up #%s opened for 差评 #%s (due %s)", followup.id, rating.id, followup.rectify_due)
-    return followup
+    changes = [
+        Change(
+            action="followup.open",
+            target_type=TARGET_TYPE,
+            target_id=str(f.id),
+            after={**snapshot(f), "rating_id": f.rating_id, "level": wanted[f.rating_id].level},
+        )
+        for f in opened
+    ]
+    record_many(session, actor=FOLLOWUP_ACTOR, at=now, changes=changes)
+    logger.info("%d follow-up(s) opened for 差评", len(opened))
+    return opened
 
 
 def withdraw_followup(session: Session, *, rating: Rating, profile: RuleProfile, now: datetime) -> bool:
@@ -348,8 +367,8 @@ def close_followup(
     )
 
 
-if open_followup not in BAD_RATING_HOOKS:  # the binding calls it for every new 差评
-    BAD_RATING_HOOKS.append(open_followup)
+if open_followups not in BAD_RATING_HOOKS:  # the binding calls it with every batch's new 差评
+    BAD_RATING_HOOKS.append(open_followups)
 
 
 __all__ = [

@@ -30,7 +30,7 @@ from central.ratings.binding import (
     bind_presses,
     turns_bad,
 )
-from central.ratings.followups import open_followup
+from central.ratings.followups import open_followups
 from central.ratings.ingest_state import Loaded, chunks, load_state
 from central.ratings.models import KeypadPress, Rating, RatingRevision
 from central.registry.models import ServiceWindow
@@ -39,9 +39,16 @@ from central.worktime import WorkCalendar
 logger = logging.getLogger(__name__)
 # Importing the follow-ups module registers its hook; named here so every path that stores
 # ratings (API, CLI, demo, benchmarks) opens the follow-up of each 差评, not only the app.
-_FOLLOWUP_HOOK = open_followup
+_FOLLOWUP_HOOK = open_followups
 
-__all__ = ["BAD_RATING_HOOKS", "PressResult", "ReportedPress", "ingest_presses", "notify_bad_rating"]
+__all__ = [
+    "BAD_RATING_HOOKS",
+    "PressResult",
+    "ReportedPress",
+    "ingest_presses",
+    "notify_bad_rating",
+    "notify_bad_ratings",
+]
 
 FUTURE_TOLERANCE = timedelta(minutes=10)  # edge clocks drift; further ahead is a broken clock
 CHANNEL = "window_device"
@@ -70,8 +77,21 @@ def notify_bad_rating(
     session: Session, *, rating: Rating, profile: RuleProfile, calendar: WorkCalendar, now: datetime
 ) -> None:
     """Run every 差评 hook (a follow-up is opened) for a rating that has its id."""
-    for hook in BAD_RATING_HOOKS:
-        hook(session, rating=rating, profile=profile, calendar=calendar, now=now)
+    notify_bad_ratings(session, ratings=[rating], profile=profile, calendar=calendar, now=now)
+
+
+def notify_bad_ratings(
+    session: Session,
+    *,
+    ratings: Sequence[Rating],
+    profile: RuleProfile,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> None:
+    """Run every 差评 hook once for all these ratings (they have their ids)."""
+    if ratings:
+        for hook in BAD_RATING_HOOKS:
+            hook(session, ratings=ratings, profile=profile, calendar=calendar, now=now)
 
 
 def ingest_presses(
@@ -181,8 +201,8 @@ def _store(
     bad = {made[d.press.ref].rating_id for d in decisions if turns_bad(d, profile.ratings)}
     if bad:
         for ids in chunks(sorted(i for i in bad if i is not None)):
-            for rating in session.scalars(select(Rating).where(Rating.id.in_(ids))):
-                notify_bad_rating(session, rating=rating, profile=profile, calendar=calendar, now=now)
+            ratings = session.scalars(select(Rating).where(Rating.id.in_(ids))).all()
+            notify_bad_ratings(session, ratings=ratings, profile=profile, calendar=calendar, now=now)
     counts = Counter(d.outcome for d in decisions)
     logger.info("device %s: %d presses stored (%s)", device.device_code, len(decisions), dict(counts))
     return {accepted[d.press.ref][0].observation_id: d.outcome for d in decisions}

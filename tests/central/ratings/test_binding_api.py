@@ -4,7 +4,7 @@ are bound, corrected, left unbound or weighted down as bursts; 差评 run the fo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -46,8 +46,13 @@ def bad_ratings() -> Iterator[list[dict[str, Any]]]:
     """Records every call of the 差评 hooks (the follow-ups module registers its own the same way)."""
     calls: list[dict[str, Any]] = []
 
-    def hook(session: Session, *, rating: Rating, profile: Any, calendar: Any, now: datetime) -> None:
-        calls.append({"rating_id": rating.id, "level": rating.level, "case_id": rating.case_id, "now": now})
+    def hook(
+        session: Session, *, ratings: Sequence[Rating], profile: Any, calendar: Any, now: datetime
+    ) -> None:
+        for rating in ratings:
+            calls.append(
+                {"rating_id": rating.id, "level": rating.level, "case_id": rating.case_id, "now": now}
+            )
 
     BAD_RATING_HOOKS.append(hook)
     yield calls
