@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from central.access.device_keys import DevicePrincipal
@@ -220,11 +220,34 @@ def _write_ratings(session: Session, made: Sequence[_Made]) -> None:
     session.flush()
     if new:
         targets = list(new.values())
-        ids = session.scalars(
-            insert(Rating).returning(Rating.id, sort_by_parameter_order=True), [t.values for t in targets]
-        ).all()
-        for target, rating_id in zip(targets, ids, strict=True):
+        for target, rating_id in zip(
+            targets, _insert_ratings(session, [t.values for t in targets]), strict=True
+        ):
             target.rating_id = rating_id
+
+
+def _insert_ratings(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert new ratings; their ids in the order given.
+
+    On PostgreSQL the ids are drawn from the sequence first and the rows go in by a pipelined
+    executemany of one prepared statement: a 1,000-row ``INSERT … VALUES … RETURNING`` is parsed
+    by the driver afresh each time (too long for its statement cache), which cost a third of an
+    outage drain.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return list(
+            session.scalars(insert(Rating).returning(Rating.id, sort_by_parameter_order=True), rows).all()
+        )
+    ids = list(
+        session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence('ratings', 'id')) FROM generate_series(1, :n)"),
+            {"n": len(rows)},
+        )
+    )
+    session.execute(
+        insert(Rating), [{**row, "id": rating_id} for row, rating_id in zip(rows, ids, strict=True)]
+    )
+    return ids
 
 
 def _press_row(
