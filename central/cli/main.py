@@ -44,3 +44,5 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug 
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:  # one line per HTTP request from the edge agent's client drowns everything else
+        logging.getLogger("httpx").setLevel(logging.WARNING)
