@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from central.core.yamlio import load_plain_yaml
+from central.core.yamlio import line_at, load_plain_yaml, node_line
 from edge.config import (
     CHECK_ERROR,
     CODE_PATTERN,
@@ -163,31 +163,7 @@ def _unknown_key_message(loc: Loc) -> str:
 
 
 def _place(loc: Loc, message: str, root: yaml.Node | None) -> ConfigProblem:
-    return ConfigProblem(format_loc(loc), _line_at(root, loc), message)
-
-
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
-def _line_at(root: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
-    """Line of the deepest node on `loc`; a key's own line when the path ends on a key."""
-    if root is None:
-        return None
-    node = root
-    for depth, part in enumerate(loc, start=1):
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
-            if match is None:
-                break
-            if depth == len(loc):
-                return _line(match[0])
-            node = match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-            node = node.value[part]
-        else:
-            break
-    return _line(node)
+    return ConfigProblem(format_loc(loc), line_at(root, loc), message)
 
 
 def _duplicate_keys(node: yaml.Node | None, loc: Loc, seen_nodes: set[int]) -> Iterator[ConfigProblem]:
@@ -200,7 +176,7 @@ def _duplicate_keys(node: yaml.Node | None, loc: Loc, seen_nodes: set[int]) -> I
         for key, value in node.value:
             name = str(key.value)
             if name in seen:
-                yield ConfigProblem(format_loc((*loc, name)), _line(key), f"key {name!r} appears twice")
+                yield ConfigProblem(format_loc((*loc, name)), node_line(key), f"key {name!r} appears twice")
             seen.add(name)
             yield from _duplicate_keys(value, (*loc, name), seen_nodes)
     elif isinstance(node, yaml.SequenceNode):

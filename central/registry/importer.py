@@ -11,7 +11,7 @@ import difflib
 import logging
 import types
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from central.audit.chain import record
 from central.core.actor import SYSTEM, Actor
 from central.core.clock import system_clock
+from central.core.yamlio import line_at, node_line
 from central.registry.document import REGISTRY_CHECK_ERROR, Loc, RegistryDocument
 from central.registry.references import check_references, find_duplicates, format_loc, load_known
 from central.registry.upsert import KindCounts, write_document
@@ -234,10 +235,12 @@ def _check_nodes(root: yaml.Node) -> Iterator[Problem]:
         children = _children(node)
         budget -= 1 + len(children)
         if budget < 0:
-            yield Problem(format_loc(_loc(path)), _line(node), "aliases (*name) expand this file too much")
+            yield Problem(
+                format_loc(_loc(path)), node_line(node), "aliases (*name) expand this file too much"
+            )
             return
         if depth > MAX_DEPTH:  # deeper than any registry file; also stops an alias cycle
-            yield Problem(format_loc(_loc(path)), _line(node), "nested too deeply (an alias to itself?)")
+            yield Problem(format_loc(_loc(path)), node_line(node), "nested too deeply (an alias to itself?)")
             return
         if isinstance(node, yaml.MappingNode) and id(node) not in checked:
             checked.add(id(node))
@@ -245,7 +248,9 @@ def _check_nodes(root: yaml.Node) -> Iterator[Problem]:
             for key, _value in node.value:
                 name = str(key.value)
                 if name in keys:
-                    yield Problem(format_loc((*_loc(path), name)), _line(key), f"key {name!r} appears twice")
+                    yield Problem(
+                        format_loc((*_loc(path), name)), node_line(key), f"key {name!r} appears twice"
+                    )
                 keys.add(name)
         stack.extend(
             (child, (part, path), depth + 1)
@@ -254,32 +259,8 @@ def _check_nodes(root: yaml.Node) -> Iterator[Problem]:
         )
 
 
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
-def _line_at(root: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
-    """Line of the deepest node on `loc`; a key's own line when the path ends on a key."""
-    if root is None:
-        return None
-    node = root
-    for depth, part in enumerate(loc, start=1):
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
-            if match is None:
-                break
-            if depth == len(loc):
-                return _line(match[0])
-            node = match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-            node = node.value[part]
-        else:
-            break
-    return _line(node)
-
-
 def _place(loc: Loc, message: str, root: yaml.Node | None) -> Problem:
-    return Problem(format_loc(loc), _line_at(root, loc), message)
+    return Problem(format_loc(loc), line_at(root, loc), message)
 
 
 def _sorted(problems: Iterator[Problem] | list[Problem]) -> list[Problem]:
