@@ -8,7 +8,6 @@ carry the same filters to the API (`/api/v1/ledger/export`), which the session c
 from __future__ import annotations
 
 import logging
-import math
 from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -32,6 +31,7 @@ from central.web.labels import (
     parse_positive,
     parse_text,
 )
+from central.web.paging import pager
 from central.web.session import PagePrincipal
 from central.web.templating import error_page, templates
 
@@ -170,11 +170,6 @@ def ledger_page(
     result = list_ledger(session, filters=filters, today=today, page=number, page_size=size)
     query = filter_query(filters)
     paging = {**query, **({"page_size": str(size)} if size != DEFAULT_PAGE_SIZE else {})}
-    pages = max(1, math.ceil(result.total / size))
-
-    def page_url(target: int) -> str:
-        return "/console/ledger?" + urlencode({**paging, "page": str(target)})
-
     context: dict[str, Any] = {
         "nav": "ledger",
         "principal": principal,
@@ -187,10 +182,7 @@ def ledger_page(
         "colors": COLOR_LABELS,
         "statuses": SIGNAL_STATUS_LABELS,
         "result": result,
-        "pages": pages,
-        "prev_url": page_url(number - 1) if number > 1 else None,
-        "next_url": page_url(number + 1) if number < pages else None,
-        "first_url": page_url(1) if number > pages else None,
+        **pager("/console/ledger", paging, page=number, total=result.total, page_size=size),
         "has_filters": bool(query),
         "csv_url": f"{EXPORT_URL}?" + urlencode({**query, "format": "csv"}),
         "xlsx_url": f"{EXPORT_URL}?" + urlencode({**query, "format": "xlsx"}),

@@ -10,7 +10,6 @@ the session cookie (SameSite=Strict, see central/web/login.py).
 from __future__ import annotations
 
 import logging
-import math
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -34,6 +33,7 @@ from central.ratings.page_forms import STEP_FORMS, run_step
 from central.ratings.recent import recent_ratings
 from central.ratings.schemas import FigureBy
 from central.web.labels import PageError, bad_parameter, parse_day, parse_positive
+from central.web.paging import pager
 from central.web.session import PagePrincipal
 from central.web.templating import error_page, templates
 
@@ -200,19 +200,12 @@ def followups_page(
         }.items()
         if value
     }
-    pages = max(1, math.ceil(result.total / PAGE_SIZE))
-
-    def page_url(target: int) -> str:
-        return "/console/ratings/followups?" + urlencode({**query, "page": str(target)})
-
     context: dict[str, Any] = {
         "nav": "ratings",
         "principal": principal,
         "query": query,
         "result": result,
-        "pages": pages,
-        "prev_url": page_url(number - 1) if number > 1 else None,
-        "next_url": page_url(number + 1) if number < pages else None,
+        **pager("/console/ratings/followups", query, page=number, total=result.total, page_size=PAGE_SIZE),
     }
     return templates.TemplateResponse(request, "followups.html", context)
 

@@ -8,9 +8,7 @@ site cannot submit them in the user's name.
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -41,6 +39,7 @@ from central.signals.service import (
     raise_signal,
 )
 from central.web.labels import PageError, bad_parameter, parse_choice, parse_positive
+from central.web.paging import pager
 from central.web.session import PagePrincipal
 from central.web.templating import error_page, templates
 
@@ -97,11 +96,6 @@ def signals_page(
         for k, v in {"view": "all" if not mine else "", "color": color or "", "status": status or ""}.items()
         if v
     }
-    pages = max(1, math.ceil(result.total / PAGE_SIZE))
-
-    def page_url(target: int) -> str:
-        return "/console/signals?" + urlencode({**query, "page": str(target)})
-
     context: dict[str, Any] = {
         "nav": "signals",
         "principal": principal,
@@ -110,9 +104,7 @@ def signals_page(
         "colors": COLOR_LABELS,
         "statuses": STATUS_LABELS,
         "result": result,
-        "prev_url": page_url(number - 1) if number > 1 else None,
-        "next_url": page_url(number + 1) if number < pages else None,
-        "pages": pages,
+        **pager("/console/signals", query, page=number, total=result.total, page_size=PAGE_SIZE),
         "may_raise": principal.may(Permission.SIGNALS_SUPERVISE),
     }
     return templates.TemplateResponse(request, "signals_list.html", context)

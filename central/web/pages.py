@@ -7,9 +7,7 @@ Query parameters arrive as plain strings and are checked by `central.web.labels`
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -34,6 +32,7 @@ from central.web.labels import (
     parse_text,
     shanghai_input_value,
 )
+from central.web.paging import pager
 from central.web.session import PagePrincipal
 from central.web.templating import error_page, templates
 
@@ -105,11 +104,6 @@ def cases_page(
         page_size=size,
     )
     query = filters_query(filters, page_size=size, default_page_size=DEFAULT_PAGE_SIZE)
-    pages = max(1, math.ceil(result.total / size))
-
-    def page_url(target: int) -> str:
-        return "/console/cases?" + urlencode({**query, "page": str(target)})
-
     departments = [
         d for d in all_departments if not hall_code or d.code == department_code or d.hall_code == hall_code
     ]
@@ -125,10 +119,7 @@ def cases_page(
         "lights": LIGHT_LABELS,
         "statuses": STATUS_LABELS,
         "result": result,
-        "pages": pages,
-        "prev_url": page_url(number - 1) if number > 1 else None,
-        "next_url": page_url(number + 1) if number < pages else None,
-        "first_url": page_url(1) if number > pages else None,
+        **pager("/console/cases", query, page=number, total=result.total, page_size=size),
         "has_filters": any(k != "page_size" for k in query),
     }
     return templates.TemplateResponse(request, "cases_list.html", context)
