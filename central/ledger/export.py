@@ -266,33 +266,64 @@ def export_ledger(
         raise ExportTooLarge(
             f"{total} entries match; one export holds at most {MAX_EXPORT_ROWS}: narrow the filters"
         )
-    handle, name = tempfile.mkstemp(prefix="hallwatch-ledger-", suffix=f".{fmt.value}")
+    rows = islice(iter_ledger(session, filters=filters, today=today), MAX_EXPORT_ROWS)
+
+    def write(path: Path) -> int:
+        if fmt is ExportFormat.CSV:
+            return write_csv(rows, path)
+        who = actor.name + (f"（{actor.remote_addr}）" if actor.remote_addr else "")
+        info = [
+            ("导出时间", f"{shanghai_wall(now):%Y-%m-%d %H:%M:%S}（北京时间）"),
+            ("导出人", who),
+            *describe_zh(filters),
+        ]
+        return write_xlsx(rows, path, info=info)
+
+    return audited_export(
+        session,
+        action=EXPORT_ACTION,
+        target_type="ledger",
+        fmt=fmt,
+        filename=export_filename(fmt, now),
+        filters=filters.describe(),
+        write=write,
+        actor=actor,
+        now=now,
+    )
+
+
+def audited_export(
+    session: Session,
+    *,
+    action: str,
+    target_type: str,
+    fmt: ExportFormat,
+    filename: str,
+    filters: dict[str, Any],
+    write: Callable[[Path], int],
+    actor: Actor,
+    now: datetime,
+) -> ExportFile:
+    """Write an export to a temporary file with `write` (returning its row count) and audit it
+    (`action`, with the filters and the count) in the session's transaction; the caller commits,
+    then sends and deletes the file. Nothing is left behind when either step fails."""
+    handle, name = tempfile.mkstemp(prefix=f"hallwatch-{target_type}-", suffix=f".{fmt.value}")
     os.close(handle)
     path = Path(name)
     try:
-        rows = islice(iter_ledger(session, filters=filters, today=today), MAX_EXPORT_ROWS)
-        if fmt is ExportFormat.CSV:
-            count = write_csv(rows, path)
-        else:
-            who = actor.name + (f"（{actor.remote_addr}）" if actor.remote_addr else "")
-            info = [
-                ("导出时间", f"{shanghai_wall(now):%Y-%m-%d %H:%M:%S}（北京时间）"),
-                ("导出人", who),
-                *describe_zh(filters),
-            ]
-            count = write_xlsx(rows, path, info=info)
-        filename = export_filename(fmt, now)
+        count = write(path)
+        after = {"format": fmt.value, "filters": filters, "rows": count}
         record(
             session,
             actor=actor,
-            action=EXPORT_ACTION,
-            target_type="ledger",
+            action=action,
+            target_type=target_type,
             target_id=filename,
-            after={"format": fmt.value, "filters": filters.describe(), "rows": count},
+            after=after,
             at=now,
         )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    logger.info("ledger export %s by %s: %d rows", fmt.value, actor.label, count)
+    logger.info("%s export %s by %s: %d rows", target_type, fmt.value, actor.label, count)
     return ExportFile(path=path, filename=filename, media_type=MEDIA_TYPES[fmt], rows=count)

@@ -12,8 +12,6 @@ shows the record, never silently less.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,15 +23,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from central.access.jurisdiction import Jurisdiction
-from central.audit.chain import record
 from central.cases.models import Case
 from central.core.actor import Actor
 from central.ledger.export import (
     MAX_EXPORT_ROWS,
-    MEDIA_TYPES,
     Column,
     ExportFile,
     ExportTooLarge,
+    audited_export,
     shanghai_wall,
     write_table_csv,
     write_table_xlsx,
@@ -184,37 +181,27 @@ def export_ratings(
         raise ExportTooLarge(
             f"{total} ratings match; one export holds at most {MAX_EXPORT_ROWS}: narrow the dates"
         )
-    handle, name = tempfile.mkstemp(prefix="hallwatch-ratings-", suffix=f".{fmt.value}")
-    os.close(handle)
-    path = Path(name)
-    try:
-        rows = islice(iter_records(session, filters=filters), MAX_EXPORT_ROWS)
+    rows = islice(iter_records(session, filters=filters), MAX_EXPORT_ROWS)
+
+    def write(path: Path) -> int:
         if fmt is ExportFormat.CSV:
-            count = write_table_csv(rows, path, COLUMNS)
-        else:
-            count = write_table_xlsx(
-                rows,
-                path,
-                columns=COLUMNS,
-                sheet_name=DATA_SHEET,
-                title="好差评记录导出（HCP）",
-                info=_info(filters, now, actor),
-            )
-        filename = export_filename(fmt, filters)
-        record(
-            session,
-            actor=actor,
-            action=EXPORT_ACTION,
-            target_type="ratings",
-            target_id=filename,
-            after={"format": fmt.value, "filters": filters.describe(), "rows": count},
-            at=now,
+            return write_table_csv(rows, path, COLUMNS)
+        info = _info(filters, now, actor)
+        return write_table_xlsx(
+            rows, path, columns=COLUMNS, sheet_name=DATA_SHEET, title="好差评记录导出（HCP）", info=info
         )
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    logger.info("ratings export %s by %s: %d rows", fmt.value, actor.label, count)
-    return ExportFile(path=path, filename=filename, media_type=MEDIA_TYPES[fmt], rows=count)
+
+    return audited_export(
+        session,
+        action=EXPORT_ACTION,
+        target_type="ratings",
+        fmt=fmt,
+        filename=export_filename(fmt, filters),
+        filters=filters.describe(),
+        write=write,
+        actor=actor,
+        now=now,
+    )
 
 
 def _info(filters: RatingFilters, now: datetime, actor: Actor) -> list[tuple[str, str]]:
