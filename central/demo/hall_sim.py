@@ -72,6 +72,7 @@ class SimulatedHall:
         self._thread: threading.Thread | None = None
         self._keypads: dict[str, KeypadEmulator] = {}
         self._agent: Agent | None = None
+        self._token: str | None = None
         self.served = 0
 
     def start(self) -> SimulatedHall:
@@ -144,8 +145,6 @@ class SimulatedHall:
             self._token = None
             response = client.post("/api/v1/cases/events", json=[event], headers=self._auth(client))
         response.raise_for_status()
-
-    _token: str | None = None
 
     def _auth(self, client: httpx.Client) -> dict[str, str]:
         if self._token is None:

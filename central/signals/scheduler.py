@@ -172,10 +172,15 @@ def run_signals(
     return summary
 
 
+class UnsupportedDatabaseError(RuntimeError):
+    """hallwatch runs on PostgreSQL (production) and SQLite (embedded); the scheduler's
+    `INSERT … ON CONFLICT DO NOTHING` is written for those two."""
+
+
 def _dialect(session: Session) -> str:
     name = session.get_bind().dialect.name
     if name not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"the signal scheduler supports PostgreSQL and SQLite, not {name}")
+        raise UnsupportedDatabaseError(f"hallwatch runs on PostgreSQL or SQLite, not {name}")
     return name
 
 

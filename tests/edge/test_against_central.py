@@ -28,9 +28,10 @@ from edge.central import check_identity
 from edge.configfile import parse_edge_config
 from rating_device.emulator import KeypadEmulator
 from rating_device.protocol import Prompt
+from tests.browser import serve
 from tests.central.observations.helpers import edge, served
 from tests.conftest import FakeClock
-from tests.edge.contract import free_port, serve, wait_until
+from tests.edge.contract import free_port, wait_until
 from tests.edge.test_agent import config_text, spawn
 
 __all__ = ["edge"]

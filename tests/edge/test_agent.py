@@ -20,7 +20,8 @@ from edge.configfile import parse_edge_config
 from edge.outbox import Outbox
 from rating_device.emulator import KeypadEmulator
 from rating_device.protocol import Prompt
-from tests.edge.contract import KEY, Central, contract_app, free_port, serve, wait_until
+from tests.browser import serve
+from tests.edge.contract import KEY, Central, contract_app, free_port, wait_until
 
 SETTLE = 30.0
 

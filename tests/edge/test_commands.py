@@ -13,7 +13,8 @@ from edge.commands import CURSOR_KEY, CommandPoller
 from edge.config import CentralConfig
 from edge.outbox import Outbox
 from rating_device.protocol import Prompt
-from tests.edge.contract import KEY, Central, contract_app, free_port, serve, wait_until
+from tests.browser import serve
+from tests.edge.contract import KEY, Central, contract_app, free_port, wait_until
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from edge.central import make_client
 from edge.config import CentralConfig
 from edge.outbox import Outbox
 from edge.uploader import Uploader
-from tests.edge.contract import KEY, Central, contract_app, free_port, serve, wait_until
+from tests.browser import serve
+from tests.edge.contract import KEY, Central, contract_app, free_port, wait_until
 from tests.edge.test_outbox import press
 
 
