@@ -9,49 +9,35 @@ field it concerns. Reading a file, with YAML line numbers for every problem, is 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Self
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+
+from edge.config_checks import (
+    CODE_PATTERN,
+    Code40,
+    Finding,
+    raise_findings,
+    verify_unique,
+)
+from edge.video.config import (
+    AnalysisConfig,
+    CameraConfig,
+    DisplayConfig,
+    WindowConfig,
+    verify_window_cameras,
+)
 
 logger = logging.getLogger(__name__)
 
-CHECK_ERROR = "edge_config_check"
-# Codes travel in observation ids, URLs and logs: letters, digits and a few separators, no spaces.
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 STANDARD_BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 DEFAULT_KEY_ENV = "HALLWATCH_EDGE_KEY"
 
-Loc = tuple[str | int, ...]
-Code40 = Annotated[str, Field(min_length=1, max_length=40, pattern=CODE_PATTERN)]
 # A press id is f"{keypad}:{seq}:{uptime_ms}": 40 + 1 + 5 + 1 + 10 characters fit central's 64.
 KeypadName = Annotated[str, Field(min_length=1, max_length=40, pattern=CODE_PATTERN)]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem found by a check, at `loc` (relative to the model that found it)."""
-
-    loc: Loc
-    message: str
-
-
-def raise_findings(findings: list[Finding]) -> None:
-    """Hand findings to pydantic as one error; the loader splits them back into problems."""
-    if findings:
-        raise PydanticCustomError(
-            CHECK_ERROR,
-            "{summary}",
-            {
-                "summary": "; ".join(f.message for f in findings),
-                "findings": tuple((f.loc, f.message) for f in findings),
-            },
-        )
 
 
 class _Section(BaseModel):
@@ -168,53 +154,64 @@ def verify_baudrate(keypad: KeypadConfig) -> list[Finding]:
 
 class EdgeConfig(_Section):
     hall: Code40 = Field(..., description="Code of the hall this edge agent serves (its key's hall).")
+    profile: str = Field(
+        "sichuan-2011",
+        pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
+        description="Rule profile whose presence section gives the windows' default hours and thresholds.",
+    )
     central: CentralConfig
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     keypads: list[KeypadConfig] = Field(default_factory=list, max_length=500)
+    cameras: list[CameraConfig] = Field(default_factory=list, max_length=200)
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    windows: list[WindowConfig] = Field(default_factory=list, max_length=500)
+    displays: list[DisplayConfig] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
     def _verify(self) -> Self:
-        raise_findings(verify_keypads(self.keypads))
+        raise_findings([*verify_profile_known(self.profile), *verify_sections(self.model_dump())])
         return self
 
     def keypad_for_window(self, window: str) -> KeypadConfig | None:
         return next((k for k in self.keypads if k.window == window), None)
 
 
-def verify_unique(keypads: Sequence[KeypadConfig | Mapping[str, Any]], field: str) -> list[Finding]:
-    """Names identify presses, a window has one keypad, and two readers on one port would fight.
+def verify_profile_known(key: str) -> list[Finding]:
+    from central.profiles.loader import shipped_profiles  # the profiles are YAML in the package
 
-    Takes raw entries too, so the file loader can still report duplicates when some other part of
-    the file is invalid (pydantic runs a model's own checks only once all its fields are valid).
-    """
-    values = [_value(k, field) for k in keypads]
-    counts = Counter(v for v in values if v is not None)
-    first: dict[str, int] = {}
-    findings = []
-    for index, value in enumerate(values):
-        if value is None:
-            continue
-        if counts[value] > 1 and value in first:
-            findings.append(
-                Finding(
-                    ("keypads", index, field), f"{field} {value!r} is already used by keypads[{first[value]}]"
-                )
-            )
-        first.setdefault(value, index)
-    return findings
+    known = shipped_profiles()
+    if key in known:
+        return []
+    return [Finding(("profile",), f"unknown rule profile {key!r}; known: {', '.join(sorted(known))}")]
+
+
+def verify_sections(data: Mapping[str, Any]) -> list[Finding]:
+    """Checks across entries: unique names, ports and windows, and windows naming a known camera.
+
+    Takes the raw file data too (see `edge.config_checks`)."""
+    keypads, cameras, windows, displays = (
+        _entries(data, key) for key in ("keypads", "cameras", "windows", "displays")
+    )
+    return [
+        *verify_keypads(keypads),
+        *verify_unique(cameras, "cameras", "name"),
+        *verify_unique(windows, "windows", "name"),
+        *verify_unique(displays, "displays", "name"),
+        *verify_window_cameras(windows, cameras),
+    ]
+
+
+def _entries(data: Mapping[str, Any], key: str) -> list[Any]:
+    entries = data.get(key)
+    return [e if isinstance(e, Mapping) else {} for e in entries] if isinstance(entries, list) else []
 
 
 def verify_keypads(keypads: Sequence[KeypadConfig | Mapping[str, Any]]) -> list[Finding]:
     return [
-        *verify_unique(keypads, "name"),
-        *verify_unique(keypads, "window"),
-        *verify_unique(keypads, "port"),
+        *verify_unique(keypads, "keypads", "name"),
+        *verify_unique(keypads, "keypads", "window"),
+        *verify_unique(keypads, "keypads", "port"),
     ]
-
-
-def _value(entry: KeypadConfig | Mapping[str, Any], field: str) -> str | None:
-    value = entry.get(field) if isinstance(entry, Mapping) else getattr(entry, field)
-    return value.strip() if isinstance(value, str) else None
 
 
 def load_edge_config(path: Path) -> EdgeConfig:

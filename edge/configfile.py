@@ -12,21 +12,21 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from central.core.yamlio import line_at, load_plain_yaml, node_line
-from edge.config import (
-    CHECK_ERROR,
-    CODE_PATTERN,
-    CentralConfig,
-    EdgeConfig,
-    KeypadConfig,
-    Loc,
-    OutboxConfig,
-    verify_keypads,
+from edge.config import CentralConfig, EdgeConfig, KeypadConfig, OutboxConfig, verify_sections
+from edge.config_checks import CHECK_ERROR, CODE_PATTERN, Loc
+from edge.video.config import (
+    DETECTOR_MODELS,
+    SOURCE_MODELS,
+    AnalysisConfig,
+    CameraConfig,
+    DisplayConfig,
+    WindowConfig,
 )
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,17 @@ _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("central",): CentralConfig,
     ("outbox",): OutboxConfig,
     ("keypads", "*"): KeypadConfig,
+    ("cameras", "*"): CameraConfig,
+    ("analysis",): AnalysisConfig,
+    ("windows", "*"): WindowConfig,
+    ("displays", "*"): DisplayConfig,
+}
+
+
+# Discriminated unions: the field, and its model per `type`.
+_TAGGED: dict[str, dict[str, type[BaseModel]]] = {
+    "source": {get_args(m.model_fields["type"].annotation)[0]: m for m in SOURCE_MODELS},
+    "detector": {get_args(m.model_fields["type"].annotation)[0]: m for m in DETECTOR_MODELS},
 }
 
 
@@ -103,7 +114,7 @@ def parse_edge_config(text: str, *, origin: str = "(text)") -> EdgeConfig:
             config = EdgeConfig.model_validate(data)
         except ValidationError as exc:
             problems.extend(p for error in exc.errors() for p in _problems_of(error, root))
-            problems.extend(p for p in _raw_keypad_problems(data, root) if p not in problems)
+            problems.extend(p for p in _raw_section_problems(data, root) if p not in problems)
         else:
             if not problems:
                 return config
@@ -112,13 +123,11 @@ def parse_edge_config(text: str, *, origin: str = "(text)") -> EdgeConfig:
     raise EdgeConfigError(problems, origin=origin)
 
 
-def _raw_keypad_problems(data: Any, root: yaml.Node | None) -> list[ConfigProblem]:
-    """Duplicate names/windows/ports, which pydantic skips while anything else in the file is invalid."""
-    keypads = data.get("keypads") if isinstance(data, dict) else None
-    if not isinstance(keypads, list):
+def _raw_section_problems(data: Any, root: yaml.Node | None) -> list[ConfigProblem]:
+    """Duplicates and unknown cameras, which pydantic skips while anything else in the file is invalid."""
+    if not isinstance(data, dict):
         return []
-    entries = [entry if isinstance(entry, dict) else {} for entry in keypads]
-    return [_place(f.loc, f.message, root) for f in verify_keypads(entries)]
+    return [_place(f.loc, f.message, root) for f in verify_sections(data)]
 
 
 def format_loc(loc: Sequence[str | int]) -> str:
@@ -128,15 +137,25 @@ def format_loc(loc: Sequence[str | int]) -> str:
     return text or "(file)"
 
 
+def _untagged(loc: Loc) -> Loc:
+    """pydantic puts a discriminated union's tag in the loc (source.file.path); the file has none."""
+    return tuple(
+        part
+        for index, part in enumerate(loc)
+        if not (index and loc[index - 1] in _TAGGED and part in _TAGGED[str(loc[index - 1])])
+    )
+
+
 def _problems_of(error: Any, root: yaml.Node | None) -> Iterator[ConfigProblem]:
-    loc: Loc = tuple(error["loc"])
+    tagged_loc: Loc = tuple(error["loc"])
+    loc = _untagged(tagged_loc)
     kind, message = error["type"], error["msg"]
     if kind == CHECK_ERROR:
         for relative, text in error["ctx"]["findings"]:
             yield _place((*loc, *relative), text, root)
         return
     if kind == "extra_forbidden":
-        message = _unknown_key_message(loc)
+        message = _unknown_key_message(tagged_loc)
     elif kind == "missing":
         message = f"missing required key {loc[-1]!r}"
     elif kind == "model_type":
@@ -145,6 +164,12 @@ def _problems_of(error: Any, root: yaml.Node | None) -> Iterator[ConfigProblem]:
         message = "expected a list (- entries)"
     elif kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == CODE_PATTERN:
         message = f"{error['input']!r} is not a code: letters, digits, '_', '.', '-' only, no spaces"
+    elif kind in {"less_than_equal", "greater_than_equal"} and any(
+        str(part).endswith(("_region", "_masks")) for part in loc
+    ):
+        message = f"{message} (points are relative: x and y from 0 to 1)"
+    elif kind == "union_tag_invalid":
+        message = f"type must be one of {error['ctx']['expected_tags']}, got {error['ctx']['tag']!r}"
     elif kind == "string_type" and isinstance(error["input"], int | float):
         message = f'expected text, got the number {error["input"]}; quote it: "{error["input"]}"'
     yield _place(loc, message, root)
@@ -154,6 +179,8 @@ def _unknown_key_message(loc: Loc) -> str:
     key = str(loc[-1])
     shape = tuple("*" if isinstance(part, int) else part for part in loc[:-1])
     model = _MODELS.get(shape)
+    if model is None and len(shape) >= 2 and shape[-2] in _TAGGED:
+        model = _TAGGED[str(shape[-2])].get(str(shape[-1]))
     if model is None:
         return f"unknown key {key!r}"
     allowed = sorted(model.model_fields)

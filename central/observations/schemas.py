@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,112 @@ class KeypadHealthIn(_Strict):
     reconnects: int = Field(ge=0, le=2**31 - 1)
 
 
-Observation = Annotated[KeypadPressIn | KeypadHealthIn, Field(discriminator="kind")]
+WindowCode = Annotated[str, Field(min_length=1, max_length=40)]
+CameraCode = Annotated[str, Field(min_length=1, max_length=40)]
+# An evidence JPEG travels base64-encoded in the batch: 1.5 MB of text is about 1.1 MB of JPEG.
+MAX_EVIDENCE_BASE64 = 1_500_000
+
+
+class CameraHealthIn(_Strict):
+    """A camera's state (id = f"{camera}:cam:{ms}"): sent on every change and periodically."""
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: Literal["camera_health"]
+    at: AwareDatetime
+    camera: CameraCode
+    online: bool = Field(
+        description="Frames are arriving; an offline camera is never shown as live (SC-5(5))."
+    )
+    fps: float = Field(ge=0, le=1000, description="Frames per second received over the last interval.")
+    width: int | None = Field(default=None, ge=1, le=16384)
+    height: int | None = Field(default=None, ge=1, le=16384)
+    reconnects: int = Field(ge=0, le=2**31 - 1)
+    last_frame_at: AwareDatetime | None = None
+    detail: str | None = Field(
+        default=None, max_length=300, description="Why offline, e.g. 'stream stalled'."
+    )
+
+
+class PresenceIn(_Strict):
+    """One interval in which the window's staff seat was taken (id = f"{window}:pres:{start_ms}")."""
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: Literal["presence"]
+    window: WindowCode
+    camera: CameraCode
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _verify(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class AbsenceIn(_Strict):
+    """离岗: the staff seat empty past the threshold in working hours.
+
+    Sent twice: phase "start" once the threshold is passed (ended_at null), phase "end" when the seat
+    is taken again or working hours end (id = f"{window}:abs:{start_ms}:{phase}"). Both carry
+    `started_at`, the moment the seat became empty, which identifies the absence.
+    """
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: Literal["absence"]
+    phase: Literal["start", "end"]
+    window: WindowCode
+    camera: CameraCode
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    evidence: list[str] = Field(default_factory=list, max_length=8, description="Ids of evidence items.")
+
+    @model_validator(mode="after")
+    def _verify(self) -> Self:
+        if (self.phase == "end") != (self.ended_at is not None):
+            raise ValueError("ended_at is required for phase 'end' and not allowed for phase 'start'")
+        if self.ended_at is not None and self.ended_at <= self.started_at:
+            raise ValueError("ended_at must be after started_at")
+        return self
+
+
+class VisitorCountIn(_Strict):
+    """Citizen visits at one window in one clock hour (id = f"{window}:vis:{hour_epoch_s}")."""
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: Literal["visitor_count"]
+    window: WindowCode
+    camera: CameraCode
+    hour_start: AwareDatetime = Field(description="The start of the hour (minutes and seconds zero).")
+    visits: int = Field(ge=0, le=10_000)
+    seated_seconds: float = Field(ge=0, le=3600, description="Seconds the customer seat was taken.")
+
+    @model_validator(mode="after")
+    def _verify(self) -> Self:
+        if (self.hour_start.minute, self.hour_start.second, self.hour_start.microsecond) != (0, 0, 0):
+            raise ValueError("hour_start must be on the hour")
+        return self
+
+
+class EvidenceIn(_Strict):
+    """A masked JPEG snapshot taken on an event (id = f"{window}:ev:{ms}")."""
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: Literal["evidence"]
+    at: AwareDatetime
+    window: WindowCode
+    camera: CameraCode
+    reason: Literal["absence_start", "absence_end", "manual"]
+    width: int = Field(ge=1, le=16384)
+    height: int = Field(ge=1, le=16384)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Of the JPEG bytes, checked at central.")
+    jpeg_base64: str = Field(min_length=4, max_length=MAX_EVIDENCE_BASE64)
+
+
+Observation = Annotated[
+    KeypadPressIn | KeypadHealthIn | CameraHealthIn | PresenceIn | AbsenceIn | VisitorCountIn | EvidenceIn,
+    Field(discriminator="kind"),
+]
 
 
 class ObservationBatch(_Strict):

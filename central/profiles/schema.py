@@ -6,7 +6,7 @@ locality's rules so code never hard-codes them. Later capabilities add their own
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -113,6 +113,38 @@ class RatingRules(StrictModel):
     )
 
 
+DailyPeriod = Annotated[
+    str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$", examples=["09:00-12:00"])
+]
+
+
+class PresenceRules(StrictModel):
+    """Window staffing as the cameras judge it (SC-5, SC-6(1)); edge configs may override per window.
+
+    Periods are "HH:MM-HH:MM" in hall time; absence (离岗) counts only inside working hours, outside
+    breaks, on working days.
+    """
+
+    working_hours: list[DailyPeriod] = Field(
+        default_factory=lambda: ["09:00-17:30"],
+        min_length=1,
+        max_length=8,
+        description="When windows are staffed.",
+    )
+    breaks: list[DailyPeriod] = Field(
+        default_factory=lambda: ["12:00-13:30"], max_length=8, description="Breaks inside working hours."
+    )
+    absence_threshold_minutes: float = Field(
+        default=10, gt=0, le=480, description="An empty staff seat for longer than this is 离岗."
+    )
+    visit_min_seconds: float = Field(
+        default=60, ge=1, le=3600, description="A citizen seated at the window this long is one visit."
+    )
+    evidence_retention_days: int = Field(
+        default=180, ge=1, le=3650, description="Evidence snapshots are kept this long at central."
+    )
+
+
 class RuleProfile(StrictModel):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="Stable id, e.g. sichuan-2011.")
     version: int = Field(ge=1, description="Bumped on every change to the file.")
@@ -125,6 +157,7 @@ class RuleProfile(StrictModel):
     investigations: InvestigationRules = Field(default_factory=InvestigationRules)
     approvals: ApprovalRules = Field(default_factory=ApprovalRules)
     ratings: RatingRules = Field(default_factory=RatingRules)
+    presence: PresenceRules = Field(default_factory=PresenceRules)
 
     @model_validator(mode="after")
     def _verify(self) -> RuleProfile:

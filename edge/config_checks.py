@@ -1,0 +1,69 @@
+"""What every edge config section's checks share: findings with their place, and unique names.
+
+Checks that need more than one field are `verify_*` functions returning findings; each model calls
+its own from one `model_validator` (Frigate style), so every finding is reported at the field it
+concerns. They take raw mappings too, so the file loader can still report duplicates when some other
+part of the file is invalid (pydantic runs a model's own checks only once all its fields are valid).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import Field
+from pydantic_core import PydanticCustomError
+
+logger = logging.getLogger(__name__)
+
+CHECK_ERROR = "edge_config_check"
+# Codes travel in observation ids, URLs and logs: letters, digits and a few separators, no spaces.
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+Code40 = Annotated[str, Field(min_length=1, max_length=40, pattern=CODE_PATTERN)]
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found by a check, at `loc` (relative to the model that found it)."""
+
+    loc: Loc
+    message: str
+
+
+def raise_findings(findings: list[Finding]) -> None:
+    """Hand findings to pydantic as one error; the loader splits them back into problems."""
+    if findings:
+        raise PydanticCustomError(
+            CHECK_ERROR,
+            "{summary}",
+            {
+                "summary": "; ".join(f.message for f in findings),
+                "findings": tuple((f.loc, f.message) for f in findings),
+            },
+        )
+
+
+def verify_unique(entries: Sequence[Any], section: str, field: str) -> list[Finding]:
+    """Each later entry whose `field` repeats an earlier one's, named at that later entry."""
+    values = [field_text(e, field) for e in entries]
+    counts = Counter(v for v in values if v is not None)
+    first: dict[str, int] = {}
+    findings = []
+    for index, value in enumerate(values):
+        if value is None:
+            continue
+        if counts[value] > 1 and value in first:
+            message = f"{field} {value!r} is already used by {section}[{first[value]}]"
+            findings.append(Finding((section, index, field), message))
+        first.setdefault(value, index)
+    return findings
+
+
+def field_text(entry: Any, field: str) -> str | None:
+    """A text field of a model or of a raw mapping (None when absent or not text)."""
+    value = entry.get(field) if isinstance(entry, Mapping) else getattr(entry, field, None)
+    return value.strip() if isinstance(value, str) else None
