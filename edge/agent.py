@@ -65,6 +65,7 @@ class Agent:
             self.outbox,
             self._upload_client,
             batch_size=config.outbox.batch_size,
+            batch_max_bytes=config.outbox.batch_max_bytes,
             initial_backoff_seconds=config.outbox.initial_backoff_seconds,
             max_backoff_seconds=config.outbox.max_backoff_seconds,
         )

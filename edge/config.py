@@ -86,6 +86,12 @@ class OutboxConfig(_Section):
         le=100_000,
         description="Most observations per upload (central's max_batch_events caps it).",
     )
+    batch_max_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=64 * 1024,
+        le=256 * 1024 * 1024,
+        description="Most bytes of observations per upload (evidence snapshots are large); one row always goes.",
+    )
     initial_backoff_seconds: float = Field(0.5, gt=0, le=60, description="First wait after a failed upload.")
     max_backoff_seconds: float = Field(
         30.0, gt=0, le=3600, description="Longest wait between retries while central is unreachable."

@@ -222,14 +222,29 @@ class Outbox:
             row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def pending(self, limit: int) -> list[Pending]:
-        """The oldest pending rows, in the order they were stored."""
+    def pending(self, limit: int, *, max_bytes: int | None = None) -> list[Pending]:
+        """The oldest pending rows, in the order they were stored: at most `limit` rows and, past the
+        first, at most `max_bytes` of bodies (evidence JPEGs make some rows ~100 times larger)."""
         with self._lock:
+            if max_bytes is not None:
+                limit = self._rows_within(limit, max_bytes)
             rows = self._conn.execute(
                 "SELECT id, kind, body, attempts FROM observations WHERE state = 'pending' ORDER BY seq LIMIT ?",
                 (limit,),
             ).fetchall()
         return [Pending(*row) for row in rows]
+
+    def _rows_within(self, limit: int, max_bytes: int) -> int:
+        sizes = self._conn.execute(
+            "SELECT length(body) FROM observations WHERE state = 'pending' ORDER BY seq LIMIT ?", (limit,)
+        ).fetchall()
+        total = count = 0
+        for (size,) in sizes:
+            total += size
+            if count and total > max_bytes:
+                break
+            count += 1
+        return max(count, 1)
 
     def rejected(self, limit: int = 100) -> list[Rejected]:
         with self._lock:

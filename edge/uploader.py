@@ -52,6 +52,7 @@ class Uploader:
         client: httpx.Client,
         *,
         batch_size: int = 1000,
+        batch_max_bytes: int | None = None,
         initial_backoff_seconds: float = 0.5,
         max_backoff_seconds: float = 30.0,
         rng: random.Random | None = None,
@@ -59,6 +60,7 @@ class Uploader:
         self.outbox = outbox
         self.client = client
         self.batch_size = batch_size
+        self.batch_max_bytes = batch_max_bytes
         self.initial_backoff = initial_backoff_seconds
         self.max_backoff = max_backoff_seconds
         self.stats = UploadStats()
@@ -93,7 +95,7 @@ class Uploader:
     def _step(self) -> None:
         self._maybe_prune()
         self.outbox.arrived.clear()  # cleared before looking: a row put after this wakes the wait
-        batch = self.outbox.pending(self.batch_size)
+        batch = self.outbox.pending(self.batch_size, max_bytes=self.batch_max_bytes)
         if not batch:
             self.outbox.arrived.wait(IDLE_WAKE_SECONDS)
             return

@@ -62,6 +62,17 @@ def test_pending_in_order_then_delivered_and_rejected_leave_it(outbox: Outbox) -
     assert (rejected.id, rejected.detail) == (press(5)["id"], "no window W01")
 
 
+def test_pending_batches_are_capped_by_bytes_but_never_empty(outbox: Outbox) -> None:
+    """Evidence snapshots make rows ~50 kB: a batch of 1000 must not become a 50 MB upload."""
+    big = [{**press(n), "padding": "x" * 10_000} for n in range(5)]
+    outbox.put_many(big)
+    sizes = [len(p.body) for p in outbox.pending(100)]
+    assert len(sizes) == 5
+    assert len(outbox.pending(100, max_bytes=sizes[0] * 2 + 10)) == 2
+    assert len(outbox.pending(100, max_bytes=1)) == 1  # one row always goes, however large
+    assert len(outbox.pending(3, max_bytes=10**9)) == 3  # the row limit still holds
+
+
 def test_put_signals_the_uploader_only_for_new_rows(outbox: Outbox) -> None:
     outbox.arrived.clear()
     outbox.put(press(1))

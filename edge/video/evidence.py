@@ -1,0 +1,130 @@
+"""Evidence snapshots: a JPEG of the window at an event, privacy masks blacked out *before* encoding.
+
+The masks (screens, documents, passers-by) are filled black on a copy of the frame before the encoder
+ever sees it, so no trace of what they cover can be recovered from the JPEG (masking after encoding,
+or in the viewer, would leave it in the file). A caption band with the hall time, window, camera and
+event is drawn below the picture, not over it, so it hides nothing the inspector needs. OpenCV's
+Hershey fonts are ASCII only, hence the caption's Latin text; the page shows the zh-CN labels.
+
+The observation (`EvidenceIn` at central) carries the JPEG base64-encoded with its SHA-256, which
+central checks; it goes through the same loss-free outbox as everything else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+
+from edge.video.config import Point
+from edge.video.schedule import HALL_TZ
+
+logger = logging.getLogger(__name__)
+
+EvidenceReason = Literal["absence_start", "absence_end", "manual"]
+CAPTION_HEIGHT = 24
+MAX_JPEG_BYTES = 1_000_000  # central accepts up to ~1.1 MB; quality steps down to stay under
+
+
+class EvidenceError(ValueError):
+    """The frame cannot be made into evidence (empty, wrong shape)."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    jpeg: bytes
+    width: int
+    height: int  # of the JPEG, caption band included
+    sha256: str
+
+
+def polygon_pixels(polygon: Sequence[Point], width: int, height: int) -> np.ndarray:
+    """Relative (x, y) points → integer pixel vertices for cv2.fillPoly (x = 1.0 is the last column)."""
+    points = np.array(polygon, dtype=np.float64).reshape(-1, 2)
+    points[:, 0] = np.clip(np.round(points[:, 0] * (width - 1)), 0, width - 1)
+    points[:, 1] = np.clip(np.round(points[:, 1] * (height - 1)), 0, height - 1)
+    return points.astype(np.int32)
+
+
+def apply_privacy_masks(image: np.ndarray, masks: Sequence[Sequence[Point]]) -> np.ndarray:
+    """A copy of `image` with every mask polygon (and its outline) black; the input is untouched."""
+    _check_frame(image)
+    masked = image.copy()
+    height, width = masked.shape[:2]
+    polygons = [polygon_pixels(mask, width, height) for mask in masks]
+    if polygons:
+        cv2.fillPoly(masked, polygons, (0, 0, 0))
+        cv2.polylines(masked, polygons, isClosed=True, color=(0, 0, 0), thickness=1)
+    return masked
+
+
+def caption_text(*, at: datetime, window: str, camera: str, reason: str) -> str:
+    local = at.astimezone(HALL_TZ)
+    return f"{local:%Y-%m-%d %H:%M:%S} CST  window {window}  camera {camera}  {reason}"
+
+
+def make_snapshot(
+    image: np.ndarray,
+    *,
+    masks: Sequence[Sequence[Point]],
+    caption: str,
+    quality: int = 85,
+) -> Snapshot:
+    """Mask, add the caption band, encode as JPEG (lowering quality if it would be too large)."""
+    masked = apply_privacy_masks(image, masks)
+    framed = _with_caption(masked, caption)
+    for q in (quality, 70, 50, 30):
+        ok, encoded = cv2.imencode(".jpg", framed, [cv2.IMWRITE_JPEG_QUALITY, q])
+        if not ok:
+            raise EvidenceError("the JPEG encoder refused the frame")
+        jpeg = encoded.tobytes()
+        if len(jpeg) <= MAX_JPEG_BYTES:
+            break
+    else:
+        raise EvidenceError(f"the frame stays over {MAX_JPEG_BYTES} bytes as a JPEG; lower the resolution")
+    height, width = framed.shape[:2]
+    return Snapshot(jpeg=jpeg, width=width, height=height, sha256=hashlib.sha256(jpeg).hexdigest())
+
+
+def evidence_observation(
+    snapshot: Snapshot, *, at: datetime, window: str, camera: str, reason: EvidenceReason
+) -> dict[str, Any]:
+    """The `evidence` observation of the edge ↔ central contract (id = f"{window}:ev:{ms}")."""
+    return {
+        "id": evidence_id(window=window, at=at),
+        "kind": "evidence",
+        "at": at,
+        "window": window,
+        "camera": camera,
+        "reason": reason,
+        "width": snapshot.width,
+        "height": snapshot.height,
+        "sha256": snapshot.sha256,
+        "jpeg_base64": base64.b64encode(snapshot.jpeg).decode("ascii"),
+    }
+
+
+def evidence_id(*, window: str, at: datetime) -> str:
+    return f"{window}:ev:{int(at.timestamp() * 1000)}"
+
+
+def _with_caption(image: np.ndarray, caption: str) -> np.ndarray:
+    width = image.shape[1]
+    band = np.zeros((CAPTION_HEIGHT, width, 3), dtype=np.uint8)
+    scale = max(0.3, min(0.5, width / 1400))
+    cv2.putText(band, caption, (4, CAPTION_HEIGHT - 8), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1)
+    return np.vstack([image, band])
+
+
+def _check_frame(image: np.ndarray) -> None:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise EvidenceError("evidence needs an 8-bit image")
+    if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] < 2 or image.shape[1] < 2:
+        raise EvidenceError(f"evidence needs a colour frame, got shape {getattr(image, 'shape', None)}")
