@@ -194,6 +194,11 @@ class WindowConfig(_Section):
         None, max_length=8, description="Override of the profile's working hours for this window."
     )
     breaks: list[Period] | None = Field(None, max_length=8, description="Override of the profile's breaks.")
+    working_days: Literal["official", "all"] = Field(
+        "official",
+        description="official: the State Council calendar (调休 included); all: every day, for halls "
+        "open at weekends (周末不打烊).",
+    )
     absence_threshold_minutes: float | None = Field(
         None, gt=0, le=480, description="Override: an empty seat for longer than this is 离岗."
     )

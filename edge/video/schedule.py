@@ -31,13 +31,14 @@ class WindowSchedule:
     breaks: tuple[Period, ...]
     absence_threshold_seconds: float
     visit_min_seconds: float
+    every_day: bool = False
 
     def is_staffed_time(self, moment: datetime) -> bool:
         """Inside working hours, outside breaks, on a working day (hall time)."""
         local = moment.astimezone(HALL_TZ)
         clock = local.time()
         return (
-            is_workday(local.date())
+            (self.every_day or is_workday(local.date()))
             and any(p.contains(clock) for p in self.working_hours)
             and not any(p.contains(clock) for p in self.breaks)
         )
@@ -66,6 +67,7 @@ def schedule_for(window: WindowConfig, profile_key: str) -> WindowSchedule:
         breaks=tuple(breaks),
         absence_threshold_seconds=threshold * 60,
         visit_min_seconds=window.visit_min_seconds or rules.visit_min_seconds,
+        every_day=window.working_days == "all",
     )
 
 

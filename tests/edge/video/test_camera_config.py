@@ -101,6 +101,13 @@ def test_staffed_time_follows_hours_breaks_and_the_official_calendar(moment: dat
     assert schedule_for(config.windows[0], config.profile).is_staffed_time(moment) is staffed
 
 
+def test_a_hall_open_at_weekends_judges_every_day() -> None:
+    config = parse_edge_config(GOOD.replace("    breaks: []\n", "    breaks: []\n    working_days: all\n"))
+    saturday = datetime(2026, 11, 28, 1, 30, tzinfo=UTC)
+    assert schedule_for(config.windows[1], config.profile).is_staffed_time(saturday)
+    assert not schedule_for(config.windows[0], config.profile).is_staffed_time(saturday)
+
+
 def test_next_change_is_the_next_edge_of_a_period() -> None:
     config = parse_edge_config(GOOD)
     schedule = schedule_for(config.windows[0], config.profile)
