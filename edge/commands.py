@@ -12,13 +12,14 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from edge.central import COMMANDS_PATH
+from edge.clock import utc_now
 from edge.outbox import Outbox
 from rating_device.protocol import Prompt
 
@@ -66,10 +67,6 @@ _ANSWER = TypeAdapter(CommandsAnswer)
 
 class CommandError(RuntimeError):
     """Central's answer could not be used; polled again after a backoff."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class CommandPoller:

@@ -23,11 +23,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import serial
 
+from edge.clock import utc_now
 from edge.config import KeypadConfig
 from edge.keypads.health import HealthSchedule, KeypadStatus, health_observation
 from edge.outbox import Outbox
@@ -56,10 +57,6 @@ STABLE_SESSION_S = 5.0
 EDGE_HELLO = "hallwatch-edge 0.1"  # our version, sent as HELLO to ask for the keypad's
 MAX_QUEUED_PROMPTS = 16
 PORT_ERRORS = (serial.SerialException, OSError, termios.error)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
