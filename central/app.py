@@ -39,6 +39,9 @@ from central.registry.router import router as registry_router
 from central.signals.loop import signal_lifespan
 from central.signals.pages import router as signals_pages
 from central.signals.router import router as signals_router
+from central.video import handlers as video_handlers  # noqa: F401  (registers the camera observation handlers)
+from central.video.pages import router as video_pages
+from central.video.router import router as video_router
 from central.web.login import router as login_router
 from central.web.pages import router as pages_router
 from central.web.session import SignInRequired, redirect_to_sign_in
@@ -100,6 +103,7 @@ def create_app(
         approvals_router,
         ledger_router,
         ratings_router,
+        video_router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])
@@ -111,6 +115,7 @@ def create_app(
         approvals_pages,
         admin_pages,
         ratings_pages,
+        video_pages,
     ):
         app.include_router(pages)
     app.include_router(login_router)

@@ -18,8 +18,21 @@ from central.ratings.models import (
 )
 from central.registry.models import Department, Device, Hall, Item, Region, ServiceWindow, Staff
 from central.signals.models import Signal, SignalEvent, SignalRun
+from central.video.models import (
+    AbsenceEvent,
+    AbsenceEvidence,
+    CameraOutage,
+    CameraState,
+    Evidence,
+    EvidenceImage,
+    PresenceInterval,
+    VisitorCount,
+    WindowCamera,
+)
 
 __all__ = [
+    "AbsenceEvent",
+    "AbsenceEvidence",
     "AccessToken",
     "ApprovalRequest",
     "AuditEntry",
@@ -27,6 +40,8 @@ __all__ = [
     "Base",
     "CalendarDay",
     "CalendarYear",
+    "CameraOutage",
+    "CameraState",
     "Case",
     "CaseEvent",
     "CaseEventVoid",
@@ -34,12 +49,15 @@ __all__ = [
     "Device",
     "DeviceCommand",
     "DeviceKey",
+    "Evidence",
+    "EvidenceImage",
     "FollowUp",
     "Hall",
     "Investigation",
     "Item",
     "KeypadHealth",
     "KeypadPress",
+    "PresenceInterval",
     "Rating",
     "RatingPrompt",
     "RatingRevision",
@@ -50,4 +68,6 @@ __all__ = [
     "SignalRun",
     "Staff",
     "User",
+    "VisitorCount",
+    "WindowCamera",
 ]

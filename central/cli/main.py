@@ -13,6 +13,7 @@ from central.cli import (
     db_cmd,
     demo_cmd,
     edge_cmd,
+    evidence_cmd,
     keypad_cmd,
     profiles_cmd,
     registry_cmd,
@@ -34,6 +35,7 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(signals_cmd.app, name="signals")
 app.add_typer(edge_cmd.app, name="edge")
 app.add_typer(keypad_cmd.app, name="keypad")
+app.add_typer(evidence_cmd.app, name="evidence")
 app.command("serve")(serve_cmd.serve)
 app.command("demo")(demo_cmd.demo)
 

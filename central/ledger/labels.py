@@ -31,6 +31,7 @@ ORIGIN_LABELS: dict[str, str] = {
     Origin.DUE_DATE: "到期提醒",
     Origin.MANUAL: "人工发出",
     Origin.FOLLOWUP: "差评整改超期",
+    Origin.VIDEO: "视频监察",
 }
 SIGNAL_STATUS_LABELS: dict[str, str] = {status.value: text for status, text in STATUS_LABELS.items()}
 SIGNAL_ACTION_LABELS: dict[str, str] = {

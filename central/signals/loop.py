@@ -4,7 +4,9 @@ A daemon thread (a run over a million cases takes seconds of blocking database w
 stall the event loop) runs `run_signals` at start-up — catching up whatever a downtime missed — and
 then every `settings.signal_interval_seconds`. A failing run is logged and retried at the next tick;
 it never stops the thread or the server. Several central instances may each run one: the
-scheduler is safe to run concurrently (see `central.signals.scheduler`).
+scheduler is safe to run concurrently (see `central.signals.scheduler`). Each pass also purges
+evidence snapshots past their retention (`central.video.evidence.purge_expired_evidence`, SC-18),
+in a session of its own after the signals are committed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from central.calendar.service import load_calendar
 from central.core.clock import Clock
 from central.signals.scheduler import RunSummary, run_signals
+from central.video.evidence import purge_expired_evidence
 
 logger = logging.getLogger(__name__)
 
@@ -40,13 +43,17 @@ def scheduled_run(
 
     def run_once() -> RunSummary:
         with factory() as session:
-            return run_signals(
+            summary = run_signals(
                 session,
                 now=clock(),
                 calendar=load_calendar(session),
                 default_profile=default_profile,
                 instance=instance,
             )
+        with factory() as session:  # evidence past its retention goes on the same beat (SC-18)
+            purge_expired_evidence(session, now=clock())
+            session.commit()
+        return summary
 
     return run_once
 

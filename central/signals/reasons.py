@@ -17,6 +17,7 @@ class Origin(StrEnum):
     DUE_DATE = "due_date"  # the green warning on the due date (SZ-10)
     MANUAL = "manual"  # raised by an inspector with a reason and evidence
     FOLLOWUP = "followup"  # a 差评 not rectified by its deadline (HCP; central.ratings.overdue)
+    VIDEO = "video"  # an absence (离岗) the cameras saw and an inspector confirmed (central.video.review)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ _REASONS = [
     Reason("light_yellow", Color.YELLOW, "临近办理时限（黄灯）", "QTH-2", manual=False),
     Reason("light_red", Color.RED, "超过办理时限（红灯）", "QTH-2", manual=False),
     Reason("followup_overdue", Color.YELLOW, "差评整改超期", "HCP", manual=False),
+    # Work discipline seen on video (SC-6.1): one of SZ-11's "other minor violations", so yellow,
+    # turning red if not corrected in time; raised only by confirming a camera-reported absence.
+    Reason("staff_absent", Color.YELLOW, "工作时间擅离岗位", "SC-6.1", manual=False),
     # SZ-11: yellow, turning red if not corrected within the profile's working days.
     Reason("refused_lawful_acceptance", Color.YELLOW, "对符合条件的申请不予受理", "SZ-11"),
     Reason("late_decision", Color.YELLOW, "未在法定期限内作出决定", "SZ-11"),

@@ -1,11 +1,25 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from central.approvals.evidence import set_evidence_locator
+from central.video.evidence import locate_evidence
 from tests.central.approvals.helpers import add_county_department, add_people, county_ev, push
 from tests.conftest import SignedIn
+
+
+@pytest.fixture(autouse=True)
+def evidence_named_by_hall() -> Iterator[None]:
+    """These tests file evidence requests that name the hall in their payload (the path taken when
+    no evidence store is plugged in): the video module's locator is taken out for each test and put
+    back after (tests/central/video covers requests for stored evidence)."""
+    set_evidence_locator(None)
+    yield
+    set_evidence_locator(locate_evidence)
 
 
 @pytest.fixture
