@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.signals
 	$(BIN)/python -m bench.keypads
+	$(BIN)/python -m bench.presence
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

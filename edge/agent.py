@@ -1,4 +1,4 @@
-"""The edge agent: config → outbox → uploader → keypad readers → command poller, and back down.
+"""The edge agent: config → outbox → uploader → keypad readers and camera pipelines → command poller.
 
 `hallwatch edge run CONFIG` builds an Agent and runs it until SIGTERM/SIGINT. Only one agent may use
 an outbox at a time (an exclusive lock file beside it, released by the kernel if the process dies),
@@ -16,12 +16,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+import cv2
+
 from edge.central import check_identity, make_client
+from edge.clock import utc_now
 from edge.commands import CommandPoller
 from edge.config import EdgeConfig
-from edge.keypads.reader import KeypadReader, utc_now
+from edge.keypads.reader import KeypadReader
 from edge.outbox import Outbox
 from edge.uploader import Uploader
+from edge.video.config import CameraConfig
+from edge.video.detect.base import make_detector
+from edge.video.pipeline import CameraPipeline
 from rating_device.protocol import Prompt
 
 logger = logging.getLogger(__name__)
@@ -52,6 +58,12 @@ def _lock(path: Path) -> TextIO:
 class Agent:
     def __init__(self, config: EdgeConfig, *, key: str, clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config
+        if config.cameras:
+            # Analysis runs on small region crops; OpenCV's own threads only add overhead there, and
+            # one core per few windows is the budget (bench/presence.py).
+            cv2.setNumThreads(1)
+        # Detectors first: a missing weights file is a clear error before anything is opened.
+        detectors = {c.name: make_detector(config.analysis.detector) for c in _analysed_cameras(config)}
         self._lock_file = _lock(config.outbox.path.with_name(config.outbox.path.name + ".lock"))
         self.outbox = Outbox(
             config.outbox.path, retain_delivered_seconds=config.outbox.retain_delivered_hours * 3600
@@ -70,6 +82,20 @@ class Agent:
             max_backoff_seconds=config.outbox.max_backoff_seconds,
         )
         self.readers = {k.window: KeypadReader(k, self.outbox, clock=clock) for k in config.keypads}
+        self.cameras = [
+            CameraPipeline(
+                camera,
+                [w for w in config.windows if w.camera == camera.name],
+                analysis=config.analysis,
+                profile=config.profile,
+                outbox=self.outbox,
+                detector=detectors[camera.name],
+                clock=clock,
+            )
+            if camera.name in detectors
+            else CameraPipeline.health_only(camera, outbox=self.outbox, clock=clock)
+            for camera in config.cameras
+        ]
         self.commands = CommandPoller(
             self._poll_client,
             self.outbox,
@@ -86,9 +112,10 @@ class Agent:
 
     def start(self) -> None:
         logger.info(
-            "edge agent for hall %s: %d keypad(s), central %s, outbox %s",
+            "edge agent for hall %s: %d keypad(s), %d camera(s), central %s, outbox %s",
             self.config.hall,
             len(self.readers),
+            len(self.cameras),
             self.config.central.url,
             self.config.outbox.path,
         )
@@ -101,6 +128,8 @@ class Agent:
         self.uploader.start()
         for reader in self.readers.values():
             reader.start()
+        for camera in self.cameras:
+            camera.start()
         if self.readers:  # prompts only matter where there are keypads
             self.commands.start()
 
@@ -108,6 +137,8 @@ class Agent:
         """Readers first (nothing new arrives), then the poller and the uploader; rows stay on disk."""
         for reader in self.readers.values():
             reader.stop()
+        for camera in self.cameras:
+            camera.stop()
         self.commands.stop()
         self.uploader.stop()
         self._upload_client.close()
@@ -128,10 +159,19 @@ class Agent:
 
     def log_status(self) -> None:
         online = sum(r.status().online for r in self.readers.values())
+        cameras_online = sum(c.reader.status().online for c in self.cameras)
         logger.info(
-            "status: outbox %s; keypads online %d/%d; uploaded %d",
+            "status: outbox %s; keypads online %d/%d; cameras online %d/%d; uploaded %d",
             self.outbox.counts(),
             online,
             len(self.readers),
+            cameras_online,
+            len(self.cameras),
             self.uploader.stats.delivered,
         )
+
+
+def _analysed_cameras(config: EdgeConfig) -> list[CameraConfig]:
+    """Cameras that see at least one window (the others only report their health)."""
+    watched = {w.camera for w in config.windows}
+    return [c for c in config.cameras if c.name in watched]

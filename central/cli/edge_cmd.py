@@ -39,7 +39,8 @@ def validate(file: Path = CONFIG_ARG) -> None:
     """Check FILE strictly; print every problem with its line (exit 1), or a summary."""
     config = _load(file)
     console.print(
-        f"配置有效 (valid): hall {config.hall}, {len(config.keypads)} keypad(s), central {config.central.url}"
+        f"配置有效 (valid): hall {config.hall}, {len(config.keypads)} keypad(s), {len(config.cameras)} camera(s), "
+        f"{len(config.windows)} window(s), central {config.central.url}"
     )
 
 
@@ -48,13 +49,14 @@ def run(config_file: Path = CONFIG_ARG) -> None:
     """Run the edge agent until SIGTERM or Ctrl-C; the device key comes from central.key_env/key_file."""
     from edge.agent import Agent, AgentBusyError
     from edge.central import EdgeKeyError, resolve_key
+    from edge.video.detect.base import DetectorUnavailableError
 
     config = _load(config_file)
     if not logger.isEnabledFor(logging.DEBUG):
         logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request (-v shows them)
     try:
         agent = Agent(config, key=resolve_key(config.central))
-    except (EdgeKeyError, AgentBusyError) as exc:
+    except (EdgeKeyError, AgentBusyError, DetectorUnavailableError) as exc:
         raise fail(str(exc)) from exc
     stop = threading.Event()
 

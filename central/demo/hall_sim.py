@@ -5,6 +5,11 @@ real push API (which prompts the window's keypad through the edge agent's comman
 a moment later the citizen presses a key on the emulated keypad; the press travels keypad → pty →
 edge reader → outbox → HTTP → central, where it is bound to the case. Now and then a citizen
 corrects their press at once, or presses without being served (an unbound window rating).
+
+The hall also has a camera: a generated scene (edge.video.scene) in which staff come and go and
+citizens sit down, read by the same capture code as an RTSP camera and analysed by the real window
+analysers, so presence, absences (离岗, judged after 3 minutes in the demo, every day and hour) with
+their masked evidence, visitor counts and camera health reach central like a real hall's.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,12 +34,14 @@ from central.core.actor import Actor
 from central.registry.models import Device, Hall, Item, ServiceWindow, Staff
 from edge.agent import Agent
 from edge.configfile import parse_edge_config
+from edge.video.scene import make_scene
 from rating_device.emulator import KeypadEmulator
 
 logger = logging.getLogger(__name__)
 
 # How citizens rate (5 非常满意 … 1 非常不满意): mostly satisfied, 差评 a few percent.
 KEY_SHARES = {5: 0.62, 4: 0.22, 3: 0.09, 2: 0.04, 1: 0.03}
+DEMO_SCENE, DEMO_CAMERA = "hall", "CAM-HALL"
 
 
 @dataclass(frozen=True)
@@ -104,7 +113,25 @@ class SimulatedHall:
         return (
             f"hall: {self.plan.hall}\ncentral:\n  url: {self.base_url}\n  poll_wait_seconds: 10\n"
             f"outbox:\n  path: {self.workdir / 'outbox.db'}\n  max_backoff_seconds: 5\nkeypads:\n{keypads}"
+            + yaml.safe_dump(self._video_sections(), allow_unicode=True, sort_keys=False)
         )
+
+    def _video_sections(self) -> dict[str, Any]:
+        """One generated camera over the hall's windows, regions as the scene lays them out."""
+        scene = make_scene(DEMO_SCENE, seed=0, width=640, height=360)
+        windows = scene.window_configs(
+            DEMO_CAMERA,
+            working_hours=["00:00-24:00"],
+            breaks=[],
+            working_days="all",
+            absence_threshold_minutes=3,
+        )
+        sections = [
+            {**config.model_dump(mode="json", exclude_none=True), "name": plan.window}
+            for config, plan in zip(windows, self.plan.windows, strict=False)
+        ]
+        camera = {"name": DEMO_CAMERA, "source": {"type": "generated", "scene": DEMO_SCENE, "fps": 4}}
+        return {"cameras": [camera], "windows": sections}
 
     def _citizens(self) -> None:
         with httpx.Client(base_url=self.base_url, timeout=30) as client:

@@ -116,7 +116,11 @@ class AbsenceIn(_Strict):
 
 
 class VisitorCountIn(_Strict):
-    """Citizen visits at one window in one clock hour (id = f"{window}:vis:{hour_epoch_s}")."""
+    """Citizen visits at one window in the part of a clock hour the camera watched in one run
+    (id = f"{window}:vis:{hour_epoch_s}:{watched_from_second}").
+
+    An edge agent restarted mid-hour reports the hour in two parts, each final; central adds the parts.
+    """
 
     id: str = Field(min_length=1, max_length=64)
     kind: Literal["visitor_count"]
@@ -125,6 +129,9 @@ class VisitorCountIn(_Strict):
     hour_start: AwareDatetime = Field(description="The start of the hour (minutes and seconds zero).")
     visits: int = Field(ge=0, le=10_000)
     seated_seconds: float = Field(ge=0, le=3600, description="Seconds the customer seat was taken.")
+    watched_from_second: int = Field(
+        default=0, ge=0, le=3599, description="Seconds into the hour when this part's watching began."
+    )
 
     @model_validator(mode="after")
     def _verify(self) -> Self:

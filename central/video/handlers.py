@@ -187,14 +187,13 @@ def store_presence(ctx: ObservationContext, items: Sequence[PresenceIn]) -> dict
 
 @register("visitor_count")
 def store_visitor_counts(ctx: ObservationContext, items: Sequence[VisitorCountIn]) -> dict[str, ItemOutcome]:
-    """One row per window and hour. Counts of an hour only grow while it lasts, so the report with
-    more seated time (then more visits) is the newer one and replaces the stored count; an equal or
-    smaller one is a re-send or a late older report and changes nothing."""
+    """One row per window, hour and watched part: each part is reported once, final, so a part already
+    stored (a re-send) is a duplicate; an agent restarted mid-hour adds a part, never replaces one."""
     session, device = ctx.session, ctx.device
     windows = device_windows(session, device=device, codes=(i.window for i in items))
     hours = sorted({to_utc(i.hour_start) for i in items})
     stored = {
-        (row.window_id, to_utc(row.hour_start)): row
+        (row.window_id, to_utc(row.hour_start), row.watched_from_second): row
         for row in session.scalars(
             select(VisitorCount).where(
                 VisitorCount.window_id.in_(sorted(w.id for w in windows.values())),
@@ -213,13 +212,14 @@ def store_visitor_counts(ctx: ObservationContext, items: Sequence[VisitorCountIn
         if in_future(ctx.now, hour):
             results[item.id] = ItemOutcome("rejected", f"hour {hour.isoformat()} has not begun at central")
             continue
-        row = stored.get((window.id, hour))
-        if row is not None and (item.seated_seconds, item.visits) <= (row.seated_seconds, row.visits):
-            results[item.id] = ItemOutcome("duplicate", "a count as full or fuller for this hour is stored")
+        key = (window.id, hour, item.watched_from_second)
+        if key in stored:
+            results[item.id] = ItemOutcome("duplicate", "this part of the hour is already counted")
             continue
-        if row is None:
-            row = stored[(window.id, hour)] = VisitorCount(window_id=window.id, hour_start=hour)
-            session.add(row)
+        row = stored[key] = VisitorCount(
+            window_id=window.id, hour_start=hour, watched_from_second=item.watched_from_second
+        )
+        session.add(row)
         row.device_id, row.camera, row.observation_id = device.device_id, item.camera, item.id
         row.visits, row.seated_seconds, row.updated_at = item.visits, item.seated_seconds, ctx.now
         seen.append((window.id, item.camera, hour))

@@ -139,13 +139,16 @@ class AbsenceEvidence(Base):
 
 
 class VisitorCount(Base):
-    """Citizen visits at one window in one clock hour; a later, fuller count of the hour replaces it."""
+    """Citizen visits at one window in the part of a clock hour one run of the edge analyser watched
+    (from `watched_from_second`; 0 unless the agent restarted mid-hour). An hour's count is the sum
+    of its parts."""
 
     __tablename__ = "video_visitor_counts"
-    __table_args__ = (UniqueConstraint("window_id", "hour_start"),)
+    __table_args__ = (UniqueConstraint("window_id", "hour_start", "watched_from_second"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     window_id: Mapped[int] = mapped_column(ForeignKey("windows.id"))
     hour_start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    watched_from_second: Mapped[int] = mapped_column(Integer)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
     camera: Mapped[str] = mapped_column(String(40))
     observation_id: Mapped[str] = mapped_column(String(64))

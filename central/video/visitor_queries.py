@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from central.access.jurisdiction import Jurisdiction
 from central.cases.models import CaseEvent, CaseEventVoid
-from central.core.clock import shanghai_date
+from central.core.clock import shanghai_date, to_utc
 from central.registry.models import Hall
 from central.video.errors import VideoError
 from central.video.models import VisitorCount
@@ -42,18 +42,22 @@ def _counts(
     session: Session, windows: list[HallWindow], date_from: date, date_to: date
 ) -> list[tuple[int, datetime, int, float]]:
     start, end = day_bounds(date_from)[0], day_bounds(date_to)[1]
-    query = (
+    query = (  # an hour reported in parts (the agent restarted mid-hour) is their sum
         select(
-            VisitorCount.window_id, VisitorCount.hour_start, VisitorCount.visits, VisitorCount.seated_seconds
+            VisitorCount.window_id,
+            VisitorCount.hour_start,
+            func.sum(VisitorCount.visits),
+            func.sum(VisitorCount.seated_seconds),
         )
         .where(
             VisitorCount.window_id.in_([w.id for w in windows]),
             VisitorCount.hour_start >= start,
             VisitorCount.hour_start < end,
         )
+        .group_by(VisitorCount.window_id, VisitorCount.hour_start)
         .order_by(VisitorCount.hour_start)
     )
-    return [(w, h, v, s) for w, h, v, s in session.execute(query)]
+    return [(w, to_utc(h), int(v), min(float(s), 3600.0)) for w, h, v, s in session.execute(query)]
 
 
 def visitor_counts(

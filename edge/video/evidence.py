@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from edge.video.config import Point
+from edge.video.regions import polygon_pixels
 from edge.video.schedule import HALL_TZ
 
 logger = logging.getLogger(__name__)
@@ -45,20 +46,12 @@ class Snapshot:
     sha256: str
 
 
-def polygon_pixels(polygon: Sequence[Point], width: int, height: int) -> np.ndarray:
-    """Relative (x, y) points → integer pixel vertices for cv2.fillPoly (x = 1.0 is the last column)."""
-    points = np.array(polygon, dtype=np.float64).reshape(-1, 2)
-    points[:, 0] = np.clip(np.round(points[:, 0] * (width - 1)), 0, width - 1)
-    points[:, 1] = np.clip(np.round(points[:, 1] * (height - 1)), 0, height - 1)
-    return points.astype(np.int32)
-
-
 def apply_privacy_masks(image: np.ndarray, masks: Sequence[Sequence[Point]]) -> np.ndarray:
     """A copy of `image` with every mask polygon (and its outline) black; the input is untouched."""
     _check_frame(image)
     masked = image.copy()
     height, width = masked.shape[:2]
-    polygons = [polygon_pixels(mask, width, height) for mask in masks]
+    polygons = [polygon_pixels(mask, width=width, height=height) for mask in masks]
     if polygons:
         cv2.fillPoly(masked, polygons, (0, 0, 0))
         cv2.polylines(masked, polygons, isClosed=True, color=(0, 0, 0), thickness=1)

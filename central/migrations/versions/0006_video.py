@@ -136,6 +136,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("window_id", sa.Integer(), nullable=False),
         sa.Column("hour_start", central.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("watched_from_second", sa.Integer(), nullable=False),
         sa.Column("device_id", sa.Integer(), nullable=False),
         sa.Column("camera", sa.String(length=40), nullable=False),
         sa.Column("observation_id", sa.String(length=64), nullable=False),
@@ -149,7 +150,9 @@ def upgrade() -> None:
             ["window_id"], ["windows.id"], name=op.f("fk_video_visitor_counts_window_id_windows")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_video_visitor_counts")),
-        sa.UniqueConstraint("window_id", "hour_start", name=op.f("uq_video_visitor_counts_window_id")),
+        sa.UniqueConstraint(
+            "window_id", "hour_start", "watched_from_second", name=op.f("uq_video_visitor_counts_window_id")
+        ),
     )
     with op.batch_alter_table("video_visitor_counts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_video_visitor_counts_hour_start"), ["hour_start"], unique=False)

@@ -124,10 +124,16 @@ def absence(
 
 
 def visitors(
-    hour_start: datetime, visits: int, *, seated: float | None = None, window: str = "W01"
+    hour_start: datetime,
+    visits: int,
+    *,
+    seated: float | None = None,
+    window: str = "W01",
+    watched_from_second: int = 0,
 ) -> dict[str, Any]:
     return {
-        "id": f"{window}:vis:{int(hour_start.timestamp())}",
+        "id": f"{window}:vis:{int(hour_start.timestamp())}:{watched_from_second}",
+        "watched_from_second": watched_from_second,
         "kind": "visitor_count",
         "window": window,
         "camera": "cam-1",

@@ -217,16 +217,25 @@ def test_health_transitions_make_outage_rows(
     assert count(session, CameraOutage.id) == 2
 
 
-def test_a_fuller_count_of_the_same_hour_replaces_the_stored_one(
+def test_an_hour_reported_in_parts_after_a_restart_adds_up(
     client: TestClient, world: World, session: Session, clock: FakeClock
 ) -> None:
+    """The agent stopped at 09:25 (reporting 09:00-09:25) and watched again from 09:27."""
     hour = shanghai(clock, 9)
-    assert outcomes(upload(client, world.headers["EDGE-P"], visitors(hour, 3, seated=600))) == ["stored"]
-    assert outcomes(upload(client, world.headers["EDGE-P"], visitors(hour, 5, seated=1500))) == ["stored"]
-    assert outcomes(upload(client, world.headers["EDGE-P"], visitors(hour, 4, seated=1200))) == ["duplicate"]
+    first, second = visitors(hour, 3, seated=600), visitors(hour, 2, seated=900, watched_from_second=27 * 60)
+    assert outcomes(upload(client, world.headers["EDGE-P"], first)) == ["stored"]
+    assert outcomes(upload(client, world.headers["EDGE-P"], second)) == ["stored"]
+    assert outcomes(upload(client, world.headers["EDGE-P"], first, second)) == ["duplicate", "duplicate"]
     session.expire_all()
-    row = session.scalars(select(VisitorCount)).one()
-    assert (row.visits, row.seated_seconds) == (5, 1500)
+    assert sorted((r.visits, r.watched_from_second) for r in session.scalars(select(VisitorCount))) == [
+        (2, 1620),
+        (3, 0),
+    ]
+    day = shanghai(clock, 9).date().isoformat()
+    rows = client.get(
+        f"/api/v1/video/halls/510000-ZWFW/visitors?date_from={day}&date_to={day}&by=hour"
+    ).json()
+    assert [(r["visits"], r["seated_seconds"]) for r in rows] == [(5, 1500.0)]
 
 
 def test_the_same_ids_from_another_hall_are_that_halls_own(

@@ -22,8 +22,8 @@ from edge.video.evidence import (
     caption_text,
     evidence_observation,
     make_snapshot,
-    polygon_pixels,
 )
+from edge.video.regions import polygon_pixels
 
 AT = datetime(2026, 11, 27, 2, 15, 3, tzinfo=UTC)
 
@@ -76,7 +76,7 @@ def test_every_pixel_inside_any_mask_polygon_is_black(
     rng = np.random.default_rng(0)
     frame = rng.integers(1, 256, size=(height, width, 3), dtype=np.uint8)
     masked = apply_privacy_masks(frame, [polygon])
-    vertices = polygon_pixels(polygon, width, height).astype(np.float32)
+    vertices = polygon_pixels(polygon, width=width, height=height).astype(np.float32)
     ys, xs = np.mgrid[0:height:7, 0:width:7]
     for x, y in zip(xs.ravel(), ys.ravel(), strict=True):
         if cv2.pointPolygonTest(vertices, (float(x), float(y)), False) >= 0:

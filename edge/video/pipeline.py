@@ -1,0 +1,188 @@
+"""One camera's pipeline in the edge agent: newest frame → window analysers → evidence → outbox.
+
+The reader (edge.video.capture) hands over the newest frame `analysis_fps` times a second; the
+camera's analyser (edge.video.presence) turns it into presence intervals, absences (离岗) and
+visitor hours. An absence that starts or ends is photographed from the very frame that decided it,
+privacy masks blacked out before encoding (edge.video.evidence), and the absence observation names
+that snapshot. Everything one frame produced goes into the outbox in one transaction (one fsync),
+so an absence is never stored without its evidence, or the reverse.
+
+Faults stay inside: a frame the analyser refuses, a detector that throws, or a snapshot that cannot
+be encoded is counted and logged (rate-limited), and the next frame is analysed as usual. While the
+camera is offline no frames come; the analyser ends its intervals at the last frame it saw once the
+gap passes its limit, so an outage is never counted as an empty seat.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from edge.clock import utc_now
+from edge.outbox import Outbox
+from edge.video.capture import CameraReader, Frame
+from edge.video.config import AnalysisConfig, CameraConfig, WindowConfig
+from edge.video.detect.base import PersonDetector
+from edge.video.events import AbsenceEnded, AbsenceStarted, Event, to_observation
+from edge.video.evidence import (
+    EvidenceError,
+    EvidenceReason,
+    caption_text,
+    evidence_observation,
+    make_snapshot,
+)
+from edge.video.presence import BadFrameError, CameraAnalyser
+from edge.video.schedule import schedule_for
+
+logger = logging.getLogger(__name__)
+
+LOG_EVERY_S = 60.0  # a recurring fault is logged at most this often per camera
+
+
+@dataclass
+class PipelineStats:
+    frames: int = 0  # frames analysed
+    bad_frames: int = 0  # refused by the analyser (size, time order)
+    errors: int = 0  # the detector or the encoder failed on a frame
+    observations: int = 0  # stored in the outbox
+    evidence: int = 0
+
+
+class CameraPipeline:
+    """Analyses the windows one camera sees; `process` is the whole per-frame step (tests call it)."""
+
+    def __init__(
+        self,
+        camera: CameraConfig,
+        windows: Sequence[WindowConfig],
+        *,
+        analysis: AnalysisConfig,
+        profile: str,
+        outbox: Outbox,
+        detector: PersonDetector | None,
+        reader: CameraReader | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.camera = camera
+        self.windows = {w.name: w for w in windows}
+        self.outbox = outbox
+        self.reader = reader or CameraReader(camera, outbox=outbox, clock=clock)
+        self.analyser = (
+            CameraAnalyser([(w, schedule_for(w, profile)) for w in windows], analysis, detector)
+            if windows and detector is not None
+            else None
+        )
+        self.stats = PipelineStats()
+        self._clock = clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_frame: Frame | None = None
+        self._last_logged: dict[str, float] = {}
+
+    @classmethod
+    def health_only(
+        cls, camera: CameraConfig, *, outbox: Outbox, clock: Callable[[], datetime] = utc_now
+    ) -> CameraPipeline:
+        """A camera that sees no window: read it only to report its health (SC-5(5))."""
+        return cls(
+            camera, [], analysis=AnalysisConfig(), profile="", outbox=outbox, detector=None, clock=clock
+        )
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.reader.start()
+        if self.analyser is not None:
+            self._thread = threading.Thread(target=self._run, name=f"analyse-{self.camera.name}", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop reading, then end open intervals at the last frame seen and store them."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.reader.stop()
+        if self.analyser is not None and self._last_frame is not None:
+            self._store(self.analyser.close(self._last_frame.at), frame=None)
+
+    # --- the per-frame step ------------------------------------------------------------------
+
+    def process(self, frame: Frame) -> int:
+        """Analyse one frame and store what it produced; returns how many observations were new."""
+        if self.analyser is None:
+            return 0
+        try:
+            events = self.analyser.feed(frame.image, frame.at)
+        except BadFrameError as exc:
+            self.stats.bad_frames += 1
+            self._log_rarely("bad", "camera %s: frame skipped: %s", self.camera.name, exc)
+            return 0
+        except Exception as exc:  # a detector fault must not stop the camera (device input is untrusted)
+            self.stats.errors += 1
+            self._log_rarely("error", "camera %s: analysis failed on a frame: %r", self.camera.name, exc)
+            return 0
+        self.stats.frames += 1
+        self._last_frame = frame
+        return self._store(events, frame=frame)
+
+    def _store(self, events: Sequence[Event], *, frame: Frame | None) -> int:
+        if not events:
+            return 0
+        observations: list[dict[str, Any]] = []
+        for event in events:
+            evidence = self._evidence(event, frame) if frame is not None else None
+            if evidence is not None:
+                observations.append(evidence)
+            ids = [evidence["id"]] if evidence is not None else []
+            observations.append(to_observation(event, camera=self.camera.name, evidence=ids))
+        stored = self.outbox.put_many(observations)
+        self.stats.observations += stored
+        for event in events:
+            if isinstance(event, AbsenceStarted | AbsenceEnded):
+                logger.info("camera %s: %s", self.camera.name, event)
+        return stored
+
+    def _evidence(self, event: Event, frame: Frame) -> dict[str, Any] | None:
+        if not isinstance(event, AbsenceStarted | AbsenceEnded):
+            return None
+        reason: EvidenceReason = "absence_start" if isinstance(event, AbsenceStarted) else "absence_end"
+        window = self.windows[event.window]
+        try:
+            snapshot = make_snapshot(
+                frame.image,
+                masks=window.privacy_masks,
+                caption=caption_text(at=frame.at, window=window.name, camera=self.camera.name, reason=reason),
+            )
+        except EvidenceError as exc:
+            self.stats.errors += 1
+            self._log_rarely("evidence", "camera %s: no evidence for %s: %s", self.camera.name, event, exc)
+            return None
+        self.stats.evidence += 1
+        return evidence_observation(
+            snapshot, at=frame.at, window=window.name, camera=self.camera.name, reason=reason
+        )
+
+    # --- the thread --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        period = 1.0 / self.camera.analysis_fps
+        seq = 0
+        next_tick = time.monotonic()
+        while not self._stop.is_set():
+            frame = self.reader.wait_newer(seq, timeout=max(period, 1.0))
+            if frame is not None:
+                seq = frame.seq
+                self.process(frame)
+            next_tick = max(next_tick + period, time.monotonic())
+            self._stop.wait(max(0.0, next_tick - time.monotonic()))
+
+    def _log_rarely(self, key: str, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last_logged.get(key, -LOG_EVERY_S) >= LOG_EVERY_S:
+            self._last_logged[key] = now
+            logger.warning(message, *args)

@@ -1,0 +1,126 @@
+"""A camera's pipeline in the edge agent: frames of a generated hall → presence, absences with their
+masked evidence, visitor hours → the outbox, exactly in the shape central accepts."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from pydantic import TypeAdapter
+
+from central.observations.schemas import Observation
+from edge.outbox import Outbox
+from edge.video.capture import Frame
+from edge.video.config import AnalysisConfig, CameraConfig, OpenCVDetectorConfig
+from edge.video.detect.base import make_detector
+from edge.video.pipeline import CameraPipeline
+from edge.video.regions import polygon_pixels
+from edge.video.scene import HallScene
+from edge.video.schedule import schedule_for
+
+OBSERVATION = TypeAdapter(Observation)
+ALWAYS_OPEN = {"working_hours": ["00:00-24:00"], "breaks": [], "working_days": "all"}
+FPS = 1.0
+
+
+@pytest.fixture
+def outbox(tmp_path: Path):
+    box = Outbox(tmp_path / "outbox.db")
+    yield box
+    box.close()
+
+
+def stored(outbox: Outbox) -> list[dict[str, Any]]:
+    return [json.loads(p.body) for p in outbox.pending(100_000)]
+
+
+def run_scene(scene: HallScene, pipeline: CameraPipeline, *, seconds: float) -> None:
+    for k in range(int(seconds * FPS)):
+        t = k / FPS
+        pipeline.process(Frame(seq=k + 1, at=scene.start + timedelta(seconds=t), image=scene.render(t)))
+
+
+def camera() -> CameraConfig:
+    return CameraConfig.model_validate({"name": "C1", "source": {"type": "generated"}})
+
+
+def test_absences_arrive_with_their_masked_evidence_in_one_piece(outbox: Outbox) -> None:
+    scene = HallScene(1, seed=4, duration=900.0)
+    [window] = scene.window_configs("C1", absence_threshold_minutes=3, **ALWAYS_OPEN)
+    truth = scene.truth.absences(window.name, schedule_for(window, "sichuan-2011"))
+    assert truth, "the scene must contain an absence past the threshold"
+    analysis = AnalysisConfig()
+    pipeline = CameraPipeline(
+        camera(),
+        [window],
+        analysis=analysis,
+        profile="sichuan-2011",
+        outbox=outbox,
+        detector=make_detector(OpenCVDetectorConfig(type="opencv")),
+    )
+    run_scene(scene, pipeline, seconds=scene.duration)
+    pipeline.stop()  # ends the open intervals at the last frame (the reader was never started)
+    observations = stored(outbox)
+    for observation in observations:
+        OBSERVATION.validate_python(observation)  # central's contract, item by item
+    by_id = {o["id"]: o for o in observations}
+    starts = [o for o in observations if o["kind"] == "absence" and o["phase"] == "start"]
+    ends = [o for o in observations if o["kind"] == "absence" and o["phase"] == "end"]
+    assert len(starts) == len(truth) and len(ends) == len(starts)  # the last one closed by stop()
+    for start in starts:
+        [evidence_id] = start["evidence"]
+        evidence = by_id[evidence_id]
+        assert evidence["reason"] == "absence_start" and evidence["window"] == window.name
+        jpeg = base64.b64decode(evidence["jpeg_base64"])
+        picture = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)[: scene.height]
+        [mask] = window.privacy_masks
+        inside = np.zeros(picture.shape[:2], np.uint8)
+        cv2.fillPoly(inside, [polygon_pixels(mask, width=scene.width, height=scene.height)], 255)
+        inside = cv2.erode(inside, np.ones((5, 5), np.uint8))  # JPEG blurs the edge by a pixel or two
+        assert picture[inside > 0].mean() < 3  # the monitor is black in the file itself
+    kinds = {o["kind"] for o in observations}
+    assert {"presence", "absence", "evidence"} <= kinds
+    assert pipeline.stats.errors == 0 and pipeline.stats.evidence == len(
+        [o for o in observations if o["kind"] == "evidence"]
+    )
+
+
+def test_bad_frames_and_a_failing_detector_are_counted_not_fatal(outbox: Outbox) -> None:
+    scene = HallScene(1, seed=3, duration=600.0)
+    [window] = scene.window_configs("C1", **ALWAYS_OPEN)
+
+    class Flaky:
+        name = "flaky"
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def detect(self, image: np.ndarray) -> list[Any]:
+            self.calls += 1
+            if self.calls % 3 == 0:
+                raise RuntimeError("inference failed")
+            return []
+
+    pipeline = CameraPipeline(
+        camera(), [window], analysis=AnalysisConfig(), profile="sichuan-2011", outbox=outbox, detector=Flaky()
+    )
+    at = scene.start
+    assert pipeline.process(Frame(1, at, scene.render(0))) == 0
+    assert pipeline.process(Frame(2, at, scene.render(0))) == 0  # not after the previous frame
+    assert pipeline.process(Frame(3, at + timedelta(seconds=1), np.zeros((4, 4, 3), np.uint8))) == 0
+    for k in range(4, 30):
+        pipeline.process(Frame(k, at + timedelta(seconds=k), scene.render(k)))
+    assert pipeline.stats.bad_frames == 2 and pipeline.stats.errors >= 1
+    assert pipeline.stats.frames >= 20
+
+
+def test_a_camera_without_windows_only_reports_health(outbox: Outbox) -> None:
+    pipeline = CameraPipeline.health_only(camera(), outbox=outbox)
+    assert pipeline.analyser is None
+    assert pipeline.process(Frame(1, HallScene(1).start, HallScene(1).render(0))) == 0
