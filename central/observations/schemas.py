@@ -70,6 +70,12 @@ class CameraHealthIn(_Strict):
     detail: str | None = Field(
         default=None, max_length=300, description="Why offline, e.g. 'stream stalled'."
     )
+    windows: list[WindowCode] = Field(
+        default_factory=list,
+        max_length=100,
+        description="The windows this camera watches (the edge config), so central knows from the first "
+        "report which windows an outage blinds.",
+    )
 
 
 class PresenceIn(_Strict):

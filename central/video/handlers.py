@@ -75,6 +75,8 @@ def store_camera_health(ctx: ObservationContext, items: Sequence[CameraHealthIn]
         )
     }
     results: dict[str, ItemOutcome] = {}
+    watched = device_windows(session, device=device, codes=(w for i in items for w in i.windows))
+    seen: list[tuple[int, str, datetime]] = []
     for item in sorted(items, key=lambda i: to_utc(i.at)):
         at = to_utc(item.at)
         state = states.get(item.camera)
@@ -86,7 +88,10 @@ def store_camera_health(ctx: ObservationContext, items: Sequence[CameraHealthIn]
             previous = to_utc(state.reported_at) if state is not None else None
             states[item.camera] = _update_state(session, device, state, item, at)
             _track_outage(session, device, outages, item, at, previous)
+            # Windows this hall does not have are left out, not a reason to lose the camera's health.
+            seen += [(watched[code].id, item.camera, at) for code in item.windows if code in watched]
             results[item.id] = ItemOutcome("stored")
+    note_cameras(session, device=device, seen=latest_sightings(seen))
     session.flush()
     return results
 

@@ -10,6 +10,7 @@ reported once its first opening attempt has failed (with the error in `detail`) 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,7 +42,9 @@ class CameraStatus:
     detail: str | None  # why offline; when online, a resolution change seen on this connection
 
 
-def health_observation(status: CameraStatus, *, obs_id: str, at: datetime) -> dict[str, Any]:
+def health_observation(
+    status: CameraStatus, *, obs_id: str, at: datetime, windows: Sequence[str] = ()
+) -> dict[str, Any]:
     """The camera_health observation of the edge ↔ central contract (CameraHealthIn)."""
     detail = status.detail
     if detail is not None and len(detail) > MAX_DETAIL:
@@ -58,6 +61,7 @@ def health_observation(status: CameraStatus, *, obs_id: str, at: datetime) -> di
         "reconnects": status.reconnects,
         "last_frame_at": status.last_frame_at,
         "detail": detail,
+        "windows": list(windows),
     }
 
 
@@ -91,12 +95,19 @@ class CameraHealthSchedule:
 
 
 def report_if_due(
-    *, schedule: CameraHealthSchedule, outbox: Outbox, status: CameraStatus, now: float, at: datetime
+    *,
+    schedule: CameraHealthSchedule,
+    outbox: Outbox,
+    status: CameraStatus,
+    now: float,
+    at: datetime,
+    windows: Sequence[str] = (),
 ) -> dict[str, Any] | None:
     """Put a camera_health observation into the outbox if one is due; returns it (None if not due)."""
     if not schedule.due(status, now):
         return None
-    observation = health_observation(status, obs_id=schedule.next_id(int(at.timestamp() * 1000)), at=at)
+    obs_id = schedule.next_id(int(at.timestamp() * 1000))
+    observation = health_observation(status, obs_id=obs_id, at=at, windows=windows)
     outbox.put(observation)
     schedule.reported(status, now)
     return observation

@@ -23,7 +23,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -122,9 +122,11 @@ class CameraReader:
         outbox: Outbox | None,
         clock: Callable[[], datetime] = utc_now,
         open_source: Callable[[CameraConfig], FrameSource] = open_source,
+        windows: Sequence[str] = (),
     ) -> None:
         self.config = config
         self.outbox = outbox
+        self.windows = tuple(windows)  # named in health reports: the windows an outage blinds
         self._clock = clock
         self._open_source = open_source
         self._stop = threading.Event()
@@ -357,6 +359,7 @@ class CameraReader:
                         status=self.status(),
                         now=now,
                         at=self._clock(),
+                        windows=self.windows,
                     )
                 except Exception:  # the outbox cannot write now: the next tick tries again
                     logger.exception("camera %s: health report failed", self.name)

@@ -71,7 +71,7 @@ class CameraPipeline:
         self.camera = camera
         self.windows = {w.name: w for w in windows}
         self.outbox = outbox
-        self.reader = reader or CameraReader(camera, outbox=outbox, clock=clock)
+        self.reader = reader or CameraReader(camera, outbox=outbox, clock=clock, windows=list(self.windows))
         self.analyser = (
             CameraAnalyser([(w, schedule_for(w, profile)) for w in windows], analysis, detector)
             if windows and detector is not None

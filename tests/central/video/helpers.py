@@ -75,8 +75,10 @@ def camera_health(
     camera: str = "cam-1",
     last_frame_at: datetime | None = None,
     detail: str | None = None,
+    windows: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
+        "windows": windows or [],
         "id": f"{camera}:cam:{ms(at)}",
         "kind": "camera_health",
         "at": at.isoformat(),

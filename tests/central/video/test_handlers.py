@@ -187,6 +187,21 @@ def test_an_absence_end_arriving_first_creates_it_closed_and_its_start_later_com
     assert count(session, AbsenceEvent.id) == 1
 
 
+def test_a_cameras_first_report_names_the_windows_it_watches(
+    client: TestClient, world: World, clock: FakeClock
+) -> None:
+    """Before any presence or absence is reported, the window is watched and its camera's outage
+    blinds it (SC-5(5)); a window of another hall named by mistake is left out, the health is kept."""
+    upload(client, world.headers["EDGE-P"], camera_health(shanghai(clock, 9, 0), windows=["W01", "K01"]))
+    clock.now = shanghai(clock, 9, 1)
+    states = {w["code"]: w for w in client.get("/api/v1/video/halls/510000-ZWFW/windows").json()}
+    assert states["W01"]["camera"] == "cam-1" and states["W01"]["state"] != "unknown"
+    down = camera_health(shanghai(clock, 9, 1), online=False, detail="stream stalled", windows=["W01"])
+    assert outcomes(upload(client, world.headers["EDGE-P"], down)) == ["stored"]
+    states = {w["code"]: w for w in client.get("/api/v1/video/halls/510000-ZWFW/windows").json()}
+    assert states["W01"]["state"] == "camera_offline"
+
+
 def test_health_transitions_make_outage_rows(
     client: TestClient, world: World, session: Session, clock: FakeClock
 ) -> None:

@@ -64,6 +64,7 @@ def test_absences_arrive_with_their_masked_evidence_in_one_piece(outbox: Outbox)
         outbox=outbox,
         detector=make_detector(OpenCVDetectorConfig(type="opencv")),
     )
+    assert pipeline.reader.windows == (window.name,)  # named in its health reports
     run_scene(scene, pipeline, seconds=scene.duration)
     pipeline.stop()  # ends the open intervals at the last frame (the reader was never started)
     observations = stored(outbox)
