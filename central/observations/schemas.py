@@ -52,6 +52,16 @@ CameraCode = Annotated[str, Field(min_length=1, max_length=40)]
 MAX_EVIDENCE_BASE64 = 1_500_000
 
 
+class WatchedWindowIn(_Strict):
+    """A window a camera watches, as the edge judges it at the report's time."""
+
+    code: WindowCode
+    staffed: bool = Field(description="Inside the window's working hours now (the edge config's hours).")
+    seat_taken: bool | None = Field(
+        default=None, description="The staff seat is taken now, after smoothing (null: not judged yet)."
+    )
+
+
 class CameraHealthIn(_Strict):
     """A camera's state (id = f"{camera}:cam:{ms}"): sent on every change and periodically."""
 
@@ -70,11 +80,11 @@ class CameraHealthIn(_Strict):
     detail: str | None = Field(
         default=None, max_length=300, description="Why offline, e.g. 'stream stalled'."
     )
-    windows: list[WindowCode] = Field(
+    windows: list[WatchedWindowIn] = Field(
         default_factory=list,
         max_length=100,
-        description="The windows this camera watches (the edge config), so central knows from the first "
-        "report which windows an outage blinds.",
+        description="The windows this camera watches (the edge config) and their state now, so central "
+        "knows from the first report which windows an outage blinds, and which are in working hours.",
     )
 
 

@@ -75,8 +75,9 @@ def store_camera_health(ctx: ObservationContext, items: Sequence[CameraHealthIn]
         )
     }
     results: dict[str, ItemOutcome] = {}
-    watched = device_windows(session, device=device, codes=(w for i in items for w in i.windows))
+    watched = device_windows(session, device=device, codes=(w.code for i in items for w in i.windows))
     seen: list[tuple[int, str, datetime]] = []
+    live: dict[int, tuple[bool, bool | None]] = {}  # of the newest report naming each window
     for item in sorted(items, key=lambda i: to_utc(i.at)):
         at = to_utc(item.at)
         state = states.get(item.camera)
@@ -89,9 +90,11 @@ def store_camera_health(ctx: ObservationContext, items: Sequence[CameraHealthIn]
             states[item.camera] = _update_state(session, device, state, item, at)
             _track_outage(session, device, outages, item, at, previous)
             # Windows this hall does not have are left out, not a reason to lose the camera's health.
-            seen += [(watched[code].id, item.camera, at) for code in item.windows if code in watched]
+            for named in (w for w in item.windows if w.code in watched):
+                seen.append((watched[named.code].id, item.camera, at))
+                live[watched[named.code].id] = (named.staffed, named.seat_taken)
             results[item.id] = ItemOutcome("stored")
-    note_cameras(session, device=device, seen=latest_sightings(seen))
+    note_cameras(session, device=device, seen=latest_sightings(seen), live=live)
     session.flush()
     return results
 

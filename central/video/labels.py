@@ -16,7 +16,9 @@ class AbsenceStatus(StrEnum):
 
 class WindowState(StrEnum):
     PRESENT = "present"
+    SEAT_EMPTY = "seat_empty"  # 暂离: empty for less than the absence threshold
     ABSENT = "absent"
+    OFF_HOURS = "off_hours"
     UNKNOWN = "unknown"
     CAMERA_OFFLINE = "camera_offline"  # never shown as live (SC-5(5))
 
@@ -28,7 +30,9 @@ ABSENCE_STATUS_LABELS: dict[str, str] = {
 }
 WINDOW_STATE_LABELS: dict[str, str] = {
     WindowState.PRESENT: "在岗",
+    WindowState.SEAT_EMPTY: "暂离",
     WindowState.ABSENT: "离岗",
+    WindowState.OFF_HOURS: "非工作时间",
     WindowState.UNKNOWN: "未知",
     WindowState.CAMERA_OFFLINE: "摄像机离线",
 }

@@ -63,7 +63,8 @@ class CameraOutage(Base):
 
 class WindowCamera(Base):
     """Which camera watches a window, as the latest window observation named it: a window's state
-    is "camera offline" when this camera is."""
+    is "camera offline" when this camera is. `staffed` and `seat_taken` are the edge's judgement at
+    the camera's last health report (the edge config owns the window's hours); null until reported."""
 
     __tablename__ = "video_window_cameras"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +72,8 @@ class WindowCamera(Base):
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
     camera: Mapped[str] = mapped_column(String(40))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    staffed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    seat_taken: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class PresenceInterval(Base):

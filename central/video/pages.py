@@ -60,6 +60,8 @@ FormText = Annotated[str, Form()]
 MAX_ID = 2**62
 STATE_CLASSES = {
     "present": "badge-ok",
+    "seat_empty": "badge-warn",
+    "off_hours": "badge-grey",
     "absent": "badge-red",
     "unknown": "badge-grey",
     "camera_offline": "badge-late",

@@ -128,6 +128,8 @@ class HallWindow:
     name: str
     department_code: str | None
     camera: CameraKey | None
+    staffed: bool | None = None  # the edge's judgement at the camera's last health report
+    seat_taken: bool | None = None
 
 
 def hall_windows(session: Session, *, hall: Hall, within: Jurisdiction) -> list[HallWindow]:
@@ -139,7 +141,15 @@ def hall_windows(session: Session, *, hall: Hall, within: Jurisdiction) -> list[
         .order_by(ServiceWindow.code)
     )
     return [
-        HallWindow(id, code, name, department, (cam.device_id, cam.camera) if cam else None)
+        HallWindow(
+            id,
+            code,
+            name,
+            department,
+            (cam.device_id, cam.camera) if cam else None,
+            cam.staffed if cam else None,
+            cam.seat_taken if cam else None,
+        )
         for id, code, name, department, cam in rows
     ]
 
@@ -249,10 +259,16 @@ def _state(
         return WindowState.CAMERA_OFFLINE, camera.reported_at, "超过 5 分钟未收到摄像机状态"
     if absent_since is not None:
         return WindowState.ABSENT, absent_since, None
+    if window.staffed is not None:  # the edge's hours for this window win over the profile's
+        if not window.staffed:
+            return WindowState.OFF_HOURS, None, None
+        if window.seat_taken is False:
+            return WindowState.SEAT_EMPTY, None, "座位空置，未超过离岗阈值"
+        return WindowState.PRESENT, None, None
     if staffed is None:
         return WindowState.UNKNOWN, None, "工作日历缺少本年度"
     if not staffed:
-        return WindowState.UNKNOWN, None, "非工作时间"
+        return WindowState.OFF_HOURS, None, None
     return WindowState.PRESENT, None, None
 
 

@@ -43,10 +43,18 @@ def unknown_window(device: DevicePrincipal, code: str) -> ItemOutcome:
     return ItemOutcome("rejected", f"no window {code} in hall {device.hall_code}")
 
 
-def note_cameras(session: Session, *, device: DevicePrincipal, seen: dict[int, tuple[str, datetime]]) -> None:
-    """Remember the camera of each window (window id → (camera, when)); a later sighting wins."""
+def note_cameras(
+    session: Session,
+    *,
+    device: DevicePrincipal,
+    seen: dict[int, tuple[str, datetime]],
+    live: dict[int, tuple[bool, bool | None]] | None = None,
+) -> None:
+    """Remember the camera of each window (window id → (camera, when)); a later sighting wins.
+    `live` (window id → (staffed, seat taken)) comes with a camera's health report."""
     if not seen:
         return
+    live = live or {}
     current = {
         row.window_id: row
         for row in session.scalars(select(WindowCamera).where(WindowCamera.window_id.in_(sorted(seen))))
@@ -54,11 +62,14 @@ def note_cameras(session: Session, *, device: DevicePrincipal, seen: dict[int, t
     for window_id, (camera, at) in seen.items():
         row = current.get(window_id)
         if row is None:
-            session.add(
-                WindowCamera(window_id=window_id, device_id=device.device_id, camera=camera, seen_at=at)
-            )
+            row = WindowCamera(window_id=window_id, device_id=device.device_id, camera=camera, seen_at=at)
+            session.add(row)
         elif to_utc(row.seen_at) <= at:
             row.device_id, row.camera, row.seen_at = device.device_id, camera, at
+        else:
+            continue
+        if window_id in live:
+            row.staffed, row.seat_taken = live[window_id]
 
 
 def latest_sightings(items: Iterable[tuple[int, str, datetime]]) -> dict[int, tuple[str, datetime]]:

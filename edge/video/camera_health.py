@@ -10,7 +10,7 @@ reported once its first opening attempt has failed (with the error in `detail`) 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,7 +43,7 @@ class CameraStatus:
 
 
 def health_observation(
-    status: CameraStatus, *, obs_id: str, at: datetime, windows: Sequence[str] = ()
+    status: CameraStatus, *, obs_id: str, at: datetime, windows: Sequence[Mapping[str, Any]] = ()
 ) -> dict[str, Any]:
     """The camera_health observation of the edge ↔ central contract (CameraHealthIn)."""
     detail = status.detail
@@ -61,7 +61,7 @@ def health_observation(
         "reconnects": status.reconnects,
         "last_frame_at": status.last_frame_at,
         "detail": detail,
-        "windows": list(windows),
+        "windows": [dict(w) for w in windows],
     }
 
 
@@ -101,7 +101,7 @@ def report_if_due(
     status: CameraStatus,
     now: float,
     at: datetime,
-    windows: Sequence[str] = (),
+    windows: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any] | None:
     """Put a camera_health observation into the outbox if one is due; returns it (None if not due)."""
     if not schedule.due(status, now):

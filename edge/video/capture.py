@@ -23,9 +23,10 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import cv2
 import numpy as np
@@ -122,11 +123,12 @@ class CameraReader:
         outbox: Outbox | None,
         clock: Callable[[], datetime] = utc_now,
         open_source: Callable[[CameraConfig], FrameSource] = open_source,
-        windows: Sequence[str] = (),
+        window_states: Callable[[datetime], list[dict[str, Any]]] | None = None,
     ) -> None:
         self.config = config
         self.outbox = outbox
-        self.windows = tuple(windows)  # named in health reports: the windows an outage blinds
+        # The windows this camera watches and their state, named in every health report.
+        self._window_states = window_states or (lambda _at: [])
         self._clock = clock
         self._open_source = open_source
         self._stop = threading.Event()
@@ -353,13 +355,14 @@ class CameraReader:
                 source.release()
             if self.outbox is not None:
                 try:
+                    at = self._clock()
                     report_if_due(
                         schedule=self._health,
                         outbox=self.outbox,
                         status=self.status(),
                         now=now,
-                        at=self._clock(),
-                        windows=self.windows,
+                        at=at,
+                        windows=self._window_states(at),
                     )
                 except Exception:  # the outbox cannot write now: the next tick tries again
                     logger.exception("camera %s: health report failed", self.name)

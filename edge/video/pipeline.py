@@ -71,9 +71,12 @@ class CameraPipeline:
         self.camera = camera
         self.windows = {w.name: w for w in windows}
         self.outbox = outbox
-        self.reader = reader or CameraReader(camera, outbox=outbox, clock=clock, windows=list(self.windows))
+        self.schedules = {w.name: schedule_for(w, profile) for w in windows}
+        self.reader = reader or CameraReader(
+            camera, outbox=outbox, clock=clock, window_states=self.window_states
+        )
         self.analyser = (
-            CameraAnalyser([(w, schedule_for(w, profile)) for w in windows], analysis, detector)
+            CameraAnalyser([(w, self.schedules[w.name]) for w in windows], analysis, detector)
             if windows and detector is not None
             else None
         )
@@ -92,6 +95,18 @@ class CameraPipeline:
         return cls(
             camera, [], analysis=AnalysisConfig(), profile="", outbox=outbox, detector=None, clock=clock
         )
+
+    def window_states(self, at: datetime) -> list[dict[str, Any]]:
+        """Each window's state for the camera's health report (the reader's watchdog thread asks)."""
+        seen = self._last_frame is not None
+        return [
+            {
+                "code": name,
+                "staffed": schedule.is_staffed_time(at),
+                "seat_taken": self.analyser.windows[name].staff_present if seen and self.analyser else None,
+            }
+            for name, schedule in self.schedules.items()
+        ]
 
     # --- lifecycle ---------------------------------------------------------------------------
 

@@ -164,6 +164,8 @@ def upgrade() -> None:
         sa.Column("device_id", sa.Integer(), nullable=False),
         sa.Column("camera", sa.String(length=40), nullable=False),
         sa.Column("seen_at", central.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("staffed", sa.Boolean(), nullable=True),
+        sa.Column("seat_taken", sa.Boolean(), nullable=True),
         sa.ForeignKeyConstraint(
             ["device_id"], ["devices.id"], name=op.f("fk_video_window_cameras_device_id_devices")
         ),

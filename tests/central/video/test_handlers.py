@@ -192,14 +192,30 @@ def test_a_cameras_first_report_names_the_windows_it_watches(
 ) -> None:
     """Before any presence or absence is reported, the window is watched and its camera's outage
     blinds it (SC-5(5)); a window of another hall named by mistake is left out, the health is kept."""
-    upload(client, world.headers["EDGE-P"], camera_health(shanghai(clock, 9, 0), windows=["W01", "K01"]))
-    clock.now = shanghai(clock, 9, 1)
-    states = {w["code"]: w for w in client.get("/api/v1/video/halls/510000-ZWFW/windows").json()}
-    assert states["W01"]["camera"] == "cam-1" and states["W01"]["state"] != "unknown"
-    down = camera_health(shanghai(clock, 9, 1), online=False, detail="stream stalled", windows=["W01"])
+
+    def windows(seat_taken: bool | None, staffed: bool = True) -> list[dict[str, object]]:
+        return [{"code": code, "staffed": staffed, "seat_taken": seat_taken} for code in ("W01", "K01")]
+
+    def state() -> tuple[str, str | None]:
+        found = {w["code"]: w for w in client.get("/api/v1/video/halls/510000-ZWFW/windows").json()}
+        return found["W01"]["state"], found["W01"]["camera"]
+
+    upload(client, world.headers["EDGE-P"], camera_health(shanghai(clock, 9, 0), windows=windows(None)))
+    clock.now = shanghai(clock, 9, 0, 30)
+    assert state() == ("present", "cam-1")  # camera online, in hours, no absence
+    upload(client, world.headers["EDGE-P"], camera_health(shanghai(clock, 9, 0, 20), windows=windows(False)))
+    assert state() == ("seat_empty", "cam-1")  # 暂离: empty, not yet past the threshold
+    # The edge's hours for the window win (a hall open at the weekend): off hours as it says.
+    upload(
+        client,
+        world.headers["EDGE-P"],
+        camera_health(shanghai(clock, 9, 0, 25), windows=windows(True, False)),
+    )
+    assert state() == ("off_hours", "cam-1")
+    down = camera_health(shanghai(clock, 9, 1), online=False, detail="stream stalled", windows=windows(None))
     assert outcomes(upload(client, world.headers["EDGE-P"], down)) == ["stored"]
-    states = {w["code"]: w for w in client.get("/api/v1/video/halls/510000-ZWFW/windows").json()}
-    assert states["W01"]["state"] == "camera_offline"
+    clock.now = shanghai(clock, 9, 2)
+    assert state() == ("camera_offline", "cam-1")
 
 
 def test_health_transitions_make_outage_rows(

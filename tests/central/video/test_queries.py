@@ -96,7 +96,7 @@ def test_a_silent_camera_is_offline_and_breaks_are_not_staffed(
     assert cameras["cam-2"]["outage_since"].startswith("2026-11-27T01:30")
     clock.set_shanghai(2026, 11, 27, 12, 30)  # the profile's break, 12:00-13:30
     upload(client, world.headers["EDGE-P"], camera_health(shanghai(clock, 12, 29), camera="cam-3"))
-    assert states(client, world)["W03"] == ("unknown", "非工作时间")
+    assert states(client, world)["W03"] == ("off_hours", None)
 
 
 def test_todays_timeline_with_totals(

@@ -64,8 +64,10 @@ def test_absences_arrive_with_their_masked_evidence_in_one_piece(outbox: Outbox)
         outbox=outbox,
         detector=make_detector(OpenCVDetectorConfig(type="opencv")),
     )
-    assert pipeline.reader.windows == (window.name,)  # named in its health reports
+    [state] = pipeline.window_states(scene.start)  # named in the camera's health reports
+    assert state == {"code": window.name, "staffed": True, "seat_taken": None}
     run_scene(scene, pipeline, seconds=scene.duration)
+    assert pipeline.window_states(scene.truth.end)[0]["seat_taken"] is not None
     pipeline.stop()  # ends the open intervals at the last frame (the reader was never started)
     observations = stored(outbox)
     for observation in observations:
