@@ -60,6 +60,9 @@ class WatchedWindowIn(_Strict):
     seat_taken: bool | None = Field(
         default=None, description="The staff seat is taken now, after smoothing (null: not judged yet)."
     )
+    taken_since: AwareDatetime | None = Field(
+        default=None, description="While taken: since when (the presence interval still open)."
+    )
 
 
 class CameraHealthIn(_Strict):

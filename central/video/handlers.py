@@ -77,7 +77,7 @@ def store_camera_health(ctx: ObservationContext, items: Sequence[CameraHealthIn]
     results: dict[str, ItemOutcome] = {}
     watched = device_windows(session, device=device, codes=(w.code for i in items for w in i.windows))
     seen: list[tuple[int, str, datetime]] = []
-    live: dict[int, tuple[bool, bool | None]] = {}  # of the newest report naming each window
+    live: dict[int, tuple[bool, bool | None, datetime | None]] = {}  # the newest report per window
     for item in sorted(items, key=lambda i: to_utc(i.at)):
         at = to_utc(item.at)
         state = states.get(item.camera)
@@ -92,7 +92,8 @@ def store_camera_health(ctx: ObservationContext, items: Sequence[CameraHealthIn]
             # Windows this hall does not have are left out, not a reason to lose the camera's health.
             for named in (w for w in item.windows if w.code in watched):
                 seen.append((watched[named.code].id, item.camera, at))
-                live[watched[named.code].id] = (named.staffed, named.seat_taken)
+                since = to_utc(named.taken_since) if named.taken_since and named.seat_taken else None
+                live[watched[named.code].id] = (named.staffed, named.seat_taken, since)
             results[item.id] = ItemOutcome("stored")
     note_cameras(session, device=device, seen=latest_sightings(seen), live=live)
     session.flush()

@@ -74,6 +74,7 @@ class WindowCamera(Base):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     staffed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     seat_taken: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    taken_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class PresenceInterval(Base):

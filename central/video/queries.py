@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, case, func, null, or_, select, true
 from sqlalchemy.orm import Session
 
 from central.access.jurisdiction import Jurisdiction, ScopeKind
-from central.core.clock import SHANGHAI, shanghai_date
+from central.core.clock import SHANGHAI, shanghai_date, to_utc
 from central.profiles.schema import PresenceRules
 from central.registry.models import Department, Device, Hall, ServiceWindow
 from central.video.errors import VideoError
@@ -130,6 +130,7 @@ class HallWindow:
     camera: CameraKey | None
     staffed: bool | None = None  # the edge's judgement at the camera's last health report
     seat_taken: bool | None = None
+    taken_since: datetime | None = None
 
 
 def hall_windows(session: Session, *, hall: Hall, within: Jurisdiction) -> list[HallWindow]:
@@ -149,6 +150,7 @@ def hall_windows(session: Session, *, hall: Hall, within: Jurisdiction) -> list[
             (cam.device_id, cam.camera) if cam else None,
             cam.staffed if cam else None,
             cam.seat_taken if cam else None,
+            cam.taken_since if cam else None,
         )
         for id, code, name, department, cam in rows
     ]
@@ -319,6 +321,11 @@ def day_timeline(
         )
     ):
         segments[window_id].append(Segment("presence", began, ended))
+    for window in windows:  # the seat taken now: an interval not yet ended, drawn up to now
+        since = window.taken_since
+        stored_starts = {to_utc(s.start) for s in segments[window.id]}
+        if window.seat_taken and since is not None and since < until and to_utc(since) not in stored_starts:
+            segments[window.id].append(Segment("presence", since, until, open=True))
     for window_id, left, right in session.execute(
         select(AbsenceEvent.window_id, AbsenceEvent.started_at, AbsenceEvent.ended_at).where(
             AbsenceEvent.window_id.in_(ids),

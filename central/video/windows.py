@@ -48,10 +48,10 @@ def note_cameras(
     *,
     device: DevicePrincipal,
     seen: dict[int, tuple[str, datetime]],
-    live: dict[int, tuple[bool, bool | None]] | None = None,
+    live: dict[int, tuple[bool, bool | None, datetime | None]] | None = None,
 ) -> None:
     """Remember the camera of each window (window id → (camera, when)); a later sighting wins.
-    `live` (window id → (staffed, seat taken)) comes with a camera's health report."""
+    `live` (window id → (staffed, seat taken, taken since)) comes with a camera's health report."""
     if not seen:
         return
     live = live or {}
@@ -69,7 +69,7 @@ def note_cameras(
         else:
             continue
         if window_id in live:
-            row.staffed, row.seat_taken = live[window_id]
+            row.staffed, row.seat_taken, row.taken_since = live[window_id]
 
 
 def latest_sightings(items: Iterable[tuple[int, str, datetime]]) -> dict[int, tuple[str, datetime]]:

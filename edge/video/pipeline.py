@@ -98,15 +98,19 @@ class CameraPipeline:
 
     def window_states(self, at: datetime) -> list[dict[str, Any]]:
         """Each window's state for the camera's health report (the reader's watchdog thread asks)."""
-        seen = self._last_frame is not None
-        return [
-            {
-                "code": name,
-                "staffed": schedule.is_staffed_time(at),
-                "seat_taken": self.analyser.windows[name].staff_present if seen and self.analyser else None,
-            }
-            for name, schedule in self.schedules.items()
-        ]
+        seen = self._last_frame is not None and self.analyser is not None
+        states = []
+        for name, schedule in self.schedules.items():
+            seat = self.analyser.windows[name].staff.seat if seen and self.analyser else None
+            states.append(
+                {
+                    "code": name,
+                    "staffed": schedule.is_staffed_time(at),
+                    "seat_taken": seat.occupied if seat else None,
+                    "taken_since": seat.since if seat and seat.occupied else None,
+                }
+            )
+        return states
 
     # --- lifecycle ---------------------------------------------------------------------------
 

@@ -166,6 +166,7 @@ def upgrade() -> None:
         sa.Column("seen_at", central.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("staffed", sa.Boolean(), nullable=True),
         sa.Column("seat_taken", sa.Boolean(), nullable=True),
+        sa.Column("taken_since", central.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["device_id"], ["devices.id"], name=op.f("fk_video_window_cameras_device_id_devices")
         ),

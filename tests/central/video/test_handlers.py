@@ -194,7 +194,11 @@ def test_a_cameras_first_report_names_the_windows_it_watches(
     blinds it (SC-5(5)); a window of another hall named by mistake is left out, the health is kept."""
 
     def windows(seat_taken: bool | None, staffed: bool = True) -> list[dict[str, object]]:
-        return [{"code": code, "staffed": staffed, "seat_taken": seat_taken} for code in ("W01", "K01")]
+        since = shanghai(clock, 8, 55).isoformat() if seat_taken else None
+        return [
+            {"code": code, "staffed": staffed, "seat_taken": seat_taken, "taken_since": since}
+            for code in ("W01", "K01")
+        ]
 
     def state() -> tuple[str, str | None]:
         found = {w["code"]: w for w in client.get("/api/v1/video/halls/510000-ZWFW/windows").json()}
@@ -203,6 +207,13 @@ def test_a_cameras_first_report_names_the_windows_it_watches(
     upload(client, world.headers["EDGE-P"], camera_health(shanghai(clock, 9, 0), windows=windows(None)))
     clock.now = shanghai(clock, 9, 0, 30)
     assert state() == ("present", "cam-1")  # camera online, in hours, no absence
+    upload(client, world.headers["EDGE-P"], camera_health(shanghai(clock, 9, 0, 10), windows=windows(True)))
+    day = shanghai(clock, 9).date().isoformat()
+    timeline = client.get(f"/api/v1/video/halls/510000-ZWFW/timeline?day={day}").json()
+    [w01] = [w for w in timeline["windows"] if w["code"] == "W01"]
+    # Seated since 08:55 and not yet up: drawn open up to now (09:00:30).
+    assert [(s["kind"], s["open"]) for s in w01["segments"]] == [("presence", True)]
+    assert w01["present_seconds"] == 330
     upload(client, world.headers["EDGE-P"], camera_health(shanghai(clock, 9, 0, 20), windows=windows(False)))
     assert state() == ("seat_empty", "cam-1")  # 暂离: empty, not yet past the threshold
     # The edge's hours for the window win (a hall open at the weekend): off hours as it says.

@@ -65,9 +65,10 @@ def test_absences_arrive_with_their_masked_evidence_in_one_piece(outbox: Outbox)
         detector=make_detector(OpenCVDetectorConfig(type="opencv")),
     )
     [state] = pipeline.window_states(scene.start)  # named in the camera's health reports
-    assert state == {"code": window.name, "staffed": True, "seat_taken": None}
+    assert state == {"code": window.name, "staffed": True, "seat_taken": None, "taken_since": None}
     run_scene(scene, pipeline, seconds=scene.duration)
-    assert pipeline.window_states(scene.truth.end)[0]["seat_taken"] is not None
+    [state] = pipeline.window_states(scene.truth.end)
+    assert state["seat_taken"] is True and state["taken_since"] > scene.start  # back since scene second ~420
     pipeline.stop()  # ends the open intervals at the last frame (the reader was never started)
     observations = stored(outbox)
     for observation in observations:
