@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from central.access.admin_pages import router as admin_pages
@@ -61,6 +62,18 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": problems})
 
 
+async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
+    """422 for a value the database refuses to store or compare (PostgreSQL refuses NUL characters in
+    text, numbers past a column's range): bad input, never a 500. The session is rolled back by its
+    dependency; the database's own first line says what was wrong."""
+    assert isinstance(exc, DataError)
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+    logger.info("request refused by the database as bad data: %s", reason)
+    return JSONResponse(
+        status_code=422, content={"detail": f"a value in the request cannot be used: {reason}"}
+    )
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     """FastAPI's own answer; refusals (401, 403) are audited first, rate-limited (see refusals.py)."""
     assert isinstance(exc, StarletteHTTPException)
@@ -87,6 +100,7 @@ def create_app(
     app.state.clock = clock
     app.state.refusal_log = RefusalLog()
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(access_router, prefix="/api/v1")
