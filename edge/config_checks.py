@@ -11,40 +11,28 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import Field
-from pydantic_core import PydanticCustomError
+
+from central.core.findings import CHECK_ERROR, Finding, Loc, raise_findings
+
+__all__ = [
+    "CHECK_ERROR",
+    "CODE_PATTERN",
+    "Code40",
+    "Finding",
+    "Loc",
+    "field_text",
+    "raise_findings",
+    "verify_unique",
+]
 
 logger = logging.getLogger(__name__)
 
-CHECK_ERROR = "edge_config_check"
 # Codes travel in observation ids, URLs and logs: letters, digits and a few separators, no spaces.
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 Code40 = Annotated[str, Field(min_length=1, max_length=40, pattern=CODE_PATTERN)]
-Loc = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem found by a check, at `loc` (relative to the model that found it)."""
-
-    loc: Loc
-    message: str
-
-
-def raise_findings(findings: list[Finding]) -> None:
-    """Hand findings to pydantic as one error; the loader splits them back into problems."""
-    if findings:
-        raise PydanticCustomError(
-            CHECK_ERROR,
-            "{summary}",
-            {
-                "summary": "; ".join(f.message for f in findings),
-                "findings": tuple((f.loc, f.message) for f in findings),
-            },
-        )
 
 
 def verify_unique(entries: Sequence[Any], section: str, field: str) -> list[Finding]:

@@ -17,8 +17,8 @@ from decimal import Decimal
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
-from pydantic_core import PydanticCustomError
 
+from central.core.findings import CHECK_ERROR, Finding, Loc, raise_findings
 from central.profiles import shipped_profiles
 
 RegionLevel = Literal["province", "city", "county"]
@@ -27,7 +27,6 @@ DeviceKind = Literal["camera", "keypad", "display", "edge"]
 Stage = Literal["accepted", "undertaken", "reviewed", "approved"]
 
 # A path inside the document, as pydantic writes it: ("halls", 0, "region").
-Loc = tuple[str | int, ...]
 
 REGION_CODE_PATTERN = r"^[0-9]{6}$"  # ASCII only: \d also matches full-width digits
 # Codes travel in URLs, logs and file names: letters, digits and a few separators, no spaces.
@@ -41,28 +40,7 @@ REGION_LEVELS_TOP_DOWN: tuple[str, ...] = ("province", "city", "county")
 SHARED_PREFIX_DIGITS: dict[str, int] = {"province": 2, "city": 4}
 HALL_LEVEL_FOR_REGION: dict[str, str] = {"province": "provincial", "city": "city", "county": "county"}
 
-REGISTRY_CHECK_ERROR = "registry_check"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem found by a check, at `loc` (relative to the model that found it)."""
-
-    loc: Loc
-    message: str
-
-
-def raise_findings(findings: list[Finding]) -> None:
-    """Hand findings to pydantic as one error; the importer splits them back into problems."""
-    if findings:
-        raise PydanticCustomError(
-            REGISTRY_CHECK_ERROR,
-            "{summary}",
-            {
-                "summary": "; ".join(f.message for f in findings),
-                "findings": tuple((f.loc, f.message) for f in findings),
-            },
-        )
+REGISTRY_CHECK_ERROR = CHECK_ERROR
 
 
 # Bounds follow the column sizes in models.py, so a value that validates also fits its column.

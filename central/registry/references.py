@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from central.core.findings import Finding, Loc
 from central.registry.document import (
     HALL_LEVEL_FOR_REGION,
     PARENT_LEVEL,
     SHARED_PREFIX_DIGITS,
-    Finding,
-    Loc,
     RegistryDocument,
     iter_regions,
 )
