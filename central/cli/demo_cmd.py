@@ -16,6 +16,7 @@ from central.cli.common import console, migrated_engine
 from central.core.clock import system_clock
 from central.core.config import Settings
 from central.core.db import make_session_factory
+from central.core.warmup import warm_up
 from central.demo.hall_sim import SimulatedHall, plan_hall, wait_until_up
 from central.demo.seed import DEMO_ACTOR, seed_demo
 from central.demo.supervision import seed_supervision
@@ -95,7 +96,9 @@ def demo(
     hall = SimulatedHall(hall_plan, base_url=base, username="admin", password=DEMO_PASSWORD)
     threading.Thread(target=_start_hall, args=(hall, base), daemon=True).start()
     try:
-        uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")
+        app = create_app(settings, engine=engine)
+        warm_up(app)
+        uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         hall.stop()
 

@@ -8,6 +8,7 @@ import uvicorn
 from central.app import create_app
 from central.cli.common import console, migrated_engine
 from central.core.config import Settings
+from central.core.warmup import warm_up
 
 
 def serve(
@@ -18,4 +19,6 @@ def serve(
     settings = Settings()
     engine = migrated_engine(settings)
     console.print(f"hallwatch central on http://{host}:{port}/  (控制台 /console/cases, API /docs)")
-    uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="info")
+    app = create_app(settings, engine=engine)
+    warm_up(app)  # before the port opens: the first request after a restart is not the slow one
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from central.access.device_keys import DevicePrincipal
+from central.core.bulk import draw_ids, insert_rows
 from central.core.clock import shanghai_date, to_utc
 from central.profiles.schema import RuleProfile
 from central.ratings.binding import (
@@ -197,7 +198,7 @@ def _store(
                 for m, lv, at, to in history
             ],
         )
-    session.execute(insert(KeypadPress), [_press_row(d, accepted, made, device, now) for d in decisions])
+    insert_rows(session, KeypadPress, [_press_row(d, accepted, made, device, now) for d in decisions])
     bad = {made[d.press.ref].rating_id for d in decisions if turns_bad(d, profile.ratings)}
     if bad:
         for ids in chunks(sorted(i for i in bad if i is not None)):
@@ -227,26 +228,9 @@ def _write_ratings(session: Session, made: Sequence[_Made]) -> None:
 
 
 def _insert_ratings(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert new ratings; their ids in the order given.
-
-    On PostgreSQL the ids are drawn from the sequence first and the rows go in by a pipelined
-    executemany of one prepared statement: a 1,000-row ``INSERT … VALUES … RETURNING`` is parsed
-    by the driver afresh each time (too long for its statement cache), which cost a third of an
-    outage drain.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return list(
-            session.scalars(insert(Rating).returning(Rating.id, sort_by_parameter_order=True), rows).all()
-        )
-    ids = list(
-        session.scalars(
-            text("SELECT nextval(pg_get_serial_sequence('ratings', 'id')) FROM generate_series(1, :n)"),
-            {"n": len(rows)},
-        )
-    )
-    session.execute(
-        insert(Rating), [{**row, "id": rating_id} for row, rating_id in zip(rows, ids, strict=True)]
-    )
+    """Insert new ratings in one statement; their ids in the order given (see `central.core.bulk`)."""
+    ids = draw_ids(session, Rating, len(rows))
+    insert_rows(session, Rating, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
     return ids
 
 

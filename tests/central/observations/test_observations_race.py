@@ -3,8 +3,10 @@ batch is decided again and answers duplicate — no 500, nothing stored twice (b
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Engine, event, func, insert, select
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import Session
 
 from central.access.device_keys import authenticate_device
 from central.calendar.service import load_calendar
@@ -32,9 +34,10 @@ def test_a_concurrent_duplicate_insert_is_answered_as_duplicate(
 
     raced: list[bool] = []
 
-    def other_upload_commits_first(state: ORMExecuteState) -> None:
+    def other_upload_commits_first(*args: Any) -> None:
         """Between this batch's duplicate check and its first write, another request stores item 1."""
-        if not state.is_insert or raced:
+        statement: str = args[2]
+        if not statement.lstrip().upper().startswith("INSERT") or raced:
             return
         raced.append(True)
         first = items[0]
@@ -55,15 +58,20 @@ def test_a_concurrent_duplicate_insert_is_answered_as_duplicate(
                 )
             )
 
-    event.listen(session, "do_orm_execute", other_upload_commits_first)
-    answer = ingest_observations(
-        session,
-        device=device,
-        observations=batch.observations,
-        now=clock(),
-        calendar=load_calendar(session),
-        default_profile_key=DEFAULT_PROFILE_KEY,
-    )
+    calendar = load_calendar(session)
+    # At the cursor, below the ORM: the batch's rows go in as bulk statements (central.core.bulk).
+    event.listen(db, "before_cursor_execute", other_upload_commits_first)
+    try:
+        answer = ingest_observations(
+            session,
+            device=device,
+            observations=batch.observations,
+            now=clock(),
+            calendar=calendar,
+            default_profile_key=DEFAULT_PROFILE_KEY,
+        )
+    finally:
+        event.remove(db, "before_cursor_execute", other_upload_commits_first)
     assert raced == [True]
     assert [r.outcome for r in answer.results] == ["duplicate", "stored"]
     session.expire_all()
