@@ -91,6 +91,7 @@ def _unnest_insert(
 
 def _column_values(column: Column[Any], rows: Sequence[dict[str, Any]], dialect: Dialect) -> list[Any]:
     """One column's values, through the column type's bind processing (e.g. aware UTC times)."""
-    process: Callable[[Any], Any] | None = column.type.bind_processor(dialect)
+    # The dialect's own processing (SQLite: times as SQLAlchemy's text, not sqlite3's default adapter).
+    process: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(dialect)
     values = [row[column.name] for row in rows]
     return values if process is None else [process(v) for v in values]

@@ -70,6 +70,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 from central.profiles.schema import RatingRules
@@ -157,7 +158,7 @@ class Decision:
     superseded_at: datetime | None = None  # HISTORY: when the next press superseded this one
     moves_first: bool = False  # HISTORY: pressed before the binding press; rated_at moves to it
 
-    @property
+    @cached_property  # asked for three times per press in a drained batch of thousands
     def outcome(self) -> str:
         """The KeypadPress.outcome of the press."""
         if self.action is Action.BIND:

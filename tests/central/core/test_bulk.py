@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,6 +53,19 @@ def test_rows_are_stored_exactly_as_given(session: Session) -> None:
     insert_rows(session, TABLE, rows)
     session.commit()
     assert _stored(session) == rows
+
+
+def test_times_are_stored_as_the_orm_stores_them(session: Session) -> None:
+    """On SQLite a time is text: a bulk row must sort and compare like an ORM row (a whole second
+    keeps its ".000000"), or range queries and ORDER BY would mix two formats."""
+    on_the_second = T0.replace(microsecond=0)
+    by_orm = AuditEntry(**_row(1, "orm", at=on_the_second))
+    session.add(by_orm)
+    session.flush()
+    insert_rows(session, TABLE, [_row(2, "bulk", at=on_the_second)])
+    session.commit()
+    stored = session.execute(text("SELECT at FROM audit_entries ORDER BY id")).scalars().all()
+    assert len(stored) == 2 and stored[0] == stored[1]
 
 
 def test_ids_follow_the_stored_ones(session: Session) -> None:
