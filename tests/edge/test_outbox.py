@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import os
 import signal
 import subprocess
@@ -119,6 +121,17 @@ def test_meta_values_persist(tmp_path: Path) -> None:
 
 
 def test_wal_and_full_sync(outbox: Outbox) -> None:
+    assert outbox.durability() == ("wal", "full")
+
+
+def test_puts_stay_synced_after_a_delivery_mark_that_is_not(outbox: Outbox) -> None:
+    """Delivery marks skip their fsync (a lost mark only re-sends a duplicate); a press put after
+    one must still be on disk when `put` returns, and so must one put after a failed mark."""
+    outbox.put(press(1))
+    outbox.mark_delivered([press(1)["id"]])
+    assert outbox.durability() == ("wal", "full")
+    with pytest.raises(sqlite3.ProgrammingError):
+        outbox.mark_delivered([object()])  # type: ignore[list-item]
     assert outbox.durability() == ("wal", "full")
 
 
