@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
 from central.access.roles import Role
@@ -28,6 +28,9 @@ from central.models import Base
 from central.registry.models import Department, Hall, Item, Region, ServiceWindow, Staff
 
 PG_URL = os.environ.get("HALLWATCH_TEST_DATABASE_URL")
+# pytest-xdist (`make test` runs two workers): each worker gets its own PostgreSQL database, because
+# the engine fixture drops and recreates the public schema.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 # No background signal scheduler in tests (apps built from any Settings, servers started by tests):
 # tests run the scheduler themselves, at the moments they choose.
 os.environ.setdefault("HALLWATCH_SIGNAL_INTERVAL_SECONDS", "0")
@@ -57,12 +60,34 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         eng = make_engine(url)
     else:
         assert PG_URL
-        eng = make_engine(PG_URL)
+        eng = make_engine(_worker_database(PG_URL))
         with eng.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _xdist_shared_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Under xdist, the directory all workers of this run share (pytest keeps the last three runs),
+    for results computed once per run (tests/edge/video/hall_run.py)."""
+    if XDIST_WORKER is not None:
+        os.environ["HALLWATCH_TEST_SHARED_DIR"] = str(tmp_path_factory.getbasetemp().parent)
+
+
+def _worker_database(url: str) -> str:
+    """The URL itself, or under xdist a database of this worker's own beside it (created if missing)."""
+    if XDIST_WORKER is None:
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{XDIST_WORKER}"
+    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.engine.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def _wipe(eng: Engine) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading

@@ -11,10 +11,14 @@ measures both) and the suite runs in half the time.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import pickle
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -38,6 +42,7 @@ VISIT_MIN_SECONDS = 60.0
 DETECTOR = OpenCVDetectorConfig(type="opencv", min_size=32, scale_factor=1.15)
 ANALYSIS = AnalysisConfig(detector=DETECTOR)
 PROFILE = "sichuan-2011"
+SHARED_DIR_VARIABLE = "HALLWATCH_TEST_SHARED_DIR"  # set by tests/conftest.py under pytest-xdist
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,23 @@ def configs(scene: HallScene) -> dict[str, tuple[WindowConfig, WindowSchedule]]:
 
 @cache
 def hall_run() -> HallRun:
+    """The analysed run. Under pytest-xdist the workers share it: the first to ask analyses it and
+    leaves it in this test run's shared temp dir; the others wait on the lock and load it."""
+    shared = os.environ.get(SHARED_DIR_VARIABLE)
+    if shared is None:
+        return _analyse()
+    path = Path(shared) / "hall-run.pickle"
+    with path.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            run: HallRun = pickle.loads(path.read_bytes())  # written by a worker of this same run
+            return run
+        run = _analyse()
+        path.write_bytes(pickle.dumps(run))
+        return run
+
+
+def _analyse() -> HallRun:
     cv2.setNumThreads(1)  # the machine is shared; threads buy nothing on these small crops
     scene = hall_scene()
     windows = configs(scene)
