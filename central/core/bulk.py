@@ -1,7 +1,7 @@
 """Bulk inserts of many rows in one statement, with their ids drawn first.
 
-An outbox drained after an outage brings thousands of rows a second (ratings, keypad presses,
-follow-ups, audit entries). On PostgreSQL an executemany still costs one Bind/Execute (and one
+An outbox drained after an outage brings thousands of rows a second (ratings and keypad presses,
+`central.ratings.ingest`). On PostgreSQL an executemany still costs one Bind/Execute (and one
 executor start on the server) per row, and SQLAlchemy prepares each row's parameters in Python;
 `INSERT … SELECT … FROM unnest(array, array, …)` sends one array per column and inserts every row in
 one statement. Elsewhere (SQLite) the DB-API executemany is already a loop in C.
@@ -49,7 +49,7 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
     columns = [_column_values(table.c[name], rows, dialect) for name in names]
     if dialect.name == "postgresql":
         session.execute(*_unnest_insert(table, dict(zip(names, columns, strict=True)), dialect))
-    else:  # the DB-API's executemany with the values as the column types would send them
+    else:  # SQLite: the DB-API's executemany (qmark style), values processed as the ORM would
         quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
         statement = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join('?' for _ in names)})"
         session.connection().exec_driver_sql(statement, list(zip(*columns, strict=True)))
