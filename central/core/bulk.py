@@ -47,11 +47,11 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
     dialect = session.get_bind().dialect
     names = list(rows[0])
     columns = [_column_values(table.c[name], rows, dialect) for name in names]
+    target = f"{table.name} ({', '.join(dialect.identifier_preparer.quote(name) for name in names)})"
     if dialect.name == "postgresql":
-        session.execute(*_unnest_insert(table, dict(zip(names, columns, strict=True)), dialect))
+        session.execute(*_unnest_insert(table, target, dict(zip(names, columns, strict=True)), dialect))
     else:  # SQLite: the DB-API's executemany (qmark style), values processed as the ORM would
-        quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
-        statement = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join('?' for _ in names)})"
+        statement = f"INSERT INTO {target} VALUES ({', '.join('?' for _ in names)})"
         session.connection().exec_driver_sql(statement, list(zip(*columns, strict=True)))
 
 
@@ -62,7 +62,7 @@ def _table(model: type[Base]) -> Table:
 
 
 def _unnest_insert(
-    table: Table, columns: dict[str, list[Any]], dialect: Dialect
+    table: Table, target: str, columns: dict[str, list[Any]], dialect: Dialect
 ) -> tuple[TextClause, dict[str, Any]]:
     """``INSERT … SELECT … FROM unnest(…)``: one array per column that varies, one value for a column
     that is the same in every row (the time received, the hall, a default): fewer values to encode."""
@@ -84,8 +84,7 @@ def _unnest_insert(
         if arrays
         else f"generate_series(1, {count:d})"
     )
-    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
-    statement = f"INSERT INTO {table.name} ({quoted}) SELECT {', '.join(selected)} FROM {source}"
+    statement = f"INSERT INTO {target} SELECT {', '.join(selected)} FROM {source}"
     return text(statement), params
 
 
