@@ -22,6 +22,7 @@ from central.audit.hashing import ZERO_HASH, canonical_json, canonical_payload, 
 from central.audit.models import HEAD_ID, AuditEntry, AuditHead
 from central.audit.verify import BadEntry, VerifyResult, verify
 from central.core.actor import Actor
+from central.core.bulk import draw_ids, insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -81,21 +82,27 @@ def record(
 ) -> AuditEntry:
     """Append one entry in the caller's transaction (no commit: it stands or falls with the change)."""
     change = Change(action=action, target_type=target_type, target_id=target_id, before=before, after=after)
-    return record_many(session, actor=actor, at=at, changes=[change])[0]
+    return AuditEntry(**_append(session, actor=actor, at=at, changes=[change])[0])
 
 
-def record_many(
+def record_many(session: Session, *, actor: Actor, at: datetime, changes: Sequence[Change]) -> None:
+    """Append several entries under one lock of the head (a batch touching many cases, the follow-ups
+    of a drained outbox's 差评): one insert statement."""
+    if changes:
+        _append(session, actor=actor, at=at, changes=changes)
+
+
+def _append(
     session: Session, *, actor: Actor, at: datetime, changes: Sequence[Change]
-) -> list[AuditEntry]:
-    """Append several entries under one lock of the head (a batch touching many cases)."""
-    if not changes:
-        return []
+) -> list[dict[str, Any]]:
+    """Insert the entries of `changes` after the head, move the head; the rows inserted."""
     if at.tzinfo is None:
         raise ValueError("audit time must be timezone-aware")
     at_text = iso_utc(at)
     seq, prev = _lock_head(session)
-    entries: list[AuditEntry] = []
-    for change in changes:
+    ids = draw_ids(session, AuditEntry, len(changes))
+    rows: list[dict[str, Any]] = []
+    for entry_id, change in zip(ids, changes, strict=True):
         seq += 1
         fields: EntryFields = {
             "seq": seq,
@@ -108,13 +115,12 @@ def record_many(
             "after": canonical_json(change.after),
         }
         digest = entry_hash(canonical_payload(at=at_text, **fields), prev)
-        entries.append(AuditEntry(at=at, prev_hash=prev, hash=digest, **fields))
+        rows.append({"id": entry_id, "at": at, "prev_hash": prev, "hash": digest, **fields})
         prev = digest
-    session.add_all(entries)
+    insert_rows(session, AuditEntry, rows)
     session.execute(_head.update().where(_head.c.id == HEAD_ID).values(seq=seq, hash=prev))
-    session.flush()
     logger.debug("audit %s by %s: seq %d", changes[0].action, actor.label, seq)
-    return entries
+    return rows
 
 
 def _lock_head(session: Session) -> tuple[int, str]:

@@ -4,7 +4,9 @@ An outbox drained after an outage brings thousands of rows a second (ratings and
 `central.ratings.ingest`). On PostgreSQL an executemany still costs one Bind/Execute (and one
 executor start on the server) per row, and SQLAlchemy prepares each row's parameters in Python;
 `INSERT … SELECT … FROM unnest(array, array, …)` sends one array per column and inserts every row in
-one statement. Elsewhere (SQLite) the DB-API executemany is already a loop in C.
+one statement. The arrays go in PostgreSQL's binary format (psycopg's ``%b`` placeholder): its text
+format quotes and escapes every element in Python, about six times slower, which for a drained
+outbox was a tenth of central's time. Elsewhere (SQLite) the DB-API executemany is already a loop in C.
 
 Ids are drawn before the insert so callers can refer to the rows (foreign keys, audit targets)
 without ``RETURNING`` in parameter order, which builds a huge VALUES statement in Python. On
@@ -19,7 +21,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Dialect, Table, TextClause, func, select, text
+from sqlalchemy import Column, Dialect, Table, func, select, text
 from sqlalchemy.orm import Session
 
 from central.core.db import Base
@@ -48,11 +50,13 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
     names = list(rows[0])
     columns = [_column_values(table.c[name], rows, dialect) for name in names]
     target = f"{table.name} ({', '.join(dialect.identifier_preparer.quote(name) for name in names)})"
+    connection = session.connection()
     if dialect.name == "postgresql":
-        session.execute(*_unnest_insert(table, target, dict(zip(names, columns, strict=True)), dialect))
+        statement, params = _unnest_insert(table, target, dict(zip(names, columns, strict=True)), dialect)
+        connection.exec_driver_sql(statement, params)
     else:  # SQLite: the DB-API's executemany (qmark style), values processed as the ORM would
         statement = f"INSERT INTO {target} VALUES ({', '.join('?' for _ in names)})"
-        session.connection().exec_driver_sql(statement, list(zip(*columns, strict=True)))
+        connection.exec_driver_sql(statement, list(zip(*columns, strict=True)))
 
 
 def _table(model: type[Base]) -> Table:
@@ -63,9 +67,10 @@ def _table(model: type[Base]) -> Table:
 
 def _unnest_insert(
     table: Table, target: str, columns: dict[str, list[Any]], dialect: Dialect
-) -> tuple[TextClause, dict[str, Any]]:
-    """``INSERT … SELECT … FROM unnest(…)``: one array per column that varies, one value for a column
-    that is the same in every row (the time received, the hall, a default): fewer values to encode."""
+) -> tuple[str, dict[str, Any]]:
+    """``INSERT … SELECT … FROM unnest(…)`` for psycopg (``%(name)b``: a binary parameter): one array
+    per column that varies, one value for a column that is the same in every row (the time received,
+    the hall, a default): fewer values to encode."""
     params: dict[str, Any] = {}
     arrays: list[str] = []
     selected: list[str] = []
@@ -73,10 +78,10 @@ def _unnest_insert(
         sql_type = table.c[name].type.compile(dialect)
         if all(value == values[0] for value in values):
             params[f"v{index}"] = values[0]
-            selected.append(f"CAST(:v{index} AS {sql_type})")
+            selected.append(f"CAST(%(v{index})b AS {sql_type})")
         else:
             params[f"a{index}"] = values
-            arrays.append(f"CAST(:a{index} AS {sql_type}[])")
+            arrays.append(f"CAST(%(a{index})b AS {sql_type}[])")
             selected.append(f"u.c{len(arrays)}")
     count = len(next(iter(columns.values())))
     source = (
@@ -85,7 +90,7 @@ def _unnest_insert(
         else f"generate_series(1, {count:d})"
     )
     statement = f"INSERT INTO {target} SELECT {', '.join(selected)} FROM {source}"
-    return text(statement), params
+    return statement, params
 
 
 def _column_values(column: Column[Any], rows: Sequence[dict[str, Any]], dialect: Dialect) -> list[Any]:

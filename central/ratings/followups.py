@@ -34,6 +34,7 @@ from central.access.jurisdiction import Jurisdiction
 from central.access.roles import Permission
 from central.audit.chain import Change, record, record_many
 from central.core.actor import Actor
+from central.core.bulk import draw_ids, insert_rows
 from central.core.clock import to_utc
 from central.profiles.schema import RuleProfile
 from central.ratings.binding import BAD_RATING_HOOKS
@@ -130,41 +131,55 @@ def open_followups(
     profile: RuleProfile,
     calendar: WorkCalendar,
     now: datetime,
-) -> list[FollowUp]:
+) -> list[int]:
     """The 差评 hook: open the follow-ups these ratings lack, in one insert and one audit append
-    (an outbox drained after an outage brings hundreds at once). Returns the ones opened."""
+    (an outbox drained after an outage brings hundreds at once). Returns the ids of those opened."""
     wanted = {r.id: r for r in ratings if is_bad(r.level, profile) and not r.excluded}
     if not wanted:
         return []
     have = set(session.scalars(select(FollowUp.rating_id).where(FollowUp.rating_id.in_(list(wanted)))))
+    due: dict[date, date | None] = {}  # a drained batch's 差评 fall on a few days
+    for rating in wanted.values():
+        if rating.rated_on not in due:
+            due[rating.rated_on] = rectify_due(
+                calendar, rating.rated_on, profile.ratings.rectify_within_workdays
+            )
+    new = [rating for rating_id, rating in sorted(wanted.items()) if rating_id not in have]
+    ids = draw_ids(session, FollowUp, len(new))
+    # Plain rows, not ORM objects: a drained outbox's batch opens dozens, and each would be
+    # tracked by the session only to be written once.
     opened = [
-        FollowUp(
-            rating_id=rating.id,
-            hall_id=rating.hall_id,
-            department_id=department_of(session, rating),
-            status=FollowUpStatus.OPEN.value,
-            opened_at=now,
-            rectify_due=rectify_due(calendar, rating.rated_on, profile.ratings.rectify_within_workdays),
-        )
-        for rating_id, rating in sorted(wanted.items())
-        if rating_id not in have
+        {
+            "id": followup_id,
+            "rating_id": rating.id,
+            "hall_id": rating.hall_id,
+            "department_id": department_of(session, rating),
+            "status": FollowUpStatus.OPEN.value,
+            "opened_at": now,
+            "rectify_due": due[rating.rated_on],
+        }
+        for followup_id, rating in zip(ids, new, strict=True)
     ]
     # No race to guard against: whoever changes a rating holds its row (inserted or updated in the
     # same transaction), so a second binder waits and then sees these follow-ups committed.
-    session.add_all(opened)
-    session.flush()
+    insert_rows(session, FollowUp, opened)
     changes = [
         Change(
             action="followup.open",
             target_type=TARGET_TYPE,
-            target_id=str(f.id),
-            after={**snapshot(f), "rating_id": f.rating_id, "level": wanted[f.rating_id].level},
+            target_id=str(row["id"]),
+            after={
+                **OPENED_SNAPSHOT,
+                "rectify_due": row["rectify_due"],
+                "rating_id": rating.id,
+                "level": rating.level,
+            },
         )
-        for f in opened
+        for row, rating in zip(opened, new, strict=True)
     ]
     record_many(session, actor=FOLLOWUP_ACTOR, at=now, changes=changes)
     logger.info("%d follow-up(s) opened for 差评", len(opened))
-    return opened
+    return ids
 
 
 def withdraw_followup(session: Session, *, rating: Rating, profile: RuleProfile, now: datetime) -> bool:
@@ -235,6 +250,21 @@ def allowed_steps(principal: Principal, followup: FollowUp, rating: Rating) -> l
         for step, (source, _target) in STEP_MOVES.items()
         if followup.status == source.value and may_take(principal, step)
     ]
+
+
+# The audited state of a follow-up just opened, but for its rectify_due (see `snapshot`).
+OPENED_SNAPSHOT: dict[str, Any] = {
+    "status": FollowUpStatus.OPEN.value,
+    "rectify_due": None,
+    "callback_at": None,
+    "callback_by": None,
+    "callback_result": None,
+    "rectified_at": None,
+    "rectified_by": None,
+    "rectification": None,
+    "rerating_level": None,
+    "closed_at": None,
+}
 
 
 def snapshot(followup: FollowUp) -> dict[str, Any]:

@@ -4,6 +4,7 @@ lifecycle with its roles, 409s and 422s, jurisdiction (404 like a missing one) a
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date
 
@@ -13,10 +14,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from central.audit.chain import verify
+from central.audit.hashing import canonical_json
 from central.audit.models import AuditEntry
 from central.calendar.service import load_calendar
 from central.profiles.loader import get_profile
-from central.ratings.followups import open_followup
+from central.ratings.followups import open_followup, snapshot
 from central.ratings.models import FollowUp, Rating
 from tests.central.ratings.followup_world import (
     FOLLOWUPS,
@@ -61,6 +63,14 @@ def test_every_bad_rating_opens_one_followup_and_good_ones_none(session: Session
     assert len(session.scalars(select(FollowUp).where(FollowUp.rating_id == bad)).all()) == 1
     opens = session.scalars(select(AuditEntry).where(AuditEntry.action == "followup.open")).all()
     assert len(opens) == 2 and {e.actor for e in opens} == {"system:ratings"}
+    # The audited state of the opening is the follow-up's snapshot as stored (written from rows).
+    stored = session.get(FollowUp, opened.id)
+    assert stored is not None
+    entry = next(e for e in opens if e.target_id == str(opened.id))
+    assert entry.after is not None
+    assert json.loads(entry.after) == json.loads(
+        canonical_json({**snapshot(stored), "rating_id": bad, "level": 1}) or ""
+    )
 
 
 def test_a_rating_without_department_answers_through_its_window(session: Session, world: World) -> None:
