@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -38,3 +39,14 @@ def count_label(n: int) -> str:
 
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def machine_speed_ms() -> float:
+    """Milliseconds for a fixed pure-Python loop (best of three): a shared small machine's speed
+    swings by half from one hour to the next, so a benchmark prints it beside its figures."""
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(range(10_000_000))
+        timings.append((time.perf_counter() - started) * 1000)
+    return min(timings)

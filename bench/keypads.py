@@ -1,6 +1,6 @@
 """Benchmark: rating keypads end to end, with every part real and in its own process.
 
-    .venv/bin/python -m bench.keypads [--presses 200] [--drain 10000] [--drain-runs 3] [--noise-bytes 1000000]
+    .venv/bin/python -m bench.keypads [--presses 200] [--drain 10000] [--drain-runs 5] [--noise-bytes 1000000]
                                       [--pg-url URL]
 
 central runs as `hallwatch serve` and the edge agent as `hallwatch edge run` (two subprocesses, as
@@ -18,7 +18,9 @@ in a hall); the keypad is the emulator on a real pty in this process. Three figu
 3. **noise**: random bytes (fixed seed) written onto the line into the real edge keypad reader:
    KEY frames it accepts from noise would be false ratings.
 
-Ends with `RESULT <name> <value> <unit> target=<target>` lines.
+Prints the load average and the machine speed (milliseconds for a fixed Python loop; lower is
+faster) before and after: on a small shared machine the same code drains at very different rates
+from one hour to the next. Ends with `RESULT <name> <value> <unit> target=<target>` lines.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ import httpx
 from rich.console import Console
 from sqlalchemy import Connection, Engine, func, select
 
-from bench.common import load_average, scratch_postgres
+from bench.common import load_average, machine_speed_ms, scratch_postgres
 from central.access.device_keys import issue_key
 from central.core.actor import Actor
 from central.core.db import make_engine, make_session_factory
@@ -345,12 +347,12 @@ def main() -> None:
     )
     parser.add_argument("--presses", type=int, default=200)
     parser.add_argument("--drain", type=int, default=10_000)
-    parser.add_argument("--drain-runs", type=int, default=3, help="outages to drain; the median is reported")
+    parser.add_argument("--drain-runs", type=int, default=5, help="outages to drain; the median is reported")
     parser.add_argument("--noise-bytes", type=int, default=1_000_000)
     parser.add_argument("--pg-url", default=os.environ.get("HALLWATCH_BENCH_DATABASE_URL"))
     parser.add_argument("--keep", action="store_true", help="keep the scratch PostgreSQL database")
     args = parser.parse_args()
-    console.print(f"load average before: {load_average()}")
+    console.print(f"load average before: {load_average()}; machine speed {machine_speed_ms():.0f} ms")
     results: list[str] = []
     with tempfile.TemporaryDirectory(prefix="hallwatch-keypads-db-") as tmp:
         results += run(f"sqlite:///{Path(tmp) / 'central.db'}", "sqlite", args)
@@ -365,7 +367,7 @@ def main() -> None:
     results.append(
         f"RESULT keypads_noise_{args.noise_bytes}_bytes_false_ratings {false_presses} ratings target=<=0"
     )
-    console.print(f"load average after: {load_average()}")
+    console.print(f"load average after: {load_average()}; machine speed {machine_speed_ms():.0f} ms")
     print("\n".join(results))
 
 

@@ -56,6 +56,7 @@ class Pending:
     kind: str
     body: str  # JSON text of the observation
     attempts: int
+    seq: int  # the order it was stored in
 
 
 @dataclass(frozen=True)
@@ -234,21 +235,24 @@ class Outbox:
             row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def pending(self, limit: int, *, max_bytes: int | None = None) -> list[Pending]:
+    def pending(self, limit: int, *, max_bytes: int | None = None, after_seq: int = 0) -> list[Pending]:
         """The oldest pending rows, in the order they were stored: at most `limit` rows and, past the
-        first, at most `max_bytes` of bodies (evidence JPEGs make some rows ~100 times larger)."""
+        first, at most `max_bytes` of bodies (evidence JPEGs make some rows ~100 times larger).
+        `after_seq` skips rows up to that seq (a batch still in flight, not yet marked)."""
         with self._lock:
             if max_bytes is not None:
-                limit = self._rows_within(limit, max_bytes)
+                limit = self._rows_within(limit, max_bytes, after_seq)
             rows = self._conn.execute(
-                "SELECT id, kind, body, attempts FROM observations WHERE state = 'pending' ORDER BY seq LIMIT ?",
-                (limit,),
+                "SELECT id, kind, body, attempts, seq FROM observations "
+                "WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+                (after_seq, limit),
             ).fetchall()
         return [Pending(*row) for row in rows]
 
-    def _rows_within(self, limit: int, max_bytes: int) -> int:
+    def _rows_within(self, limit: int, max_bytes: int, after_seq: int) -> int:
         sizes = self._conn.execute(
-            "SELECT length(body) FROM observations WHERE state = 'pending' ORDER BY seq LIMIT ?", (limit,)
+            "SELECT length(body) FROM observations WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
         ).fetchall()
         total = count = 0
         for (size,) in sizes:

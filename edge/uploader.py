@@ -2,7 +2,10 @@
 
 `Outbox.put` sets `outbox.arrived`, so a new row is sent as soon as it is stored (no polling delay).
 While there is a backlog, batches of up to `batch_size` go back to back (one HTTP request and one
-outbox commit per batch), which is what drains an hour's buffer fast.
+outbox commit per batch), which is what drains an hour's buffer fast. One request is in flight at a
+time, so central takes the rows in the order they were stored; while it works on a batch, the
+uploader reads the next one from the outbox and marks the one before as delivered, so the edge's own
+disk work does not add to the drain.
 
 What central answers decides each row's fate, and nothing else does:
 - 200: each result's outcome — "stored"/"duplicate" → delivered; "rejected" → set aside with the
@@ -20,6 +23,7 @@ import random
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +71,8 @@ class Uploader:
         self._rng = rng or random.Random()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Requests go out on this one helper thread: the uploader's thread meanwhile does disk work.
+        self._requests = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-upload")
         self._last_prune = 0.0
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -81,6 +87,7 @@ class Uploader:
         self.outbox.arrived.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        self._requests.shutdown(wait=False)
 
     def run(self) -> None:
         logger.info("uploader started (batches of up to %d)", self.batch_size)
@@ -99,7 +106,7 @@ class Uploader:
         if not batch:
             self.outbox.arrived.wait(IDLE_WAKE_SECONDS)
             return
-        if self.send(batch):
+        if self._drain(batch):
             if self.stats.consecutive_failures:
                 logger.info(
                     "central reachable again after %d failed attempt(s)", self.stats.consecutive_failures
@@ -109,6 +116,37 @@ class Uploader:
         self.stats.failures += 1
         self.stats.consecutive_failures += 1
         self._stop.wait(self.backoff(self.stats.consecutive_failures))
+
+    def _drain(self, batch: Sequence[Pending]) -> bool:
+        """Send `batch` and the batches after it back to back; False when one must be sent again later.
+
+        The request runs on a helper thread while this one reads the next batch (the rows after the
+        one in flight) and settles the batch before; a batch answered with anything but a result for
+        each row falls back to `send`, which splits, rejects or gives up as the module docstring says.
+        """
+        in_flight = self._requests.submit(self._request, batch)
+        answered: tuple[Sequence[Pending], Settlement] | None = None
+        while True:
+            following = self.outbox.pending(
+                self.batch_size, max_bytes=self.batch_max_bytes, after_seq=batch[-1].seq
+            )
+            if answered is not None:
+                self._apply(*answered)
+            response = in_flight.result()
+            settlement = _settlement(batch, response) if response is not None else None
+            if settlement is None or settlement.unsettled:
+                return self._conclude(batch, response)
+            if not following or self._stop.is_set():
+                self._apply(batch, settlement)
+                return True
+            in_flight = self._requests.submit(self._request, following)
+            answered, batch = (batch, settlement), following
+
+    def _conclude(self, batch: Sequence[Pending], response: httpx.Response | None) -> bool:
+        """The classic path for a batch whose answer needs more than marking rows delivered."""
+        if response is None:
+            return False  # already noted as a failed attempt
+        return self._answered(batch, response)
 
     def backoff(self, failures: int) -> float:
         """Exponential in the number of consecutive failures, capped, with jitter (half to all of it)."""
@@ -125,12 +163,21 @@ class Uploader:
 
     def send(self, batch: Sequence[Pending]) -> bool:
         """Send one batch and settle what central answered; False when it must be sent again later."""
-        response = self._post(batch)
-        if response is None:
-            return False
+        response = self._request(batch)
+        return response is not None and self._answered(batch, response)
+
+    def _answered(self, batch: Sequence[Pending], response: httpx.Response) -> bool:
         status = response.status_code
         if status == 200:
-            return self._settle(batch, response)
+            settlement = _settlement(batch, response)
+            if settlement is None:
+                self._failed(batch, f"central's answer is not a results list: {response.text[:200]!r}")
+                return False
+            self._apply(batch, settlement)
+            if settlement.unsettled:
+                self._failed(settlement.unsettled, "central's answer did not settle these")
+                return False
+            return True
         if status in (413, 422) and len(batch) > 1:
             if status == 413:
                 self.batch_size = max(1, len(batch) // 2)
@@ -145,7 +192,7 @@ class Uploader:
         self._failed(batch, f"central answered {status}: {_detail(response)}")
         return False
 
-    def _post(self, batch: Sequence[Pending]) -> httpx.Response | None:
+    def _request(self, batch: Sequence[Pending]) -> httpx.Response | None:
         body = '{"observations":[' + ",".join(p.body for p in batch) + "]}"
         try:
             return self.client.post(
@@ -155,28 +202,14 @@ class Uploader:
             self._failed(batch, f"{type(exc).__name__}: {exc}")
             return None
 
-    def _settle(self, batch: Sequence[Pending], response: httpx.Response) -> bool:
-        results = _results(response)
-        if results is None:
-            self._failed(batch, f"central's answer is not a results list: {response.text[:200]!r}")
-            return False
-        sent = {p.id for p in batch}
-        delivered = [r["id"] for r in results if r["id"] in sent and r["outcome"] in DELIVERED_OUTCOMES]
-        self.outbox.mark_delivered(delivered)
+    def _apply(self, batch: Sequence[Pending], settlement: Settlement) -> None:
+        """Mark what central has as delivered and set aside what it rejected."""
+        self.outbox.mark_delivered(settlement.delivered)
         self.stats.batches += 1
-        self.stats.delivered += len(delivered)
-        for result in results:
-            if result["id"] in sent and result["outcome"] == "rejected":
-                self._reject(result["id"], str(result.get("detail") or "rejected by central"))
-        settled = {
-            r["id"] for r in results if r["outcome"] in DELIVERED_OUTCOMES or r["outcome"] == "rejected"
-        }
-        unsettled = [p for p in batch if p.id not in settled]
-        if unsettled:
-            self._failed(unsettled, "central's answer did not settle these")
-            return False
+        self.stats.delivered += len(settlement.delivered)
+        for obs_id, detail in settlement.rejected:
+            self._reject(obs_id, detail)
         logger.debug("uploaded %d observation(s)", len(batch))
-        return True
 
     def _reject(self, obs_id: str, detail: str) -> None:
         if self.outbox.mark_rejected(obs_id, detail):
@@ -191,6 +224,34 @@ class Uploader:
         else:
             logger.debug("upload of %d observation(s) failed: %s", len(batch), detail)
         self.outbox.note_failure([p.id for p in batch], detail)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What central's 200 answer settles for a batch: delivered ids, rejected (id, reason), and the
+    rows it did not answer for (sent again later)."""
+
+    delivered: list[str]
+    rejected: list[tuple[str, str]]
+    unsettled: list[Pending]
+
+
+def _settlement(batch: Sequence[Pending], response: httpx.Response) -> Settlement | None:
+    """The settlement of a 200 answer; None for any other answer or a body that is not a results list."""
+    if response.status_code != 200:
+        return None
+    results = _results(response)
+    if results is None:
+        return None
+    sent = {p.id for p in batch}
+    delivered = [r["id"] for r in results if r["id"] in sent and r["outcome"] in DELIVERED_OUTCOMES]
+    rejected = [
+        (r["id"], str(r.get("detail") or "rejected by central"))
+        for r in results
+        if r["id"] in sent and r["outcome"] == "rejected"
+    ]
+    settled = {r["id"] for r in results if r["outcome"] in DELIVERED_OUTCOMES or r["outcome"] == "rejected"}
+    return Settlement(delivered, rejected, [p for p in batch if p.id not in settled])
 
 
 def _results(response: httpx.Response) -> list[dict[str, Any]] | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,28 @@ def test_a_large_backlog_drains_in_batches(
         wait_until(lambda: delivered(outbox, 5000), what="the backlog", timeout=120)
     assert len(central.presses()) == 5000
     assert uploader.stats.batches <= 5000 // 100 + 5
+
+
+def test_the_next_batch_is_in_flight_while_the_one_before_is_marked(
+    central: Central, port: int, outbox: Outbox, uploader: Uploader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The drain overlaps the edge's disk work with central's: each batch goes out before the batch
+    before it is marked delivered (here a slow disk), still one request at a time, in stored order,
+    each row sent once."""
+    mark_delivered = outbox.mark_delivered
+    arrived_while_marking: list[int] = []
+
+    def slow_mark(ids: Sequence[str]) -> int:
+        before = len(central.presses())
+        time.sleep(0.2)
+        arrived_while_marking.append(len(central.presses()) - before)
+        return mark_delivered(ids)
+
+    monkeypatch.setattr(outbox, "mark_delivered", slow_mark)
+    presses = [press(n) for n in range(500)]
+    outbox.put_many(presses)
+    with serve(contract_app(central), port):
+        wait_until(lambda: delivered(outbox, 500), what="the backlog", timeout=60)
+    assert sum(arrived_while_marking) >= 300  # batches 2..5 (at least) reached central during a mark
+    assert list(central.stored) == [p["id"] for p in presses]  # in the order stored
+    assert set(central.deliveries.values()) == {1}  # nothing sent twice
