@@ -122,7 +122,8 @@ class Uploader:
 
         The request runs on a helper thread while this one reads the next batch (the rows after the
         one in flight) and settles the batch before; a batch answered with anything but a result for
-        each row falls back to `send`, which splits, rejects or gives up as the module docstring says.
+        each row goes the one-batch way (`_answered`: split, reject or give up, as the module
+        docstring says) and ends the run.
         """
         in_flight = self._requests.submit(self._request, batch)
         answered: tuple[Sequence[Pending], Settlement] | None = None
