@@ -132,7 +132,6 @@ central:
   poll_wait_seconds: 5
 outbox:
   path: {workdir / "outbox.db"}
-  batch_size: 1000
   initial_backoff_seconds: 0.02
   max_backoff_seconds: 0.05
 keypads:

@@ -81,10 +81,14 @@ class OutboxConfig(_Section):
         Path("var") / "edge-outbox.db", description="SQLite file of the outbox (relative to the working dir)."
     )
     batch_size: int = Field(
-        1000,
+        2000,
         ge=1,
         le=100_000,
-        description="Most observations per upload (central's max_batch_events caps it).",
+        description=(
+            "Most observations per upload (central's max_batch_events caps it). Each upload has a "
+            "fixed cost at central (authentication, the hall's profile, windows, audit, commit): "
+            "2,000 drains a backlog about a sixth faster than 1,000, and more gains little."
+        ),
     )
     batch_max_bytes: int = Field(
         8 * 1024 * 1024,

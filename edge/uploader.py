@@ -55,7 +55,7 @@ class Uploader:
         outbox: Outbox,
         client: httpx.Client,
         *,
-        batch_size: int = 1000,
+        batch_size: int = 2000,
         batch_max_bytes: int | None = None,
         initial_backoff_seconds: float = 0.5,
         max_backoff_seconds: float = 30.0,
