@@ -98,8 +98,14 @@ def test_a_writer_that_took_the_ids_first_makes_the_insert_fail_whole(db: Engine
     assert [row["actor"] for row in _stored(session)] == ["theirs"]
 
 
+# Any text a database can hold: no NUL (PostgreSQL refuses it: central answers 422) and no lone
+# surrogates (not Unicode: no driver encodes them; request validation refuses them with a 422, see
+# test_observations_api).
+TEXT = st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]))
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(texts=st.lists(st.one_of(st.none(), st.text(st.characters(exclude_characters="\x00"))), min_size=1))
+@given(texts=st.lists(st.one_of(st.none(), TEXT), min_size=1))
 def test_any_text_round_trips(session: Session, texts: list[str | None]) -> None:
     ids = draw_ids(session, TABLE, len(texts))
     rows = [_row(i, text) for i, text in zip(ids, texts, strict=True)]

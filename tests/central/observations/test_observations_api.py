@@ -113,7 +113,16 @@ def test_malformed_bodies_are_422(anon: TestClient, edge, session: Session, cloc
     for body in bad_bodies:
         response = anon.post(OBSERVATIONS, json=body, headers=edge["EDGE-P"])
         assert response.status_code == 422, (body, response.text)
+    # JSON can escape a lone surrogate, which no database driver can encode: the body's validation
+    # refuses it before any query, never a 500.
+    for field in ("id", "window", "keypad"):
+        raw = json.dumps({"observations": [dict(good, **{field: "KP\ud800"})]})  # ASCII, escaped
+        headers = {**edge["EDGE-P"], "Content-Type": "application/json"}
+        response = anon.post(OBSERVATIONS, content=raw, headers=headers)
+        assert response.status_code == 422, (field, response.text)
+        assert response.json()["detail"][0]["loc"][-1] == field
     assert count(session, KeypadPress.id) == 0
+    assert post(anon, edge["EDGE-P"], good)["stored"] == 1  # the connection is usable afterwards
 
 
 def test_an_oversize_batch_is_refused(
