@@ -136,18 +136,12 @@ class Uploader:
             response = in_flight.result()
             settlement = _settlement(batch, response) if response is not None else None
             if settlement is None or settlement.unsettled:
-                return self._conclude(batch, response)
+                return response is not None and self._answered(batch, response)
             if not following or self._stop.is_set():
                 self._apply(batch, settlement)
                 return True
             in_flight = self._requests.submit(self._request, following)
             answered, batch = (batch, settlement), following
-
-    def _conclude(self, batch: Sequence[Pending], response: httpx.Response | None) -> bool:
-        """The classic path for a batch whose answer needs more than marking rows delivered."""
-        if response is None:
-            return False  # already noted as a failed attempt
-        return self._answered(batch, response)
 
     def backoff(self, failures: int) -> float:
         """Exponential in the number of consecutive failures, capped, with jitter (half to all of it)."""

@@ -138,13 +138,10 @@ def open_followups(
     if not wanted:
         return []
     have = set(session.scalars(select(FollowUp.rating_id).where(FollowUp.rating_id.in_(list(wanted)))))
-    due: dict[date, date | None] = {}  # a drained batch's 差评 fall on a few days
-    for rating in wanted.values():
-        if rating.rated_on not in due:
-            due[rating.rated_on] = rectify_due(
-                calendar, rating.rated_on, profile.ratings.rectify_within_workdays
-            )
     new = [rating for rating_id, rating in sorted(wanted.items()) if rating_id not in have]
+    due: dict[date, date | None] = {}  # a drained batch's 差评 fall on a few days
+    for day in {rating.rated_on for rating in new}:
+        due[day] = rectify_due(calendar, day, profile.ratings.rectify_within_workdays)
     ids = draw_ids(session, FollowUp, len(new))
     # Plain rows, not ORM objects: a drained outbox's batch opens dozens, and each would be
     # tracked by the session only to be written once.
@@ -168,12 +165,7 @@ def open_followups(
             action="followup.open",
             target_type=TARGET_TYPE,
             target_id=str(row["id"]),
-            after={
-                **OPENED_SNAPSHOT,
-                "rectify_due": row["rectify_due"],
-                "rating_id": rating.id,
-                "level": rating.level,
-            },
+            after={**_row_snapshot(row), "rating_id": rating.id, "level": rating.level},
         )
         for row, rating in zip(opened, new, strict=True)
     ]
@@ -252,35 +244,29 @@ def allowed_steps(principal: Principal, followup: FollowUp, rating: Rating) -> l
     ]
 
 
-# The audited state of a follow-up just opened, but for its rectify_due (see `snapshot`).
-OPENED_SNAPSHOT: dict[str, Any] = {
-    "status": FollowUpStatus.OPEN.value,
-    "rectify_due": None,
-    "callback_at": None,
-    "callback_by": None,
-    "callback_result": None,
-    "rectified_at": None,
-    "rectified_by": None,
-    "rectification": None,
-    "rerating_level": None,
-    "closed_at": None,
-}
+# The audited state of a follow-up: these columns.
+SNAPSHOT_FIELDS = (
+    "status",
+    "rectify_due",
+    "callback_at",
+    "callback_by",
+    "callback_result",
+    "rectified_at",
+    "rectified_by",
+    "rectification",
+    "rerating_level",
+    "closed_at",
+)
 
 
 def snapshot(followup: FollowUp) -> dict[str, Any]:
     """The audited state of a follow-up."""
-    return {
-        "status": followup.status,
-        "rectify_due": followup.rectify_due,
-        "callback_at": followup.callback_at,
-        "callback_by": followup.callback_by,
-        "callback_result": followup.callback_result,
-        "rectified_at": followup.rectified_at,
-        "rectified_by": followup.rectified_by,
-        "rectification": followup.rectification,
-        "rerating_level": followup.rerating_level,
-        "closed_at": followup.closed_at,
-    }
+    return {name: getattr(followup, name) for name in SNAPSHOT_FIELDS}
+
+
+def _row_snapshot(row: dict[str, Any]) -> dict[str, Any]:
+    """`snapshot` of a follow-up inserted as a plain row (columns it does not name are NULL)."""
+    return {name: row.get(name) for name in SNAPSHOT_FIELDS}
 
 
 # -- steps ----------------------------------------------------------------------------------------
