@@ -29,11 +29,11 @@ from edge.video.config import (
     WindowConfig,
     verify_window_cameras,
 )
+from rating_device.protocol import DEFAULT_BAUDRATE, STANDARD_BAUDRATES
 
 logger = logging.getLogger(__name__)
 
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-STANDARD_BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 DEFAULT_KEY_ENV = "HALLWATCH_EDGE_KEY"
 
 # A press id is f"{keypad}:{seq}:{uptime_ms}": 40 + 1 + 5 + 1 + 10 characters fit central's 64.
@@ -136,7 +136,9 @@ class KeypadConfig(_Section):
         description="Serial port path; prefer a stable one such as /dev/serial/by-id/…",
     )
     window: Code40 = Field(..., description="Code of the window the keypad stands at; one keypad per window.")
-    baudrate: int = Field(9600, description=f"Line speed, one of {', '.join(map(str, STANDARD_BAUDRATES))}.")
+    baudrate: int = Field(
+        DEFAULT_BAUDRATE, description=f"Line speed, one of {', '.join(map(str, STANDARD_BAUDRATES))}."
+    )
     reconnect_max_seconds: float = Field(
         10.0, gt=0, le=300, description="Longest wait between attempts to reopen a lost port."
     )

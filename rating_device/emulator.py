@@ -11,6 +11,10 @@ It behaves like the firmware described in docs/keypad-protocol.md:
 - Unplug/replug is a power cycle: the pty goes away, pending KEYs are lost, uptime restarts, the seq
   starts at a new random value (so (seq, uptime) pairs of the old boot are not repeated).
 
+Given a `SerialLine` instead of a link path, it opens that existing serial port (a USB-serial
+adapter cabled to an edge box) and behaves the same; it cannot see the far end open its port, so it
+greets with HELLO when its own port opens, and answers the edge's HELLO.
+
 All line work happens on one background thread; press/unplug/replug from other threads are queued
 to it. Counters are read with `counters()` under a lock.
 """
@@ -42,7 +46,7 @@ from rating_device.protocol import (
     Prompt,
     encode,
 )
-from rating_device.transport import FaultInjector, Faults, PtyLink
+from rating_device.transport import FaultInjector, Faults, PtyLink, SerialLine, SerialPortLink
 from rating_device.worker import LoopThread
 
 logger = logging.getLogger(__name__)
@@ -90,7 +94,7 @@ class KeypadEmulator:
     def __init__(
         self,
         device_id: int,
-        link: str | Path,
+        link: str | Path | SerialLine,
         faults: Faults | FaultInjector | None = None,
         *,
         heartbeat_seconds: float | None = 5.0,
@@ -108,7 +112,9 @@ class KeypadEmulator:
         self.firmware = firmware
         self.heartbeat_seconds = heartbeat_seconds
         self.on_prompt = on_prompt
-        self.link = PtyLink(link, injector)
+        self.link = (
+            SerialPortLink(link, injector) if isinstance(link, SerialLine) else PtyLink(link, injector)
+        )
         self._random = random.Random(seed)
         self._lock = threading.Condition()
         self._counts: dict[str, int] = dict.fromkeys(EmulatorCounters.__dataclass_fields__, 0)
@@ -142,7 +148,10 @@ class KeypadEmulator:
         return self._worker.running
 
     def start(self) -> KeypadEmulator:
-        """Plug in (create the pty and the link) and start the keypad's thread."""
+        """Plug in (create the pty and the link, or open the given port) and start the keypad's thread.
+
+        Raises OSError when a given port cannot be opened (missing, no permission, in use).
+        """
         self.link.plug()
         self._worker.start()
         return self
@@ -187,7 +196,11 @@ class KeypadEmulator:
         self._worker.call(self._unplug)
 
     def replug(self) -> str:
-        """Plug back in: a new pty at the same link path, and a fresh boot (HELLO once the host opens)."""
+        """Plug back in: a new pty at the same link path (or the given port reopened), a fresh boot.
+
+        HELLO follows once the host opens the port. Raises OSError when a given port cannot be
+        reopened; the keypad then stays unplugged.
+        """
         self._worker.call(self._replug)
         return self.link.slave_path or ""
 
@@ -254,7 +267,7 @@ class KeypadEmulator:
         with self._lock:
             if connected and not self._host:
                 self._hello_due = now + HELLO_SETTLE_S
-                logger.info("keypad %s: host opened %s", self.device_id, self.link_path)
+                logger.info("keypad %s: line up on %s (a host can hear it)", self.device_id, self.link_path)
             if connected != self._host:
                 self._host = connected
                 self._lock.notify_all()

@@ -38,13 +38,19 @@ logger = logging.getLogger(__name__)
 RETRANSMIT_INTERVAL_S = 0.3  # a KEY is sent again every 300 ms until ACKed …
 MAX_RETRANSMITS = 5  # … at most 5 times after the first send (6 sends in all)
 
+# The line (docs/keypad-protocol.md, "The line"): 9600 8N1 by default; the rates a keypad may be set to.
+DEFAULT_BAUDRATE = 9600
+STANDARD_BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+
 __all__ = [
     "BROADCAST",
+    "DEFAULT_BAUDRATE",
     "KEY_LABELS",
     "MAX_FRAME",
     "MAX_PAYLOAD",
     "MAX_RETRANSMITS",
     "RETRANSMIT_INTERVAL_S",
+    "STANDARD_BAUDRATES",
     "START",
     "Ack",
     "DecoderStats",

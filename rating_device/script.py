@@ -4,8 +4,8 @@ Script lines (one per line; blank lines and `#` comments are skipped)::
 
     press 5      # press key 5 (非常满意); a bare `5` does the same
     sleep 1.5    # wait 1.5 s
-    unplug       # pull the cable (the pty and the link path go away)
-    replug       # plug it back in (a new pty behind the same link path)
+    unplug       # pull the cable (the pty and the link path go away; a given port is closed)
+    replug       # plug it back in (a new pty behind the same link path; a given port reopened)
     wait         # wait until every press so far is ACKed or given up
     quit         # wait as above, then stop the emulator
 
@@ -106,10 +106,9 @@ class Runner:
             self.sleep(command.value)
         elif command.action == "unplug":
             emulator.unplug()
-            self.out(f"已拔出 unplugged: {emulator.link_path} removed")
+            self.out(f"已拔出 unplugged: {emulator.link_path}")
         elif command.action == "replug":
-            slave = emulator.replug()
-            self.out(f"已插入 replugged: {emulator.link_path} -> {slave}")
+            self.replug()
         else:
             if not emulator.wait_settled(SETTLE_WAIT_S):
                 self.out("仍有按键未确认 presses still unacknowledged")
@@ -118,6 +117,15 @@ class Runner:
 
     def run_all(self, commands: Iterable[Command]) -> bool:
         return all(self.run(command) for command in commands)
+
+    def replug(self) -> None:
+        emulator = self.emulator
+        try:
+            slave = emulator.replug()
+        except OSError as exc:  # a given port that is gone (adapter pulled): say so, stay unplugged
+            self.out(f"插入失败 replug failed: {exc}")
+            return
+        self.out(f"已插入 replugged: {emulator.link_path} -> {slave}")
 
     def press(self, key: int) -> None:
         emulator = self.emulator

@@ -9,6 +9,9 @@ poll() reports POLLHUP (the pty's stand-in for DTR).
 `FaultInjector` sits between the keypad and the line and bends each outgoing frame: garble (flip one
 random bit in a byte with probability p), split (write in small chunks with short pauses), duplicate,
 drop (each with probability p) and delay. It uses its own seeded random generator.
+
+`SerialPortLink` is the other kind of line: a serial port that already exists (`SerialLine`: a
+USB-serial adapter cabled to an edge box, or a pty pair made by socat), opened with pyserial.
 """
 
 from __future__ import annotations
@@ -21,8 +24,13 @@ import select
 import threading
 import time
 import tty
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+
+import serial
+
+from rating_device.protocol import DEFAULT_BAUDRATE, STANDARD_BAUDRATES
 
 logger = logging.getLogger(__name__)
 
@@ -122,81 +130,49 @@ def _replace_symlink(link: Path, target: str) -> None:
     os.replace(temporary, link)
 
 
-class PtyLink:
-    """The keypad's side of a pty pair, reachable by the host at `link_path` while plugged in."""
+class _FdLink(ABC):
+    """What both kinds of line share: one non-blocking fd, reads, and fault-shaped frame writes."""
 
-    def __init__(self, link_path: str | Path, faults: FaultInjector | None = None) -> None:
-        self.link_path = Path(link_path)
+    link_path: Path
+
+    def __init__(self, faults: FaultInjector | None = None) -> None:
         self.faults = faults or FaultInjector()
-        self._master: int | None = None
-        self._slave_path: str | None = None
+        self._fd: int | None = None
         self.overruns = 0  # writes cut short because the host did not read
         self._send_lock = threading.Lock()
 
     @property
     def plugged(self) -> bool:
-        return self._master is not None
-
-    @property
-    def slave_path(self) -> str | None:
-        """The current /dev/pts/N (changes on every replug; open `link_path` instead)."""
-        return self._slave_path
+        return self._fd is not None
 
     def fileno(self) -> int:
-        if self._master is None:
+        if self._fd is None:
             raise OSError(errno.ENODEV, "keypad link is unplugged", str(self.link_path))
-        return self._master
+        return self._fd
 
+    @property
+    @abstractmethod
+    def slave_path(self) -> str | None:
+        """The device path the host's end reaches now (None while unplugged)."""
+
+    @abstractmethod
     def plug(self) -> str:
-        """Create a pty, put both ends in raw mode, point the link at the slave; answers its path."""
-        if self._master is not None:
-            return self._slave_path or ""
-        master, slave = os.openpty()
-        try:
-            tty.setraw(slave)
-            tty.setraw(master)
-            slave_path = os.ttyname(slave)
-        finally:
-            os.close(slave)  # the host opens it by path; with no slave open the master sees POLLHUP
-        os.set_blocking(master, False)
-        self._master, self._slave_path = master, slave_path
-        _replace_symlink(self.link_path, slave_path)
-        logger.info("keypad link %s -> %s", self.link_path, slave_path)
-        return slave_path
+        """Bring the line up; answers `slave_path`."""
 
+    @abstractmethod
     def unplug(self) -> None:
-        """Close the pty (the host's reads fail as on a pulled USB cable) and remove the link."""
-        with self._send_lock:  # no send is halfway through writing to the fd being closed
-            master, slave_path = self._master, self._slave_path
-            self._master = self._slave_path = None
-        if master is None:
-            return
-        try:
-            if os.readlink(self.link_path) == slave_path:
-                self.link_path.unlink()
-        except OSError:
-            pass  # already re-pointed or removed by someone else: leave it
-        os.close(master)
-        logger.info("keypad link %s unplugged (%s closed)", self.link_path, slave_path)
+        """Take the line down (nothing more is read or written until `plug`)."""
 
-    def replug(self) -> str:
-        self.unplug()
-        return self.plug()
-
+    @abstractmethod
     def host_connected(self) -> bool:
-        """Whether some process has the slave (the serial port) open."""
-        if self._master is None:
-            return False
-        events = select.poll()
-        events.register(self._master, select.POLLIN | select.POLLHUP)
-        return not any(flags & select.POLLHUP for _, flags in events.poll(0))
+        """Whether a host is there to hear what the keypad sends."""
 
     def read(self) -> bytes:
         """Whatever bytes the host has written (b"" when none, unplugged or the host went away)."""
-        if self._master is None:
+        if self._fd is None:
             return b""
         try:
-            return os.read(self._master, 4096)
+            return os.read(self._fd, 4096)
         except (BlockingIOError, InterruptedError):
             return b""
         except OSError as exc:
@@ -221,12 +197,12 @@ class PtyLink:
             return written
 
     def _write(self, data: bytes) -> int:
-        if self._master is None:
+        if self._fd is None:
             return 0
         written = 0
         while written < len(data):
             try:
-                written += os.write(self._master, data[written:])
+                written += os.write(self._fd, data[written:])
             except BlockingIOError:
                 self.overruns += 1  # the host is not reading: the rest is lost, as on a UART
                 break
@@ -236,5 +212,124 @@ class PtyLink:
                 break
         return written
 
+    def replug(self) -> str:
+        self.unplug()
+        return self.plug()
+
     def close(self) -> None:
         self.unplug()
+
+
+class PtyLink(_FdLink):
+    """The keypad's side of a pty pair, reachable by the host at `link_path` while plugged in."""
+
+    def __init__(self, link_path: str | Path, faults: FaultInjector | None = None) -> None:
+        super().__init__(faults)
+        self.link_path = Path(link_path)
+        self._slave_path: str | None = None
+
+    @property
+    def slave_path(self) -> str | None:
+        """The current /dev/pts/N (changes on every replug; open `link_path` instead)."""
+        return self._slave_path
+
+    def plug(self) -> str:
+        """Create a pty, put both ends in raw mode, point the link at the slave; answers its path."""
+        if self._fd is not None:
+            return self._slave_path or ""
+        master, slave = os.openpty()
+        try:
+            tty.setraw(slave)
+            tty.setraw(master)
+            slave_path = os.ttyname(slave)
+        finally:
+            os.close(slave)  # the host opens it by path; with no slave open the master sees POLLHUP
+        os.set_blocking(master, False)
+        self._fd, self._slave_path = master, slave_path
+        _replace_symlink(self.link_path, slave_path)
+        logger.info("keypad link %s -> %s", self.link_path, slave_path)
+        return slave_path
+
+    def unplug(self) -> None:
+        """Close the pty (the host's reads fail as on a pulled USB cable) and remove the link."""
+        with self._send_lock:  # no send is halfway through writing to the fd being closed
+            master, slave_path = self._fd, self._slave_path
+            self._fd = self._slave_path = None
+        if master is None:
+            return
+        try:
+            if os.readlink(self.link_path) == slave_path:
+                self.link_path.unlink()
+        except OSError:
+            pass  # already re-pointed or removed by someone else: leave it
+        os.close(master)
+        logger.info("keypad link %s unplugged (%s closed)", self.link_path, slave_path)
+
+    def host_connected(self) -> bool:
+        """Whether some process has the slave (the serial port) open."""
+        if self._fd is None:
+            return False
+        events = select.poll()
+        events.register(self._fd, select.POLLIN | select.POLLHUP)
+        return not any(flags & select.POLLHUP for _, flags in events.poll(0))
+
+
+@dataclass(frozen=True)
+class SerialLine:
+    """An existing serial port for the keypad to open, instead of a pty of its own."""
+
+    port: str
+    baudrate: int = DEFAULT_BAUDRATE
+
+    def __post_init__(self) -> None:
+        if not self.port:
+            raise ValueError("a serial port path is needed, e.g. /dev/ttyUSB0")
+        if self.baudrate not in STANDARD_BAUDRATES:
+            allowed = ", ".join(map(str, STANDARD_BAUDRATES))
+            raise ValueError(f"baudrate {self.baudrate} is not a standard rate; use one of {allowed}")
+
+
+class SerialPortLink(_FdLink):
+    """The keypad's side of a serial port that already exists, opened with pyserial.
+
+    For a bench test of an edge box: a USB-serial adapter on a null-modem cable to the box's keypad
+    port, or one end of a pty pair made by `socat`. The port is opened exclusively (a second
+    emulator on it is refused) at the line's rate, 8N1, raw; on a real UART the rate paces the
+    writes. A keypad cannot see whether the far end is open (the cable may carry no DTR), so it
+    talks whenever its port is open, as firmware does: HELLO on plug, heartbeats, KEYs. Unplug
+    closes the port (the far end hears silence; its keypad goes offline after the heartbeat
+    timeout), replug reopens it and boots again.
+    """
+
+    def __init__(self, line: SerialLine, faults: FaultInjector | None = None) -> None:
+        super().__init__(faults)
+        self.line = line
+        self.link_path = Path(line.port)
+        self._port: serial.Serial | None = None
+
+    @property
+    def slave_path(self) -> str | None:
+        return self.line.port if self._port is not None else None
+
+    def plug(self) -> str:
+        if self._port is not None:
+            return self.line.port
+        try:
+            port = serial.Serial(self.line.port, self.line.baudrate, timeout=0, exclusive=True)
+        except serial.SerialException as exc:  # no such port, no permission, or busy
+            raise OSError(f"cannot open keypad port {self.line.port}: {exc}") from exc
+        os.set_blocking(port.fileno(), False)
+        self._port, self._fd = port, port.fileno()
+        logger.info("keypad port %s open at %s baud", self.line.port, self.line.baudrate)
+        return self.line.port
+
+    def unplug(self) -> None:
+        with self._send_lock:  # no send is halfway through writing to the fd being closed
+            port, self._port, self._fd = self._port, None, None
+        if port is None:
+            return
+        port.close()
+        logger.info("keypad port %s closed (unplugged)", self.line.port)
+
+    def host_connected(self) -> bool:
+        return self._port is not None

@@ -65,18 +65,23 @@ class LoopThread:
         self._wake()
 
     def call(self, action: Callable[[], None]) -> None:
-        """Run `action` on the thread and wait until it has run."""
+        """Run `action` on the thread and wait until it has run; what it raised is raised here."""
         done = threading.Event()
+        failures: list[Exception] = []
 
         def wrapped() -> None:
             try:
                 action()
+            except Exception as exc:  # the caller's to handle (e.g. a port that will not reopen)
+                failures.append(exc)
             finally:
                 done.set()
 
         self.post(wrapped)
         if not done.wait(CALL_TIMEOUT_S):
             raise TimeoutError(f"{self.name} did not answer")
+        if failures:
+            raise failures[0]
 
     def wait(self, fds: list[int], timeout: float) -> list[int]:
         """Sleep until one of `fds` is readable, something is posted, or `timeout`; the ready fds."""

@@ -1,4 +1,4 @@
-"""`hallwatch keypad …`: an emulated rating keypad on a pty (the test fixture and the demo's keypads)."""
+"""`hallwatch keypad …`: an emulated rating keypad on a pty or a given serial port (the test fixture, the demo's keypads)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,16 @@ import typer
 
 from central.cli.common import fail
 from rating_device.emulator import FIRMWARE, KeypadEmulator
-from rating_device.protocol import Prompt
+from rating_device.protocol import DEFAULT_BAUDRATE, Prompt
 from rating_device.script import Runner, parse_script, run_lines, run_terminal, stdin_is_terminal
-from rating_device.transport import Faults
+from rating_device.transport import Faults, SerialLine
 
 logger = logging.getLogger(__name__)
 
-app = typer.Typer(help="Rating keypads (满意度评价器): emulate one on a pty.", no_args_is_help=True)
+app = typer.Typer(
+    help="Rating keypads (满意度评价器): emulate one on a pty or an existing serial port.",
+    no_args_is_help=True,
+)
 
 
 def _say(line: str) -> None:
@@ -64,11 +67,31 @@ def _drive(runner: Runner, script: Path | None, stopped: threading.Event) -> Non
     stopped.wait()
 
 
+def _start(emulator: KeypadEmulator, line: SerialLine | None) -> None:
+    try:
+        emulator.start()
+    except OSError as exc:  # a given port that is missing, not ours to open, or in use
+        raise fail(str(exc)) from exc
+    if line is None:
+        _say(f"keypad {emulator.device_id} link {emulator.link_path} pty {emulator.slave_path}")
+        _say(f"评价器已就绪：请让边缘代理打开 {emulator.link_path}（{DEFAULT_BAUDRATE} 波特）")
+        return
+    _say(f"keypad {emulator.device_id} port {line.port} {line.baudrate} baud")
+    _say(f"评价器已就绪：已打开串口 {line.port}（{line.baudrate} 波特），边缘代理请打开线缆另一端的串口")
+
+
 @app.command("emulate")
 def emulate(
     link: Path | None = typer.Option(
         None, "--link", help="Stable path the edge opens (a symlink to the pty; default: a temp dir)."
     ),
+    port: str | None = typer.Option(
+        None,
+        "--port",
+        help="Open this existing serial port instead of making a pty (e.g. a USB-serial adapter "
+        "on a null-modem cable to an edge box).",
+    ),
+    baud: int = typer.Option(DEFAULT_BAUDRATE, "--baud", help="Line speed of --port (8N1)."),
     device_id: int = typer.Option(1, "--device-id", min=0, max=65534, help="Protocol device id."),
     heartbeat: float = typer.Option(
         5.0, "--heartbeat", min=0.1, max=3600, help="Seconds between heartbeats."
@@ -88,14 +111,19 @@ def emulate(
     firmware: str = typer.Option(FIRMWARE, "--firmware", help="Firmware string sent in HELLO."),
     seed: int | None = typer.Option(None, "--seed", help="Seed for faults and sequence numbers."),
 ) -> None:
-    """Create a pty and behave like a keypad: HELLO, heartbeats, prompts shown, KEY on each press."""
+    """Behave like a keypad on a new pty (or on --port): HELLO, heartbeats, prompts shown, KEY on each press."""
     if script is not None and not script.is_file():
         raise fail(f"--script {script}: no such file")
+    if port is not None and link is not None:
+        raise fail(
+            "--link and --port exclude each other: --link names a new pty, --port opens an existing port"
+        )
     try:
         faults = Faults(garble=garble, split=split, duplicate=duplicate, drop=drop, delay_ms=delay_ms)
+        line = SerialLine(port, baud) if port is not None else None
         emulator = KeypadEmulator(
             device_id,
-            link or _default_link(device_id),
+            line or link or _default_link(device_id),
             faults,
             heartbeat_seconds=heartbeat,
             firmware=firmware,
@@ -107,9 +135,7 @@ def emulate(
     stopped = threading.Event()
     _interrupt_on_sigterm()
     try:
-        emulator.start()
-        _say(f"keypad {device_id} link {emulator.link_path} pty {emulator.slave_path}")
-        _say(f"评价器已就绪：请让边缘代理打开 {emulator.link_path}（9600 波特）")
+        _start(emulator, line)
         _drive(Runner(emulator, _say, sleep=stopped.wait), script, stopped)
     except KeyboardInterrupt:
         _say("已停止 stopped")

@@ -1,4 +1,4 @@
-"""The keypad reader with the real emulator on a real pty, read through pyserial."""
+"""The keypad reader with the real emulator on a real pty (or a serial cable), read through pyserial."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from edge.keypads.reader import KeypadReader
 from edge.outbox import Outbox
 from rating_device.emulator import KeypadEmulator
 from rating_device.protocol import Prompt
-from rating_device.transport import Faults
+from rating_device.transport import Faults, SerialLine
 from tests.edge.contract import wait_until
+from tests.rating_device.conftest import NullModemCable
 
 SETTLE = 20.0  # seconds the emulator may take to get every press ACKed, given up or lost
 
@@ -133,6 +134,35 @@ def test_unplug_and_replug_reconnect(line: tuple[KeypadEmulator, KeypadReader], 
     reports = health_reports(outbox)
     assert any(h["online"] is True and h["reconnects"] == 1 for h in reports)
     assert all(h["firmware"] == "hallwatch-emu 1.0" for h in reports if h["online"])
+
+
+def test_a_keypad_on_a_serial_cable_is_read_and_its_power_cycle_seen(tmp_path: Path, outbox: Outbox) -> None:
+    """A keypad on a real serial line: the edge cannot see it unplugged, only silent, then back."""
+    cable = NullModemCable()
+    reader = KeypadReader(keypad_config(Path(cable.host_end)), outbox)
+    emulator = KeypadEmulator(7, SerialLine(cable.keypad_end), heartbeat_seconds=0.5, seed=5)
+    try:
+        reader.start()  # the edge box is up first; the keypad is powered on later
+        emulator.start()
+        wait_until(lambda: reader.status().online, what="the keypad to come online")
+        emulator.press(5)
+        assert emulator.wait_settled(SETTLE)
+        emulator.unplug()
+        wait_until(lambda: not reader.status().online, what="the silent keypad to go offline")
+        assert reader.status().connected  # the port itself is fine: nothing to reopen
+        emulator.replug()
+        wait_until(lambda: reader.status().online, what="the keypad back online")
+        emulator.press(2)
+        assert emulator.wait_settled(SETTLE)
+        status = reader.status()
+    finally:
+        reader.stop()
+        emulator.close()
+        cable.close()
+    assert emulator.counters().acked == 2
+    assert sorted(r["key"] for r in stored_presses(outbox).values()) == [2, 5]
+    assert (status.firmware, status.reconnects, status.bad_frames) == ("hallwatch-emu 1.0", 0, 0)
+    assert any(h["online"] is False for h in health_reports(outbox))
 
 
 def test_a_missing_port_is_retried_until_it_appears(tmp_path: Path, outbox: Outbox) -> None:

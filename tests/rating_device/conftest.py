@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import select
 import threading
 import time
+import tty
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -82,6 +86,65 @@ class Host:
 
 def has(kind: type, count: int = 1) -> Callable[[list[Frame]], bool]:
     return lambda frames: sum(isinstance(f.message, kind) for f in frames) >= count
+
+
+class NullModemCable:
+    """Two serial ports joined by a cable: two ptys whose masters a thread relays to each other.
+
+    `keypad_end` and `host_end` are /dev/pts paths, opened with pyserial like any serial port. The
+    relay holds each slave open too, so closing one end leaves the other silent, not hung up, as on
+    a real cable; bytes with nobody to read them are dropped when the far buffer is full.
+    """
+
+    def __init__(self) -> None:
+        self._fds: list[int] = []
+        ends, self._masters = [], []
+        for _ in range(2):
+            master, slave = os.openpty()
+            tty.setraw(master)
+            tty.setraw(slave)
+            os.set_blocking(master, False)
+            ends.append(os.ttyname(slave))
+            self._masters.append(master)
+            self._fds += [master, slave]
+        self.keypad_end, self.host_end = ends
+        self._stop_r, self._stop_w = os.pipe()
+        self._thread = threading.Thread(target=self._relay, daemon=True)
+        self._thread.start()
+
+    def _relay(self) -> None:
+        a, b = self._masters
+        while True:
+            ready, _, _ = select.select([a, b, self._stop_r], [], [])
+            if self._stop_r in ready:
+                return
+            for source, sink in ((a, b), (b, a)):
+                if source in ready:
+                    self._pass(source, sink)
+
+    @staticmethod
+    def _pass(source: int, sink: int) -> None:
+        try:
+            data = os.read(source, 4096)
+            os.write(sink, data)
+        except BlockingIOError:
+            pass  # nothing to read, or the far end's buffer is full: the bytes are lost, as on a line
+        except OSError as exc:
+            if exc.errno != errno.EIO:
+                raise
+
+    def close(self) -> None:
+        os.write(self._stop_w, b"!")
+        self._thread.join(WAIT)
+        for fd in (*self._fds, self._stop_r, self._stop_w):
+            os.close(fd)
+
+
+@pytest.fixture
+def cable() -> Iterator[NullModemCable]:
+    joined = NullModemCable()
+    yield joined
+    joined.close()
 
 
 @pytest.fixture

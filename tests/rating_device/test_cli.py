@@ -125,6 +125,34 @@ def test_a_bad_script_line_is_named(emulate, tmp_path: Path) -> None:
     assert not (tmp_path / "keypad-W03").exists()
 
 
+def test_a_given_serial_port_is_driven(emulate, hosts, cable, tmp_path: Path) -> None:
+    host = hosts(cable.host_end, auto_ack=True)
+    script = tmp_path / "citizen.txt"
+    script.write_text("press 1\nwait\n", encoding="utf-8")
+    cli = emulate("--port", cable.keypad_end, "--baud", "19200", "--device-id", "6", "--script", str(script))
+    cli.expect(rf"keypad 6 port {cable.keypad_end} 19200 baud")
+    key = host.wait_for(has(Key)) and host.of(Key)[0]
+    assert (key.device_id, key.message.key) == (6, 1)
+    host.send(6, Prompt("王五", "0007", "川2024-0042"))  # on the line after the ACK: both are in
+    cli.expect(r"【请评价】工作人员：王五")
+    assert cli.stop() == 0
+    cli.expect(r"sent 1 acked 1 ")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "/nonexistent/ttyUSB9"], r"cannot open keypad port /nonexistent/ttyUSB9: .*No such file"),
+        (["--port", "/dev/ttyUSB0", "--baud", "9601"], r"baudrate 9601 is not a standard rate"),
+        (["--port", "/dev/ttyUSB0", "--link", "/tmp/k"], r"--link and --port exclude each other"),
+    ],
+)
+def test_a_bad_serial_port_is_named(emulate, args: list[str], message: str) -> None:
+    cli = emulate(*args)
+    assert cli.process.wait(WAIT) == 2
+    cli.expect(message)
+
+
 def test_a_bad_option_is_refused(emulate, tmp_path: Path) -> None:
     cli = emulate("--link", str(tmp_path / "k"), "--garble", "2")
     assert cli.process.wait(WAIT) == 2
