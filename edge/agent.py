@@ -1,4 +1,4 @@
-"""The edge agent: config → outbox → uploader → keypad readers and camera pipelines → command poller.
+"""The edge agent: config → outbox → uploader → camera pipelines and keypad readers → command poller.
 
 `hallwatch edge run CONFIG` builds an Agent and runs it until SIGTERM/SIGINT. Only one agent may use
 an outbox at a time (an exclusive lock file beside it, released by the kernel if the process dies),
@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -81,7 +82,6 @@ class Agent:
             initial_backoff_seconds=config.outbox.initial_backoff_seconds,
             max_backoff_seconds=config.outbox.max_backoff_seconds,
         )
-        self.readers = {k.window: KeypadReader(k, self.outbox, clock=clock) for k in config.keypads}
         self.cameras = [
             CameraPipeline(
                 camera,
@@ -96,6 +96,15 @@ class Agent:
             else CameraPipeline.health_only(camera, outbox=self.outbox, clock=clock)
             for camera in config.cameras
         ]
+        # Each press is stamped with what the camera watching its window saw at the counter (a window
+        # is watched by at most one camera); a keypad at a window no camera analyses gets no hook.
+        watching = {w: c for c in self.cameras if c.analyser is not None for w in c.analyser.windows}
+        self.readers = {
+            k.window: KeypadReader(
+                k, self.outbox, clock=clock, citizen_present=_citizen_hook(watching.get(k.window), k.window)
+            )
+            for k in config.keypads
+        }
         self.commands = CommandPoller(
             self._poll_client,
             self.outbox,
@@ -169,6 +178,11 @@ class Agent:
             len(self.cameras),
             self.uploader.stats.delivered,
         )
+
+
+def _citizen_hook(pipeline: CameraPipeline | None, window: str) -> Callable[[datetime], bool | None] | None:
+    """The reader's `citizen_present` hook: what `pipeline` (if any) saw at `window`'s counter."""
+    return None if pipeline is None else partial(pipeline.citizen_present, window)
 
 
 def _analysed_cameras(config: EdgeConfig) -> list[CameraConfig]:

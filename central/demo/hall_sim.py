@@ -1,10 +1,13 @@
 """The demo's live hall: emulated keypads on ptys, the real edge agent, and citizens being served.
 
-Every few seconds a citizen is served at one of the hall's windows: the case event goes through the
+Every few seconds a citizen is served at one of the hall's windows where the camera sees someone at
+the counter (the scene's citizens come and go): the case event goes through the
 real push API (which prompts the window's keypad through the edge agent's command long-poll), and
 a moment later the citizen presses a key on the emulated keypad; the press travels keypad → pty →
 edge reader → outbox → HTTP → central, where it is bound to the case. Now and then a citizen
-corrects their press at once, or presses without being served (an unbound window rating).
+corrects their press at once, or presses without being served (an unbound window rating); and now
+and then a clerk presses their own keypad with nobody at the counter, which central keeps, marked
+无人在场, at no weight (RULES: a staff member must not rate themselves).
 
 The hall also has a camera: a generated scene (edge.video.scene) in which staff come and go and
 citizens sit down, read by the same capture code as an RTSP camera and analysed by the real window
@@ -41,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 # How citizens rate (5 非常满意 … 1 非常不满意): mostly satisfied, 差评 a few percent.
 KEY_SHARES = {5: 0.62, 4: 0.22, 3: 0.09, 2: 0.04, 1: 0.03}
+CLERK_PRESS_SHARE = 0.03  # rounds in which a clerk presses their own keypad with nobody at the counter
 DEMO_SCENE, DEMO_CAMERA = "hall", "CAM-HALL"
 
 
@@ -142,7 +146,18 @@ class SimulatedHall:
                     logger.warning("demo citizen not served: %s", exc)
 
     def _serve_one(self, client: httpx.Client) -> None:
-        window = self._rng.choice(self.plan.windows)
+        """Serve a citizen the camera sees at a counter; now and then a clerk with nobody there rates."""
+        now = datetime.now(UTC)
+        verdicts = {w.window: self._citizen_at(w.window, now) for w in self.plan.windows}
+        empty = [w for w in self.plan.windows if verdicts[w.window] is False]
+        if empty and self._rng.random() < CLERK_PRESS_SHARE:
+            # the keypad is within the clerk's reach: central keeps the rating, marked 无人在场, weightless
+            self._keypads[self._rng.choice(empty).window].press(5)
+            return
+        seated = [w for w in self.plan.windows if verdicts[w.window] is not False]
+        if not seated:
+            return  # nobody at any counter (as the camera sees it): nobody to serve this round
+        window = self._rng.choice(seated)
         keypad = self._keypads[window.window]
         if self._rng.random() < 0.9:  # served: the case event prompts the keypad
             self._push_case(client, window)
@@ -153,6 +168,12 @@ class SimulatedHall:
             self._stop.wait(self._rng.uniform(1.0, 3.0))
             keypad.press(min(5, key + 1))
         self.served += 1
+
+    def _citizen_at(self, window: str, now: datetime) -> bool | None:
+        """What the edge agent's camera says of `window`'s counter (None: it cannot tell yet)."""
+        reader = self._agent.readers.get(window) if self._agent else None
+        hook = reader.citizen_present if reader else None
+        return hook(now) if hook else None
 
     def _push_case(self, client: httpx.Client, window: WindowPlan) -> None:
         now = datetime.now(UTC)

@@ -29,6 +29,7 @@ def store_presses(ctx: ObservationContext, items: Sequence[KeypadPressIn]) -> di
             key=i.key,
             uptime_ms=i.uptime_ms,
             at=to_utc(i.at),
+            citizen_present=i.citizen_present,
         )
         for i in items
     ]

@@ -31,6 +31,11 @@ class KeypadPressIn(_Strict):
     seq: int = Field(ge=0, le=65535)
     key: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
     uptime_ms: int = Field(ge=0, le=2**32 - 1)  # a u32 on the wire
+    citizen_present: bool | None = Field(
+        default=None,
+        description="Whether the window camera saw a citizen at the counter at the press (or moments "
+        "before); null or absent: no camera verdict (no camera, camera offline, older edge agent).",
+    )
 
 
 class KeypadHealthIn(_Strict):

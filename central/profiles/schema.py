@@ -102,6 +102,13 @@ class RatingRules(StrictModel):
         le=1,
         description="Weight of a rating made in a burst (US20150186959A1 weights them down).",
     )
+    unattended_weight: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Weight of a rating pressed while the window camera saw nobody at the counter: "
+        "only the clerk could have pressed (RULES: a staff member must not rate themselves).",
+    )
     bad_max_level: int = Field(
         default=2, ge=1, le=3, description="Levels at or below this are 差评 (不满意, 非常不满意)."
     )

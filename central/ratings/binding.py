@@ -3,7 +3,7 @@
 Pure rules, no I/O: `central.ratings.ingest` loads the state this module needs, asks it to decide
 every press of a batch, and writes what it decided. Thresholds come from the hall's rule profile
 (`profile.ratings`: prompt_valid_seconds, correction_seconds, burst_window_seconds,
-burst_min_presses, burst_weight, bad_max_level).
+burst_min_presses, burst_weight, unattended_weight, bad_max_level).
 
 The rules, for a press of key k at window W at press time t (the edge clock when the KEY frame
 arrived, never the upload time: presses drained from an outbox after an outage bind as they would
@@ -25,12 +25,19 @@ have at the time; the presses of one batch are decided in press-time order):
    weight=burst_weight (a satisfaction-terminal patent, US20150186959A1, weights rapid repeated
    presses down). A burst is judged when a press is decided: a press arriving late does not turn
    presses stored before it into burst presses.
+6. Independently, a press the window's camera judged made with nobody at the counter (the edge
+   stamps each press with ``citizen_present``: a citizen seen in the window's customer region at the
+   press or moments before; None where no camera judged) is *unattended*: only the clerk could have
+   pressed it (RULES: a staff member must not rate themselves). The rating it makes or corrects gets
+   unattended=True and weighs profile.ratings.unattended_weight (0 by default). It still binds as
+   rules 1-4 say: the case keeps its one rating, flagged for review, and a 差评 still opens a follow-up.
 
 What the stored rows mean (other modules create and read them exactly so):
 
 - ``KeypadPress``: one press as an edge agent reported it, stored once per (device, observation id).
   ``pressed_at`` is the press time; ``received_at`` central's time of arrival; ``rating_id`` the
   rating the press made or corrected (never NULL for presses stored by the keypad endpoint);
+  ``citizen_present`` the camera's verdict as the edge reported it (NULL: none);
   ``outcome`` is ``bound`` (made a bound rating), ``replaced`` (corrected a bound rating: REPLACE
   or HISTORY), ``unbound`` (made an unbound window rating) or ``burst`` (made an unbound window
   rating and was a burst press; a bound or replacing burst press keeps bound/replaced and the
@@ -44,7 +51,8 @@ What the stored rows mean (other modules create and read them exactly so):
   staff member is assigned to the window (else NULL), ``department_id`` the window's department.
   ``rated_at`` is the time of the first press (the binding one; an earlier press arriving late
   moves it back), ``rated_on`` its Shanghai day; ``updated_at`` central's time of the last change.
-  ``weight`` is 1.0, or burst_weight when ``burst``. Other channels (pad, web, re-ratings, …) may
+  ``weight`` is 1.0, or the least of burst_weight when ``burst`` and unattended_weight when
+  ``unattended`` (rule 6). Other channels (pad, web, re-ratings, …) may
   create Rating rows with ``prompt_id`` NULL; a rating with a ``case_id`` blocks binding presses to
   that case. Ratings are never deleted; ``excluded`` is set only through an approval.
 - ``RatingRevision``: a level a rating had before, with ``rated_at`` = when that level was
@@ -115,6 +123,12 @@ class Press:
     keypad: str
     key: int
     at: datetime  # aware
+    citizen_present: bool | None = None  # the window camera's verdict (None: no camera judged)
+
+    @property
+    def unattended(self) -> bool:
+        """Rule 6: the camera saw nobody at the counter, so nobody but the clerk could have pressed."""
+        return self.citizen_present is False
 
 
 @dataclass(frozen=True)

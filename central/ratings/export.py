@@ -84,6 +84,7 @@ class RatingRecord:
     window_code: str | None
     weight: float
     burst: bool
+    unattended: bool
     excluded: bool
     excluded_by_approval_id: int | None
 
@@ -108,6 +109,7 @@ COLUMNS: tuple[Column[RatingRecord], ...] = (
     Column("窗口编号", lambda r: r.window_code, "text", 10),
     Column("权重", lambda r: r.weight, "float", 8),
     Column("突发连按", lambda r: r.burst, "bool", 10),
+    Column("无人在场", lambda r: r.unattended, "bool", 10),
     Column("已剔除", lambda r: r.excluded, "bool", 8),
     Column("剔除审批编号", lambda r: r.excluded_by_approval_id, "int", 12),
 )
@@ -134,6 +136,7 @@ def _query(filters: RatingFilters) -> Select[*tuple[Any, ...]]:
             ServiceWindow.code,
             Rating.weight,
             Rating.burst,
+            Rating.unattended,
             Rating.excluded,
             Rating.excluded_by_approval_id,
         )

@@ -6,7 +6,8 @@ Definitions (each group, and the total):
 * **count** — ratings in the range, *excluded ratings left out* (an approved exclusion removes a
   mistaken or malicious 差评 from every figure; the rating itself stays on record).
 * **weight** — the sum of the ratings' weights: a rating made in a burst of rapid presses weighs
-  `profile.ratings.burst_weight` (US20150186959A1), every other 1.
+  `profile.ratings.burst_weight` (US20150186959A1), an unattended one (see unattended_count)
+  `profile.ratings.unattended_weight`, every other 1.
 * **average_level** — Σ(weight × level) ÷ Σ weight, on the five-level scale (5 非常满意 … 1 非常不满意).
 * **satisfaction_rate (好评率)** — Σ weight of the ratings that are *not* 差评 ÷ Σ weight. The
   national 好差评 system (国办发〔2019〕51号《关于建立政务服务“好差评”制度提高政务服务水平的意见》)
@@ -15,6 +16,9 @@ Definitions (each group, and the total):
   profile (bad_max_level 2) this is (非常满意 + 满意 + 基本满意) ÷ total, weighted; a hall whose
   profile moves bad_max_level moves the line with it, so 好评 and 差评 always add up to the total.
 * **bad_count** — 差评 counted one by one (not weighted): each has a follow-up.
+* **unattended_count** — ratings pressed while the window camera saw nobody at the counter (binding
+  rule 6): they weigh `profile.ratings.unattended_weight` (0 by default); many of them at one
+  window or staff member point to a clerk rating themselves.
 * **followups / called_back / rectified** — follow-ups of the counted ratings; those with a
   recorded callback (回访); those rectified (整改, closed ones included).
 * **callback_rate** — called_back ÷ followups (HCP: it must reach 100%); **rectified_rate** —
@@ -100,6 +104,7 @@ def _measures(threshold: ColumnElement[int]) -> list[Any]:
         func.coalesce(func.sum(Rating.weight * Rating.level), 0.0).label("weighted_levels"),
         func.coalesce(func.sum(case((bad, 0.0), else_=Rating.weight)), 0.0).label("good_weight"),
         func.coalesce(func.sum(case((bad, 1), else_=0)), 0).label("bad_count"),
+        func.coalesce(func.sum(case((Rating.unattended, 1), else_=0)), 0).label("unattended_count"),
         func.count(FollowUp.id).label("followups"),
         func.count(FollowUp.callback_at).label("called_back"),
         func.count(FollowUp.rectified_at).label("rectified"),
@@ -151,6 +156,7 @@ def _row(values: Any, *, key: Any, label: Any, hall_code: str | None, by: Figure
         average_level=round(float(values.weighted_levels) / weight, 4) if weight > 0 else None,
         satisfaction_rate=round(float(values.good_weight) / weight, 6) if weight > 0 else None,
         bad_count=int(values.bad_count or 0),
+        unattended_count=int(values.unattended_count or 0),
         followups=followups,
         called_back=int(values.called_back or 0),
         rectified=int(values.rectified or 0),

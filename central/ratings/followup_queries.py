@@ -110,6 +110,7 @@ def _out(row: Row[*tuple[Any, ...]], *, principal: Principal, today: date) -> Fo
         rated_at=rating.rated_at,
         rated_on=rating.rated_on,
         burst=rating.burst,
+        unattended=rating.unattended,
         excluded=rating.excluded,
         excluded_by_approval_id=rating.excluded_by_approval_id,
         case_no=case_no,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from central.access.device_keys import DevicePrincipal
 from central.core.bulk import draw_ids, insert_rows
 from central.core.clock import shanghai_date, to_utc
-from central.profiles.schema import RuleProfile
+from central.profiles.schema import RatingRules, RuleProfile
 from central.ratings.binding import (
     BAD_RATING_HOOKS,
     Action,
@@ -67,6 +67,7 @@ class ReportedPress:
     key: int
     uptime_ms: int
     at: datetime
+    citizen_present: bool | None = None  # the window camera's verdict; None: no camera judged
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,14 @@ def _store(
 ) -> dict[str, str]:
     """Decide and write the accepted presses; the KeypadPress outcome of each observation id."""
     presses = [
-        Press(ref=i, window_id=w.id, keypad=p.keypad, key=p.key, at=to_utc(p.at))
+        Press(
+            ref=i,
+            window_id=w.id,
+            keypad=p.keypad,
+            key=p.key,
+            at=to_utc(p.at),
+            citizen_present=p.citizen_present,
+        )
         for i, (p, w) in enumerate(accepted)
     ]
     loaded = load_state(session, device=device, presses=presses, profile=profile)
@@ -191,8 +199,8 @@ def _store(
     history: list[tuple[_Made, int, datetime, datetime]] = []  # (rating, level, rated_at, replaced_at)
     for decision in decisions:
         target = _apply(decision, by_prompt=by_prompt, loaded=loaded, windows=windows, device=device, now=now)
-        if decision.burst:
-            target.values.update(burst=True, weight=profile.ratings.burst_weight)
+        if decision.burst or decision.press.unattended:
+            _flag(target, decision, profile.ratings)
         _record_history(decision, target, history)
         made[decision.press.ref] = target
     _write_ratings(session, list(made.values()))
@@ -213,6 +221,24 @@ def _store(
     counts = Counter(d.outcome for d in decisions)
     logger.info("device %s: %d presses stored (%s)", device.device_code, len(decisions), dict(counts))
     return {accepted[d.press.ref][0].observation_id: d.outcome for d in decisions}
+
+
+def _flag(target: _Made, decision: Decision, rules: RatingRules) -> None:
+    """Mark the rating a burst or unattended press made or corrected (rules 5, 6); it weighs the
+    least its flags allow, whichever press set them."""
+    values, stored = target.values, target.stored
+    if decision.burst:
+        values["burst"] = True
+    if decision.press.unattended:
+        values["unattended"] = True
+    burst = values.get("burst", stored.burst if stored is not None else False)
+    unattended = values.get("unattended", stored.unattended if stored is not None else False)
+    weight = 1.0
+    if burst:
+        weight = min(weight, rules.burst_weight)
+    if unattended:
+        weight = min(weight, rules.unattended_weight)
+    values["weight"] = weight
 
 
 def _write_ratings(session: Session, made: Sequence[_Made]) -> None:
@@ -260,6 +286,7 @@ def _press_row(
         "received_at": now,
         "rating_id": made[press.ref].rating_id,
         "outcome": decision.outcome,
+        "citizen_present": press.citizen_present,
     }
 
 
@@ -322,6 +349,7 @@ def _new_rating(
         "rated_on": shanghai_date(press.at),
         "weight": 1.0,
         "burst": False,
+        "unattended": False,
         "excluded": False,
         "excluded_by_approval_id": None,
         "updated_at": now,

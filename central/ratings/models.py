@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -74,6 +75,9 @@ class KeypadPress(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     rating_id: Mapped[int | None] = mapped_column(ForeignKey("ratings.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(16))  # bound | replaced | unbound | burst
+    # The window camera's verdict at the press: a citizen at the counter (or there moments before);
+    # NULL where no camera judged (none, offline, or an older edge agent).
+    citizen_present: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Rating(Base):
@@ -102,6 +106,9 @@ class Rating(Base):
     rated_on: Mapped[date] = mapped_column(Date, index=True)  # Shanghai day, for daily figures
     weight: Mapped[float] = mapped_column(Float, default=1.0)  # bursts of rapid presses weigh less
     burst: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Pressed while the window camera saw nobody at the counter: nobody but the clerk could have
+    # pressed (RULES: a staff member must not rate themselves); weighs profile.ratings.unattended_weight.
+    unattended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     excluded: Mapped[bool] = mapped_column(Boolean, default=False)
     excluded_by_approval_id: Mapped[int | None] = mapped_column(ForeignKey("approval_requests.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,5 +1,5 @@
 """The latest ratings of a jurisdiction, as the ratings dashboard lists them (excluded ones too,
-marked 已剔除; burst ones marked 突发连按)."""
+marked 已剔除; burst ones marked 突发连按, unattended ones 无人在场)."""
 
 from __future__ import annotations
 
@@ -61,6 +61,7 @@ def recent_ratings(
             staff_name=staff_name,
             weight=rating.weight,
             burst=rating.burst,
+            unattended=rating.unattended,
             excluded=rating.excluded,
             followup_id=followup_id,
         )

@@ -60,6 +60,7 @@ class FollowUpOut(BaseModel):
     rated_at: datetime
     rated_on: date
     burst: bool
+    unattended: bool
     excluded: bool
     excluded_by_approval_id: int | None
     case_no: str | None
@@ -112,10 +113,15 @@ class FigureRow(BaseModel):
     label: str
     hall_code: str | None = None
     count: int = Field(description="Ratings counted (excluded ones left out).")
-    weight: float = Field(description="Sum of the ratings' weights (bursts weigh less).")
+    weight: float = Field(
+        description="Sum of the ratings' weights (bursts and unattended ratings weigh less)."
+    )
     average_level: float | None = Field(description="Weighted mean level, 1..5.")
     satisfaction_rate: float | None = Field(description="好评率: weighted share of non-差评 ratings, 0..1.")
     bad_count: int = Field(description="差评 (levels at or below the profile's bad_max_level).")
+    unattended_count: int = Field(
+        description="Ratings pressed while the window camera saw nobody at the counter (weighted down)."
+    )
     followups: int
     called_back: int
     rectified: int
@@ -146,5 +152,6 @@ class RatingOut(BaseModel):
     staff_name: str | None
     weight: float
     burst: bool
+    unattended: bool = Field(description="Pressed while the window camera saw nobody at the counter.")
     excluded: bool
     followup_id: int | None

@@ -7,6 +7,11 @@ a press the keypad saw acknowledged is never lost, whatever happens to this proc
 The observation id f"{keypad}:{seq}:{uptime_ms}" is the same for every retransmission, so a repeated
 frame (or one resent after an edge restart) is stored once here and once at central.
 
+Where a camera watches the keypad's window, the agent gives the reader a `citizen_present` hook and
+each press is stamped with its answer (True, False, or None: the camera could not tell), so central
+can weight down a rating nobody at the counter could have given (RULES: a staff member must not rate
+themselves). Without a hook the observation has no such key, as older centrals expect.
+
 The port is opened with pyserial (exclusive). Any serial error — a pulled cable, the path gone —
 closes it, the keypad is reported offline, and the reader tries again with a capped exponential
 backoff until the path is back. PROMPT frames (from central's commands) are queued and sent on
@@ -70,10 +75,16 @@ class _OutgoingPrompt:
 
 class KeypadReader:
     def __init__(
-        self, config: KeypadConfig, outbox: Outbox, *, clock: Callable[[], datetime] = utc_now
+        self,
+        config: KeypadConfig,
+        outbox: Outbox,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        citizen_present: Callable[[datetime], bool | None] | None = None,
     ) -> None:
         self.config = config
         self.outbox = outbox
+        self.citizen_present = citizen_present  # the window camera's verdict at a press time
         self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -236,22 +247,35 @@ class KeypadReader:
             logger.info("keypad %s sent an unexpected %s frame", self.name, type(message).__name__)
 
     def _store_press(self, frame: Frame, key: Key) -> None:
+        at = self._clock()
         observation: dict[str, Any] = {
             "id": f"{self.name}:{frame.seq}:{key.uptime_ms}",
             "kind": "keypad_press",
-            "at": self._clock(),
+            "at": at,
             "window": self.config.window,
             "keypad": self.name,
             "seq": frame.seq,
             "key": key.key,
             "uptime_ms": key.uptime_ms,
         }
+        if self.citizen_present is not None:
+            observation["citizen_present"] = self._citizen_present(at)
         if self.outbox.put(observation):
             with self._lock:
                 self._presses += 1
             logger.info("keypad %s: key %d (seq %d) stored", self.name, key.key, frame.seq)
         else:
             logger.debug("keypad %s: KEY seq %d again (already stored)", self.name, frame.seq)
+
+    def _citizen_present(self, at: datetime) -> bool | None:
+        """The hook's answer; a failing hook costs the verdict, never the press (None: unknown)."""
+        assert self.citizen_present is not None
+        try:
+            verdict = self.citizen_present(at)
+        except Exception as exc:  # the press is what matters; the camera's opinion is extra
+            logger.warning("keypad %s: no camera verdict for a press: %r", self.name, exc)
+            return None
+        return None if verdict is None else bool(verdict)  # a numpy bool would not serialise
 
     def _alive(self, message: Hello | Heartbeat) -> None:
         with self._lock:

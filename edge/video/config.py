@@ -183,6 +183,14 @@ class AnalysisConfig(_Section):
     empty_after_seconds: float = Field(
         20.0, ge=0, le=600, description="Hysteresis: unseen this long before the seat counts as empty."
     )
+    citizen_grace_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=600,
+        description="A keypad press counts as made with a citizen at the counter when one was seen in "
+        "the window's customer region at most this long before it (citizens rate while standing up "
+        "to leave).",
+    )
 
 
 # --- windows --------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ Faults stay inside: a frame the analyser refuses, a detector that throws, or a s
 be encoded is counted and logged (rate-limited), and the next frame is analysed as usual. While the
 camera is offline no frames come; the analyser ends its intervals at the last frame it saw once the
 gap passes its limit, so an outage is never counted as an empty seat.
+
+`citizen_present` answers the keypad readers (another thread): was a citizen at a window's counter
+when its key was pressed? None when this camera cannot tell (no frame lately), never a guess.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from edge.clock import utc_now
@@ -42,6 +45,7 @@ from edge.video.schedule import schedule_for
 logger = logging.getLogger(__name__)
 
 LOG_EVERY_S = 60.0  # a recurring fault is logged at most this often per camera
+FRESH_FRAME_SECONDS = 10.0  # an older last analysed frame: the camera cannot say who is there now
 
 
 @dataclass
@@ -81,6 +85,9 @@ class CameraPipeline:
             else None
         )
         self.stats = PipelineStats()
+        self._grace = timedelta(seconds=analysis.citizen_grace_seconds)
+        # A camera analysed less often than every few seconds is not stale between two of its frames.
+        self._fresh = timedelta(seconds=max(FRESH_FRAME_SECONDS, 2.0 / camera.analysis_fps))
         self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -111,6 +118,17 @@ class CameraPipeline:
                 }
             )
         return states
+
+    def citizen_present(self, window: str, at: datetime) -> bool | None:
+        """Whether the camera saw a citizen at `window`'s counter at `at` (or within the configured
+        grace before it); None when this camera does not analyse that window or has no fresh frame
+        (an offline camera must not call anybody absent). Asked from a keypad reader's thread: it
+        only reads attributes the analysis thread replaces whole."""
+        analyser = self.analyser.windows.get(window) if self.analyser is not None else None
+        frame = self._last_frame
+        if analyser is None or frame is None or at - frame.at > self._fresh:
+            return None
+        return analyser.citizen_seen(at, self._grace)
 
     # --- lifecycle ---------------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ frame and region it decides whether to run the detector at all:
 
 Between detector runs the last verdict holds (nothing moved, so nothing changed). The verdicts go
 through hysteresis (edge.video.seat); staff seat intervals become presence intervals and absences
-(edge.video.absence), customer seat intervals visitor counts (edge.video.visitors).
+(edge.video.absence), customer seat intervals visitor counts (edge.video.visitors). `citizen_seen`
+tells the keypad reader whether a citizen was at the counter when a key was pressed.
 
 `CameraAnalyser` runs the windows of one camera on one shared detector; its `full_frame` mode (the
 detector on every whole frame, detections assigned to regions by their centre) is the baseline the
@@ -159,6 +160,8 @@ class WindowAnalyser:
         self._size: tuple[int, int] | None = None
         self._last: datetime | None = None
         self._elapsed = 0.0
+        # The last frame whose customer region verdict was "someone there" (raw, before hysteresis).
+        self.customer_seen_at: datetime | None = None
 
     # --- live state -----------------------------------------------------------------------------
 
@@ -169,6 +172,15 @@ class WindowAnalyser:
     @property
     def customer_present(self) -> bool:
         return self.customer.seat.occupied
+
+    def citizen_seen(self, at: datetime, grace: timedelta) -> bool:
+        """Whether a citizen was at the counter at `at`: the customer seat is taken, or someone was
+        seen in the customer region at most `grace` before `at` (or since). The raw sighting counts
+        too: a citizen rates while standing up to leave, or right after sitting down, before the
+        hysteresis has caught up. Two plain attribute reads, so another thread may ask while frames
+        are fed."""
+        seen_at = self.customer_seen_at
+        return self.customer.seat.occupied or (seen_at is not None and seen_at >= at - grace)
 
     @property
     def absent_since(self) -> datetime | None:
@@ -257,6 +269,8 @@ class WindowAnalyser:
         return events
 
     def _advance(self, at: datetime) -> list[Event]:
+        if self.customer.seen:  # a held verdict counts: nothing moved since someone was seen
+            self.customer_seen_at = at
         staff = _changes(self.staff.seat.observe(at, self.staff.seen))
         customer = _changes(self.customer.seat.observe(at, self.customer.seen))
         events: list[Event] = [self._presence(c) for c in staff if isinstance(c, Vacated)]

@@ -38,6 +38,7 @@ class Press(_Item):
     seq: int = Field(ge=0, le=65535)
     key: int = Field(ge=1, le=5)
     uptime_ms: int = Field(ge=0)
+    citizen_present: bool | None = None  # sent only by an agent with a camera at the window
 
 
 class Health(_Item):

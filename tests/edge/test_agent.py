@@ -16,8 +16,12 @@ from pathlib import Path
 import pytest
 
 from edge.agent import Agent, AgentBusyError
+from edge.config import EdgeConfig
 from edge.configfile import parse_edge_config
 from edge.outbox import Outbox
+from edge.video.capture import Frame
+from edge.video.scene import HallScene
+from edge.video.scene_timeline import Stint, Timeline, WindowPlan
 from rating_device.emulator import KeypadEmulator
 from rating_device.protocol import Prompt
 from tests.browser import serve
@@ -128,3 +132,50 @@ def test_kill_9_during_upload_then_restart_delivers_every_confirmed_press_once(
     box.close()
     assert counts.rejected == 0
     assert "edge agent stopped" in log.read_text()
+
+
+def test_keypads_get_the_verdict_of_the_camera_watching_their_window(tmp_path: Path) -> None:
+    """W01 and W02 are analysed by camera C1 (a citizen at W01's counter only), C2 watches no window,
+    W03 has a keypad and no camera: its presses carry no verdict at all."""
+    timeline = Timeline(
+        60.0,
+        (
+            WindowPlan(staff=(Stint(0, 0.0, 60.0),), customers=(Stint(3, 0.0, 60.0),)),
+            WindowPlan(staff=(Stint(1, 0.0, 60.0),), customers=()),
+        ),
+    )
+    scene = HallScene(["W01", "W02"], seed=2, timeline=timeline)
+    generated = {"type": "generated"}
+    config = EdgeConfig.model_validate(
+        {
+            "hall": "510000-ZWFW",
+            "central": {"url": f"http://127.0.0.1:{free_port()}"},
+            "outbox": {"path": str(tmp_path / "outbox.db")},
+            "keypads": [
+                {"name": f"KP-{w}", "port": str(tmp_path / f"keypad-{w}"), "window": w}
+                for w in ("W01", "W02", "W03")
+            ],
+            "cameras": [{"name": "C1", "source": generated}, {"name": "C2", "source": generated}],
+            "analysis": {"detector": {"type": "opencv", "min_size": 32, "scale_factor": 1.15}},
+            "windows": [
+                w.model_dump(mode="json")
+                for w in scene.window_configs(
+                    "C1", working_hours=["00:00-24:00"], breaks=[], working_days="all"
+                )
+            ],
+        }
+    )
+    agent = Agent(config, key=KEY)  # built, not started: the pipeline is fed by hand
+    try:
+        [watching] = [c for c in agent.cameras if c.analyser is not None]
+        hooks = {w: r.citizen_present for w, r in agent.readers.items()}
+        assert hooks["W03"] is None
+        at1, at2 = hooks["W01"], hooks["W02"]
+        assert at1 is not None and at2 is not None
+        assert at1(scene.start) is None  # no frame yet
+        for k in range(40, 51):  # scene seconds 20 to 25 at 2 fps
+            at = scene.start + timedelta(seconds=k / 2)
+            watching.process(Frame(seq=k, at=at, image=scene.render(k / 2)))
+        assert (at1(at), at2(at)) == (True, False)
+    finally:
+        agent.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,9 +41,15 @@ def keypad_config(link: Path) -> KeypadConfig:
     )
 
 
-def start(link: Path, outbox: Outbox, faults: Faults | None = None) -> tuple[KeypadEmulator, KeypadReader]:
+def start(
+    link: Path,
+    outbox: Outbox,
+    faults: Faults | None = None,
+    *,
+    citizen_present: Callable[[datetime], bool | None] | None = None,
+) -> tuple[KeypadEmulator, KeypadReader]:
     emulator = KeypadEmulator(7, link, faults, heartbeat_seconds=0.5, seed=5).start()
-    reader = KeypadReader(keypad_config(link), outbox)
+    reader = KeypadReader(keypad_config(link), outbox, citizen_present=citizen_present)
     reader.start()
     wait_until(lambda: reader.status().online, what="the keypad to come online")
     return emulator, reader
@@ -76,6 +82,7 @@ def test_a_press_is_stored_then_acked(line: tuple[KeypadEmulator, KeypadReader],
     assert row["id"] == f"KP-W01:{press.seq}:{press.uptime_ms}"
     assert (row["key"], row["seq"], row["uptime_ms"], row["window"]) == (4, press.seq, press.uptime_ms, "W01")
     assert datetime.fromisoformat(str(row["at"])).tzinfo is not None
+    assert "citizen_present" not in row  # no camera at this window: no verdict, not even null
     assert reader.status().presses == 1
 
 
@@ -194,3 +201,45 @@ def test_prompts_reach_the_keypad_and_expired_ones_do_not(
     reader.prompt(prompt, expires_at=datetime.now(UTC) + timedelta(minutes=5))
     wait_until(lambda: emulator.last_prompt == prompt, what="the prompt on the keypad")
     assert emulator.counters().prompts == 1
+
+
+@pytest.mark.parametrize("verdict", [True, False, None])
+def test_a_press_carries_the_cameras_verdict_at_its_time(
+    tmp_path: Path, outbox: Outbox, verdict: bool | None
+) -> None:
+    asked: list[datetime] = []
+
+    def citizen_present(at: datetime) -> bool | None:
+        asked.append(at)
+        return verdict
+
+    emulator, reader = start(tmp_path / "kp", outbox, citizen_present=citizen_present)
+    try:
+        emulator.press(5)
+        assert emulator.wait_settled(SETTLE)
+    finally:
+        reader.stop()
+        emulator.close()
+    [row] = stored_presses(outbox).values()
+    assert row["citizen_present"] is verdict
+    assert datetime.fromisoformat(str(row["at"])) == asked[0]  # asked about the press time it stored
+
+
+def test_a_failing_camera_hook_loses_the_verdict_not_the_press(
+    tmp_path: Path, outbox: Outbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    def citizen_present(at: datetime) -> bool | None:
+        raise RuntimeError("camera pipeline broken")
+
+    emulator, reader = start(tmp_path / "kp", outbox, citizen_present=citizen_present)
+    try:
+        press = emulator.press(1)
+        assert emulator.wait_settled(SETTLE)
+        counters = emulator.counters()
+    finally:
+        reader.stop()
+        emulator.close()
+    assert counters.acked == 1
+    [row] = stored_presses(outbox).values()
+    assert row["id"] == f"KP-W01:{press.seq}:{press.uptime_ms}" and row["citizen_present"] is None
+    assert "no camera verdict" in caplog.text and "camera pipeline broken" in caplog.text

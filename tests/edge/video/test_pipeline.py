@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,10 @@ from edge.outbox import Outbox
 from edge.video.capture import Frame
 from edge.video.config import AnalysisConfig, CameraConfig, OpenCVDetectorConfig
 from edge.video.detect.base import make_detector
-from edge.video.pipeline import CameraPipeline
+from edge.video.pipeline import FRESH_FRAME_SECONDS, CameraPipeline
 from edge.video.regions import polygon_pixels
 from edge.video.scene import HallScene
+from edge.video.scene_timeline import Stint, Timeline, WindowPlan
 from edge.video.schedule import schedule_for
 
 OBSERVATION = TypeAdapter(Observation)
@@ -128,3 +129,68 @@ def test_a_camera_without_windows_only_reports_health(outbox: Outbox) -> None:
     pipeline = CameraPipeline.health_only(camera(), outbox=outbox)
     assert pipeline.analyser is None
     assert pipeline.process(Frame(1, HallScene(1).start, HallScene(1).render(0))) == 0
+
+
+# --- was a citizen at the counter when a key was pressed? -------------------------------------------
+
+# W01: the clerk seated throughout, a citizen seated from scene second 20 to 60; W02 (not watched by
+# this camera) stands in for a window elsewhere.
+COUNTER = Timeline(140.0, (WindowPlan(staff=(Stint(0, 0.0, 140.0),), customers=(Stint(3, 20.0, 60.0),)),))
+GRACE = 30.0
+
+
+def counter_pipeline(outbox: Outbox) -> tuple[HallScene, CameraPipeline]:
+    scene = HallScene(["W01"], seed=2, timeline=COUNTER)
+    analysis = AnalysisConfig(
+        detector=OpenCVDetectorConfig(type="opencv", min_size=32, scale_factor=1.15),
+        citizen_grace_seconds=GRACE,
+    )
+    pipeline = CameraPipeline(
+        camera(),
+        scene.window_configs("C1", **ALWAYS_OPEN),
+        analysis=analysis,
+        profile="sichuan-2011",
+        outbox=outbox,
+        detector=make_detector(analysis.detector),
+    )
+    return scene, pipeline
+
+
+def feed(scene: HallScene, pipeline: CameraPipeline, start: float, end: float) -> datetime:
+    """Frames at 2 fps from scene second `start` up to and including `end`; the last frame's time."""
+    for k in range(int(start * 2), int(end * 2) + 1):
+        pipeline.process(
+            Frame(seq=k + 1, at=scene.start + timedelta(seconds=k / 2), image=scene.render(k / 2))
+        )
+    return scene.start + timedelta(seconds=end)
+
+
+def test_a_press_is_attended_while_and_shortly_after_a_citizen_is_at_the_counter(outbox: Outbox) -> None:
+    scene, pipeline = counter_pipeline(outbox)
+    assert pipeline.analyser is not None
+    window = pipeline.analyser.windows["W01"]
+    assert pipeline.citizen_present("W01", scene.start) is None  # no frame yet: the camera cannot tell
+    at = feed(scene, pipeline, 0, 15)
+    assert pipeline.citizen_present("W01", at) is False  # the clerk alone: nobody else could press
+    at = feed(scene, pipeline, 15.5, 40)
+    assert window.customer_present and pipeline.citizen_present("W01", at) is True
+    # Stood up at 60; the seat is judged empty 20 s later (hysteresis), the press still counts for
+    # GRACE seconds after the citizen was last seen.
+    at = feed(scene, pipeline, 40.5, 85)
+    assert not window.customer_present and pipeline.citizen_present("W01", at) is True
+    at = feed(scene, pipeline, 85.5, 100)
+    assert pipeline.citizen_present("W01", at) is False  # last seen 40 s ago: longer than the grace
+    # The frame analysed just after the press answers for it too (the press came on another thread).
+    assert pipeline.citizen_present("W01", at - timedelta(seconds=1)) is False
+
+
+def test_no_verdict_without_a_fresh_frame_of_the_window(outbox: Outbox) -> None:
+    scene, pipeline = counter_pipeline(outbox)
+    at = feed(scene, pipeline, 30, 40)  # the citizen is seated
+    assert pipeline.citizen_present("W01", at + timedelta(seconds=FRESH_FRAME_SECONDS)) is True
+    # The camera went quiet (offline, stalled): it must not call the counter empty, nor full.
+    assert pipeline.citizen_present("W01", at + timedelta(seconds=FRESH_FRAME_SECONDS + 1)) is None
+    assert pipeline.citizen_present("W02", at) is None  # not a window this camera watches
+    health = CameraPipeline.health_only(camera(), outbox=outbox)
+    health.process(Frame(1, at, scene.render(40)))
+    assert health.citizen_present("W01", at) is None

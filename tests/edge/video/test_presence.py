@@ -439,3 +439,37 @@ def test_hysteresis_properties(
 def _runs(frames: list[tuple[datetime, bool]], value: bool) -> list[list[tuple[datetime, bool]]]:
     """Maximal runs of consecutive frames with verdict `value`."""
     return [list(group) for key, group in groupby(frames, key=lambda f: f[1]) if key == value]
+
+
+# --- a citizen at the counter, for the keypad --------------------------------------------------------
+
+
+def test_citizen_seen_counts_the_seat_and_the_last_sighting_within_the_grace() -> None:
+    """Verdicts fed directly (the whole-frame baseline's entry): a citizen in the customer region from
+    second 10 to 14 of 1 s frames, then nobody; 2 s to take the seat, 20 s to empty it, 30 s grace."""
+    window = WindowConfig.model_validate(
+        {
+            "name": "W01",
+            "camera": "C1",
+            "staff_region": [(0, 0), (0.5, 0), (0.5, 0.5), (0, 0.5)],
+            "customer_region": [(0, 0.5), (0.5, 0.5), (0.5, 1), (0, 1)],
+        }
+    )
+    analyser = WindowAnalyser(window, schedule_for(window, PROFILE), ANALYSIS, make_detector(DETECTOR))
+    citizen = [Detection(100, 250, 20, 20, 0.9)]  # centred in the customer region of 640×360
+    grace = timedelta(seconds=30)
+
+    def second(s: float) -> datetime:
+        return T0 + timedelta(seconds=s)
+
+    for s in range(61):
+        analyser.feed_detections(citizen if 10 <= s <= 14 else [], width=640, height=360, at=second(s))
+        if s == 9:
+            assert not analyser.citizen_seen(second(9), grace)  # nobody yet
+        if s == 10:  # sitting down: seen, not yet a taken seat
+            assert not analyser.customer_present and analyser.citizen_seen(second(10), grace)
+    assert not analyser.customer_present  # empty since second 15, confirmed at 35
+    assert analyser.citizen_seen(second(44), grace)  # last seen at 14: exactly the grace
+    assert not analyser.citizen_seen(second(44.5), grace)
+    assert analyser.citizen_seen(second(5), grace)  # a press answered by a later frame
+    assert not analyser.citizen_seen(second(20), timedelta(0))  # no grace: only the seat counts
