@@ -1,8 +1,10 @@
 """A camera's health as its reader sees it, and the `camera_health` observations that report it.
 
 A camera offline is itself a supervision event (SC-5(5)) and must never pass for live, so health is
-reported on every online/offline change (and when the camera's own resolution changes), and at
-least every `health_every_seconds` in between. A camera that has not delivered a frame yet is first
+reported on every online/offline change (and when the camera's own resolution changes), when a
+watched window's seat is taken or left or its staffed time begins or ends (so the hall page's
+在岗/暂离 follows within the watchdog's tick, not a minute later), and at least every
+`health_every_seconds` in between. A camera that has not delivered a frame yet is first
 reported once its first opening attempt has failed (with the error in `detail`) or, at the latest,
 `stall_seconds` after the reader started: a camera that never comes up is reported offline.
 """
@@ -70,22 +72,22 @@ class CameraHealthSchedule:
 
     def __init__(self, config: CameraConfig, started: float) -> None:
         self.config = config
-        self._reported: tuple[bool, int | None, int | None] | None = None
+        self._reported: _State | None = None
         self._next_due = started + config.stall_seconds
         self._last_id_ms = 0
 
-    def due(self, status: CameraStatus, now: float) -> bool:
+    def due(self, status: CameraStatus, now: float, windows: Sequence[Mapping[str, Any]] = ()) -> bool:
         if self._reported is None:
             return status.online or status.connect_failures > 0 or now >= self._next_due
-        return _state(status) != self._reported or now >= self._next_due
+        return _state(status, windows) != self._reported or now >= self._next_due
 
-    def reported(self, status: CameraStatus, now: float) -> None:
+    def reported(self, status: CameraStatus, now: float, windows: Sequence[Mapping[str, Any]] = ()) -> None:
         if self._reported is None or self._reported[0] != status.online:
             if status.online:
                 logger.info("camera %s online (%s)", status.camera, _size(status))
             else:
                 logger.warning("camera %s offline: %s", status.camera, status.detail or "no frame yet")
-        self._reported = _state(status)
+        self._reported = _state(status, windows)
         self._next_due = now + self.config.health_every_seconds
 
     def next_id(self, wall_ms: int) -> str:
@@ -104,17 +106,22 @@ def report_if_due(
     windows: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any] | None:
     """Put a camera_health observation into the outbox if one is due; returns it (None if not due)."""
-    if not schedule.due(status, now):
+    if not schedule.due(status, now, windows):
         return None
     obs_id = schedule.next_id(int(at.timestamp() * 1000))
     observation = health_observation(status, obs_id=obs_id, at=at, windows=windows)
     outbox.put(observation)
-    schedule.reported(status, now)
+    schedule.reported(status, now, windows)
     return observation
 
 
-def _state(status: CameraStatus) -> tuple[bool, int | None, int | None]:
-    return status.online, status.source_width, status.source_height
+# What a change of makes a report due: online, the source's size, and each window's staffed time and seat.
+_State = tuple[bool, int | None, int | None, tuple[tuple[Any, ...], ...]]
+
+
+def _state(status: CameraStatus, windows: Sequence[Mapping[str, Any]]) -> _State:
+    seats = tuple((w.get("code"), w.get("staffed"), w.get("seat_taken")) for w in windows)
+    return status.online, status.source_width, status.source_height, seats
 
 
 def _size(status: CameraStatus) -> str:

@@ -93,6 +93,32 @@ def test_file_camera_frames_are_resized_looped_and_reported_online(tmp_path: Pat
         reader.stop()
 
 
+def test_a_seat_taken_or_left_is_reported_at_once_not_at_the_next_interval(
+    tmp_path: Path, outbox: Outbox
+) -> None:
+    path = write_video(tmp_path / "clip.avi", fps=50)
+    seat: dict[str, Any] = {"code": "W01", "staffed": True, "seat_taken": False, "taken_since": None}
+    config = camera({"type": "file", "path": str(path)}, health_every_seconds=3600)
+    reader = run_reader(config, outbox, window_states=lambda _at: [dict(seat)])
+    try:
+        wait_for("the first report", lambda: health_reports(outbox))
+        seat.update(seat_taken=True, taken_since=reader.status().last_frame_at)  # the clerk sits down
+        taken = wait_for("a report of the taken seat", lambda: len(health_reports(outbox)) == 2)
+        assert taken
+        seat.update(staffed=False)  # the working day ends: reported too
+        wait_for("a report of the staffed time's end", lambda: len(health_reports(outbox)) == 3)
+        time.sleep(1.0)  # several watchdog ticks with nothing changed: nothing more
+        reports = health_reports(outbox)
+    finally:
+        reader.stop()
+    assert [(r.windows[0].seat_taken, r.windows[0].staffed) for r in reports] == [
+        (False, True),
+        (True, True),
+        (True, False),
+    ]
+    assert_ids_increase(reports)
+
+
 def test_a_slow_consumer_gets_the_newest_frame_and_the_rest_are_dropped(tmp_path: Path) -> None:
     path = write_video(tmp_path / "fast.avi", fps=100)
     reader = run_reader(camera({"type": "file", "path": str(path)}), None)
