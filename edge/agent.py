@@ -19,8 +19,8 @@ from typing import TextIO
 
 import cv2
 
-from edge.central import check_identity, make_client
-from edge.clock import utc_now
+from edge.central import ClockSync, check_identity, make_client
+from edge.clock import CentralTime, utc_now
 from edge.commands import CommandPoller
 from edge.config import EdgeConfig
 from edge.keypads.reader import KeypadReader
@@ -59,6 +59,9 @@ def _lock(path: Path) -> TextIO:
 class Agent:
     def __init__(self, config: EdgeConfig, *, key: str, clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config
+        # Every stamp is `clock` kept to central's time (edge.clock): presses bind by press time.
+        self.time = CentralTime(clock)
+        clock = self.time.now
         if config.cameras:
             # Analysis runs on small region crops; OpenCV's own threads only add overhead there, and
             # one core per few windows is the budget (bench/presence.py).
@@ -105,6 +108,7 @@ class Agent:
             )
             for k in config.keypads
         }
+        self.clock_sync = ClockSync(self._upload_client, self.time, every_seconds=central.clock_sync_seconds)
         self.commands = CommandPoller(
             self._poll_client,
             self.outbox,
@@ -134,6 +138,8 @@ class Agent:
             name="edge-identity",
             daemon=True,
         ).start()
+        if self.config.central.clock_sync_seconds > 0:
+            self.clock_sync.start()
         self.uploader.start()
         for reader in self.readers.values():
             reader.start()
@@ -149,6 +155,7 @@ class Agent:
         for camera in self.cameras:
             camera.stop()
         self.commands.stop()
+        self.clock_sync.stop()
         self.uploader.stop()
         self._upload_client.close()
         self._poll_client.close()

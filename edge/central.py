@@ -1,12 +1,16 @@
-"""Talking to central: the device key, and keep-alive HTTP clients for uploads and commands."""
+"""Talking to central: the device key, keep-alive HTTP clients for uploads and commands, and the
+clock kept to central's (`ClockSync`)."""
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
+from datetime import datetime
 
 import httpx
 
+from edge.clock import CentralTime
 from edge.config import CentralConfig
 
 logger = logging.getLogger(__name__)
@@ -14,6 +18,8 @@ logger = logging.getLogger(__name__)
 OBSERVATIONS_PATH = "/api/v1/device/observations"
 COMMANDS_PATH = "/api/v1/device/commands"
 ME_PATH = "/api/v1/device/me"
+TIME_PATH = "/api/v1/device/time"
+RETRY_SYNC_S = 10.0  # after a failed exchange, ask again this soon (or at the interval, if shorter)
 USER_AGENT = "hallwatch-edge/0.1"
 
 
@@ -88,3 +94,43 @@ def check_identity(client: httpx.Client, hall: str) -> str | None:
     else:
         logger.info("central knows this agent as device %s of hall %s", device, key_hall)
     return key_hall
+
+
+class ClockSync:
+    """A thread that measures the edge clock against central's every `every_seconds` (`edge.clock`)."""
+
+    def __init__(self, client: httpx.Client, time: CentralTime, *, every_seconds: float) -> None:
+        self.client, self.time, self.every_seconds = client, time, every_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="edge-clock", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def sync_once(self) -> bool:
+        """One exchange; answers whether central answered (whether or not the offset changed)."""
+        sent = self.time.base()
+        try:
+            response = self.client.get(TIME_PATH)
+            received = self.time.base()
+            response.raise_for_status()
+            central = datetime.fromisoformat(str(response.json()["now"]))
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            logger.info("could not ask central for its time (%s); will ask again", exc)
+            return False
+        if central.tzinfo is None:
+            logger.warning("central's time %s has no zone; ignored", central)
+            return False
+        self.time.observe(sent=sent, received=received, central=central)
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            answered = self.sync_once()
+            self._stop.wait(self.every_seconds if answered else min(self.every_seconds, RETRY_SYNC_S))

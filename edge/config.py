@@ -63,6 +63,13 @@ class CentralConfig(_Section):
     poll_wait_seconds: int = Field(
         25, ge=0, le=30, description="Long-poll wait for commands (central answers at once when one is due)."
     )
+    clock_sync_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="How often the agent measures its clock against central's and corrects its stamps; "
+        "0: never (the box's own clock is trusted as it is).",
+    )
 
     @model_validator(mode="after")
     def _verify(self) -> Self:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from central.access.deps import UserManager
 from central.access.device_keys import (
@@ -38,6 +39,10 @@ class DeviceMe(BaseModel):
     kind: str
     hall: str
     key_id: str
+
+
+class DeviceTime(BaseModel):
+    now: datetime = Field(description="Central's clock (UTC) as it answered; edge agents keep to it.")
 
 
 def _device_in_jurisdiction(session: SessionDep, principal: UserManager, code: str) -> Device:
@@ -90,6 +95,13 @@ DeviceDep = Annotated[DevicePrincipal, Depends(get_device)]
 @router.get("/device/me", response_model=DeviceMe)
 def device_me(device: DeviceDep) -> DeviceMe:
     return DeviceMe(device=device.device_code, kind=device.kind, hall=device.hall_code, key_id=device.key_id)
+
+
+@router.get("/device/time", response_model=DeviceTime)
+def device_time(device: DeviceDep, now: NowDep) -> DeviceTime:
+    """Central's time: edge agents stamp presses and video events with it (a press binds to a case
+    by press time, against prompts opened on this clock)."""
+    return DeviceTime(now=now)
 
 
 @router.get("/device/halls/{hall_code}/windows", response_model=list[WindowPublic])

@@ -97,6 +97,38 @@ def test_a_requested_rating_is_prompted_pressed_and_bound_to_the_case(
     assert health is not None and health.firmware == "hallwatch-emu 1.0"
 
 
+def test_an_edge_box_with_a_wrong_clock_stamps_with_centrals_time_and_its_press_binds(
+    tmp_path: Path,
+    db: Engine,
+    settings: Settings,
+    clock: FakeClock,
+    client: TestClient,
+    edge: dict[str, dict[str, str]],
+    emulator: KeypadEmulator,
+    session: Session,
+) -> None:
+    """Central's clock (the test's FakeClock) is a week behind this machine's, which the agent runs on:
+    unkept, every press would be refused as pressed in the future, or miss its prompt."""
+    old_case(client, clock, "C1")
+    port = free_port()
+    agent = Agent(parse_edge_config(config_text(tmp_path, port)), key=edge["EDGE-P"]["X-Device-Key"])
+    with serve(create_app(settings, engine=db, clock=clock), port):
+        agent.start()
+        try:
+            wait_until(lambda: agent.time.offset != timedelta(0), what="the agent to measure central's clock")
+            assert abs(agent.time.now() - clock()) < timedelta(seconds=5)
+            assert emulator.wait_host(SETTLE)
+            assert client.post(PROMPTS, json={"window": "W01", "case_no": "C1"}).status_code == 201
+            wait_until(lambda: emulator.last_prompt is not None, what="the PROMPT on the keypad")
+            emulator.press(5)
+            wait_until(lambda: press_count(db) == 1, what="the press stored at central")
+        finally:
+            agent.stop()
+    [stored] = session.scalars(select(KeypadPress)).all()
+    assert stored.outcome == "bound"
+    assert timedelta(0) <= stored.pressed_at - clock() < timedelta(seconds=30)  # on central's clock
+
+
 def test_central_down_then_up_everything_is_delivered_once(
     tmp_path: Path,
     db: Engine,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -72,3 +74,11 @@ def test_keys_are_issued_only_within_jurisdiction(anon: TestClient, db, devices)
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     assert anon.post("/api/v1/devices/EDGE-K/keys", headers=headers).status_code == 201
     assert anon.post("/api/v1/devices/EDGE-P/keys", headers=headers).status_code == 404
+
+
+def test_a_device_reads_centrals_clock(client: TestClient, anon: TestClient, devices, clock) -> None:
+    key = key_for(client, "EDGE-P")
+    answer = anon.get("/api/v1/device/time", headers={"X-Device-Key": key})
+    assert answer.status_code == 200
+    assert datetime.fromisoformat(answer.json()["now"]) == clock()
+    assert anon.get("/api/v1/device/time", headers={"X-Device-Key": "hwk_nope_nope"}).status_code == 401

@@ -71,6 +71,7 @@ hall: 510000-ZWFW
 central:
   url: http://127.0.0.1:{port}
   poll_wait_seconds: 1
+  clock_sync_seconds: 0  # the edge runs on scene time, on purpose
 outbox:
   path: {tmp_path / "outbox.db"}
   initial_backoff_seconds: 0.05
