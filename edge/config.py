@@ -29,7 +29,7 @@ from edge.video.config import (
     WindowConfig,
     verify_window_cameras,
 )
-from rating_device.protocol import DEFAULT_BAUDRATE, STANDARD_BAUDRATES
+from rating_device.protocol import DEFAULT_BAUDRATE, STANDARD_BAUDRATES, baudrate_problem
 
 logger = logging.getLogger(__name__)
 
@@ -163,12 +163,8 @@ class KeypadConfig(_Section):
 
 
 def verify_baudrate(keypad: KeypadConfig) -> list[Finding]:
-    if keypad.baudrate in STANDARD_BAUDRATES:
-        return []
-    allowed = ", ".join(map(str, STANDARD_BAUDRATES))
-    return [
-        Finding(("baudrate",), f"baudrate {keypad.baudrate} is not a standard rate; use one of {allowed}")
-    ]
+    problem = baudrate_problem(keypad.baudrate)
+    return [Finding(("baudrate",), problem)] if problem else []
 
 
 class EdgeConfig(_Section):

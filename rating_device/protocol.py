@@ -42,6 +42,14 @@ MAX_RETRANSMITS = 5  # … at most 5 times after the first send (6 sends in all)
 DEFAULT_BAUDRATE = 9600
 STANDARD_BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 
+
+def baudrate_problem(baudrate: int) -> str | None:
+    """Why `baudrate` cannot be a keypad line's speed (None: it can)."""
+    if baudrate in STANDARD_BAUDRATES:
+        return None
+    return f"baudrate {baudrate} is not a standard rate; use one of {', '.join(map(str, STANDARD_BAUDRATES))}"
+
+
 __all__ = [
     "BROADCAST",
     "DEFAULT_BAUDRATE",
@@ -64,6 +72,7 @@ __all__ = [
     "Message",
     "MessageType",
     "Prompt",
+    "baudrate_problem",
     "crc16",
     "encode",
 ]

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import serial
 
-from rating_device.protocol import DEFAULT_BAUDRATE, STANDARD_BAUDRATES
+from rating_device.protocol import DEFAULT_BAUDRATE, baudrate_problem
 
 logger = logging.getLogger(__name__)
 
@@ -284,9 +284,9 @@ class SerialLine:
     def __post_init__(self) -> None:
         if not self.port:
             raise ValueError("a serial port path is needed, e.g. /dev/ttyUSB0")
-        if self.baudrate not in STANDARD_BAUDRATES:
-            allowed = ", ".join(map(str, STANDARD_BAUDRATES))
-            raise ValueError(f"baudrate {self.baudrate} is not a standard rate; use one of {allowed}")
+        problem = baudrate_problem(self.baudrate)
+        if problem:
+            raise ValueError(problem)
 
 
 class SerialPortLink(_FdLink):
