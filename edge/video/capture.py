@@ -58,6 +58,14 @@ class Frame:
     seq: int  # 1, 2, … over the reader's life; a gap means frames were dropped
     at: datetime  # UTC, when captured
     image: np.ndarray  # BGR uint8, config width x height; read-only (shared): copy before drawing
+    # The frame as the camera delivered it (evidence is made at the camera's resolution, issue #19);
+    # None where the caller has only the analysis frame. Read-only and shared, like `image`.
+    source: np.ndarray | None = None
+
+    @property
+    def full(self) -> np.ndarray:
+        """The largest picture of this moment: the source frame, else the analysis frame."""
+        return self.source if self.source is not None else self.image
 
 
 class _NewestFrame:
@@ -97,7 +105,9 @@ class _NewestFrame:
                 return self._scaled
         image = _scale(raw[3], self._size).view()  # outside the lock: the reader reads on meanwhile
         image.flags.writeable = False  # every consumer gets the same array (a view: the source's stays)
-        frame = Frame(seq=raw[0], at=raw[1], image=image)
+        source = raw[3].view()
+        source.flags.writeable = False
+        frame = Frame(seq=raw[0], at=raw[1], image=image, source=source)
         with self._changed:
             if self._raw is not None and self._raw[0] == frame.seq:
                 self._scaled = frame

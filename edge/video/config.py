@@ -132,6 +132,13 @@ class CameraConfig(_Section):
     health_every_seconds: float = Field(
         60.0, ge=1, le=3600, description="Health is reported on every change and at least this often."
     )
+    privacy_masks: list[Polygon] = Field(
+        default_factory=list,
+        max_length=32,
+        description="Camera-level masks that belong to no window (a door, an ID-card reader, a citizen's "
+        "screen); blacked out, with every mask of every window on this camera, in every image that leaves "
+        "it (edge.video.privacy).",
+    )
 
 
 # --- detectors ------------------------------------------------------------------------------
@@ -204,8 +211,8 @@ class WindowConfig(_Section):
     privacy_masks: list[Polygon] = Field(
         default_factory=list,
         max_length=32,
-        description="Blacked out before any evidence JPEG is encoded (screens, documents, faces of "
-        "passers-by).",
+        description="Blacked out (screens, documents, faces of passers-by) in every image of this "
+        "window's camera, whichever window the image is about (edge.video.privacy).",
     )
     working_hours: list[Period] | None = Field(
         None, max_length=8, description="Override of the profile's working hours for this window."

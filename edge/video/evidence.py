@@ -1,8 +1,8 @@
 """Evidence snapshots: a JPEG of the window at an event, privacy masks blacked out *before* encoding.
 
-The masks (screens, documents, passers-by) are filled black on a copy of the frame before the encoder
-ever sees it, so no trace of what they cover can be recovered from the JPEG (masking after encoding,
-or in the viewer, would leave it in the file). A caption band with the hall time, window, camera and
+The masks (every mask of the camera: edge.video.privacy decides which) are filled black on a copy of
+the frame before the encoder ever sees it, so no trace of what they cover can be recovered from the
+JPEG (masking after encoding, or in the viewer, would leave it in the file). A caption band with the hall time, window, camera and
 event is drawn below the picture, not over it, so it hides nothing the inspector needs. OpenCV's
 Hershey fonts are ASCII only, hence the caption's Latin text; the page shows the zh-CN labels.
 
@@ -24,13 +24,14 @@ import cv2
 import numpy as np
 
 from edge.video.config import Point
-from edge.video.regions import polygon_pixels
+from edge.video.privacy import MaskError, apply_privacy_masks
 from edge.video.schedule import HALL_TZ
 
 logger = logging.getLogger(__name__)
 
 EvidenceReason = Literal["absence_start", "absence_end", "manual"]
-CAPTION_HEIGHT = 24
+CAPTION_HEIGHT = 24  # at CAPTION_REFERENCE_WIDTH and below; wider pictures get a taller band
+CAPTION_REFERENCE_WIDTH = 640
 MAX_JPEG_BYTES = 1_000_000  # central accepts up to ~1.1 MB; quality steps down to stay under
 
 
@@ -46,18 +47,6 @@ class Snapshot:
     sha256: str
 
 
-def apply_privacy_masks(image: np.ndarray, masks: Sequence[Sequence[Point]]) -> np.ndarray:
-    """A copy of `image` with every mask polygon (and its outline) black; the input is untouched."""
-    _check_frame(image)
-    masked = image.copy()
-    height, width = masked.shape[:2]
-    polygons = [polygon_pixels(mask, width=width, height=height) for mask in masks]
-    if polygons:
-        cv2.fillPoly(masked, polygons, (0, 0, 0))
-        cv2.polylines(masked, polygons, isClosed=True, color=(0, 0, 0), thickness=1)
-    return masked
-
-
 def caption_text(*, at: datetime, window: str, camera: str, reason: str) -> str:
     local = at.astimezone(HALL_TZ)
     return f"{local:%Y-%m-%d %H:%M:%S} CST  window {window}  camera {camera}  {reason}"
@@ -71,7 +60,10 @@ def make_snapshot(
     quality: int = 85,
 ) -> Snapshot:
     """Mask, add the caption band, encode as JPEG (lowering quality if it would be too large)."""
-    masked = apply_privacy_masks(image, masks)
+    try:
+        masked = apply_privacy_masks(image, masks)
+    except MaskError as exc:
+        raise EvidenceError(f"evidence needs {exc}") from exc
     framed = _with_caption(masked, caption)
     for q in (quality, 70, 50, 30):
         ok, encoded = cv2.imencode(".jpg", framed, [cv2.IMWRITE_JPEG_QUALITY, q])
@@ -109,15 +101,13 @@ def evidence_id(*, window: str, at: datetime) -> str:
 
 
 def _with_caption(image: np.ndarray, caption: str) -> np.ndarray:
+    """The band grows with the picture, so a 1080p snapshot's caption is as legible as a 640 one's."""
     width = image.shape[1]
-    band = np.zeros((CAPTION_HEIGHT, width, 3), dtype=np.uint8)
-    scale = max(0.3, min(0.5, width / 1400))
-    cv2.putText(band, caption, (4, CAPTION_HEIGHT - 8), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1)
+    grow = max(1.0, width / CAPTION_REFERENCE_WIDTH)
+    band_height = round(CAPTION_HEIGHT * grow)
+    band = np.zeros((band_height, width, 3), dtype=np.uint8)
+    scale = max(0.3, min(0.5, width / 1400)) * grow
+    thickness = max(1, round(grow))
+    baseline = band_height - round(8 * grow)
+    cv2.putText(band, caption, (4, baseline), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness)
     return np.vstack([image, band])
-
-
-def _check_frame(image: np.ndarray) -> None:
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
-        raise EvidenceError("evidence needs an 8-bit image")
-    if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] < 2 or image.shape[1] < 2:
-        raise EvidenceError(f"evidence needs a colour frame, got shape {getattr(image, 'shape', None)}")

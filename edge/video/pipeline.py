@@ -2,9 +2,9 @@
 
 The reader (edge.video.capture) hands over the newest frame `analysis_fps` times a second; the
 camera's analyser (edge.video.presence) turns it into presence intervals, absences (离岗) and
-visitor hours. An absence that starts or ends is photographed from the very frame that decided it,
-privacy masks blacked out before encoding (edge.video.evidence), and the absence observation names
-that snapshot. Everything one frame produced goes into the outbox in one transaction (one fsync),
+visitor hours. An absence that starts or ends is photographed from the very frame that decided it, at
+the camera's own resolution, with every privacy mask of the camera (all its windows' and its own,
+edge.video.privacy) blacked out before encoding, and the absence observation names that snapshot. Everything one frame produced goes into the outbox in one transaction (one fsync),
 so an absence is never stored without its evidence, or the reverse.
 
 Faults stay inside: a frame the analyser refuses, a detector that throws, or a snapshot that cannot
@@ -40,6 +40,7 @@ from edge.video.evidence import (
     make_snapshot,
 )
 from edge.video.presence import BadFrameError, CameraAnalyser
+from edge.video.privacy import camera_masks
 from edge.video.schedule import schedule_for
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class CameraPipeline:
     ) -> None:
         self.camera = camera
         self.windows = {w.name: w for w in windows}
+        self.privacy_masks = camera_masks(camera, windows)  # every image of this camera carries them all
         self.outbox = outbox
         self.schedules = {w.name: schedule_for(w, profile) for w in windows}
         self.reader = reader or CameraReader(
@@ -188,20 +190,24 @@ class CameraPipeline:
         if not isinstance(event, AbsenceStarted | AbsenceEnded):
             return None
         reason: EvidenceReason = "absence_start" if isinstance(event, AbsenceStarted) else "absence_end"
-        window = self.windows[event.window]
         try:
-            snapshot = make_snapshot(
-                frame.image,
-                masks=window.privacy_masks,
-                caption=caption_text(at=frame.at, window=window.name, camera=self.camera.name, reason=reason),
-            )
+            return self.snapshot(frame, window=event.window, reason=reason)
         except EvidenceError as exc:
             self.stats.errors += 1
             self._log_rarely("evidence", "camera %s: no evidence for %s: %s", self.camera.name, event, exc)
             return None
+
+    def snapshot(self, frame: Frame, *, window: str, reason: EvidenceReason) -> dict[str, Any]:
+        """The evidence observation of `frame` about `window`: the camera's full-resolution picture
+        with every privacy mask of the camera black. Raises EvidenceError if it cannot be made."""
+        snapshot = make_snapshot(
+            frame.full,
+            masks=self.privacy_masks,
+            caption=caption_text(at=frame.at, window=window, camera=self.camera.name, reason=reason),
+        )
         self.stats.evidence += 1
         return evidence_observation(
-            snapshot, at=frame.at, window=window.name, camera=self.camera.name, reason=reason
+            snapshot, at=frame.at, window=window, camera=self.camera.name, reason=reason
         )
 
     # --- the thread --------------------------------------------------------------------------
