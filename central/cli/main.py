@@ -12,6 +12,7 @@ from central.cli import (
     cases_cmd,
     db_cmd,
     demo_cmd,
+    devices_cmd,
     edge_cmd,
     evidence_cmd,
     keypad_cmd,
@@ -36,6 +37,7 @@ app.add_typer(signals_cmd.app, name="signals")
 app.add_typer(edge_cmd.app, name="edge")
 app.add_typer(keypad_cmd.app, name="keypad")
 app.add_typer(evidence_cmd.app, name="evidence")
+app.add_typer(devices_cmd.app, name="devices")
 app.command("serve")(serve_cmd.serve)
 app.command("demo")(demo_cmd.demo)
 
