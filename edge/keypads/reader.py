@@ -210,6 +210,9 @@ class KeypadReader:
             self._earlier = _sum(self._earlier, self._decoder.stats)
             self._decoder = FrameDecoder()  # a fresh buffer: no half frame from the old connection
             self._last_heard = None
+            # The keypad may have been swapped while the line was down (another id): BROADCAST until
+            # the one on the line speaks (docs/keypad-protocol.md, "Frame").
+            self._device_id = BROADCAST
             self._port = port
         logger.info("keypad %s: opened %s", self.name, self.config.port)
         return port

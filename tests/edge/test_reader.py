@@ -143,6 +143,26 @@ def test_unplug_and_replug_reconnect(line: tuple[KeypadEmulator, KeypadReader], 
     assert all(h["firmware"] == "hallwatch-emu 1.0" for h in reports if h["online"])
 
 
+def test_a_replaced_keypad_with_another_id_is_addressed_by_broadcast_until_it_speaks(
+    line: tuple[KeypadEmulator, KeypadReader], tmp_path: Path, outbox: Outbox
+) -> None:
+    """Keypad 7 is swapped for keypad 9 while the line is down: the edge's HELLO after the reconnect
+    goes to BROADCAST (keypad 9 answers it, ignores nothing), and PROMPTs reach the new keypad."""
+    old, reader = line
+    old.close()
+    wait_until(lambda: not reader.status().connected, what="the reader to notice the keypad gone")
+    new = KeypadEmulator(9, tmp_path / "keypad-W01", heartbeat_seconds=None, seed=6).start()
+    try:
+        wait_until(lambda: reader.status().online, what="the new keypad online")
+        wait_until(lambda: new.counters().hellos >= 2, what="the greeting and the answer to the edge's HELLO")
+        prompt = Prompt("王五", "S003", "510000-2026-000456")
+        reader.prompt(prompt, expires_at=datetime.now(UTC) + timedelta(minutes=5))
+        wait_until(lambda: new.last_prompt == prompt, what="the prompt on the new keypad")
+        assert new.counters().ignored == 0  # nothing was addressed to the old keypad's id
+    finally:
+        new.close()
+
+
 def test_a_keypad_on_a_serial_cable_is_read_and_its_power_cycle_seen(tmp_path: Path, outbox: Outbox) -> None:
     """A keypad on a real serial line: the edge cannot see it unplugged, only silent, then back."""
     cable = NullModemCable()
