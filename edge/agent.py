@@ -40,7 +40,8 @@ class AgentBusyError(RuntimeError):
     """Another edge agent holds this outbox."""
 
 
-def _lock(path: Path) -> TextIO:
+def lock_outbox(path: Path) -> TextIO:
+    """Hold the lock file `path` beside an outbox for this process's life, or AgentBusyError."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(path, "a+", encoding="ascii")  # noqa: SIM115 - held open for the agent's life
     try:
@@ -68,10 +69,12 @@ class Agent:
             cv2.setNumThreads(1)
         # Detectors first: a missing weights file is a clear error before anything is opened.
         detectors = {c.name: make_detector(config.analysis.detector) for c in _analysed_cameras(config)}
-        self._lock_file = _lock(config.outbox.path.with_name(config.outbox.path.name + ".lock"))
+        self._lock_file = lock_outbox(config.outbox.path.with_name(config.outbox.path.name + ".lock"))
         self.outbox = Outbox(
             config.outbox.path, retain_delivered_seconds=config.outbox.retain_delivered_hours * 3600
         )
+        # The current hours' visitor counts of an agent that was killed (kill -9, power cut) are final now.
+        self.outbox.promote_provisional()
         central = config.central
         self._upload_client = make_client(central, key)
         self._poll_client = make_client(
@@ -149,13 +152,20 @@ class Agent:
             self.commands.start()
 
     def stop(self) -> None:
-        """Readers first (nothing new arrives), then the poller and the uploader; rows stay on disk."""
+        """Readers and cameras first (nothing new arrives; open intervals and the current hour's
+        visits are stored), then the poller; the uploader sends what is pending for at most
+        `outbox.drain_on_stop_seconds` before it stops. What is left stays on disk."""
         for reader in self.readers.values():
             reader.stop()
         for camera in self.cameras:
             camera.stop()
         self.commands.stop()
         self.clock_sync.stop()
+        left = self.uploader.drain(self.config.outbox.drain_on_stop_seconds)
+        if left:
+            logger.warning(
+                "stopping with %d observation(s) not yet at central: they go at the next start", left
+            )
         self.uploader.stop()
         self._upload_client.close()
         self._poll_client.close()

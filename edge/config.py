@@ -107,6 +107,13 @@ class OutboxConfig(_Section):
     max_backoff_seconds: float = Field(
         30.0, gt=0, le=3600, description="Longest wait between retries while central is unreachable."
     )
+    drain_on_stop_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=300,
+        description="On SIGTERM the agent uploads what is pending for at most this long before it "
+        "exits (what is left stays on disk and goes at the next start).",
+    )
     retain_delivered_hours: float = Field(
         168.0,
         ge=0,

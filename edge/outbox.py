@@ -47,6 +47,15 @@ CREATE TABLE IF NOT EXISTS observations (
 );
 CREATE INDEX IF NOT EXISTS observations_state ON observations (state, settled_at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- What a producer would report if it stopped now (the current hour's visitor counts), replaced as it
+-- changes; a producer that stops cleanly stores the final rows and clears its own. Rows left here
+-- belong to a process that was killed: the next agent promotes them to observations on start.
+CREATE TABLE IF NOT EXISTS provisional (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,              -- the producer (a camera's name)
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL
+);
 """
 
 
@@ -154,6 +163,30 @@ class Outbox:
             new = conn.total_changes - before
         if new:
             self.arrived.set()
+        return new
+
+    def put_provisional(self, owner: str, observations: Iterable[Mapping[str, Any]]) -> None:
+        """Replace `owner`'s provisional rows with these (none: clear them), durably."""
+        rows = [(obs_id, owner, kind, body) for obs_id, kind, body in map(encode_observation, observations)]
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM provisional WHERE owner = ?", (owner,))
+            conn.executemany("INSERT INTO provisional (id, owner, kind, body) VALUES (?, ?, ?, ?)", rows)
+
+    def promote_provisional(self) -> int:
+        """Make every provisional row left by a killed process an observation (an id already stored
+        stays as it was); returns how many were new. For the agent's start, before producers run."""
+        with self._transaction() as conn:
+            before = conn.total_changes
+            conn.execute(
+                "INSERT OR IGNORE INTO observations (id, kind, body, created_at) "
+                "SELECT id, kind, body, ? FROM provisional ORDER BY owner, id",
+                (self._clock(),),
+            )
+            new = conn.total_changes - before
+            conn.execute("DELETE FROM provisional")
+        if new:
+            self.arrived.set()
+            logger.warning("outbox: %d observation(s) recovered from a run that did not stop cleanly", new)
         return new
 
     def mark_delivered(self, ids: Sequence[str]) -> int:

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 DELIVERED_OUTCOMES = frozenset({"stored", "duplicate"})
 PRUNE_EVERY_SECONDS = 600.0
+DRAIN_POLL_SECONDS = 0.05
 IDLE_WAKE_SECONDS = 60.0  # an idle uploader still wakes now and then (pruning, a row put by another process)
 LOG_EVERY_NTH_FAILURE = 10
 
@@ -80,6 +81,16 @@ class Uploader:
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="edge-uploader", daemon=True)
         self._thread.start()
+
+    def drain(self, timeout: float) -> int:
+        """Wait until nothing is pending or `timeout` seconds pass (the uploader thread sends);
+        returns how many rows are still pending."""
+        deadline = time.monotonic() + timeout
+        while (left := self.outbox.counts().pending) and time.monotonic() < deadline:
+            if self._thread is None or not self._thread.is_alive():
+                break
+            time.sleep(min(DRAIN_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+        return left
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop after the request in flight (its rows stay pending if it did not finish)."""

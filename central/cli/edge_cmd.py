@@ -5,14 +5,24 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from central.cli.common import console, fail
 from edge.config import EdgeConfig
+
+if TYPE_CHECKING:
+    from edge.video.recording import RecordingStats
+    from edge.video.recording_job import RecordingJob
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +77,101 @@ def run(config_file: Path = CONFIG_ARG) -> None:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     agent.run(stop)
+
+
+@contextmanager
+def recording_progress(
+    job: RecordingJob,
+) -> Iterator[tuple[Callable[[RecordingStats], None], Callable[[int], None]]]:
+    """A rich progress bar over the recording's duration, with frames per second and the recording
+    time reached; then the upload's pending count. Yields the two callbacks of `run_job`."""
+    from edge.video.schedule import HALL_TZ
+
+    total = job.info.duration_seconds
+    began = time.monotonic()
+    with Progress(
+        TextColumn("录像分析 {task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[fps]:>6.1f} 帧/秒 fps"),
+        TextColumn("{task.fields[speed]:>6.1f}× 实时"),
+        TextColumn("录像时间 {task.fields[scene]}"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task(job.camera.name, total=total, fps=0.0, speed=0.0, scene="—")
+
+        def on_frame(stats: RecordingStats) -> None:
+            if stats.analysed % 10 and stats.analysed > 1:
+                return  # a redraw per frame would cost more than the frame
+            wall = max(time.monotonic() - began, 1e-9)
+            reached = stats.last_at - job.start if stats.last_at else timedelta(0)
+            scene = stats.last_at.astimezone(HALL_TZ).strftime("%m-%d %H:%M:%S") if stats.last_at else "—"
+            progress.update(
+                task,
+                completed=reached.total_seconds(),
+                fps=stats.decoded / wall,
+                speed=reached.total_seconds() / wall,
+                scene=scene,
+            )
+
+        def on_upload(pending: int) -> None:
+            progress.update(task, description=f"{job.camera.name} 上传中 uploading, {pending} left")
+
+        yield on_frame, on_upload
+
+
+@app.command("analyse")
+def analyse(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="A recording (an NVR export, any FFmpeg format)."
+    ),
+    config_file: Path = typer.Option(..., "--config", dir_okay=False, help="The hall's edge config."),
+    camera: str = typer.Option(
+        ..., "--camera", help="The camera the recording is from (its name in the config)."
+    ),
+    start: datetime | None = typer.Option(
+        None,
+        formats=["%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%z"],
+        help="When the recording starts, with its zone (2026-12-05T08:30+08:00); default: the file's own "
+        "creation_time.",
+    ),
+    upload_timeout: float = typer.Option(
+        300.0, min=0, help="Seconds to wait for central to take the results."
+    ),
+) -> None:
+    """Analyse a recorded file as fast as the machine allows, at the recording's own time, and send
+    presence, absences, visits and evidence to central marked as from a recording."""
+    from edge.agent import AgentBusyError
+    from edge.central import EdgeKeyError, resolve_key
+    from edge.video.detect.base import DetectorUnavailableError
+    from edge.video.recording import RecordingError
+    from edge.video.recording_job import plan_job, run_job
+
+    config = _load(config_file)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        job = plan_job(config, file=file, camera=camera, start=start)
+        key = resolve_key(config.central)
+        with recording_progress(job) as (on_frame, on_upload):
+            result = run_job(
+                job, key=key, upload_timeout=upload_timeout, on_frame=on_frame, on_upload=on_upload
+            )
+    except (RecordingError, EdgeKeyError, AgentBusyError, DetectorUnavailableError) as exc:
+        raise fail(str(exc)) from exc
+    stats, counts = result.stats, result.outbox
+    speed = stats.scene_seconds / max(stats.decode_seconds + stats.analyse_seconds, 1e-9)
+    console.print(
+        f"录像分析完成 analysed: {stats.analysed} of {stats.decoded} frames, {stats.scene_seconds:.0f} s of "
+        f"recording at {speed:.1f}× real time (decoding {stats.decode_seconds:.1f} s, analysis "
+        f"{stats.analyse_seconds:.1f} s); {stats.observations} observation(s)"
+    )
+    if counts.pending or counts.rejected:
+        raise fail(
+            f"central has not taken {counts.pending} observation(s) yet and refused {counts.rejected} "
+            f"(kept in {job.outbox_path}; run the analysis again to send them)",
+            code=1,
+        )
+    console.print(f"已送达中心 delivered: {counts.delivered} observation(s)")
 
 
 @app.command("outbox")

@@ -96,6 +96,13 @@ class CameraHealthIn(_Strict):
     )
 
 
+Origin = Literal["live", "recording"]
+ORIGIN_FIELD_DESCRIPTION = (
+    "live: a camera as it happened; recording: footage analysed afterwards (hallwatch edge analyse), "
+    "never counted as live and never stored where the live camera already reported the hour."
+)
+
+
 class PresenceIn(_Strict):
     """One interval in which the window's staff seat was taken (id = f"{window}:pres:{start_ms}")."""
 
@@ -105,6 +112,7 @@ class PresenceIn(_Strict):
     camera: CameraCode
     start: AwareDatetime
     end: AwareDatetime
+    origin: Origin = Field("live", description=ORIGIN_FIELD_DESCRIPTION)
 
     @model_validator(mode="after")
     def _verify(self) -> Self:
@@ -129,6 +137,7 @@ class AbsenceIn(_Strict):
     started_at: AwareDatetime
     ended_at: AwareDatetime | None = None
     evidence: list[str] = Field(default_factory=list, max_length=8, description="Ids of evidence items.")
+    origin: Origin = Field("live", description=ORIGIN_FIELD_DESCRIPTION)
 
     @model_validator(mode="after")
     def _verify(self) -> Self:
@@ -156,6 +165,7 @@ class VisitorCountIn(_Strict):
     watched_from_second: int = Field(
         default=0, ge=0, le=3599, description="Seconds into the hour when this part's watching began."
     )
+    origin: Origin = Field("live", description=ORIGIN_FIELD_DESCRIPTION)
 
     @model_validator(mode="after")
     def _verify(self) -> Self:
@@ -177,6 +187,7 @@ class EvidenceIn(_Strict):
     height: int = Field(ge=1, le=16384)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Of the JPEG bytes, checked at central.")
     jpeg_base64: str = Field(min_length=4, max_length=MAX_EVIDENCE_BASE64)
+    origin: Origin = Field("live", description=ORIGIN_FIELD_DESCRIPTION)
 
 
 Observation = Annotated[

@@ -133,6 +133,7 @@ def _out(
         seconds=seconds,
         status=AbsenceStatus(absence.status),
         status_label=ABSENCE_STATUS_LABELS.get(absence.status, absence.status),
+        origin="recording" if absence.origin == "recording" else "live",
         reviewed_at=absence.reviewed_at,
         reviewed_by=absence.reviewed_by,
         review_note=absence.review_note,

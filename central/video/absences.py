@@ -28,6 +28,7 @@ from central.observations.service import ItemOutcome, ObservationContext
 from central.registry.models import ServiceWindow
 from central.video.labels import AbsenceStatus
 from central.video.models import AbsenceEvent, AbsenceEvidence
+from central.video.recorded import LIVE_ALREADY, covered_by_live
 from central.video.windows import device_windows, in_future, latest_sightings, note_cameras, unknown_window
 
 logger = logging.getLogger(__name__)
@@ -42,10 +43,14 @@ def store_absences(ctx: ObservationContext, items: Sequence[AbsenceIn]) -> dict[
     results: dict[str, ItemOutcome] = {}
     links: list[tuple[AbsenceEvent, str]] = []
     seen: list[tuple[int, str, datetime]] = []
+    covered = covered_by_live(session, items=items, windows=windows, moment=lambda i: i.started_at)
     for item in items:  # in the order sent: a start before its end in the same batch
         window = windows.get(item.window)
         if window is None:
             results[item.id] = unknown_window(device, item.window)
+            continue
+        if item.id in covered:
+            results[item.id] = LIVE_ALREADY
             continue
         latest = to_utc(item.ended_at or item.started_at)
         if in_future(ctx.now, latest):
@@ -61,7 +66,8 @@ def store_absences(ctx: ObservationContext, items: Sequence[AbsenceIn]) -> dict[
         results[item.id] = outcome
         if outcome.outcome != "rejected":
             links.extend((absence, evidence_id) for evidence_id in item.evidence)
-            seen.append((window.id, item.camera, latest))
+            if item.origin == "live":
+                seen.append((window.id, item.camera, latest))
     session.flush()
     _link_evidence(session, device, links)
     note_cameras(session, device=device, seen=latest_sightings(seen))
@@ -94,6 +100,7 @@ def _new_absence(
         status=AbsenceStatus.PENDING.value,
         received_at=ctx.now,
         updated_at=ctx.now,
+        origin=item.origin,
     )
     session.add(absence)
     logger.info("absence at window %s from %s (%s)", window.code, absence.started_at, item.phase)

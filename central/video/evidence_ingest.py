@@ -27,6 +27,7 @@ from central.observations.service import ItemOutcome, ObservationContext
 from central.registry.models import ServiceWindow
 from central.video.jpeg import JpegError, jpeg_size
 from central.video.models import Evidence, EvidenceImage
+from central.video.recorded import LIVE_ALREADY, covered_by_live
 from central.video.windows import device_windows, in_future, latest_sightings, note_cameras, unknown_window
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def store_evidence(ctx: ObservationContext, items: Sequence[EvidenceIn]) -> dict
             )
         )
     )
+    covered = covered_by_live(session, items=items, windows=windows, moment=lambda i: i.at)
     retention = timedelta(days=ctx.profile.presence.evidence_retention_days)
     results: dict[str, ItemOutcome] = {}
     seen = []
@@ -54,6 +56,8 @@ def store_evidence(ctx: ObservationContext, items: Sequence[EvidenceIn]) -> dict
             results[item.id] = unknown_window(device, item.window)
         elif item.id in held:
             results[item.id] = ItemOutcome("duplicate", "this evidence is stored")
+        elif item.id in covered:
+            results[item.id] = LIVE_ALREADY
         elif in_future(ctx.now, to_utc(item.at)):
             results[item.id] = ItemOutcome(
                 "rejected", f"at {to_utc(item.at).isoformat()} is ahead of central's clock"
@@ -64,7 +68,8 @@ def store_evidence(ctx: ObservationContext, items: Sequence[EvidenceIn]) -> dict
                 results[item.id] = ItemOutcome("rejected", problem)
                 continue
             _add(ctx, window, item, jpeg, retention)
-            seen.append((window.id, item.camera, to_utc(item.at)))
+            if item.origin == "live":
+                seen.append((window.id, item.camera, to_utc(item.at)))
             results[item.id] = ItemOutcome("stored")
     note_cameras(session, device=device, seen=latest_sightings(seen))
     session.flush()
@@ -115,6 +120,7 @@ def _add(
         size_bytes=len(jpeg),
         received_at=ctx.now,
         expires_at=taken_at + retention,
+        origin=item.origin,
     )
     ctx.session.add(evidence)
     ctx.session.flush()  # the image row needs the evidence id

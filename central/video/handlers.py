@@ -38,6 +38,7 @@ from central.observations.service import ItemOutcome, ObservationContext, regist
 from central.video.absences import store_absences
 from central.video.evidence_ingest import store_evidence
 from central.video.models import CameraOutage, CameraState, PresenceInterval, VisitorCount
+from central.video.recorded import LIVE_ALREADY, covered_by_live
 from central.video.windows import (
     FUTURE_TOLERANCE,
     device_windows,
@@ -163,6 +164,7 @@ def store_presence(ctx: ObservationContext, items: Sequence[PresenceIn]) -> dict
             )
         )
     )
+    covered = covered_by_live(session, items=items, windows=windows, moment=lambda i: i.start)
     results: dict[str, ItemOutcome] = {}
     seen: list[tuple[int, str, datetime]] = []
     for item in items:
@@ -172,6 +174,8 @@ def store_presence(ctx: ObservationContext, items: Sequence[PresenceIn]) -> dict
             results[item.id] = unknown_window(device, item.window)
         elif item.id in held:
             results[item.id] = ItemOutcome("duplicate", "this presence interval is stored")
+        elif item.id in covered:
+            results[item.id] = LIVE_ALREADY
         elif in_future(ctx.now, end):
             results[item.id] = ItemOutcome("rejected", f"end {end.isoformat()} is ahead of central's clock")
         else:
@@ -185,9 +189,11 @@ def store_presence(ctx: ObservationContext, items: Sequence[PresenceIn]) -> dict
                     ended_at=end,
                     seconds=(end - start).total_seconds(),
                     received_at=ctx.now,
+                    origin=item.origin,
                 )
             )
-            seen.append((window.id, item.camera, end))
+            if item.origin == "live":
+                seen.append((window.id, item.camera, end))
             results[item.id] = ItemOutcome("stored")
     note_cameras(session, device=device, seen=latest_sightings(seen))
     session.flush()
@@ -210,6 +216,7 @@ def store_visitor_counts(ctx: ObservationContext, items: Sequence[VisitorCountIn
             )
         )
     }
+    covered = covered_by_live(session, items=items, windows=windows, moment=lambda i: i.hour_start)
     results: dict[str, ItemOutcome] = {}
     seen: list[tuple[int, str, datetime]] = []
     for item in items:
@@ -217,6 +224,9 @@ def store_visitor_counts(ctx: ObservationContext, items: Sequence[VisitorCountIn
         hour = to_utc(item.hour_start)
         if window is None:
             results[item.id] = unknown_window(device, item.window)
+            continue
+        if item.id in covered:
+            results[item.id] = LIVE_ALREADY
             continue
         if in_future(ctx.now, hour):
             results[item.id] = ItemOutcome("rejected", f"hour {hour.isoformat()} has not begun at central")
@@ -231,7 +241,9 @@ def store_visitor_counts(ctx: ObservationContext, items: Sequence[VisitorCountIn
         session.add(row)
         row.device_id, row.camera, row.observation_id = device.device_id, item.camera, item.id
         row.visits, row.seated_seconds, row.updated_at = item.visits, item.seated_seconds, ctx.now
-        seen.append((window.id, item.camera, hour))
+        row.origin = item.origin
+        if item.origin == "live":
+            seen.append((window.id, item.camera, hour))
         results[item.id] = ItemOutcome("stored")
     note_cameras(session, device=device, seen=latest_sightings(seen))
     session.flush()

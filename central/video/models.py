@@ -94,6 +94,8 @@ class PresenceInterval(Base):
     ended_at: Mapped[datetime] = mapped_column(UTCDateTime())
     seconds: Mapped[float] = mapped_column(Float)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # live: a camera as it happened; recording: footage analysed afterwards (never counted as live).
+    origin: Mapped[str] = mapped_column(String(10), server_default="live", default="live")
 
 
 class AbsenceEvent(Base):
@@ -126,6 +128,8 @@ class AbsenceEvent(Base):
     signal_id: Mapped[int | None] = mapped_column(ForeignKey("signals.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # live: a camera as it happened; recording: footage analysed afterwards (never counted as live).
+    origin: Mapped[str] = mapped_column(String(10), server_default="live", default="live")
 
 
 class AbsenceEvidence(Base):
@@ -159,6 +163,8 @@ class VisitorCount(Base):
     visits: Mapped[int] = mapped_column(Integer)
     seated_seconds: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # live: a camera as it happened; recording: footage analysed afterwards (never counted as live).
+    origin: Mapped[str] = mapped_column(String(10), server_default="live", default="live")
 
 
 class Evidence(Base):
@@ -187,6 +193,7 @@ class Evidence(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    origin: Mapped[str] = mapped_column(String(10), server_default="live", default="live")
 
 
 class EvidenceImage(Base):

@@ -297,6 +297,7 @@ def evidence(
         size_bytes=item.size_bytes,
         expires_at=item.expires_at,
         absence_ids=list(absence_ids),
+        origin="recording" if item.origin == "recording" else "live",
         may_view=may_view(session, evidence_id=item.id, principal=principal, now=now),
         image_url=f"/api/v1/evidence/{item.id}/image",
     )

@@ -96,6 +96,9 @@ class AbsenceOut(_Out):
     seconds: float | None = Field(description="Length, once ended.")
     status: AbsenceStatus
     status_label: str
+    origin: Literal["live", "recording"] = Field(
+        description="live: seen by the camera as it happened; recording: found by analysing a recording afterwards."
+    )
     reviewed_at: datetime | None
     reviewed_by: str | None
     review_note: str | None
@@ -152,5 +155,6 @@ class EvidenceOut(_Out):
     size_bytes: int
     expires_at: datetime
     absence_ids: list[int]
+    origin: Literal["live", "recording"]
     may_view: bool = Field(description="You hold an approved grant to view the image now (SC-18).")
     image_url: str

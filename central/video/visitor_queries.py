@@ -41,11 +41,15 @@ def check_range(date_from: date, date_to: date) -> None:
 def _counts(
     session: Session, windows: list[HallWindow], date_from: date, date_to: date
 ) -> list[tuple[int, datetime, int, float]]:
+    """(window, hour, visits, seated seconds): an hour reported in parts (the agent restarted
+    mid-hour) is their sum; the parts of a recording count only in an hour no live camera reported
+    (central.video.recorded)."""
     start, end = day_bounds(date_from)[0], day_bounds(date_to)[1]
-    query = (  # an hour reported in parts (the agent restarted mid-hour) is their sum
+    query = (
         select(
             VisitorCount.window_id,
             VisitorCount.hour_start,
+            VisitorCount.origin,
             func.sum(VisitorCount.visits),
             func.sum(VisitorCount.seated_seconds),
         )
@@ -54,10 +58,15 @@ def _counts(
             VisitorCount.hour_start >= start,
             VisitorCount.hour_start < end,
         )
-        .group_by(VisitorCount.window_id, VisitorCount.hour_start)
+        .group_by(VisitorCount.window_id, VisitorCount.hour_start, VisitorCount.origin)
         .order_by(VisitorCount.hour_start)
     )
-    return [(w, to_utc(h), int(v), min(float(s), 3600.0)) for w, h, v, s in session.execute(query)]
+    hours: dict[tuple[int, datetime], tuple[str, int, float]] = {}
+    for window_id, hour, origin, visits, seated in session.execute(query):
+        key = (window_id, to_utc(hour))
+        if key not in hours or origin == "live":
+            hours[key] = (origin, int(visits), min(float(seated), 3600.0))
+    return [(w, h, v, s) for (w, h), (_origin, v, s) in sorted(hours.items(), key=lambda item: item[0][1])]
 
 
 def visitor_counts(

@@ -103,7 +103,7 @@ class _NewestFrame:
             self._taken_seq = max(self._taken_seq, raw[0])
             if self._scaled is not None and self._scaled.seq == raw[0]:
                 return self._scaled
-        image = _scale(raw[3], self._size).view()  # outside the lock: the reader reads on meanwhile
+        image = scale_frame(raw[3], self._size).view()  # outside the lock: the reader reads on meanwhile
         image.flags.writeable = False  # every consumer gets the same array (a view: the source's stays)
         source = raw[3].view()
         source.flags.writeable = False
@@ -405,7 +405,8 @@ def _stalled(config: CameraConfig, corrupt: int = 0) -> str:
     return f"stream stalled: no good frame for {config.stall_seconds:g} s{extra}"
 
 
-def _scale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def scale_frame(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`image` at `size` (width, height); the image itself when it has that size already."""
     if (image.shape[1], image.shape[0]) == size:
         return image
     shrink = image.shape[1] > size[0] or image.shape[0] > size[1]

@@ -94,7 +94,11 @@ class DeviceSource(_Section):
 class FileSource(_Section):
     type: Literal["file"]
     path: Path = Field(..., description="A video file, read at its own frame rate.")
-    loop: bool = Field(True, description="Start again at the end (demo and tests).")
+    loop: bool = Field(
+        False,
+        description="Start again at the end. Off by default: a recording plays once (to analyse one "
+        "faster than real time, use `hallwatch edge analyse`).",
+    )
 
 
 class GeneratedSource(_Section):

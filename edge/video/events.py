@@ -19,7 +19,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from edge.video.schedule import HALL_TZ
 
@@ -80,6 +80,7 @@ class VisitorHour:
 
 
 Event = PresenceInterval | AbsenceStarted | AbsenceEnded | VisitorHour
+Origin = Literal["live", "recording"]  # a live camera, or a recording analysed afterwards
 
 
 def hour_floor(moment: datetime) -> datetime:
@@ -93,9 +94,19 @@ def epoch_ms(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(milliseconds=1)
 
 
-def to_observation(event: Event, *, camera: str, evidence: Sequence[str] = ()) -> dict[str, Any]:
+def to_observation(
+    event: Event, *, camera: str, evidence: Sequence[str] = (), origin: Origin = "live"
+) -> dict[str, Any]:
     """The observation (edge → central contract) of `event`; `evidence` = ids of evidence items
-    taken for an absence (ignored for other events)."""
+    taken for an absence (ignored for other events). Analysed from a recording, it says so
+    (`origin`), and central never counts it as live."""
+    observation = _observation(event, camera=camera, evidence=evidence)
+    if origin != "live":
+        observation["origin"] = origin
+    return observation
+
+
+def _observation(event: Event, *, camera: str, evidence: Sequence[str]) -> dict[str, Any]:
     if isinstance(event, PresenceInterval):
         return {
             "id": f"{event.window}:pres:{epoch_ms(event.start)}",

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from edge.video.config import Point
+from edge.video.events import Origin
 from edge.video.privacy import MaskError, apply_privacy_masks
 from edge.video.schedule import HALL_TZ
 
@@ -79,10 +80,17 @@ def make_snapshot(
 
 
 def evidence_observation(
-    snapshot: Snapshot, *, at: datetime, window: str, camera: str, reason: EvidenceReason
+    snapshot: Snapshot,
+    *,
+    at: datetime,
+    window: str,
+    camera: str,
+    reason: EvidenceReason,
+    origin: Origin = "live",
 ) -> dict[str, Any]:
     """The `evidence` observation of the edge ↔ central contract (id = f"{window}:ev:{ms}")."""
     return {
+        **({"origin": origin} if origin != "live" else {}),
         "id": evidence_id(window=window, at=at),
         "kind": "evidence",
         "at": at,

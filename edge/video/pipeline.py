@@ -31,7 +31,7 @@ from edge.outbox import Outbox
 from edge.video.capture import CameraReader, Frame
 from edge.video.config import AnalysisConfig, CameraConfig, WindowConfig
 from edge.video.detect.base import PersonDetector
-from edge.video.events import AbsenceEnded, AbsenceStarted, Event, to_observation
+from edge.video.events import AbsenceEnded, AbsenceStarted, Event, Origin, to_observation
 from edge.video.evidence import (
     EvidenceError,
     EvidenceReason,
@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 LOG_EVERY_S = 60.0  # a recurring fault is logged at most this often per camera
 FRESH_FRAME_SECONDS = 10.0  # an older last analysed frame: the camera cannot say who is there now
+PROVISIONAL_EVERY = timedelta(seconds=10)  # the seated seconds a kill -9 may lose, at most
 
 
 @dataclass
@@ -72,8 +73,10 @@ class CameraPipeline:
         detector: PersonDetector | None,
         reader: CameraReader | None = None,
         clock: Callable[[], datetime] = utc_now,
+        origin: Origin = "live",
     ) -> None:
         self.camera = camera
+        self.origin = origin  # "recording": every observation says so (edge.video.recording)
         self.windows = {w.name: w for w in windows}
         self.privacy_masks = camera_masks(camera, windows)  # every image of this camera carries them all
         self.outbox = outbox
@@ -95,6 +98,8 @@ class CameraPipeline:
         self._thread: threading.Thread | None = None
         self._last_frame: Frame | None = None
         self._last_logged: dict[str, float] = {}
+        self._provisional_counts: tuple[tuple[str, datetime, int], ...] = ()
+        self._provisional_at: datetime | None = None
 
     @classmethod
     def health_only(
@@ -146,8 +151,16 @@ class CameraPipeline:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.reader.stop()
-        if self.analyser is not None and self._last_frame is not None:
-            self._store(self.analyser.close(self._last_frame.at), frame=None)
+        self.finish()
+
+    def finish(self) -> int:
+        """End open intervals at the last frame seen and store them with the hours' visits (the final
+        counts replace the provisional ones); returns how many observations were new."""
+        if self.analyser is None or self._last_frame is None:
+            return 0
+        stored = self._store(self.analyser.close(self._last_frame.at), frame=None)
+        self.outbox.put_provisional(self.camera.name, [])
+        return stored
 
     # --- the per-frame step ------------------------------------------------------------------
 
@@ -167,7 +180,9 @@ class CameraPipeline:
             return 0
         self.stats.frames += 1
         self._last_frame = frame
-        return self._store(events, frame=frame)
+        stored = self._store(events, frame=frame)
+        self._keep_visits_on_disk(frame.at)
+        return stored
 
     def _store(self, events: Sequence[Event], *, frame: Frame | None) -> int:
         if not events:
@@ -178,13 +193,29 @@ class CameraPipeline:
             if evidence is not None:
                 observations.append(evidence)
             ids = [evidence["id"]] if evidence is not None else []
-            observations.append(to_observation(event, camera=self.camera.name, evidence=ids))
+            observations.append(
+                to_observation(event, camera=self.camera.name, evidence=ids, origin=self.origin)
+            )
         stored = self.outbox.put_many(observations)
         self.stats.observations += stored
         for event in events:
             if isinstance(event, AbsenceStarted | AbsenceEnded):
                 logger.info("camera %s: %s", self.camera.name, event)
         return stored
+
+    def _keep_visits_on_disk(self, at: datetime) -> None:
+        """The current hours' visitor counts as they stand, kept in the outbox's provisional rows, so
+        a killed agent loses none of them (the next start promotes them). Written when a count
+        changes, and the seated seconds at least every PROVISIONAL_EVERY (one fsync each)."""
+        assert self.analyser is not None
+        hours = self.analyser.provisional_visits()
+        counts = tuple((h.window, h.hour_start, h.visits) for h in hours)
+        due = self._provisional_at is None or at - self._provisional_at >= PROVISIONAL_EVERY
+        if counts == self._provisional_counts and not due:
+            return
+        observations = [to_observation(h, camera=self.camera.name, origin=self.origin) for h in hours]
+        self.outbox.put_provisional(self.camera.name, observations)
+        self._provisional_counts, self._provisional_at = counts, at
 
     def _evidence(self, event: Event, frame: Frame) -> dict[str, Any] | None:
         if not isinstance(event, AbsenceStarted | AbsenceEnded):
@@ -207,7 +238,7 @@ class CameraPipeline:
         )
         self.stats.evidence += 1
         return evidence_observation(
-            snapshot, at=frame.at, window=window, camera=self.camera.name, reason=reason
+            snapshot, at=frame.at, window=window, camera=self.camera.name, reason=reason, origin=self.origin
         )
 
     # --- the thread --------------------------------------------------------------------------

@@ -39,7 +39,7 @@ import numpy as np
 from edge.video.absence import AbsenceTracker
 from edge.video.config import AnalysisConfig, WindowConfig
 from edge.video.detect.base import Detection, PersonDetector, check_image
-from edge.video.events import Event, PresenceInterval
+from edge.video.events import Event, PresenceInterval, VisitorHour
 from edge.video.motion import MotionGate
 from edge.video.regions import Region, RelativePolygon
 from edge.video.schedule import WindowSchedule
@@ -226,6 +226,12 @@ class WindowAnalyser:
             watch.verdict(any(region.contains(*d.center) for d in detections), at, "always")
         return events + self._advance(at)
 
+    def provisional_visits(self) -> list[VisitorHour]:
+        """The hours `close` would report at the last frame (none before the first frame)."""
+        if self._last is None:
+            return []
+        return self._visitors.provisional(self._last, self.customer.seat)
+
     def close(self, at: datetime) -> list[Event]:
         """Stop: end open intervals and absences at `at`, report the hours not reported yet."""
         if self._last is None:
@@ -330,6 +336,9 @@ class CameraAnalyser:
         for analyser in self.windows.values():
             events += analyser.feed_checked(image, at)
         return events
+
+    def provisional_visits(self) -> list[VisitorHour]:
+        return [hour for analyser in self.windows.values() for hour in analyser.provisional_visits()]
 
     def close(self, at: datetime) -> list[Event]:
         events: list[Event] = []

@@ -8,7 +8,7 @@ recorded, to expose work done off the system ("dual track", RULES last section).
 
 An hour is reported once it cannot change any more: the hysteresis has settled past its end, and
 no sit that started in it is still shorter than the visit time. `close` reports the hours not yet
-reported, the current one included (partial).
+reported, the current one included (partial); `provisional` says the same without closing anything.
 """
 
 from __future__ import annotations
@@ -71,11 +71,22 @@ class VisitorCounter:
         undecided = hour <= start < hour + HOUR and until - start < self.visit_min
         return not undecided
 
+    def provisional(self, at: datetime, seat: SeatTracker) -> list[VisitorHour]:
+        """What `close` would report if the analyser stopped at `at` (changes nothing): kept on disk
+        by the pipeline, so a killed agent's current hour is not lost."""
+        current = self._open(at, seat)
+        return [self._tally(hour, current) for hour in self._hours]
+
     def _report(self, hour: datetime, current: tuple[datetime, datetime] | None) -> VisitorHour:
+        reported = self._tally(hour, current)
+        self._sits = [(start, stop) for start, stop in self._sits if stop > hour + HOUR]
+        self._first_seen.pop(hour, None)
+        return reported
+
+    def _tally(self, hour: datetime, current: tuple[datetime, datetime] | None) -> VisitorHour:
         sits = self._sits + ([current] if current is not None else [])
         end = hour + HOUR
         visits = sum(1 for start, stop in sits if hour <= start < end and stop - start >= self.visit_min)
         seated = sum(max((min(stop, end) - max(start, hour)).total_seconds(), 0.0) for start, stop in sits)
-        self._sits = [(start, stop) for start, stop in self._sits if stop > end]
-        watched_from = self._first_seen.pop(hour, hour)
+        watched_from = self._first_seen.get(hour, hour)
         return VisitorHour(self.window, hour, visits, min(seated, 3600.0), watched_from=watched_from)

@@ -76,7 +76,7 @@ def run_reader(config: CameraConfig, outbox: Outbox | None, **kwargs: Any) -> Ca
 
 def test_file_camera_frames_are_resized_looped_and_reported_online(tmp_path: Path, outbox: Outbox) -> None:
     path = write_video(tmp_path / "clip.avi", fps=50)
-    reader = run_reader(camera({"type": "file", "path": str(path)}, width=320, height=180), outbox)
+    reader = run_reader(camera({"type": "file", "path": str(path), "loop": True}, width=320, height=180), outbox)
     try:
         wait_for("the file to loop", lambda: reader.status().frames > 2 * FILE_FRAMES)
         frame = reader.latest()
@@ -98,7 +98,7 @@ def test_a_seat_taken_or_left_is_reported_at_once_not_at_the_next_interval(
 ) -> None:
     path = write_video(tmp_path / "clip.avi", fps=50)
     seat: dict[str, Any] = {"code": "W01", "staffed": True, "seat_taken": False, "taken_since": None}
-    config = camera({"type": "file", "path": str(path)}, health_every_seconds=3600)
+    config = camera({"type": "file", "path": str(path), "loop": True}, health_every_seconds=3600)
     reader = run_reader(config, outbox, window_states=lambda _at: [dict(seat)])
     try:
         wait_for("the first report", lambda: health_reports(outbox))
@@ -121,7 +121,7 @@ def test_a_seat_taken_or_left_is_reported_at_once_not_at_the_next_interval(
 
 def test_a_slow_consumer_gets_the_newest_frame_and_the_rest_are_dropped(tmp_path: Path) -> None:
     path = write_video(tmp_path / "fast.avi", fps=100)
-    reader = run_reader(camera({"type": "file", "path": str(path)}), None)
+    reader = run_reader(camera({"type": "file", "path": str(path), "loop": True}), None)
     taken: list[Frame] = []
     try:
         # The frame that answered is the one taken (asking again could take a newer one, and the
