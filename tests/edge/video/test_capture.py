@@ -76,7 +76,9 @@ def run_reader(config: CameraConfig, outbox: Outbox | None, **kwargs: Any) -> Ca
 
 def test_file_camera_frames_are_resized_looped_and_reported_online(tmp_path: Path, outbox: Outbox) -> None:
     path = write_video(tmp_path / "clip.avi", fps=50)
-    reader = run_reader(camera({"type": "file", "path": str(path), "loop": True}, width=320, height=180), outbox)
+    reader = run_reader(
+        camera({"type": "file", "path": str(path), "loop": True}, width=320, height=180), outbox
+    )
     try:
         wait_for("the file to loop", lambda: reader.status().frames > 2 * FILE_FRAMES)
         frame = reader.latest()
