@@ -18,7 +18,10 @@ held to one thread so the figure is one core's work. Presence accuracy is the sh
 
 Ends with RESULT lines: the CPU ratio (target ≥ 5×), the gated accuracy against the baseline's
 (target: at most 1 point lower), and the windows one core analyses at 2 fps (target ≥ 16), counting
-decoding too. If ultralytics is importable, a YAML-built YOLO (no weights: throughput only, never
+decoding too. Then recorded footage (bench/presence_recording.py): the clip analysed as a recording
+through the camera's whole pipeline, its speed against real time on one core (target ≥ 20×) and its
+accuracy (at most 0.5 point under the live path's); and the scene as a 25 fps 1080p H.264 NVR export
+(`--nvr-seconds`), its speed with decoding and analysis apart. If ultralytics is importable, a YAML-built YOLO (no weights: throughput only, never
 accuracy) is timed as well.
 """
 
@@ -38,6 +41,13 @@ import numpy as np
 from rich.console import Console
 
 from bench.common import load_average
+from bench.presence_recording import (
+    RecordingRun,
+    analyse_as_recording,
+    describe,
+    nvr_export_run,
+)
+from bench.presence_recording import accuracy as recording_accuracy
 from edge.video.config import AnalysisConfig, OpenCVDetectorConfig, WindowConfig
 from edge.video.detect import make_detector
 from edge.video.events import Event, PresenceInterval, VisitorHour
@@ -165,6 +175,9 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=4, choices=(1, 2, 3, 4))
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="write the clip into this folder and keep it")
+    parser.add_argument(
+        "--nvr-seconds", type=float, default=60.0, help="seconds of the 25 fps 1080p H.264 export"
+    )
     args = parser.parse_args()
     cv2.setNumThreads(1)  # one core's work: OpenCV's worker threads would hide CPU in parallelism
     console.print(f"load average before: {load_average()}")
@@ -179,7 +192,16 @@ def main() -> None:
         )
         runs = {mode: _analyse(video, scene, args, mode) for mode in ("gated", "full_frame")}
         first = scene.render(0.0)
+        windows = [config for config, _ in _schedules(scene, args)]
+        recorded = analyse_as_recording(
+            video, scene, windows, detector=DETECTOR, analysis_fps=args.fps, folder=folder
+        )
+    console.print(f"encoding {args.nvr_seconds:g} s of the scene as a 25 fps 1080p H.264 NVR export …")
+    nvr, nvr_frames = nvr_export_run(
+        scene, windows, detector=DETECTOR, seconds=args.nvr_seconds, analysis_fps=2.0
+    )
     results = _report(runs, scene, args)
+    results += "\n" + _report_recordings(recorded, nvr, nvr_frames, runs["gated"], scene, args)
     console.print(_yolo_throughput(first), markup=False)
     console.print(f"load average after: {load_average()}")
     print(results, flush=True)
@@ -212,6 +234,29 @@ def _report(runs: dict[str, Run], scene: HallScene, args: argparse.Namespace) ->
             f"RESULT presence_cpu_ratio {base.cpu / gated.cpu:.1f} x target=>=5",
             f"RESULT presence_accuracy_gated {acc['gated']:.2f} % target=>={target:.2f}",
             f"RESULT windows_at_2fps_one_core {windows:.0f} windows target=>=16",
+        ]
+    )
+
+
+def _report_recordings(
+    recorded: RecordingRun,
+    nvr: RecordingRun,
+    nvr_frames: int,
+    gated: Run,
+    scene: HallScene,
+    args: argparse.Namespace,
+) -> str:
+    """The clip analysed as a recording (one core): speed, and accuracy against the live-path run's."""
+    live = _accuracy(gated, scene, args.fps) * 100
+    as_recording = recording_accuracy(recorded, scene, frames=gated.frames, fps=args.fps) * 100
+    console.print(describe("the clip as a recording", recorded))
+    console.print(f"staff presence right {as_recording:.2f}% of the time (the live path: {live:.2f}%)")
+    console.print(describe(f"25 fps 1080p H.264 ({nvr_frames} frames)", nvr))
+    return "\n".join(
+        [
+            f"RESULT recording_speed_one_core {recorded.speed:.1f} x target=>=20",
+            f"RESULT recording_presence_accuracy {as_recording:.2f} % target=>={live - 0.5:.2f}",
+            f"RESULT recording_h264_1080p_25fps_speed_one_core {nvr.speed:.1f} x target=>=1",
         ]
     )
 
