@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from central.access.deps import Principal
@@ -59,7 +59,7 @@ def includes_clause(
     if jurisdiction.kind is ScopeKind.DEPARTMENT:
         return false() if whole_hall else ApprovalRequest.department_id == jurisdiction.scope_id
     ids = sorted(jurisdiction.hall_ids)
-    return or_(and_(ApprovalRequest.hall_id.in_(ids)), hall_less) if ids else hall_less
+    return or_(ApprovalRequest.hall_id.in_(ids), hall_less) if ids else hall_less
 
 
 def sees(principal: Principal, request: ApprovalRequest, *, wide: bool = False) -> bool:

@@ -16,11 +16,13 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from central.access.roles import Role
 from central.access.scope import SCOPE_CHECKS
 from central.app import create_app
 from central.calendar.models import CalendarYear
+from central.cli.main import app
 from central.registry.models import Department, Region
 from tests.central.calendar.test_calendar_entry import YEAR_2027
 from tests.central.cases.helpers import ev
@@ -249,7 +251,22 @@ def test_replacing_a_year_waits_for_provincial_approval_and_shows_what_changes(
     clock.advance(hours=1)
     client.auth = deciders["insp-prov"]
     assert [a["id"] for a in client.get(APPROVALS, params={"inbox": "true"}).json()] == [request_id]
+    signed = client.post(
+        "/console/login", data={"username": "insp-prov", "password": PASSWORD}, follow_redirects=False
+    )
+    assert signed.status_code == 303
+    page = client.get(f"/console/approvals/{request_id}").text  # the approver sees what changes
+    assert "2027-01-04、2027-02-20" in page and "约 1 件" in page
     done = client.post(f"{APPROVALS}/{request_id}/approve", json={"note": "同意"})
     assert done.status_code == 200, done.text
     assert "2027-01-04" in client.get("/api/v1/calendar/years/2027").json()["holidays"]
     assert client.get("/api/v1/cases/C1").json()["due_date"] == "2027-01-06"
+
+
+def test_the_cli_enters_a_year_but_does_not_replace_it(settings: Any, tmp_path: Any) -> None:
+    file = tmp_path / "2027.yaml"
+    file.write_text("year: 2027\nholidays: [2027-01-01]\n", encoding="utf-8")
+    env = {"HALLWATCH_DATABASE_URL": settings.database_url}
+    assert CliRunner().invoke(app, ["calendar", "import", str(file)], env=env).exit_code == 0
+    again = CliRunner().invoke(app, ["calendar", "import", str(file)], env=env)
+    assert again.exit_code == 2 and "calendar_replace" in again.stderr
