@@ -82,14 +82,16 @@ def _head(conn: Connection) -> tuple[int, str, int | None]:
 
 
 def latest_checkpoint(directory: Path) -> Checkpoint | None:
-    """The newest well-formed file of `directory` (signatures are checked by `load_checkpoints`)."""
-    found: list[Checkpoint] = []
-    for path in directory.glob("checkpoint-*.json") if directory.is_dir() else []:
+    """The newest well-formed file of `directory` (signatures are checked by `load_checkpoints`).
+
+    File names sort as the checkpoints do (zero-padded seq, then time): read from the last one."""
+    files = sorted(directory.glob("checkpoint-*.json"), reverse=True) if directory.is_dir() else []
+    for path in files:
         try:
-            found.append(_read(path))
+            return _read(path)
         except CheckpointError:
             logger.warning("audit checkpoint %s is unreadable; skipped", path)
-    return max(found, key=lambda c: (c.seq, c.at), default=None)
+    return None
 
 
 def write_checkpoint(
