@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -22,6 +24,7 @@ from central.access.refusals import RefusalLog, audit_refusal
 from central.access.router import router as access_router
 from central.approvals.pages import router as approvals_pages
 from central.approvals.router import router as approvals_router
+from central.audit.schedule import checkpoint_lifespan
 from central.calendar.router import router as calendar_router
 from central.cases.router import router as cases_router
 from central.core.body_limit import BodyLimitMiddleware
@@ -83,6 +86,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
+@asynccontextmanager
+async def periodic_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The periodic work of `serve`: signals (SZ-10..12) and signed audit checkpoints."""
+    async with signal_lifespan(app), checkpoint_lifespan(app):
+        yield
+
+
 def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock = system_clock
 ) -> FastAPI:
@@ -92,7 +102,7 @@ def create_app(
         title="hallwatch central",
         version="0.1.0",
         description="行政审批电子监察 — central server",
-        lifespan=signal_lifespan,  # the signal scheduler, when settings.signal_interval_seconds > 0
+        lifespan=periodic_lifespan,  # the signal scheduler and audit checkpoints, when configured
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from central.access.deps import Principal
 from central.access.models import User
 from central.access.roles import Permission
+from central.access.scope import is_deployment_wide
 from central.approvals.kinds import ApprovalStatus, Level, kind_label, payload_of
 from central.approvals.models import ApprovalRequest
 from central.approvals.rules import (
     covers_whole_hall,
     decide_problem,
     includes_clause,
-    is_provincial,
     visible_request,
 )
 from central.approvals.schemas import ApprovalOut
@@ -47,16 +47,18 @@ def list_requests(
     query = select(ApprovalRequest)
     me = ApprovalRequest.requested_by_id == principal.user_id
     decider = principal.may(Permission.APPROVALS_DECIDE)
+    provincial = is_deployment_wide(session, principal.jurisdiction)
     if decider:
-        query = query.where(or_(me, includes_clause(principal.jurisdiction, whole_hall=False)))
+        query = query.where(
+            or_(me, includes_clause(principal.jurisdiction, whole_hall=False, wide=provincial))
+        )
     else:
         query = query.where(me)
-    provincial = is_provincial(session, principal.jurisdiction)
     if inbox:
         query = query.where(
             ApprovalRequest.status == ApprovalStatus.PENDING.value,
             ApprovalRequest.requested_by_id != principal.user_id,
-            includes_clause(principal.jurisdiction, whole_hall=True) if decider else false(),
+            includes_clause(principal.jurisdiction, whole_hall=True, wide=provincial) if decider else false(),
         )
         if not provincial:
             query = query.where(ApprovalRequest.level != Level.PROVINCE.value)
@@ -87,7 +89,7 @@ def _many_out(
 
 
 def approval_out(session: Session, request: ApprovalRequest, *, principal: Principal) -> ApprovalOut:
-    provincial = is_provincial(session, principal.jurisdiction)
+    provincial = is_deployment_wide(session, principal.jurisdiction)
     return _many_out(session, [request], principal=principal, provincial=provincial)[0]
 
 
@@ -100,7 +102,8 @@ def _shape(
     provincial: bool,
 ) -> ApprovalOut:
     can_decide = (
-        covers_whole_hall(principal, request) and decide_problem(principal, request, provincial) is None
+        covers_whole_hall(principal, request, wide=provincial)
+        and decide_problem(principal, request, provincial) is None
     )
     pending = request.status == ApprovalStatus.PENDING.value
     return ApprovalOut(

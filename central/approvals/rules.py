@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from central.access.deps import Principal
 from central.access.jurisdiction import Jurisdiction, ScopeKind
 from central.access.roles import Permission
+from central.access.scope import is_deployment_wide
 from central.approvals.kinds import ApprovalError, ApprovalStatus, Level, conflict, forbidden, not_found
 from central.approvals.models import ApprovalRequest
-from central.registry.models import Region
 
 logger = logging.getLogger(__name__)
 
@@ -38,38 +38,34 @@ def missing_request(request_id: int) -> ApprovalError:
     )
 
 
-def is_provincial(session: Session, jurisdiction: Jurisdiction) -> bool:
-    """The deployment scope, or a region of level province (SC-13: the highest authority)."""
-    if jurisdiction.kind is ScopeKind.DEPLOYMENT:
-        return True
-    if jurisdiction.kind is not ScopeKind.REGION:
-        return False
-    return session.scalar(select(Region.level).where(Region.id == jurisdiction.scope_id)) == "province"
-
-
-def includes(jurisdiction: Jurisdiction, request: ApprovalRequest) -> bool:
+def includes(jurisdiction: Jurisdiction, request: ApprovalRequest, *, wide: bool = False) -> bool:
+    """`wide`: the jurisdiction is deployment-wide; a request without a hall (a deployment-wide
+    setting such as a calendar year) belongs to those scopes only."""
     if jurisdiction.kind is ScopeKind.DEPLOYMENT:
         return True
     if request.hall_id is None:
-        return False
+        return wide
     if jurisdiction.kind is ScopeKind.DEPARTMENT:
         return request.department_id == jurisdiction.scope_id
     return request.hall_id in jurisdiction.hall_ids
 
 
-def includes_clause(jurisdiction: Jurisdiction, *, whole_hall: bool) -> ColumnElement[bool]:
+def includes_clause(
+    jurisdiction: Jurisdiction, *, whole_hall: bool, wide: bool = False
+) -> ColumnElement[bool]:
     if jurisdiction.kind is ScopeKind.DEPLOYMENT:
         return true()
+    hall_less = ApprovalRequest.hall_id.is_(None) if wide else false()
     if jurisdiction.kind is ScopeKind.DEPARTMENT:
         return false() if whole_hall else ApprovalRequest.department_id == jurisdiction.scope_id
     ids = sorted(jurisdiction.hall_ids)
-    return ApprovalRequest.hall_id.in_(ids) if ids else false()
+    return or_(ApprovalRequest.hall_id.in_(ids), hall_less) if ids else hall_less
 
 
-def sees(principal: Principal, request: ApprovalRequest) -> bool:
+def sees(principal: Principal, request: ApprovalRequest, *, wide: bool = False) -> bool:
     if request.requested_by_id == principal.user_id:
         return True
-    return principal.may(Permission.APPROVALS_DECIDE) and includes(principal.jurisdiction, request)
+    return principal.may(Permission.APPROVALS_DECIDE) and includes(principal.jurisdiction, request, wide=wide)
 
 
 def decide_problem(principal: Principal, request: ApprovalRequest, provincial: bool) -> ApprovalError | None:
@@ -106,14 +102,22 @@ def visible_request(
     session: Session, principal: Principal, request_id: int, *, lock: bool = False
 ) -> ApprovalRequest:
     request = load_request(session, request_id, lock=lock)
-    if request is None or not sees(principal, request):
+    wide = (
+        request is not None
+        and request.hall_id is None
+        and is_deployment_wide(session, principal.jurisdiction)
+    )
+    if request is None or not sees(principal, request, wide=wide):
         raise missing_request(request_id)
     return request
 
 
-def covers_whole_hall(principal: Principal, request: ApprovalRequest) -> bool:
-    """The bureau at the target's level or above: a department scope never decides."""
+def covers_whole_hall(principal: Principal, request: ApprovalRequest, *, wide: bool = False) -> bool:
+    """The bureau at the target's level or above: a department scope never decides; a request
+    without a hall is decided by deployment-wide scopes only (`wide`)."""
     jurisdiction = principal.jurisdiction
     if jurisdiction.kind is ScopeKind.DEPLOYMENT:
         return True
-    return request.hall_id is not None and jurisdiction.covers_hall(request.hall_id)
+    if request.hall_id is None:
+        return wide
+    return jurisdiction.covers_hall(request.hall_id)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from central.access.deps import Principal
+from central.access.scope import is_deployment_wide
 from central.approvals import case_kinds, evidence  # noqa: F401 - importing registers the built-in kinds
 from central.approvals.kinds import (
     ApprovalError,
@@ -34,13 +35,13 @@ from central.approvals.queries import approval_out
 from central.approvals.rules import (
     covers_whole_hall,
     decide_problem,
-    is_provincial,
     missing_request,
     no_right,
     visible_request,
 )
 from central.approvals.schemas import ApprovalOut
 from central.audit.chain import record
+from central.calendar import replace  # noqa: F401 - registers calendar_replace
 from central.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
@@ -124,9 +125,12 @@ def _decidable(session: Session, principal: Principal, request_id: int) -> Appro
     if refused is not None:
         raise refused  # before looking the request up: 403 for the role, whatever the id
     request = visible_request(session, principal, request_id, lock=True)
-    if request.requested_by_id != principal.user_id and not covers_whole_hall(principal, request):
+    provincial = is_deployment_wide(session, principal.jurisdiction)
+    if request.requested_by_id != principal.user_id and not covers_whole_hall(
+        principal, request, wide=provincial
+    ):
         raise missing_request(request_id)  # a department sees its requests but does not decide: still hidden
-    problem = decide_problem(principal, request, is_provincial(session, principal.jurisdiction))
+    problem = decide_problem(principal, request, provincial)
     if problem is not None:
         raise problem
     return request

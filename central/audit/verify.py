@@ -3,7 +3,8 @@
 Reasons: "altered" (an entry no longer hashes to its stored hash), "deleted" (a seq is missing, or
 the head says the chain is longer than what is there), "inserted" (a seq comes twice, an entry does
 not link to the one before it, or entries follow the head), "head mismatch" (the head row does not
-match the entry it names, or is gone).
+match the entry it names, or is gone); "checkpoint mismatch" is given by `central.audit.checkpoint`
+when an intact chain disagrees with a signed checkpoint kept outside the database.
 
 Speed matters (a million entries in seconds, bench/audit.py): Core selects page by page, rows
 read off the DBAPI cursor, `at` read as text and sliced into the hashed spelling, hashlib called
@@ -41,7 +42,7 @@ from central.audit.models import HEAD_ID, AuditEntry, AuditHead
 
 logger = logging.getLogger(__name__)
 
-Reason = Literal["altered", "deleted", "inserted", "head mismatch"]
+Reason = Literal["altered", "deleted", "inserted", "head mismatch", "checkpoint mismatch"]
 Progress = Callable[[int, int], None]  # (entries checked, entries the head announced)
 
 _entries = cast(Table, AuditEntry.__table__)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 
-from central.access.deps import CalendarWriter
+from central.access.scope import CalendarWriter
 from central.calendar.schemas import CalendarCheck, CalendarYearIn, CalendarYearPublic
 from central.calendar.service import CalendarConflictError, check_coverage, describe_year, import_year
 from central.core.clock import shanghai_date
@@ -30,7 +30,15 @@ def read_year(session: SessionDep, year: Annotated[int, Path(ge=1900, le=2200)])
     return found
 
 
-@router.post("/years", response_model=CalendarYearPublic, status_code=201)
+@router.post(
+    "/years",
+    response_model=CalendarYearPublic,
+    status_code=201,
+    responses={
+        403: {"description": "needs calendar.write with the deployment (*) or a province scope"},
+        409: {"description": "an official year, or a year already entered (replace it via an approval)"},
+    },
+)
 def post_year(
     entry: CalendarYearIn, session: SessionDep, settings: SettingsDep, now: NowDep, principal: CalendarWriter
 ) -> CalendarYearPublic:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -22,6 +22,17 @@ _cache: dict[tuple[tuple[int, datetime], ...], WorkCalendar] = {}
 
 class CalendarConflictError(ValueError):
     """An administrator tried to overwrite a year the official data covers."""
+
+
+class CalendarReplaceNeedsApprovalError(CalendarConflictError):
+    """The year is already entered: replacing it re-projects every case, so it waits for an approval (SC-18)."""
+
+    def __init__(self, year: int) -> None:
+        super().__init__(
+            f"{year} is already entered; replacing it needs provincial approval: "
+            f"POST /api/v1/approvals with kind calendar_replace, target {year} and the new year as payload"
+        )
+        self.year = year
 
 
 def _admin_rules(session: Session) -> dict[int, YearRule]:
@@ -58,8 +69,9 @@ def enter_year(session: Session, *, entry: CalendarYearIn, now: datetime) -> Cal
     existing = session.get(CalendarYear, entry.year)
     if existing is None:
         session.add(CalendarYear(year=entry.year, note=entry.note, entered_at=now))
-    else:
-        existing.note, existing.entered_at = entry.note, now
+    else:  # entered_at keys the calendar cache: a replacement always moves it forward
+        existing.note = entry.note
+        existing.entered_at = max(now, existing.entered_at + timedelta(microseconds=1))
     session.flush()
     session.add_all(CalendarDay(day=d, year=entry.year, kind="holiday") for d in sorted(set(entry.holidays)))
     session.add_all(CalendarDay(day=d, year=entry.year, kind="workday") for d in sorted(set(entry.workdays)))
@@ -110,7 +122,7 @@ def check_coverage(session: Session, *, today: date) -> CalendarCheck:
     )
 
 
-def _admin_entry(session: Session, *, year: int) -> CalendarYearPublic | None:
+def admin_entry(session: Session, *, year: int) -> CalendarYearPublic | None:
     """The administrator's entry for `year` as stored now (the audit trail's "before")."""
     stored = session.get(CalendarYear, year)
     if stored is None:
@@ -128,27 +140,41 @@ def _admin_entry(session: Session, *, year: int) -> CalendarYearPublic | None:
 def import_year(
     session: Session, *, entry: CalendarYearIn, default_key: str, now: datetime, actor: Actor
 ) -> CalendarYearPublic:
-    """Enter a year and move every case it affects, in one transaction (with its audit entry)."""
-    from central.cases.projection import reproject_after_calendar_change  # cases depend on calendar, not back
+    """Enter a new year and move every case it affects, in one transaction (with its audit entry).
 
+    A year already entered is not replaced here (CalendarReplaceNeedsApprovalError): that goes
+    through the calendar_replace approval, which calls `store_year` once someone else approved.
+    """
+    if entry.year not in official_years() and session.get(CalendarYear, entry.year) is not None:
+        raise CalendarReplaceNeedsApprovalError(entry.year)
     try:
-        before = _admin_entry(session, year=entry.year)
-        stored = enter_year(session, entry=entry, now=now)
-        reproject_after_calendar_change(
-            session, year=entry.year, calendar=load_calendar(session), default_key=default_key
-        )
-        record(
-            session,
-            actor=actor,
-            action="calendar.year_entered",
-            target_type="calendar_year",
-            target_id=str(entry.year),
-            before=before,
-            after=stored,
-            at=now,
-        )
+        stored = store_year(session, entry=entry, default_key=default_key, now=now, actor=actor)
     except Exception:
         session.rollback()
         raise
     session.commit()
+    return stored
+
+
+def store_year(
+    session: Session, *, entry: CalendarYearIn, default_key: str, now: datetime, actor: Actor
+) -> CalendarYearPublic:
+    """Enter or replace a year, re-project the cases it moves and audit it. Does not commit."""
+    from central.cases.projection import reproject_after_calendar_change  # cases depend on calendar, not back
+
+    before = admin_entry(session, year=entry.year)
+    stored = enter_year(session, entry=entry, now=now)
+    reproject_after_calendar_change(
+        session, year=entry.year, calendar=load_calendar(session), default_key=default_key
+    )
+    record(
+        session,
+        actor=actor,
+        action="calendar.year_entered",
+        target_type="calendar_year",
+        target_id=str(entry.year),
+        before=before,
+        after=stored,
+        at=now,
+    )
     return stored

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from central.profiles import DEFAULT_PROFILE_KEY, ProfileError, get_profile
@@ -41,7 +41,32 @@ class Settings(BaseSettings):
         description="Seconds between signal scheduler runs inside `serve` (SZ-10..12); 0 disables it "
         "(run `hallwatch signals run` from cron instead).",
     )
+    audit_checkpoint_dir: Path | None = Field(
+        default=None,
+        description="Directory for signed checkpoints of the audit chain's head, one JSON file each: "
+        "a place the database administrator cannot rewrite. None: no checkpoints.",
+    )
+    audit_signing_key: Path | None = Field(
+        default=None,
+        description="The deployment's Ed25519 private key file (0600; `hallwatch audit keygen`), never "
+        "stored in the database.",
+    )
+    audit_checkpoint_interval_seconds: int = Field(
+        default=3600,
+        ge=0,
+        le=7 * 24 * 60 * 60,
+        description="Seconds between checkpoints inside `serve` when the directory and key are set; 0 "
+        "disables it (run `hallwatch audit checkpoint` from cron instead).",
+    )
     sql_echo: bool = Field(default=False, description="Log every SQL statement.")
+
+    @model_validator(mode="after")
+    def _verify_checkpoint_pair(self) -> Settings:
+        if (self.audit_checkpoint_dir is None) != (self.audit_signing_key is None):
+            raise ValueError(
+                "set HALLWATCH_AUDIT_CHECKPOINT_DIR and HALLWATCH_AUDIT_SIGNING_KEY together (or neither)"
+            )
+        return self
 
     @field_validator("rule_profile")
     @classmethod

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from central.access.jurisdiction import Jurisdiction
 from central.audit.chain import record
 from central.core.actor import SYSTEM, Actor
 from central.core.clock import system_clock
@@ -28,6 +29,7 @@ from central.core.findings import Loc
 from central.core.yamlio import line_at, node_line
 from central.registry.document import REGISTRY_CHECK_ERROR, RegistryDocument
 from central.registry.references import check_references, find_duplicates, format_loc, load_known
+from central.registry.scope import out_of_scope
 from central.registry.upsert import KindCounts, write_document
 
 logger = logging.getLogger(__name__)
@@ -97,14 +99,23 @@ KINDS = ("regions", "halls", "departments", "windows", "staff", "devices", "item
 
 
 def import_registry_text(
-    session: Session, *, text: str, origin: str, actor: Actor = SYSTEM, now: datetime | None = None
+    session: Session,
+    *,
+    text: str,
+    origin: str,
+    actor: Actor = SYSTEM,
+    now: datetime | None = None,
+    within: Jurisdiction | None = None,
+    wide: bool = True,
 ) -> ImportReport:
     """Check the whole file, then create or update its records in one transaction.
 
     Commits on success, with one audit entry (the counts) in the same transaction. On any problem
     the session is rolled back (so pass a session without pending work of its own) and
     RegistryImportError lists every problem found by the failing step. The API, the CLI and the
-    demo pass who imports and when; the defaults only keep older callers working.
+    demo pass who imports and when; the defaults only keep older callers working. `within`: the
+    importer's jurisdiction (the API's caller; None for the operator's CLI), whose out-of-scope
+    entries are problems like any other; `wide`: it is deployment-wide (may choose rule profiles).
     """
     try:
         data, root = _parse(text)
@@ -115,6 +126,8 @@ def import_registry_text(
     try:
         known = load_known(session, document)
         findings = [*find_duplicates(document), *check_references(document, known)]
+        if within is not None:
+            findings += out_of_scope(session, document, within=within, wide=wide)
         if findings:
             logger.info("registry import from %s rejected: %d reference problem(s)", origin, len(findings))
             problems = _sorted(_place(f.loc, f.message, root) for f in findings)

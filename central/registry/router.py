@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
-from central.access.deps import RegistryReader, RegistryWriter
-from central.access.jurisdiction import ScopeKind
+from central.access.deps import RegistryReader
+from central.access.scope import RegistryImporter, is_deployment_wide
 from central.core.deps import NowDep, SessionDep
 from central.registry import queries
 from central.registry.importer import (
@@ -101,7 +101,11 @@ def _rejected(problems: list[Problem]) -> JSONResponse:
         409: {"description": "another import wrote the same records meanwhile; nothing was written"},
         413: {"description": "file larger than 5 MB"},
         415: {"description": "not YAML, JSON or plain text"},
-        422: {"description": "every problem in the file, with place and line; nothing was written"},
+        403: {"description": "needs registry.write with a region or the deployment scope"},
+        422: {
+            "description": "every problem in the file (entries outside your jurisdiction included), "
+            "with place and line; nothing was written"
+        },
     },
     openapi_extra={
         "requestBody": {
@@ -112,22 +116,29 @@ def _rejected(problems: list[Problem]) -> JSONResponse:
 )
 def import_registry(
     session: SessionDep,
-    principal: RegistryWriter,
+    principal: RegistryImporter,
     now: NowDep,
     body: Annotated[bytes, Depends(registry_file_body)],
 ) -> ImportReport | JSONResponse:
     """Create or update regions, halls, departments, windows, staff, devices and items from one file.
 
-    A file may touch any part of the tree, so only a deployment-wide administrator imports one.
+    A region's administrator imports only inside its own subtree, and only a deployment-wide one
+    chooses rule profiles: entries beyond that are problems (422) and nothing is written.
     """
-    if principal.jurisdiction.kind is not ScopeKind.DEPLOYMENT:
-        raise HTTPException(403, "importing a registry file needs a deployment-wide (scope *) administrator")
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return _rejected([Problem("(file)", None, f"not UTF-8 text (byte {exc.start})")])
     try:
-        return import_registry_text(session, text=text, origin="api", actor=principal.actor, now=now)
+        return import_registry_text(
+            session,
+            text=text,
+            origin="api",
+            actor=principal.actor,
+            now=now,
+            within=principal.jurisdiction,
+            wide=is_deployment_wide(session, principal.jurisdiction),
+        )
     except RegistryImportError as exc:
         return _rejected(exc.problems)
     except RegistryConflictError as exc:

@@ -61,19 +61,22 @@ def scheduled_run(
 class SignalLoop:
     """Calls `run_once` now and then every `interval` seconds until `stop()`."""
 
-    def __init__(self, run_once: Callable[[], object], *, interval: float) -> None:
+    def __init__(
+        self, run_once: Callable[[], object], *, interval: float, name: str = "signal-scheduler"
+    ) -> None:
         if interval <= 0:
             raise ValueError("the signal loop needs a positive interval")
         self._run_once = run_once
         self._interval = interval
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="signal-scheduler", daemon=True)
+        self._name = name  # the same loop also writes audit checkpoints (central.audit.schedule)
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self.runs = 0  # passes attempted, failed ones included
         self.failures = 0
 
     def start(self) -> None:
         self._thread.start()
-        logger.info("signal scheduler started: every %s s", self._interval)
+        logger.info("%s started: every %s s", self._name, self._interval)
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         self._stopping.set()
@@ -81,7 +84,7 @@ class SignalLoop:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 logger.warning("signal scheduler still busy after %s s; leaving it to exit", timeout)
-        logger.info("signal scheduler stopped after %d runs (%d failed)", self.runs, self.failures)
+        logger.info("%s stopped after %d runs (%d failed)", self._name, self.runs, self.failures)
 
     @property
     def alive(self) -> bool:
@@ -99,7 +102,7 @@ class SignalLoop:
             self._run_once()
         except Exception:
             self.failures += 1
-            logger.exception("signal scheduler run failed; retrying in %s s", self._interval)
+            logger.exception("%s run failed; retrying in %s s", self._name.replace("-", " "), self._interval)
 
 
 @asynccontextmanager

@@ -17,6 +17,7 @@ from central.core.config import Settings
 from tests.central.audit.helpers import build_chain
 from tests.central.cases.helpers import ev
 from tests.central.registry.helpers import EXAMPLE
+from tests.conftest import SignedIn, make_user
 
 
 def entries(session: Session, action: str) -> list[AuditEntry]:
@@ -60,11 +61,20 @@ def test_posting_events_leaves_one_entry_per_case(client: TestClient, registry, 
     assert verify(session).ok
 
 
-def test_entering_a_calendar_year_records_before_and_after(client: TestClient, session: Session) -> None:
+def test_entering_a_calendar_year_records_before_and_after(
+    client: TestClient, session: Session, db: Engine
+) -> None:
     year = {"year": 2027, "holidays": ["2027-01-01"], "workdays": [], "note": "初录"}
     assert client.post("/api/v1/calendar/years", json=year).status_code == 201
-    corrected = {**year, "holidays": ["2027-01-01", "2027-02-08"], "workdays": ["2027-02-20"], "note": "更正"}
-    assert client.post("/api/v1/calendar/years", json=corrected).status_code == 201
+    corrected = {"holidays": ["2027-01-01", "2027-02-08"], "workdays": ["2027-02-20"], "note": "更正"}
+    assert client.post("/api/v1/calendar/years", json={"year": 2027, **corrected}).status_code == 409
+    asked = client.post(
+        "/api/v1/approvals",
+        json={"kind": "calendar_replace", "target": "2027", "payload": corrected, "reason": "更正通知"},
+    )
+    assert asked.status_code == 201, asked.text
+    client.auth = SignedIn("root2", make_user(db, "root2"))  # a replacement needs someone else's yes
+    assert client.post(f"/api/v1/approvals/{asked.json()['id']}/approve", json={}).status_code == 200
     first, second = entries(session, "calendar.year_entered")
     assert (first.target_type, first.target_id, loaded(first.before)) == ("calendar_year", "2027", None)
     assert loaded(first.after) == {
