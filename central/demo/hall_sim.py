@@ -12,7 +12,9 @@ and then a clerk presses their own keypad with nobody at the counter, which cent
 The hall also has a camera: a generated scene (edge.video.scene) in which staff come and go and
 citizens sit down, read by the same capture code as an RTSP camera and analysed by the real window
 analysers, so presence, absences (离岗, judged after 3 minutes in the demo, every day and hour) with
-their masked evidence, visitor counts and camera health reach central like a real hall's.
+their masked evidence, visitor counts and camera health reach central like a real hall's. Yesterday
+morning's recording of the same camera is analysed too (central.demo.recorded_footage), as an
+inspector auditing the day before would.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from central.access.device_keys import issue_key
 from central.core.actor import Actor
+from central.demo.recorded_footage import analyse_yesterday
 from central.registry.models import Device, Hall, Item, ServiceWindow, Staff
 from edge.agent import Agent
 from edge.configfile import parse_edge_config
@@ -91,10 +94,21 @@ class SimulatedHall:
     def start(self) -> SimulatedHall:
         for n, window in enumerate(self.plan.windows, start=1):
             self._keypads[window.window] = KeypadEmulator(n, self.workdir / f"keypad-{window.window}").start()
-        self._agent = Agent(
-            parse_edge_config(self._edge_config(), origin="demo hall"), key=self.plan.edge_key
-        )
+        config = parse_edge_config(self._edge_config(), origin="demo hall")
+        self._agent = Agent(config, key=self.plan.edge_key)
         self._agent.start()
+        threading.Thread(  # yesterday's NVR export, analysed as an inspector would (录像分析)
+            target=analyse_yesterday,
+            args=(config,),
+            kwargs={
+                "camera": DEMO_CAMERA,
+                "key": self.plan.edge_key,
+                "workdir": self.workdir,
+                "now": datetime.now(UTC),
+            },
+            name="demo-recording",
+            daemon=True,
+        ).start()
         self._thread = threading.Thread(target=self._citizens, name="demo-citizens", daemon=True)
         self._thread.start()
         logger.info("demo hall %s: %d keypads in %s", self.plan.hall, len(self._keypads), self.workdir)
