@@ -15,7 +15,8 @@ Given a `SerialLine` instead of a link path, it opens that existing serial port 
 adapter cabled to an edge box) and behaves the same; it cannot see the far end open its port, so it
 greets with HELLO when its own port opens, and answers the edge's HELLO.
 
-All line work happens on one background thread; press/unplug/replug from other threads are queued
+Sequence numbers, ACKs, resends and recognising a resent PROMPT are `rating_device.session`'s
+ProtocolSession, which the edge's reader runs too. All line work happens on one background thread; press/unplug/replug from other threads are queued
 to it. Counters are read with `counters()` under a lock.
 """
 
@@ -32,8 +33,6 @@ from pathlib import Path
 from rating_device.messages import KEY_MAX, KEY_MIN, U16_MAX, U32_MAX
 from rating_device.protocol import (
     BROADCAST,
-    MAX_RETRANSMITS,
-    RETRANSMIT_INTERVAL_S,
     Ack,
     Error,
     ErrorCode,
@@ -46,6 +45,7 @@ from rating_device.protocol import (
     Prompt,
     encode,
 )
+from rating_device.session import ProtocolSession
 from rating_device.transport import FaultInjector, Faults, PtyLink, SerialLine, SerialPortLink
 from rating_device.worker import LoopThread
 
@@ -83,13 +83,6 @@ class EmulatorCounters:
     replugs: int = 0
 
 
-@dataclass
-class _Pending:
-    frame: Frame
-    due: float
-    retransmits: int = 0
-
-
 class KeypadEmulator:
     def __init__(
         self,
@@ -119,9 +112,7 @@ class KeypadEmulator:
         self._lock = threading.Condition()
         self._counts: dict[str, int] = dict.fromkeys(EmulatorCounters.__dataclass_fields__, 0)
         self._worker = LoopThread(f"keypad-{device_id}", self._step)
-        self._pending: dict[int, _Pending] = {}
         self._last_prompt: Prompt | None = None
-        self._last_prompt_seq: int | None = None
         self._boot()
 
     # --- public ---------------------------------------------------------------------------------
@@ -178,7 +169,7 @@ class KeypadEmulator:
         if not self.link.plugged:
             raise RuntimeError("the keypad is unplugged: a press does nothing")
         with self._lock:
-            record = Press(self._next_seq(), key, self._uptime_ms())
+            record = Press(self._session.next_seq(), key, self._uptime_ms())
             self._count("sent")
         self._worker.post(lambda: self._send_key(record))
         return record
@@ -226,14 +217,16 @@ class KeypadEmulator:
 
     def _boot(self) -> None:
         self._booted_at = time.monotonic()
-        self._seq = self._random.randrange(U16_MAX + 1)
+        # A random first seq, so that a reboot does not reuse the (seq, uptime) pairs of the last one.
+        self._session = ProtocolSession(
+            device_id=self.device_id, first_seq=self._random.randrange(U16_MAX + 1)
+        )
         self._host = False
         self._hello_due: float | None = None
         self._next_heartbeat = self._heartbeat_after(self._booted_at)
         self._decoder = FrameDecoder()
         self._last_rx = self._booted_at
         self._last_prompt = None
-        self._last_prompt_seq = None
 
     def _settled(self) -> bool:
         counts = self._counts
@@ -241,10 +234,6 @@ class KeypadEmulator:
 
     def _heartbeat_after(self, moment: float) -> float | None:
         return None if self.heartbeat_seconds is None else moment + self.heartbeat_seconds
-
-    def _next_seq(self) -> int:
-        self._seq = (self._seq + 1) & U16_MAX
-        return self._seq
 
     def _uptime_ms(self) -> int:
         return int((time.monotonic() - self._booted_at) * 1000) & U32_MAX
@@ -290,22 +279,18 @@ class KeypadEmulator:
         self._retransmit(now)
 
     def _retransmit(self, now: float) -> None:
-        for seq, pending in list(self._pending.items()):
-            if now < pending.due:
-                continue
-            if pending.retransmits >= MAX_RETRANSMITS:
-                del self._pending[seq]
-                logger.warning("keypad %s: KEY seq %s never ACKed, given up", self.device_id, seq)
-                self._count_locked("given_up")
-                continue
-            pending.retransmits += 1
-            pending.due = now + RETRANSMIT_INTERVAL_S
+        due = self._session.due(now)
+        for frame in due.given_up:
+            logger.warning("keypad %s: KEY seq %s never ACKed, given up", self.device_id, frame.seq)
+            self._count_locked("given_up")
+        for frame in due.resend:
             self._count_locked("retransmits")
-            self._write(pending.frame)
+            self._write(frame)
 
     def _sleep(self, now: float) -> None:
-        deadlines = [p.due for p in self._pending.values()]
-        deadlines += [d for d in (self._hello_due, self._next_heartbeat) if d is not None]
+        deadlines = [
+            d for d in (self._session.next_due(), self._hello_due, self._next_heartbeat) if d is not None
+        ]
         timeout = min([IDLE_WAIT_S, *(d - now for d in deadlines)])
         self._worker.wait([self.link.fileno()] if self._host and self.link.plugged else [], timeout)
 
@@ -335,11 +320,13 @@ class KeypadEmulator:
             return
         message = frame.message
         if isinstance(message, Ack):
-            if self._pending.pop(message.seq, None) is not None:
+            if self._session.acknowledged(message.seq) is not None:
                 self._count_locked("acked")
         elif isinstance(message, Prompt):
+            repeat = self._session.is_repeat(frame)  # a resent PROMPT: ACKed again, shown once
             self._send(Ack(frame.seq))
-            self._show(frame.seq, message)
+            if not repeat:
+                self._show(message)
         elif isinstance(message, Hello):
             logger.info("keypad %s: host says hello (%s)", self.device_id, message.firmware)
             self._send_hello()
@@ -348,11 +335,9 @@ class KeypadEmulator:
         else:
             self._send(Error(ErrorCode.UNSUPPORTED, f"keypad does not accept {message.TYPE.name}"))
 
-    def _show(self, seq: int, prompt: Prompt) -> None:
+    def _show(self, prompt: Prompt) -> None:
         with self._lock:
-            if self._last_prompt_seq == seq and self._last_prompt == prompt:
-                return  # a resent PROMPT: ACKed again, shown once
-            self._last_prompt, self._last_prompt_seq = prompt, seq
+            self._last_prompt = prompt
             self._count("prompts")
         logger.info(
             "keypad %s shows: %s — %s (%s), case %s",
@@ -377,14 +362,14 @@ class KeypadEmulator:
         if not self.link.plugged:
             self._count_locked("lost")
             return
-        frame = Frame(self.device_id, record.seq, Key(record.key, record.uptime_ms))
-        self._pending[record.seq] = _Pending(frame, time.monotonic() + RETRANSMIT_INTERVAL_S)
+        frame = self._session.frame(Key(record.key, record.uptime_ms), seq=record.seq)
+        self._session.track(frame, now=time.monotonic())
         self._write(frame)
 
     def _send(self, message: Message) -> None:
         with self._lock:
-            seq = self._next_seq()
-        self._write(Frame(self.device_id, seq, message))
+            frame = self._session.frame(message)
+        self._write(frame)
 
     def _write(self, frame: Frame) -> None:
         if not self.link.host_connected():
@@ -393,8 +378,7 @@ class KeypadEmulator:
         self.link.send(encode(frame))
 
     def _unplug(self) -> None:
-        lost = len(self._pending)
-        self._pending.clear()
+        lost = self._session.clear()
         self.link.unplug()
         with self._lock:
             self._host = False

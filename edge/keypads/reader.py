@@ -15,7 +15,8 @@ themselves). Without a hook the observation has no such key, as older centrals e
 The port is opened with pyserial (exclusive). Any serial error — a pulled cable, the path gone —
 closes it, the keypad is reported offline, and the reader tries again with a capped exponential
 backoff until the path is back. PROMPT frames (from central's commands) are queued and sent on
-this thread, and resent every 300 ms until the keypad ACKs them (at most 5 times).
+this thread, and resent every 300 ms until the keypad ACKs them (at most 5 times). Sequence numbers,
+ACKs and resends are `rating_device.session.ProtocolSession`, the same session the emulator runs.
 """
 
 from __future__ import annotations
@@ -39,8 +40,6 @@ from edge.keypads.health import HealthSchedule, KeypadStatus, health_observation
 from edge.outbox import Outbox
 from rating_device.protocol import (
     BROADCAST,
-    MAX_RETRANSMITS,
-    RETRANSMIT_INTERVAL_S,
     Ack,
     DecoderStats,
     Error,
@@ -52,6 +51,7 @@ from rating_device.protocol import (
     Prompt,
     encode,
 )
+from rating_device.session import ProtocolSession
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +68,7 @@ PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 class _OutgoingPrompt:
     prompt: Prompt
     expires_at: datetime | None
-    seq: int | None = None  # set when first sent
-    sends: int = 0
-    due: float = 0.0
+    seq: int | None = None  # of its frame on the current line (None: not sent on it yet)
 
 
 class KeypadReader:
@@ -97,10 +95,11 @@ class KeypadReader:
         self._reconnects = 0
         self._presses = 0
         self._firmware: str | None = None
-        self._device_id = BROADCAST  # learnt from the keypad's frames
+        # Sequence numbers, ACKs and resends (rating_device.session, shared with the emulator); frames
+        # are addressed to BROADCAST until the keypad on the line speaks, then to its id.
+        self._protocol = ProtocolSession(device_id=BROADCAST)
         self._last_heard: float | None = None  # monotonic
         self._last_heartbeat_at: datetime | None = None
-        self._seq = 0
         self._in_flight: _OutgoingPrompt | None = None
         self._health = HealthSchedule(config, time.monotonic())
 
@@ -211,8 +210,10 @@ class KeypadReader:
             self._decoder = FrameDecoder()  # a fresh buffer: no half frame from the old connection
             self._last_heard = None
             # The keypad may have been swapped while the line was down (another id): BROADCAST until
-            # the one on the line speaks (docs/keypad-protocol.md, "Frame").
-            self._device_id = BROADCAST
+            # the one on the line speaks (docs/keypad-protocol.md, "Frame"); a PROMPT in flight goes
+            # again as a new frame on the new line.
+            self._protocol.device_id = BROADCAST
+            self._protocol.clear()
             self._port = port
         logger.info("keypad %s: opened %s", self.name, self.config.port)
         return port
@@ -236,10 +237,10 @@ class KeypadReader:
         message = frame.message
         with self._lock:
             self._last_heard = time.monotonic()
-            self._device_id = frame.device_id
+            self._protocol.device_id = frame.device_id
         if isinstance(message, Key):
             self._store_press(frame, message)
-            self._write(port, Ack(frame.seq))  # only after the row is durable
+            port.write(encode(self._protocol.ack(frame)))  # only after the row is durable
         elif isinstance(message, Hello | Heartbeat):
             self._alive(message)
         elif isinstance(message, Ack):
@@ -290,23 +291,29 @@ class KeypadReader:
 
     # --- frames to the keypad ----------------------------------------------------------------
 
-    def _next_seq(self) -> int:
-        self._seq = (self._seq + 1) & 0xFFFF
-        return self._seq
-
-    def _write(self, port: serial.Serial, message: Ack | Hello | Prompt, seq: int | None = None) -> None:
-        frame = Frame(self._device_id, self._next_seq() if seq is None else seq, message)
-        port.write(encode(frame))
+    def _write(self, port: serial.Serial, message: Hello) -> None:
+        port.write(encode(self._protocol.frame(message)))
 
     def _send_prompts(self, port: serial.Serial) -> None:
+        """The PROMPT in flight: sent again while its ACK is late, dropped once given up or expired;
+        then the next one queued."""
         now = time.monotonic()
         current = self._in_flight
-        if current is not None and now >= current.due:
-            if current.sends > MAX_RETRANSMITS or _expired(current, self._clock()):
+        if current is not None and _expired(current, self._clock()):
+            logger.warning(
+                "keypad %s: PROMPT for case %s expired before its ACK", self.name, current.prompt.case_no
+            )
+            current = None
+        elif current is not None and current.seq is not None:
+            due = self._protocol.due(now)
+            for frame in due.resend:
+                port.write(encode(frame))
+            if due.given_up:
                 logger.warning("keypad %s: PROMPT for case %s not ACKed", self.name, current.prompt.case_no)
-                self._in_flight = current = None
-            else:
-                self._send_prompt(port, current, now)
+                current = None
+        if current is not None and (current.seq is None or not self._protocol.is_waiting(current.seq)):
+            self._send_prompt(port, current, now)  # not sent on this line yet (a reconnect)
+        self._in_flight = current
         if current is None:
             self._next_prompt(port, now)
 
@@ -321,20 +328,20 @@ class KeypadReader:
                     "keypad %s: prompt for case %s expired unsent", self.name, outgoing.prompt.case_no
                 )
                 continue
-            outgoing.seq = self._next_seq()
             self._in_flight = outgoing
             self._send_prompt(port, outgoing, now)
             return
 
     def _send_prompt(self, port: serial.Serial, outgoing: _OutgoingPrompt, now: float) -> None:
-        outgoing.sends += 1
-        outgoing.due = now + RETRANSMIT_INTERVAL_S
-        self._write(port, outgoing.prompt, seq=outgoing.seq)
-        if outgoing.sends == 1:
-            logger.info("keypad %s: prompt for case %s sent", self.name, outgoing.prompt.case_no)
+        frame = self._protocol.frame(outgoing.prompt)
+        self._protocol.track(frame, now=now)
+        outgoing.seq = frame.seq
+        port.write(encode(frame))
+        logger.info("keypad %s: prompt for case %s sent", self.name, outgoing.prompt.case_no)
 
     def _prompt_acked(self, seq: int) -> None:
-        if self._in_flight is not None and self._in_flight.seq == seq:
+        settled = self._protocol.acknowledged(seq) is not None
+        if settled and self._in_flight is not None and self._in_flight.seq == seq:
             self._in_flight = None
 
     # --- health ------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from tests.browser import serve
 from tests.central.observations.helpers import edge
 from tests.edge.contract import free_port, wait_until
 from tests.edge.test_agent import spawn
+from tests.edge.video.scene_configs import windows_yaml
 
 __all__ = ["edge"]
 FPS = 10.0
@@ -48,8 +49,15 @@ def write_clip(path: Path, scene: HallScene, seconds: float) -> None:
 
 
 def config_text(tmp_path: Path, port: int, scene: HallScene, clip: str) -> str:
-    [window] = scene.window_configs("CAM-1")
-    region = lambda polygon: "[" + ", ".join(f"[{x:.4f}, {y:.4f}]" for x, y in polygon) + "]"  # noqa: E731
+    windows = windows_yaml(
+        scene,
+        "CAM-1",
+        masks=False,
+        working_hours=["00:00-24:00"],
+        breaks=[],
+        working_days="all",
+        visit_min_seconds=3,
+    )
     return f"""\
 hall: 510000-ZWFW
 central:
@@ -70,16 +78,7 @@ analysis:
   detector: {{type: opencv, min_size: 32, scale_factor: 1.15}}
   present_after_seconds: 1
   empty_after_seconds: 2
-windows:
-  - name: W01
-    camera: CAM-1
-    staff_region: {region(window.staff_region)}
-    customer_region: {region(window.customer_region)}
-    working_hours: ["00:00-24:00"]
-    breaks: []
-    working_days: all
-    visit_min_seconds: 3
-"""
+{windows}"""
 
 
 def provisional_visits(outbox: Path) -> int:

@@ -27,6 +27,7 @@ from tests.browser import serve
 from tests.central.observations.helpers import edge
 from tests.conftest import FakeClock
 from tests.edge.contract import free_port, wait_until
+from tests.edge.video.scene_configs import windows_yaml
 
 __all__ = ["edge"]
 SPEED = 20.0  # scene seconds per real second
@@ -64,8 +65,15 @@ def write_time_lapse(scene: HallScene, path: Path) -> None:
 
 
 def config_text(tmp_path: Path, port: int, scene: HallScene) -> str:
-    [window] = scene.window_configs("CAM-1")
-    region = lambda polygon: "[" + ", ".join(f"[{x:.4f}, {y:.4f}]" for x, y in polygon) + "]"  # noqa: E731
+    windows = windows_yaml(
+        scene,
+        "CAM-1",
+        working_hours=["00:00-24:00"],
+        breaks=[],
+        working_days="all",
+        absence_threshold_minutes=3,
+        visit_min_seconds=60,
+    )
     return f"""\
 hall: 510000-ZWFW
 central:
@@ -85,18 +93,7 @@ cameras:
 analysis:
   detector: {{type: opencv, min_size: 32, scale_factor: 1.15}}
   recheck_seconds: 20
-windows:
-  - name: W01
-    camera: CAM-1
-    staff_region: {region(window.staff_region)}
-    customer_region: {region(window.customer_region)}
-    privacy_masks: [{region(window.privacy_masks[0])}]
-    working_hours: ["00:00-24:00"]
-    breaks: []
-    working_days: all
-    absence_threshold_minutes: 3
-    visit_min_seconds: 60
-"""
+{windows}"""
 
 
 def test_an_absence_seen_by_the_camera_reaches_central_with_evidence_and_becomes_a_signal(

@@ -34,6 +34,7 @@ from edge.video.scene_timeline import Stint, Timeline, WindowPlan
 from tests.browser import serve
 from tests.central.observations.helpers import edge
 from tests.edge.contract import free_port
+from tests.edge.video.scene_configs import windows_yaml
 
 __all__ = ["edge"]
 FILE_FPS = 2.0  # analysed at 1 fps: every other frame is decoded and dropped
@@ -178,8 +179,9 @@ def test_edge_analyse_sends_a_recording_to_central_marked_as_recorded(
 ) -> None:
     path, scene = hall_file
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)  # yesterday, on the real clock
-    [window] = scene.window_configs("C1")
-    region = lambda polygon: "[" + ", ".join(f"[{x:.4f}, {y:.4f}]" for x, y in polygon) + "]"  # noqa: E731
+    windows = windows_yaml(
+        scene, "C1", working_hours=["00:00-24:00"], breaks=[], working_days="all", absence_threshold_minutes=1
+    )
     port = free_port()
     config = tmp_path / "hall.yaml"
     config.write_text(
@@ -191,17 +193,7 @@ cameras:
   - {{name: C1, source: {{type: generated}}, analysis_fps: 1}}
 analysis:
   detector: {{type: opencv, min_size: 32, scale_factor: 1.15}}
-windows:
-  - name: W01
-    camera: C1
-    staff_region: {region(window.staff_region)}
-    customer_region: {region(window.customer_region)}
-    privacy_masks: [{region(window.privacy_masks[0])}]
-    working_hours: ["00:00-24:00"]
-    breaks: []
-    working_days: all
-    absence_threshold_minutes: 1
-""",
+{windows}""",
         encoding="utf-8",
     )
     monkeypatch.setenv("TEST_EDGE_KEY", edge["EDGE-P"]["X-Device-Key"])
