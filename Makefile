@@ -28,7 +28,8 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy central edge rating_device hall_display bench
+	$(BIN)/mypy common central edge rating_device hall_display bench
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q --numprocesses=auto --maxprocesses=4
 
 bench: $(STAMP)

@@ -42,10 +42,10 @@ from central.core.clock import SHANGHAI, shanghai_date
 from central.core.db import make_engine, make_session_factory
 from central.core.migrate import upgrade
 from central.profiles.assignment import hall_profile_keys, halls_by_profile
-from central.profiles.loader import DEFAULT_PROFILE_KEY, get_profile
 from central.registry.models import Department, Hall, Item, Region
-from central.worktime import CalendarMissingError, WorkCalendar
-from central.worktime.official import official_years
+from common.profiles.loader import DEFAULT_PROFILE_KEY, get_profile
+from common.worktime import CalendarMissingError, WorkCalendar
+from common.worktime.official import official_years
 
 logger = logging.getLogger(__name__)
 

@@ -38,12 +38,12 @@ from bench.lights import AS_OF, HALLS, generate, insert_registry, load_cases
 from central.core.clock import SHANGHAI, shanghai_date
 from central.core.db import make_engine, make_session_factory
 from central.core.migrate import upgrade
-from central.profiles.loader import DEFAULT_PROFILE_KEY
 from central.registry.models import Hall, Region
 from central.signals.models import Signal
 from central.signals.scheduler import RunSummary, run_signals
-from central.worktime import WorkCalendar
-from central.worktime.official import official_years
+from common.profiles.loader import DEFAULT_PROFILE_KEY
+from common.worktime import WorkCalendar
+from common.worktime.official import official_years
 
 logger = logging.getLogger(__name__)
 

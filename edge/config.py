@@ -199,7 +199,7 @@ class EdgeConfig(_Section):
 
 
 def verify_profile_known(key: str) -> list[Finding]:
-    from central.profiles.loader import shipped_profiles  # the profiles are YAML in the package
+    from common.profiles.loader import shipped_profiles  # the profiles are YAML in the package
 
     known = shipped_profiles()
     if key in known:

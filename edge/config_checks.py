@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from central.core.findings import CHECK_ERROR, Finding, Loc, raise_findings
+from common.findings import CHECK_ERROR, Finding, Loc, raise_findings
 
 __all__ = [
     "CHECK_ERROR",

@@ -1,6 +1,6 @@
 """Read an edge config file: every problem reported at once, each with its place and YAML line.
 
-The data comes from `central.core.yamlio.load_plain_yaml` (safe, timestamps left as text); a second,
+The data comes from `common.yamlio.load_plain_yaml` (safe, timestamps left as text); a second,
 cheap parse keeps the node tree for line numbers and finds duplicate keys, which YAML would
 otherwise silently collapse to the last one.
 """
@@ -17,7 +17,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from central.core.yamlio import line_at, load_plain_yaml, node_line
+from common.yamlio import line_at, load_plain_yaml, node_line
 from edge.config import CentralConfig, EdgeConfig, KeypadConfig, OutboxConfig, verify_sections
 from edge.config_checks import CHECK_ERROR, CODE_PATTERN, Loc
 from edge.video.config import (

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.orm import Session
 
 from central.core.actor import Actor
-from central.worktime import WorkCalendar
+from common.worktime import WorkCalendar
 
 if TYPE_CHECKING:
     from central.access.deps import Principal

@@ -42,7 +42,7 @@ from central.approvals.rules import (
 from central.approvals.schemas import ApprovalOut
 from central.audit.chain import record
 from central.calendar import replace  # noqa: F401 - registers calendar_replace
-from central.worktime import WorkCalendar
+from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 

@@ -36,8 +36,8 @@ from central.cases.models import Case
 from central.cases.projection import event_voids, replay_case
 from central.cases.service import describe_validation
 from central.profiles.assignment import hall_profile_keys
-from central.profiles.loader import get_profile
-from central.worktime import CalendarMissingError, WorkCalendar, YearRule
+from common.profiles.loader import get_profile
+from common.worktime import CalendarMissingError, WorkCalendar, YearRule
 
 if TYPE_CHECKING:
     from central.access.deps import Principal

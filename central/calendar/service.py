@@ -12,8 +12,8 @@ from central.audit.chain import record
 from central.calendar.models import CalendarDay, CalendarYear
 from central.calendar.schemas import CalendarCheck, CalendarYearIn, CalendarYearPublic
 from central.core.actor import Actor
-from central.worktime import WorkCalendar, YearRule
-from central.worktime.official import official_years
+from common.worktime import WorkCalendar, YearRule
+from common.worktime.official import official_years
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from datetime import date
 from enum import StrEnum
 
 from central.cases.lifecycle import DECIDED_STATUSES, OPEN_STATUSES, CaseState, CaseStatus
-from central.profiles.schema import LightRules
-from central.worktime import CalendarMissingError, WorkCalendar
+from common.profiles.schema import LightRules
+from common.worktime import CalendarMissingError, WorkCalendar
 
 
 class Light(StrEnum):

@@ -27,10 +27,10 @@ from central.cases.schemas import BatchResult, CaseEventIn, EventOutcome, EventR
 from central.core.actor import Actor
 from central.core.clock import shanghai_date, to_utc
 from central.profiles.assignment import hall_profile_keys
-from central.profiles.loader import get_profile
-from central.profiles.schema import RuleProfile
 from central.registry.models import Hall, Item, ServiceWindow, Staff
-from central.worktime import WorkCalendar
+from common.profiles.loader import get_profile
+from common.profiles.schema import RuleProfile
+from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 

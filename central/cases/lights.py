@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from central.cases.clock import Light
 from central.cases.lifecycle import OPEN_STATUSES
 from central.cases.models import Case
-from central.profiles.loader import get_profile
-from central.profiles.schema import LightRules
-from central.worktime import CalendarMissingError, WorkCalendar
+from common.profiles.loader import get_profile
+from common.profiles.schema import LightRules
+from common.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
 

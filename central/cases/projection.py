@@ -13,9 +13,9 @@ from central.cases.clock import due_dates
 from central.cases.lifecycle import CaseState, EventFact, EventType, ExtensionPolicy, replay
 from central.cases.models import Case, CaseEvent, CaseEventVoid
 from central.profiles.assignment import hall_profile_keys
-from central.profiles.loader import get_profile
-from central.profiles.schema import RuleProfile
-from central.worktime import CalendarMissingError, WorkCalendar
+from common.profiles.loader import get_profile
+from common.profiles.schema import RuleProfile
+from common.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
 

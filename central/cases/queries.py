@@ -19,10 +19,10 @@ from central.cases.projection import event_voids, fact_of, live_events, policy_o
 from central.cases.schemas import CaseDetail, CaseEventPublic, CasePage, CaseSummary
 from central.core.clock import shanghai_date, to_utc
 from central.profiles.assignment import halls_by_profile, profile_for_hall
-from central.profiles.loader import get_profile
-from central.profiles.schema import RuleProfile
 from central.registry.models import Department, Hall, Item
-from central.worktime import CalendarMissingError, WorkCalendar
+from common.profiles.loader import get_profile
+from common.profiles.schema import RuleProfile
+from common.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
 

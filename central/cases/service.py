@@ -16,7 +16,7 @@ from central.cases.ingest import ingest_batch
 from central.cases.schemas import BatchResult, CaseEventIn, EventOutcome, EventResult
 from central.core.actor import Actor
 from central.ratings.prompts import open_prompts_for_events
-from central.worktime import WorkCalendar
+from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from central.calendar.service import CalendarConflictError, check_coverage, impo
 from central.cases.service import describe_validation
 from central.cli.common import cli_actor, cli_session, console, fail
 from central.core.clock import shanghai_date, system_clock
-from central.core.yamlio import load_plain_yaml
+from common.yamlio import load_plain_yaml
 
 app = typer.Typer(help="Working-day calendar (LAW art. 82).", no_args_is_help=True)
 

@@ -1,45 +1,85 @@
-"""The one CLI, `hallwatch <command>`."""
+"""The one CLI, `hallwatch <command>`: each command's module is imported only when that command runs.
+
+A hall's box runs `hallwatch edge run` and `hallwatch keypad emulate` with the `edge` extra only: those
+modules live on the hall's side (`edge.cli`, `rating_device.cli`) and import nothing of central, and
+loading them lazily keeps FastAPI, SQLAlchemy, Alembic and uvicorn out of the process (tested).
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import NamedTuple
 
 import typer
+from typer._click import Command as ClickCommand  # typer vendors click; its types are these
+from typer._click import Context, HelpFormatter
+from typer.core import TyperGroup
 
-from central.cli import (
-    audit_cmd,
-    calendar_cmd,
-    cases_cmd,
-    db_cmd,
-    demo_cmd,
-    devices_cmd,
-    edge_cmd,
-    evidence_cmd,
-    keypad_cmd,
-    profiles_cmd,
-    registry_cmd,
-    serve_cmd,
-    signals_cmd,
-    users_cmd,
-)
+logger = logging.getLogger(__name__)
+
+
+class Command(NamedTuple):
+    module: str
+    attribute: str  # a typer.Typer (a group of commands) or a function (one command)
+    help: str  # shown by `hallwatch --help` without importing the module
+
+
+COMMANDS: dict[str, Command] = {
+    "db": Command("central.cli.db_cmd", "app", "Database schema."),
+    "cases": Command("central.cli.cases_cmd", "app", "Cases (办件)."),
+    "calendar": Command("central.cli.calendar_cmd", "app", "Working-day calendar (LAW art. 82)."),
+    "profiles": Command("central.cli.profiles_cmd", "app", "Rule profiles."),
+    "registry": Command("central.cli.registry_cmd", "app", "Registry: regions, halls, windows, items."),
+    "audit": Command("central.cli.audit_cmd", "app", "Audit trail (审计日志): verify, checkpoints, show."),
+    "users": Command("central.cli.users_cmd", "app", "Users and roles (SC-15)."),
+    "signals": Command("central.cli.signals_cmd", "app", "Signals (预警纠错): one scheduler pass."),
+    "devices": Command("central.cli.devices_cmd", "app", "Devices and their keys (设备密钥)."),
+    "evidence": Command("central.cli.evidence_cmd", "app", "Evidence snapshots (证据快照)."),
+    "serve": Command("central.cli.serve_cmd", "serve", "Run the central server."),
+    "demo": Command("central.cli.demo_cmd", "demo", "Seed a demo province and serve it with a live hall."),
+    "edge": Command("edge.cli", "app", "Edge agent: cameras, keypads, outbox, recordings."),
+    "keypad": Command("rating_device.cli", "app", "Keypad emulator (评价器模拟)."),
+}
+
+
+class LazyCommands(TyperGroup):
+    """The root group: the commands of COMMANDS, each built from its module on first use."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: Context, cmd_name: str) -> ClickCommand | None:
+        known = super().get_command(ctx, cmd_name)
+        if known is not None or cmd_name not in COMMANDS:
+            return known
+        entry = COMMANDS[cmd_name]
+        target = getattr(importlib.import_module(entry.module), entry.attribute)
+        if not isinstance(target, typer.Typer):  # a function: a typer app of one command
+            single = typer.Typer()
+            single.command(cmd_name)(target)
+            target = single
+        command = typer.main.get_command(target)
+        command.name = cmd_name
+        # Shell completion is the root's option, not each command's.
+        command.params = [
+            p for p in command.params if p.name not in ("install_completion", "show_completion")
+        ]
+        return command
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        """The listing from COMMANDS' help texts: `hallwatch --help` imports no command module."""
+        rows = [(name, COMMANDS[name].help) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 app = typer.Typer(
-    help="hallwatch — 政务服务中心电子监察 (electronic supervision for service halls)", no_args_is_help=True
+    cls=LazyCommands,
+    help="hallwatch — 政务服务中心电子监察 (electronic supervision for service halls)",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
-app.add_typer(db_cmd.app, name="db")
-app.add_typer(cases_cmd.app, name="cases")
-app.add_typer(calendar_cmd.app, name="calendar")
-app.add_typer(profiles_cmd.app, name="profiles")
-app.add_typer(registry_cmd.app, name="registry")
-app.add_typer(audit_cmd.app, name="audit")
-app.add_typer(users_cmd.app, name="users")
-app.add_typer(signals_cmd.app, name="signals")
-app.add_typer(edge_cmd.app, name="edge")
-app.add_typer(keypad_cmd.app, name="keypad")
-app.add_typer(evidence_cmd.app, name="evidence")
-app.add_typer(devices_cmd.app, name="devices")
-app.command("serve")(serve_cmd.serve)
-app.command("demo")(demo_cmd.demo)
 
 
 @app.callback()

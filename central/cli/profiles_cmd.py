@@ -7,7 +7,7 @@ from rich.table import Table
 
 from central.cli.common import console
 from central.core.config import Settings
-from central.profiles import shipped_profiles
+from common.profiles import shipped_profiles
 
 app = typer.Typer(help="Rule profiles.", no_args_is_help=True)
 

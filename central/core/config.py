@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from central.profiles import DEFAULT_PROFILE_KEY, ProfileError, get_profile
+from common.profiles import DEFAULT_PROFILE_KEY, ProfileError, get_profile
 
 DEFAULT_SQLITE_PATH = Path("var") / "hallwatch.db"
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from central.calendar.service import load_calendar
 from central.core.config import Settings
-from central.worktime import WorkCalendar
+from common.worktime import WorkCalendar
 
 
 def get_session(request: Request) -> Iterator[Session]:

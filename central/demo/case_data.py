@@ -9,7 +9,7 @@ from typing import Any
 
 from central.core.clock import SHANGHAI
 from central.demo.registry_data import person_name
-from central.worktime import CalendarMissingError, WorkCalendar
+from common.worktime import CalendarMissingError, WorkCalendar
 
 # scenario → weight; open scenarios leave the case in that state, the rest close it.
 SCENARIOS = {

@@ -26,7 +26,7 @@ from central.signals.models import Signal
 from central.signals.scheduler import run_signals
 from central.signals.schemas import SignalCreate
 from central.signals.service import raise_signal
-from central.worktime import WorkCalendar
+from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from central.investigations.service import (
     visible_investigation,
 )
 from central.profiles.assignment import profile_for_hall
-from central.profiles.loader import get_profile
+from common.profiles.loader import get_profile
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from central.signals.service import SignalForbidden
 from central.web.labels import PageError, parse_positive
 from central.web.session import PagePrincipal
 from central.web.templating import error_page, templates
-from central.worktime import WorkCalendar
+from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)

@@ -15,7 +15,7 @@ from central.investigations.models import Investigation
 from central.investigations.schemas import InvestigationPage, InvestigationPublic
 from central.investigations.service import OPEN, visible_investigation
 from central.signals.lifecycle import Finding
-from central.worktime import CalendarMissingError, WorkCalendar
+from common.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from central.signals.service import (
     move_signal,
     visible_signal,
 )
-from central.worktime import CalendarMissingError, WorkCalendar
+from common.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
 

@@ -31,8 +31,8 @@ from central.access.device_keys import DevicePrincipal
 from central.audit.chain import record
 from central.observations.schemas import ObservationAnswer, ObservationResult, Outcome
 from central.profiles.assignment import profile_for_hall
-from central.profiles.schema import RuleProfile
-from central.worktime import WorkCalendar
+from common.profiles.schema import RuleProfile
+from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 

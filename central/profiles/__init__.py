@@ -1,6 +1,2 @@
-"""Rule profiles (Sichuan 2011, Shenzhen 2007, 七台河): versioned YAML shipped in the package."""
-
-from central.profiles.loader import DEFAULT_PROFILE_KEY, ProfileError, get_profile, shipped_profiles
-from central.profiles.schema import RuleProfile
-
-__all__ = ["DEFAULT_PROFILE_KEY", "ProfileError", "RuleProfile", "get_profile", "shipped_profiles"]
+"""Which rule profile each region uses (assignment) and the profiles API; the profiles themselves
+(schema, loader, the shipped YAML) are in `common.profiles`, shared with the edge."""

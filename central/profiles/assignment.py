@@ -8,9 +8,9 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.profiles.loader import get_profile
-from central.profiles.schema import RuleProfile
 from central.registry.models import Hall, Region
+from common.profiles.loader import get_profile
+from common.profiles.schema import RuleProfile
 
 logger = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from central.core.deps import SettingsDep
-from central.profiles.loader import ProfileError, get_profile, shipped_profiles
-from central.profiles.schema import RuleProfile
+from common.profiles.loader import ProfileError, get_profile, shipped_profiles
+from common.profiles.schema import RuleProfile
 
 router = APIRouter(prefix="/profiles", tags=["profiles"])
 

@@ -81,14 +81,14 @@ from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
-from central.profiles.schema import RatingRules
+from common.profiles.schema import RatingRules
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from central.profiles.schema import RuleProfile
     from central.ratings.models import Rating
-    from central.worktime import WorkCalendar
+    from common.profiles.schema import RuleProfile
+    from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ from central.profiles.assignment import profile_for_hall
 from central.ratings.followups import is_bad
 from central.ratings.labels import level_label
 from central.ratings.models import Rating
-from central.worktime import WorkCalendar
+from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 

@@ -36,10 +36,10 @@ from sqlalchemy.orm import Session
 
 from central.access.jurisdiction import Jurisdiction
 from central.profiles.assignment import halls_by_profile
-from central.profiles.loader import get_profile
 from central.ratings.models import FollowUp, Rating
 from central.ratings.schemas import FigureBy, FigureRow, FiguresOut
 from central.registry.models import Department, Hall, ServiceWindow, Staff
+from common.profiles.loader import get_profile
 
 logger = logging.getLogger(__name__)
 

@@ -36,13 +36,13 @@ from central.audit.chain import Change, record, record_many
 from central.core.actor import Actor
 from central.core.bulk import draw_ids, insert_rows
 from central.core.clock import to_utc
-from central.profiles.schema import RuleProfile
 from central.ratings.binding import BAD_RATING_HOOKS
 from central.ratings.labels import STEP_MOVES, FollowUpStatus, FollowUpStep
 from central.ratings.models import FollowUp, Rating
 from central.ratings.schemas import CallbackIn, CloseIn, RectifyIn
 from central.registry.models import ServiceWindow, Staff
-from central.worktime import CalendarMissingError, WorkCalendar
+from common.profiles.schema import RuleProfile
+from common.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from central.access.device_keys import DevicePrincipal
 from central.core.bulk import draw_ids, insert_rows
 from central.core.clock import shanghai_date, to_utc
-from central.profiles.schema import RatingRules, RuleProfile
 from central.ratings.binding import (
     BAD_RATING_HOOKS,
     Action,
@@ -36,7 +35,8 @@ from central.ratings.followups import open_followups
 from central.ratings.ingest_state import Loaded, chunks, load_state
 from central.ratings.models import KeypadPress, Rating, RatingRevision
 from central.registry.models import ServiceWindow
-from central.worktime import WorkCalendar
+from common.profiles.schema import RatingRules, RuleProfile
+from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 # Importing the follow-ups module registers its hook; named here so every path that stores

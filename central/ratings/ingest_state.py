@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from central.access.device_keys import DevicePrincipal
 from central.cases.models import Case
 from central.core.clock import to_utc
-from central.profiles.schema import RuleProfile
 from central.ratings.binding import BindingState, Press, Prompt, chain_of
 from central.ratings.models import KeypadPress, Rating, RatingPrompt, RatingRevision
 from central.registry.models import Device, Staff
+from common.profiles.schema import RuleProfile
 
 logger = logging.getLogger(__name__)
 

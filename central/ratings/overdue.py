@@ -33,7 +33,6 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from central.profiles.assignment import hall_profile_keys
-from central.profiles.loader import get_profile
 from central.ratings.figures import bad_threshold
 from central.ratings.followup_queries import overdue_clause
 from central.ratings.followups import rectify_due, withdraw_followup
@@ -43,7 +42,8 @@ from central.signals.lifecycle import SignalStatus
 from central.signals.models import Signal
 from central.signals.reasons import Color, Origin
 from central.signals.transitions import SIGNALS_ACTOR
-from central.worktime import CalendarMissingError, WorkCalendar
+from common.profiles.loader import get_profile
+from common.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from central.core.actor import SYSTEM, Actor
 from central.core.clock import to_utc
 from central.observations.notify import notify_after_commit
 from central.profiles.assignment import hall_profile_keys
-from central.profiles.loader import get_profile
-from central.profiles.schema import RuleProfile
 from central.ratings.models import DeviceCommand, Rating, RatingPrompt
 from central.registry.models import Hall, ServiceWindow, Staff
+from common.profiles.loader import get_profile
+from common.profiles.schema import RuleProfile
 
 logger = logging.getLogger(__name__)
 

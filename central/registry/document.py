@@ -18,8 +18,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from central.core.findings import CHECK_ERROR, Finding, Loc, raise_findings
-from central.profiles import shipped_profiles
+from common.findings import CHECK_ERROR, Finding, Loc, raise_findings
+from common.profiles import shipped_profiles
 
 RegionLevel = Literal["province", "city", "county"]
 HallLevel = Literal["provincial", "city", "county", "sub_centre"]

@@ -25,12 +25,12 @@ from central.access.jurisdiction import Jurisdiction
 from central.audit.chain import record
 from central.core.actor import SYSTEM, Actor
 from central.core.clock import system_clock
-from central.core.findings import Loc
-from central.core.yamlio import line_at, node_line
 from central.registry.document import REGISTRY_CHECK_ERROR, RegistryDocument
 from central.registry.references import check_references, find_duplicates, format_loc, load_known
 from central.registry.scope import out_of_scope
 from central.registry.upsert import KindCounts, write_document
+from common.findings import Loc
+from common.yamlio import line_at, node_line
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.core.findings import Finding, Loc
 from central.registry.document import (
     HALL_LEVEL_FOR_REGION,
     PARENT_LEVEL,
@@ -21,6 +20,7 @@ from central.registry.document import (
     iter_regions,
 )
 from central.registry.models import Department, Hall, Region, ServiceWindow
+from common.findings import Finding, Loc
 
 # Keeps every IN (...) list well below SQLite's bound-parameter limit.
 IN_CHUNK = 500

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.access.jurisdiction import Jurisdiction, ScopeKind
-from central.core.findings import Finding
 from central.registry.document import RegistryDocument, iter_regions
 from central.registry.models import Department, Device, Hall, Item, Region, Staff
 from central.registry.references import chunks
+from common.findings import Finding
 
 logger = logging.getLogger(__name__)
 

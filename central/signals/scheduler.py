@@ -66,7 +66,6 @@ from central.cases.models import Case
 from central.core.clock import shanghai_date, to_utc
 from central.core.types import UTCDateTime
 from central.profiles.assignment import halls_by_profile
-from central.profiles.loader import get_profile
 from central.ratings.overdue import raise_overdue_followup_signals
 from central.signals.lifecycle import SignalStatus
 from central.signals.models import Signal, SignalRun
@@ -78,7 +77,8 @@ from central.signals.transitions import (
     escalate_late_corrections,
     escalate_overdue_cases,
 )
-from central.worktime import CalendarMissingError, WorkCalendar
+from common.profiles.loader import get_profile
+from common.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
 

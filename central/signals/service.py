@@ -30,7 +30,7 @@ from central.signals.lifecycle import (
 from central.signals.models import Signal, SignalEvent
 from central.signals.reasons import REASONS, Color, Origin
 from central.signals.schemas import SignalActionIn, SignalCreate
-from central.worktime import CalendarMissingError, WorkCalendar
+from common.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ from central.cases.clock import Light
 from central.cases.lights import OPEN_VALUES, light_expression
 from central.cases.models import Case
 from central.core.actor import Actor
-from central.profiles.loader import get_profile
 from central.signals.lifecycle import AWAITING_CORRECTION, SignalAction, SignalStatus
 from central.signals.models import Signal, SignalEvent
 from central.signals.reasons import Color, Origin
-from central.worktime import WorkCalendar
+from common.profiles.loader import get_profile
+from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,6 @@ from central.approvals.evidence import EXPORT, VIEW
 from central.approvals.kinds import ApprovalStatus
 from central.approvals.models import ApprovalRequest
 from central.core.clock import SHANGHAI
-from central.profiles.schema import PresenceRules
 from central.registry.models import Hall
 from central.video.absence_queries import AbsenceFilters, list_absences
 from central.video.evidence import may_view
@@ -28,7 +27,8 @@ from central.video.schedule import break_spans, working_span
 from central.video.schemas import AbsenceOut, EvidenceRef, VisitorsBy
 from central.video.timeline import Segment, TimelineRow, display_span, timeline_svg
 from central.video.visitor_queries import dual_track, visitor_counts
-from central.worktime import WorkCalendar
+from common.profiles.schema import PresenceRules
+from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 

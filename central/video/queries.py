@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from central.access.jurisdiction import Jurisdiction, ScopeKind
 from central.core.clock import SHANGHAI, shanghai_date, to_utc
-from central.profiles.schema import PresenceRules
 from central.registry.models import Department, Device, Hall, ServiceWindow
 from central.video.errors import VideoError
 from central.video.labels import WINDOW_STATE_LABELS, AbsenceStatus, WindowState
@@ -40,7 +39,8 @@ from central.video.schemas import (
     WindowTimelineOut,
 )
 from central.video.timeline import Segment, clip, covered_seconds
-from central.worktime import WorkCalendar
+from common.profiles.schema import PresenceRules
+from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 

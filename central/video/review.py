@@ -29,7 +29,7 @@ from central.signals.service import correction_deadline
 from central.video.errors import VideoError
 from central.video.labels import ABSENCE_STATUS_LABELS, AbsenceStatus
 from central.video.models import AbsenceEvent
-from central.worktime import WorkCalendar
+from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 

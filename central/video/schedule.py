@@ -8,8 +8,8 @@ import logging
 from datetime import datetime
 
 from central.core.clock import SHANGHAI
-from central.profiles.schema import PresenceRules
-from central.worktime import CalendarMissingError, WorkCalendar
+from common.profiles.schema import PresenceRules
+from common.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from central.profiles.loader import get_profile
-from central.profiles.schema import PresenceRules
-from central.worktime.official import official_years
+from common.profiles.loader import get_profile
+from common.profiles.schema import PresenceRules
+from common.worktime.official import official_years
 from edge.video.config import Period, WindowConfig
 
 logger = logging.getLogger(__name__)

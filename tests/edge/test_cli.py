@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from central.cli.edge_cmd import app as edge_app
+from edge.cli import app as edge_app
 from edge.outbox import Outbox
 from tests.edge.test_agent import config_text
 from tests.edge.test_outbox import press

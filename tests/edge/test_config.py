@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from central.cli.edge_cmd import app as edge_app
+from edge.cli import app as edge_app
 from edge.config import EdgeConfig
 from edge.configfile import EdgeConfigError, load_edge_config, parse_edge_config
 

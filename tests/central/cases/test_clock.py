@@ -9,9 +9,9 @@ import pytest
 from central.cases.clock import ClockView, Light, clock_view
 from central.cases.lifecycle import EventFact, EventType, ExtensionPolicy, replay
 from central.core.clock import SHANGHAI
-from central.profiles import get_profile
-from central.worktime import WorkCalendar
-from central.worktime.official import official_years
+from common.profiles import get_profile
+from common.worktime import WorkCalendar
+from common.worktime.official import official_years
 
 CAL = WorkCalendar(official_years())
 SICHUAN = get_profile("sichuan-2011").lights

@@ -15,9 +15,9 @@ from central.cases.models import Case
 from central.cases.projection import apply_projection
 from central.cases.queries import _projection_view
 from central.core.clock import SHANGHAI
-from central.profiles import get_profile
-from central.worktime import WorkCalendar
-from central.worktime.official import official_years
+from common.profiles import get_profile
+from common.worktime import WorkCalendar
+from common.worktime.official import official_years
 from tests.central.cases.helpers import ev
 
 CAL = WorkCalendar(official_years())

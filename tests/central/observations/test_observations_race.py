@@ -14,9 +14,9 @@ from central.core.clock import to_utc
 from central.observations import keypads  # noqa: F401  (registers the keypad handlers)
 from central.observations.schemas import ObservationBatch
 from central.observations.service import ingest_observations
-from central.profiles import DEFAULT_PROFILE_KEY
 from central.ratings.models import KeypadPress, Rating
 from central.registry.models import ServiceWindow
+from common.profiles import DEFAULT_PROFILE_KEY
 from tests.central.observations.helpers import edge, press, seconds
 from tests.conftest import FakeClock
 

@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from central.core.config import Settings
-from central.profiles import ProfileError, shipped_profiles
-from central.profiles.loader import parse_profile
 from central.registry.models import Region
+from common.profiles import ProfileError, shipped_profiles
+from common.profiles.loader import parse_profile
 from tests.central.cases.helpers import ev
 
 

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from central.profiles.schema import RatingRules
 from central.ratings.binding import (
     Action,
     BindingState,
@@ -20,6 +19,7 @@ from central.ratings.binding import (
     chain_of,
     turns_bad,
 )
+from common.profiles.schema import RatingRules
 
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 RULES = RatingRules()

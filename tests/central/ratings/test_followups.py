@@ -17,9 +17,9 @@ from central.audit.chain import verify
 from central.audit.hashing import canonical_json
 from central.audit.models import AuditEntry
 from central.calendar.service import load_calendar
-from central.profiles.loader import get_profile
 from central.ratings.followups import open_followup, snapshot
 from central.ratings.models import FollowUp, Rating
+from common.profiles.loader import get_profile
 from tests.central.ratings.followup_world import (
     FOLLOWUPS,
     World,

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from central.access.roles import Role
 from central.app import create_app
 from central.core.config import Settings
-from central.profiles.loader import get_profile
 from central.ratings.binding import Press
 from central.ratings.models import FollowUp, KeypadPress
+from common.profiles.loader import get_profile
 from tests.central.observations.helpers import OBSERVATIONS, edge, post, press, seconds
 from tests.central.ratings.test_binding_api import ratings, serve_now
 from tests.conftest import FakeClock, make_user

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from central.core.clock import SHANGHAI
-from central.profiles.schema import PresenceRules
 from central.video.jpeg import JpegError, jpeg_size
 from central.video.schedule import staffed_at, working_span
 from central.video.timeline import Segment, TimelineRow, clip, covered_seconds, display_span, timeline_svg
-from central.worktime import WorkCalendar
-from central.worktime.official import official_years
+from common.profiles.schema import PresenceRules
+from common.worktime import WorkCalendar
+from common.worktime.official import official_years
 from tests.central.video.helpers import astronaut_jpeg
 
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from central.worktime import CalendarMissingError, WorkCalendar, YearRule
-from central.worktime.official import official_years
+from common.worktime import CalendarMissingError, WorkCalendar, YearRule
+from common.worktime.official import official_years
 
 CAL = WorkCalendar(official_years())
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from central.profiles.schema import RuleProfile
+from common.profiles.schema import RuleProfile
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def parse_profile(text: str, *, origin: str) -> RuleProfile:
 @cache
 def shipped_profiles() -> dict[str, RuleProfile]:
     found: dict[str, RuleProfile] = {}
-    folder = resources.files("central.profiles") / "data"
+    folder = resources.files("common.profiles") / "data"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".yaml"):
             continue

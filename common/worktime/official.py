@@ -8,7 +8,7 @@ from functools import cache
 
 import chinese_calendar
 
-from central.worktime.calendar import YearRule
+from common.worktime.calendar import YearRule
 
 logger = logging.getLogger(__name__)
 

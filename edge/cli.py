@@ -14,10 +14,10 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from central.cli.common import console, fail
 from edge.config import EdgeConfig
 
 if TYPE_CHECKING:
@@ -25,6 +25,15 @@ if TYPE_CHECKING:
     from edge.video.recording_job import RecordingJob
 
 logger = logging.getLogger(__name__)
+console = Console()
+errors = Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Say what is wrong on stderr (one line) and exit with `code`."""
+    errors.print(f"[bold red]错误[/]: {message}", highlight=False)
+    return typer.Exit(code)
+
 
 app = typer.Typer(help="Edge agent: keypads, outbox, upload to central.", no_args_is_help=True)
 

@@ -11,14 +11,23 @@ from pathlib import Path
 from types import FrameType
 
 import typer
+from rich.console import Console
 
-from central.cli.common import fail
 from rating_device.emulator import FIRMWARE, KeypadEmulator
 from rating_device.protocol import DEFAULT_BAUDRATE, Prompt
 from rating_device.script import Runner, parse_script, run_lines, run_terminal, stdin_is_terminal
 from rating_device.transport import Faults, SerialLine
 
 logger = logging.getLogger(__name__)
+console = Console()
+errors = Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Say what is wrong on stderr (one line) and exit with `code`."""
+    errors.print(f"[bold red]错误[/]: {message}", highlight=False)
+    return typer.Exit(code)
+
 
 app = typer.Typer(
     help="Rating keypads (满意度评价器): emulate one on a pty or an existing serial port.",
