@@ -1,6 +1,7 @@
 """What every side of hallwatch shares — central, the edge agent and the hall displays import it and
 never each other: working-day arithmetic (`common.worktime`), rule profiles (`common.profiles`),
-YAML line finding (`common.yamlio`) and config findings (`common.findings`).
+YAML line finding (`common.yamlio`), config findings (`common.findings`) and the one rule of when a
+window must be staffed (`common.staffing`).
 
 Pure: it depends on pydantic, PyYAML and chinesecalendar only (no database, no web framework), so a
 hall's box installs it without the server's dependencies.

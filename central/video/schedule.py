@@ -1,14 +1,13 @@
-"""When a window must be staffed, at central: the hall profile's `presence` working hours and breaks
-("HH:MM-HH:MM", hall time) on working days of the central calendar (pure; the edge judges absences
-with the same rules, `edge.video.schedule`)."""
+"""When a window must be staffed, at central: the one rule (common.staffing) with the hall profile's
+`presence` hours on the central calendar, and the spans the hall page draws."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from central.core.clock import SHANGHAI
 from common.profiles.schema import PresenceRules
+from common.staffing import StaffedHours
 from common.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
@@ -38,16 +37,8 @@ def break_spans(rules: PresenceRules) -> list[Span]:
 
 
 def staffed_at(moment: datetime, rules: PresenceRules, calendar: WorkCalendar) -> bool | None:
-    """Inside working hours, outside breaks, on a working day; None when the calendar lacks the year."""
-    local = moment.astimezone(SHANGHAI)
+    """The one staffing rule (common.staffing) on the central calendar; None when it lacks the year."""
     try:
-        if not calendar.is_workday(local.date()):
-            return False
+        return StaffedHours.of(rules).staffed(moment, is_workday=calendar.is_workday)
     except CalendarMissingError:
         return None
-    minute = local.hour * 60 + local.minute
-
-    def inside(spans: list[Span]) -> bool:
-        return any(start <= minute < end for start, end in spans)
-
-    return inside([period_minutes(p) for p in rules.working_hours]) and not inside(break_spans(rules))

@@ -9,15 +9,14 @@ default from the hall's rule profile (`presence` section) and may be overridden 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
-from datetime import time
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from common.staffing import Period
 from edge.config_checks import CODE_PATTERN, Code40, Finding, field_text, raise_findings
 
 logger = logging.getLogger(__name__)
@@ -25,51 +24,10 @@ logger = logging.getLogger(__name__)
 # (x, y) relative to the frame: 0..1 from the left and from the top.
 Point = tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]]
 Polygon = Annotated[list[Point], Field(min_length=3, max_length=64)]
-END_OF_DAY = time(23, 59, 59, 999999)  # "24:00": the period runs to midnight
-_PERIOD = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
-
-
-class Period(_Section):
-    """A daily period "HH:MM-HH:MM" in hall time (Asia/Shanghai); parsed from that text."""
-
-    start: time
-    end: time
-
-    @model_validator(mode="before")
-    @classmethod
-    def _parse(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        match = _PERIOD.match(value.strip())
-        if match is None:
-            raise ValueError(f"{value!r} is not a period like 09:00-12:00")
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        end = END_OF_DAY if (h2, m2) == (24, 0) else time(h2, m2) if h2 < 24 else None
-        if end is None:
-            raise ValueError(f"{value!r}: the end is past 24:00")
-        return {"start": time(h1, m1), "end": end}
-
-    @model_validator(mode="after")
-    def _verify(self) -> Self:
-        if self.end <= self.start:
-            raise ValueError(f"the period ends ({self.end:%H:%M}) before it starts ({self.start:%H:%M})")
-        return self
-
-    @model_serializer
-    def _as_text(self) -> str:
-        """Dumped as written in the file, so a dumped config reads back the same."""
-        return str(self)
-
-    def __str__(self) -> str:
-        end = "24:00" if self.end == END_OF_DAY else f"{self.end:%H:%M}"
-        return f"{self.start:%H:%M}-{end}"
-
-    def contains(self, moment: time) -> bool:
-        return self.start <= moment < self.end
 
 
 # --- camera sources ---------------------------------------------------------------------------
