@@ -78,6 +78,7 @@ def lights_summary(
         calendar=calendar,
         default_profile_key=settings.rule_profile,
         within=principal.jurisdiction,
+        received_by=as_of,
     )
     return {
         "as_of": moment,
@@ -145,6 +146,7 @@ def read_cases(
         accepted_from=accepted_from,
         accepted_to=accepted_to,
         case_no_prefix=case_no,
+        received_by=as_of,
         within=principal.jurisdiction,
     )
     return list_cases(
