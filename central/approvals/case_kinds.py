@@ -35,15 +35,16 @@ from central.approvals.kinds import (
 )
 from central.approvals.models import ApprovalRequest
 from central.audit.chain import record
-from central.cases.ingest import FUTURE_TOLERANCE, content_hash
+from central.cases.ingest import content_hash
 from central.cases.lifecycle import CaseState, EventFact, TransitionError, replay
 from central.cases.models import Case, CaseEvent, CaseEventVoid
 from central.cases.projection import apply_projection, event_voids, fact_of, live_events, policy_of
+from central.cases.references import load_refs, reference_problem
 from central.cases.schemas import CODE, CaseEventIn
 from central.cases.service import describe_validation
-from central.core.clock import shanghai_date, to_utc
+from central.core.clock import to_utc
 from central.profiles.assignment import profile_for_hall
-from central.registry.models import Hall, Item, ServiceWindow, Staff
+from central.registry.models import Hall, Item
 
 logger = logging.getLogger(__name__)
 
@@ -147,27 +148,15 @@ def _check_replacement(ctx: KindContext, case: Case, replacement: CaseEventIn) -
         problems.append(f"replacement must keep hall_code {hall.code} and item_code {item.code}")
     if session.scalar(select(CaseEvent.id).where(CaseEvent.event_id == replacement.event_id)):
         problems.append(f"event_id {replacement.event_id} is already stored; a replacement needs a new one")
-    if replacement.window_code and _window(session, hall.id, replacement.window_code) is None:
-        problems.append(f"hall {hall.code} has no window {replacement.window_code!r}")
-    if replacement.staff_code and _staff(session, replacement.staff_code) is None:
-        problems.append(f"unknown staff_code {replacement.staff_code!r}")
-    if ctx.calendar.year_rule(shanghai_date(replacement.at).year) is None:
-        problems.append(f"the working-day calendar for {shanghai_date(replacement.at).year} is missing")
-    if to_utc(replacement.at) > ctx.now + FUTURE_TOLERANCE:
-        problems.append(f"event time {replacement.at.isoformat()} is in the future")
+    # Window and staff as the event push checks them: in the case's hall (a staff code of another
+    # hall reads as unknown), then the calendar year and the clock.
+    refs = load_refs(session, [replacement], within=None)
+    problem = reference_problem(replacement, refs, ctx.calendar, ctx.now)
+    if problem:
+        problems.append(problem)
     if problems:
         text = "; ".join(problems)
         raise bad_payload(text, f"替代事件有误：{text}")
-
-
-def _window(session: Session, hall_id: int, code: str) -> ServiceWindow | None:
-    return session.scalar(
-        select(ServiceWindow).where(ServiceWindow.hall_id == hall_id, ServiceWindow.code == code)
-    )
-
-
-def _staff(session: Session, code: str) -> Staff | None:
-    return session.scalar(select(Staff).where(Staff.code == code))
 
 
 def _prepare_void(
@@ -258,8 +247,9 @@ def _stored_replacement(
 ) -> CaseEvent:
     hall = ctx.session.get(Hall, case.hall_id)
     assert hall is not None
-    window = _window(ctx.session, hall.id, data.window_code) if data.window_code else None
-    staff = _staff(ctx.session, data.staff_code) if data.staff_code else None
+    refs = load_refs(ctx.session, [data], within=None)  # checked when asked; in the case's hall
+    window = refs.windows.get((hall.id, data.window_code)) if data.window_code else None
+    staff = refs.staff.get((hall.id, data.staff_code)) if data.staff_code else None
     return CaseEvent(
         event_id=data.event_id,
         case_id=case.id,

@@ -35,6 +35,7 @@ from central.web.labels import (
     EVENT_LABELS,
     PageError,
     bad_parameter,
+    parse_moment,
     parse_positive,
     parse_text,
     shanghai_input_value,
@@ -201,6 +202,12 @@ def new_request_submit(
             "reason": new_reason,
         }
         form["values"] = {k: (v or "").strip()[:2000] for k, v in fields.items()}
+        try:
+            parse_moment(new_at, label="发生时间")  # out of range: said in Chinese (the API's is English)
+        except PageError as error:
+            return _render_new(
+                request, principal, form, reason=reason or "", error=error.message, status_code=422
+            )
         payload = {"replacement": _replacement(session, form["case"], form["values"])}
     if not reason_text:
         return _render_new(request, principal, form, error="请填写申请理由。", status_code=422)

@@ -6,14 +6,16 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from central.core.types import EARLIEST_DAY, LATEST_DAY, Day
+
 
 class CalendarYearIn(BaseModel):
     """One year as the State Council published it: weekday holidays and make-up workdays."""
 
     model_config = ConfigDict(extra="forbid")
-    year: int = Field(ge=2000, le=2100)
-    holidays: list[date] = Field(default_factory=list, max_length=120)
-    workdays: list[date] = Field(default_factory=list, max_length=60, description="Make-up workdays (调休).")
+    year: int = Field(ge=EARLIEST_DAY.year, le=LATEST_DAY.year)
+    holidays: list[Day] = Field(default_factory=list, max_length=120)
+    workdays: list[Day] = Field(default_factory=list, max_length=60, description="Make-up workdays (调休).")
     note: str | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")

@@ -10,32 +10,30 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction, ScopeKind
+from central.access.jurisdiction import Jurisdiction
 from central.audit.chain import Change, record_many
 from central.cases.lifecycle import CaseState, EventFact, TransitionError, replay
 from central.cases.models import Case, CaseEvent
 from central.cases.projection import apply_projection, event_voids, fact_of, live_events, policy_of
+from central.cases.references import Refs, chunks, load_refs, reference_problem
 from central.cases.schemas import BatchResult, CaseEventIn, EventOutcome, EventResult
 from central.core.actor import Actor
-from central.core.clock import shanghai_date, to_utc
+from central.core.clock import to_utc
 from central.profiles.assignment import hall_profile_keys
-from central.registry.models import Hall, Item, ServiceWindow, Staff
+from central.registry.models import Hall
 from common.profiles.loader import get_profile
 from common.profiles.schema import RuleProfile
 from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
-
-FUTURE_TOLERANCE = timedelta(minutes=10)
-_CHUNK = 900  # stay under every backend's bound-parameter limit
 
 
 class ConcurrentWriteError(RuntimeError):
@@ -48,68 +46,13 @@ def content_hash(event: CaseEventIn) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
-@dataclass
-class _Refs:
-    items: dict[str, Item] = field(default_factory=dict)
-    halls: dict[str, Hall] = field(default_factory=dict)
-    windows: dict[tuple[int, str], ServiceWindow] = field(default_factory=dict)
-    staff: dict[str, Staff] = field(default_factory=dict)
-
-
-def _load_refs(session: Session, events: Sequence[CaseEventIn], within: Jurisdiction | None) -> _Refs:
-    """Look up every code the batch names. Halls (and, for a department, items) outside the
-    caller's jurisdiction are left out, so they read as unknown: existence is not leaked."""
-    refs = _Refs()
-    for codes in _chunks(sorted({e.item_code for e in events})):
-        refs.items.update((i.code, i) for i in session.scalars(select(Item).where(Item.code.in_(codes))))
-    for codes in _chunks(sorted({e.hall_code for e in events})):
-        refs.halls.update((h.code, h) for h in session.scalars(select(Hall).where(Hall.code.in_(codes))))
-    if within is not None:
-        refs.halls = {code: h for code, h in refs.halls.items() if within.includes_hall(h.id)}
-        if within.kind is ScopeKind.DEPARTMENT:
-            refs.items = {code: i for code, i in refs.items.items() if i.department_id == within.scope_id}
-    hall_ids = [h.id for h in refs.halls.values()]
-    if hall_ids:
-        for w in session.scalars(select(ServiceWindow).where(ServiceWindow.hall_id.in_(hall_ids))):
-            refs.windows[(w.hall_id, w.code)] = w
-    for codes in _chunks(sorted({e.staff_code for e in events if e.staff_code})):
-        refs.staff.update((s.code, s) for s in session.scalars(select(Staff).where(Staff.code.in_(codes))))
-    return refs
-
-
-def _reference_problem(event: CaseEventIn, refs: _Refs, calendar: WorkCalendar, now: datetime) -> str | None:
-    hall = refs.halls.get(event.hall_code)
-    if hall is None:
-        return f"unknown hall_code {event.hall_code!r}"
-    if event.item_code not in refs.items:
-        return f"unknown item_code {event.item_code!r}"
-    if event.window_code and (hall.id, event.window_code) not in refs.windows:
-        return f"hall {event.hall_code} has no window {event.window_code!r}"
-    if event.staff_code and event.staff_code not in refs.staff:
-        return f"unknown staff_code {event.staff_code!r}"
-    year = shanghai_date(event.at).year
-    if calendar.year_rule(year) is None:
-        return (
-            f"the working-day calendar for {year} is missing; enter it "
-            f"(hallwatch calendar import, or POST /api/v1/calendar/years) before sending events of {year}"
-        )
-    if to_utc(event.at) > now + FUTURE_TOLERANCE:
-        return f"event time {event.at.isoformat()} is in the future"
-    return None
-
-
 @dataclass
 class _Batch:
     """One batch under inspection: the events, their content hashes and the answer for each."""
 
     events: Sequence[CaseEventIn]
     hashes: list[str]
-    refs: _Refs
+    refs: Refs
     profiles: dict[int, str]
     default_key: str
     results: list[EventResult | None]
@@ -117,6 +60,18 @@ class _Batch:
     states: dict[str, CaseState] = field(default_factory=dict)
     # Events voided by an approval (SC-18): kept in the log, skipped by the replay.
     voided: dict[int, int] = field(default_factory=dict)
+    within: Jurisdiction | None = None  # the caller's; what lies outside is answered as missing
+    # Indexes whose event_id is stored on a case outside `within`: checked as new events, and refused
+    # as "in use" only where a new one would have been stored (nothing more is said about them).
+    taken: dict[int, str] = field(default_factory=dict)
+
+    def visible(self, case: Case | None) -> Case | None:
+        """The case, or None where it lies outside the caller's jurisdiction (read as missing)."""
+        if case is None or self.within is None:
+            return case
+        return (
+            case if self.within.covers_case(hall_id=case.hall_id, department_id=case.department_id) else None
+        )
 
     def mark(self, index: int, outcome: EventOutcome, detail: str | None = None) -> None:
         event = self.events[index]
@@ -154,13 +109,14 @@ def ingest_batch(
     batch = _Batch(
         events=events,
         hashes=[content_hash(e) for e in events],
-        refs=_load_refs(session, events, within),
+        refs=load_refs(session, events, within),
         profiles=hall_profile_keys(session, default_key=default_profile_key),
         default_key=default_profile_key,
         results=[None] * len(events),
+        within=within,
     )
     for index, event in enumerate(events):
-        problem = _reference_problem(event, batch.refs, calendar, now)
+        problem = reference_problem(event, batch.refs, calendar, now)
         if problem:
             batch.mark(index, EventOutcome.INVALID, problem)
     _mark_duplicates(session, batch)
@@ -171,6 +127,7 @@ def ingest_batch(
     batch.voided = event_voids(session, case_ids=[c.id for c in cases.values()])
     for case_no, indexes in by_case.items():
         _check_case(batch, cases.get(case_no), indexes)
+    _mark_taken(batch, cases)
 
     if batch.rejected():
         for index in batch.undecided():
@@ -211,14 +168,24 @@ def ingest_batch(
 
 def _mark_duplicates(session: Session, batch: _Batch) -> None:
     stored: dict[str, str] = {}
-    for ids in _chunks(sorted({e.event_id for e in batch.events})):
+    foreign: set[str] = set()
+    for ids in chunks(sorted({e.event_id for e in batch.events})):
         rows = session.execute(
-            select(CaseEvent.event_id, CaseEvent.content_hash).where(CaseEvent.event_id.in_(ids))
+            select(CaseEvent.event_id, CaseEvent.content_hash, Case.hall_id, Case.department_id)
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(CaseEvent.event_id.in_(ids))
         )
-        stored.update({event_id: digest for event_id, digest in rows})
+        for event_id, digest, hall_id, department_id in rows:
+            if batch.within is None or batch.within.covers_case(hall_id=hall_id, department_id=department_id):
+                stored[event_id] = digest
+            else:
+                foreign.add(event_id)
     first_seen: dict[str, int] = {}
     for index in batch.undecided():
         event_id = batch.events[index].event_id
+        if event_id in foreign:
+            batch.taken[index] = f"event_id {event_id} is already in use"
+            continue
         earlier = stored.get(event_id)
         if earlier is None and event_id in first_seen:
             earlier = batch.hashes[first_seen[event_id]]
@@ -234,7 +201,7 @@ def _mark_duplicates(session: Session, batch: _Batch) -> None:
 
 def _load_cases(session: Session, case_nos: list[str]) -> dict[str, Case]:
     found: dict[str, Case] = {}
-    for numbers in _chunks(case_nos):
+    for numbers in chunks(case_nos):
         query = select(Case).where(Case.case_no.in_(numbers))
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()  # serialise concurrent writers of the same case
@@ -242,10 +209,23 @@ def _load_cases(session: Session, case_nos: list[str]) -> dict[str, Case]:
     return found
 
 
-def _check_case(batch: _Batch, case: Case | None, indexes: list[int]) -> None:
+def _mark_taken(batch: _Batch, cases: dict[str, Case]) -> None:
+    """Events that would be stored but for an event_id or case_no held outside the caller's
+    jurisdiction: a conflict that says the identifier is in use, and nothing about what holds it."""
+    for index in batch.undecided():
+        event = batch.events[index]
+        if index in batch.taken:
+            batch.mark(index, EventOutcome.CONFLICT, batch.taken[index])
+        elif event.case_no in cases and batch.visible(cases[event.case_no]) is None:
+            batch.mark(index, EventOutcome.CONFLICT, f"case_no {event.case_no} is already in use")
+
+
+def _check_case(batch: _Batch, found: Case | None, indexes: list[int]) -> None:
+    case = batch.visible(found)  # another jurisdiction's case is checked as if it did not exist
     new_events = [batch.events[i] for i in indexes]
     first = new_events[0]
-    hall, item = batch.refs.halls[first.hall_code], batch.refs.items[first.item_code]
+    hall = batch.refs.halls[first.hall_code]
+    item = batch.refs.items[(hall.id, first.item_code)]
     for index, event in zip(indexes, new_events, strict=True):
         if case is not None and (case.item_id != item.id or case.hall_id != hall.id):
             batch.mark(
@@ -291,7 +271,8 @@ def _write_case(
     source: str,
 ) -> Case:
     first = batch.events[indexes[0]]
-    item, hall = batch.refs.items[first.item_code], batch.refs.halls[first.hall_code]
+    hall = batch.refs.halls[first.hall_code]
+    item = batch.refs.items[(hall.id, first.item_code)]
     if case is None:
         case = Case(
             case_no=first.case_no,
@@ -311,7 +292,7 @@ def _write_case(
     for index in indexes:
         event = batch.events[index]
         window = batch.refs.windows.get((hall.id, event.window_code)) if event.window_code else None
-        staff = batch.refs.staff.get(event.staff_code) if event.staff_code else None
+        staff = batch.refs.staff.get((hall.id, event.staff_code)) if event.staff_code else None
         case.events.append(
             CaseEvent(
                 event_id=event.event_id,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from central.access.jurisdiction import Jurisdiction
@@ -162,6 +162,9 @@ class CaseFilters:
     accepted_from: date | None = None
     accepted_to: date | None = None
     case_no_prefix: str | None = None
+    # Only cases received at or before this moment: a list "as of" a past moment leaves out the cases
+    # that did not exist yet (None: every stored case, the list as it stands now).
+    received_by: datetime | None = None
     within: Jurisdiction | None = None  # the caller's jurisdiction; None only for trusted callers
 
 
@@ -214,15 +217,20 @@ def light_counts(
     calendar: WorkCalendar,
     default_profile_key: str,
     within: Jurisdiction | None = None,
+    received_by: datetime | None = None,
 ) -> LightCounts:
-    """How many open cases show each light as of a moment, inside `within`."""
+    """How many open cases show each light as of a moment, inside `within`; with `received_by`, only
+    the cases received by then (a count as of a past moment never counts cases that came later)."""
     light = light_expression(
         as_of=shanghai_date(as_of),
         calendar=calendar,
         halls_by_profile=halls_by_profile(session, default_key=default_profile_key),
         default_key=default_profile_key,
     )
-    return count_lights(session, light=light, where=within.case_clause() if within else None)
+    clauses = [within.case_clause()] if within else []
+    if received_by is not None:
+        clauses.append(Case.received_at <= to_utc(received_by))
+    return count_lights(session, light=light, where=and_(*clauses) if clauses else None)
 
 
 def _filtered(query: SelectT, filters: CaseFilters, light: ColumnElement[str | None]) -> SelectT:
@@ -245,6 +253,8 @@ def _filtered(query: SelectT, filters: CaseFilters, light: ColumnElement[str | N
         query = query.where(Case.accepted_on >= filters.accepted_from)
     if filters.accepted_to:
         query = query.where(Case.accepted_on <= filters.accepted_to)
+    if filters.received_by is not None:
+        query = query.where(Case.received_at <= to_utc(filters.received_by))
     if filters.case_no_prefix:
         query = query.where(Case.case_no.startswith(filters.case_no_prefix, autoescape=True))
     return query

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
@@ -18,6 +17,7 @@ from central.cases.queries import CaseFilters, case_exists, get_case, light_coun
 from central.cases.schemas import BatchResult, CaseDetail, CasePage
 from central.cases.service import batch_status_code, submit_raw_events
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
+from central.core.types import Day, Moment
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -69,7 +69,7 @@ def lights_summary(
     calendar: CalendarDep,
     now: NowDep,
     principal: CasesReader,
-    as_of: datetime | None = None,
+    as_of: Moment | None = None,
 ) -> dict[str, Any]:
     moment = as_of or now
     counts = light_counts(
@@ -78,6 +78,7 @@ def lights_summary(
         calendar=calendar,
         default_profile_key=settings.rule_profile,
         within=principal.jurisdiction,
+        received_by=as_of,
     )
     return {
         "as_of": moment,
@@ -97,7 +98,7 @@ def read_case(
     calendar: CalendarDep,
     now: NowDep,
     principal: CasesReader,
-    as_of: Annotated[datetime | None, Query(description="Answer as of this moment (ISO 8601).")] = None,
+    as_of: Annotated[Moment | None, Query(description="Answer as of this moment (ISO 8601).")] = None,
 ) -> CaseDetail:
     detail = get_case(
         session,
@@ -126,10 +127,10 @@ def read_cases(
     department: Annotated[str | None, Query(max_length=40)] = None,
     light: Light | None = None,
     status: CaseStatus | None = None,
-    accepted_from: date | None = None,
-    accepted_to: date | None = None,
+    accepted_from: Day | None = None,
+    accepted_to: Day | None = None,
     case_no: Annotated[str | None, Query(max_length=64, description="Case number prefix.")] = None,
-    as_of: datetime | None = None,
+    as_of: Moment | None = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1)] = 50,
 ) -> CasePage:
@@ -145,6 +146,7 @@ def read_cases(
         accepted_from=accepted_from,
         accepted_to=accepted_to,
         case_no_prefix=case_no,
+        received_by=as_of,
         within=principal.jurisdiction,
     )
     return list_cases(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from central.cases.clock import Light
 from central.cases.lifecycle import CaseStatus, EventType
+from central.core.types import Moment
 
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 
@@ -23,7 +24,7 @@ class CaseEventIn(BaseModel):
     event_id: str = Field(min_length=1, max_length=100, pattern=CODE)
     case_no: str = Field(min_length=1, max_length=64, pattern=CODE)
     type: EventType
-    at: datetime
+    at: Moment
     item_code: str = Field(min_length=1, max_length=60)
     hall_code: str = Field(min_length=1, max_length=40)
     window_code: str | None = Field(default=None, max_length=40)

@@ -9,6 +9,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from central.core.types import Day
 from central.ledger.labels import LedgerKind
 from central.registry.document import CODE_PATTERN
 from central.signals.lifecycle import SignalStatus
@@ -30,8 +31,8 @@ class LedgerQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    issued_from: date | None = Field(default=None, description="First day of issue (Shanghai date).")
-    issued_to: date | None = Field(default=None, description="Last day of issue (Shanghai date).")
+    issued_from: Day | None = Field(default=None, description="First day of issue (Shanghai date).")
+    issued_to: Day | None = Field(default=None, description="Last day of issue (Shanghai date).")
     color: Color | None = None
     status: SignalStatus | None = None
     origin: Origin | None = None

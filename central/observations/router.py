@@ -13,6 +13,7 @@ from central.access.device_router import DeviceDep
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
 from central.observations import keypads  # noqa: F401  (registers the keypad handlers)
 from central.observations.commands import wait_for_commands
+from central.observations.device_kinds import KindNotAllowed
 from central.observations.schemas import CommandPage, ObservationAnswer, ObservationBatch
 from central.observations.service import ObservationConflict, ingest_observations
 
@@ -23,7 +24,11 @@ router = APIRouter(tags=["device"])
 @router.post(
     "/device/observations",
     response_model=ObservationAnswer,
-    responses={413: {"description": "batch too large"}, 503: {"description": "busy: send the batch again"}},
+    responses={
+        403: {"description": "an observation of a kind this device's kind may not post (nothing stored)"},
+        413: {"description": "batch too large"},
+        503: {"description": "busy: send the batch again"},
+    },
 )
 def post_observations(
     batch: ObservationBatch,
@@ -47,6 +52,8 @@ def post_observations(
             calendar=calendar,
             default_profile_key=settings.rule_profile,
         )
+    except KindNotAllowed as exc:
+        raise HTTPException(403, exc.detail) from exc
     except ObservationConflict as exc:
         raise HTTPException(503, f"{exc}; send the batch again", headers={"Retry-After": "1"}) from exc
 

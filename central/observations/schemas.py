@@ -11,7 +11,9 @@ import logging
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from central.core.types import AwareMoment
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +27,7 @@ class KeypadPressIn(_Strict):
 
     id: str = Field(min_length=1, max_length=64)
     kind: Literal["keypad_press"]
-    at: AwareDatetime = Field(description="Edge clock when the KEY frame arrived.")
+    at: AwareMoment = Field(description="Edge clock when the KEY frame arrived.")
     window: str = Field(min_length=1, max_length=40)
     keypad: str = Field(min_length=1, max_length=60)
     seq: int = Field(ge=0, le=65535)
@@ -41,12 +43,12 @@ class KeypadPressIn(_Strict):
 class KeypadHealthIn(_Strict):
     id: str = Field(min_length=1, max_length=64)
     kind: Literal["keypad_health"]
-    at: AwareDatetime
+    at: AwareMoment
     window: str = Field(min_length=1, max_length=40)
     keypad: str = Field(min_length=1, max_length=60)
     online: bool
     firmware: str | None = Field(default=None, max_length=40)
-    last_heartbeat_at: AwareDatetime | None = None
+    last_heartbeat_at: AwareMoment | None = None
     bad_frames: int = Field(ge=0, le=2**31 - 1)
     reconnects: int = Field(ge=0, le=2**31 - 1)
 
@@ -65,7 +67,7 @@ class WatchedWindowIn(_Strict):
     seat_taken: bool | None = Field(
         default=None, description="The staff seat is taken now, after smoothing (null: not judged yet)."
     )
-    taken_since: AwareDatetime | None = Field(
+    taken_since: AwareMoment | None = Field(
         default=None, description="While taken: since when (the presence interval still open)."
     )
 
@@ -75,7 +77,7 @@ class CameraHealthIn(_Strict):
 
     id: str = Field(min_length=1, max_length=64)
     kind: Literal["camera_health"]
-    at: AwareDatetime
+    at: AwareMoment
     camera: CameraCode
     online: bool = Field(
         description="Frames are arriving; an offline camera is never shown as live (SC-5(5))."
@@ -84,7 +86,7 @@ class CameraHealthIn(_Strict):
     width: int | None = Field(default=None, ge=1, le=16384)
     height: int | None = Field(default=None, ge=1, le=16384)
     reconnects: int = Field(ge=0, le=2**31 - 1)
-    last_frame_at: AwareDatetime | None = None
+    last_frame_at: AwareMoment | None = None
     detail: str | None = Field(
         default=None, max_length=300, description="Why offline, e.g. 'stream stalled'."
     )
@@ -110,8 +112,8 @@ class PresenceIn(_Strict):
     kind: Literal["presence"]
     window: WindowCode
     camera: CameraCode
-    start: AwareDatetime
-    end: AwareDatetime
+    start: AwareMoment
+    end: AwareMoment
     origin: Origin = Field("live", description=ORIGIN_FIELD_DESCRIPTION)
 
     @model_validator(mode="after")
@@ -134,8 +136,8 @@ class AbsenceIn(_Strict):
     phase: Literal["start", "end"]
     window: WindowCode
     camera: CameraCode
-    started_at: AwareDatetime
-    ended_at: AwareDatetime | None = None
+    started_at: AwareMoment
+    ended_at: AwareMoment | None = None
     evidence: list[str] = Field(default_factory=list, max_length=8, description="Ids of evidence items.")
     origin: Origin = Field("live", description=ORIGIN_FIELD_DESCRIPTION)
 
@@ -159,7 +161,7 @@ class VisitorCountIn(_Strict):
     kind: Literal["visitor_count"]
     window: WindowCode
     camera: CameraCode
-    hour_start: AwareDatetime = Field(description="The start of the hour (minutes and seconds zero).")
+    hour_start: AwareMoment = Field(description="The start of the hour (minutes and seconds zero).")
     visits: int = Field(ge=0, le=10_000)
     seated_seconds: float = Field(ge=0, le=3600, description="Seconds the customer seat was taken.")
     watched_from_second: int = Field(
@@ -179,7 +181,7 @@ class EvidenceIn(_Strict):
 
     id: str = Field(min_length=1, max_length=64)
     kind: Literal["evidence"]
-    at: AwareDatetime
+    at: AwareMoment
     window: WindowCode
     camera: CameraCode
     reason: Literal["absence_start", "absence_end", "manual"]

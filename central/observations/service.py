@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from central.access.device_keys import DevicePrincipal
 from central.audit.chain import record
+from central.observations.device_kinds import check_kinds
 from central.observations.schemas import ObservationAnswer, ObservationResult, Outcome
 from central.profiles.assignment import profile_for_hall
 from common.profiles.schema import RuleProfile
@@ -83,7 +84,10 @@ def ingest_observations(
     calendar: WorkCalendar,
     default_profile_key: str,
 ) -> ObservationAnswer:
-    """Store a batch all or nothing and commit it; every item answered in the order sent."""
+    """Store a batch all or nothing and commit it; every item answered in the order sent.
+
+    KindNotAllowed (nothing stored) when an item is of a kind the device's kind may not post."""
+    check_kinds(device.kind, observations)
     for attempt in range(1, ATTEMPTS + 1):
         try:
             profile = profile_for_hall(session, hall_id=device.hall_id, default_key=default_profile_key)

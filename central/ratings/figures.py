@@ -35,6 +35,7 @@ from sqlalchemy import ColumnElement, Select, case, func, literal, null, select
 from sqlalchemy.orm import Session
 
 from central.access.jurisdiction import Jurisdiction
+from central.core.types import DATE_RANGE_TEXT, DATE_RANGE_ZH, EARLIEST_DAY, LATEST_DAY
 from central.profiles.assignment import halls_by_profile
 from central.ratings.models import FollowUp, Rating
 from central.ratings.schemas import FigureBy, FigureRow, FiguresOut
@@ -45,7 +46,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 30
 MAX_RANGE_DAYS = 731  # two years: a range longer than that is refused (422 / 400)
-MIN_YEAR, MAX_YEAR = 1900, 9000  # far from date.min/max, so defaults never overflow
 NONE_LABELS = {
     FigureBy.WINDOW: "（未关联窗口）",
     FigureBy.STAFF: "（未关联人员）",
@@ -66,11 +66,8 @@ class RangeError(ValueError):
 def date_range(date_from: date | None, date_to: date | None, *, today: date) -> tuple[date, date]:
     """The range asked for, defaulting to the last 30 days up to today; checked."""
     for given in (date_from, date_to):
-        if given is not None and not MIN_YEAR <= given.year <= MAX_YEAR:
-            raise RangeError(
-                f"dates lie between the years {MIN_YEAR} and {MAX_YEAR}",
-                f"日期超出范围：年份应在 {MIN_YEAR} 到 {MAX_YEAR} 之间。",
-            )
+        if given is not None and not EARLIEST_DAY <= given <= LATEST_DAY:
+            raise RangeError(f"{DATE_RANGE_TEXT}, not {given}", f"日期超出范围：{DATE_RANGE_ZH}。")
     end = date_to or today
     start = date_from or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from central.access.deps import Principal
 from central.core.clock import ensure_aware, to_utc
+from central.core.types import DATE_RANGE_ZH, DateOutOfRange, check_moment
 from central.ratings.followups import FollowUpError, close_followup, record_callback, record_rectification
 from central.ratings.schemas import TEXT_MAX, CallbackIn, CloseIn, RectifyIn
 
@@ -39,9 +40,10 @@ def _moment(value: str | None) -> datetime | None:
         moment = ensure_aware(datetime.fromisoformat(value))
     except ValueError:
         raise FormProblem(f"回访时间格式无效：“{value[:40]}”，应为 YYYY-MM-DDTHH:MM（北京时间）。") from None
-    if not 1900 <= moment.year <= 9000:
-        raise FormProblem("回访时间超出范围。")
-    return to_utc(moment)
+    try:
+        return to_utc(check_moment(moment))
+    except DateOutOfRange:
+        raise FormProblem(f"回访时间超出范围：“{value[:40]}”，{DATE_RANGE_ZH}。") from None
 
 
 def _level(value: str | None) -> int | None:

@@ -23,6 +23,7 @@ from central.approvals.kinds import ApprovalError
 from central.approvals.schemas import ApprovalOut
 from central.core.clock import shanghai_date
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
+from central.core.types import Day
 from central.ledger.export import ExportTooLarge
 from central.ledger.schemas import ExportFormat
 from central.ratings.exclusion import request_exclusion
@@ -50,9 +51,9 @@ api = APIRouter(prefix="/ratings", tags=["ratings"])  # this module's routes; `r
 T = TypeVar("T")
 Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 From = Annotated[
-    date | None, Query(alias="from", description="First Shanghai day (default: 29 days before `to`).")
+    Day | None, Query(alias="from", description="First Shanghai day (default: 29 days before `to`).")
 ]
-To = Annotated[date | None, Query(alias="to", description="Last Shanghai day (default: today).")]
+To = Annotated[Day | None, Query(alias="to", description="Last Shanghai day (default: today).")]
 Code = Annotated[str | None, Query(max_length=40, pattern=CODE_PATTERN)]
 ERRORS: dict[int | str, dict[str, str]] = {
     403: {"description": "your role may not take this step"},

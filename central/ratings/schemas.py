@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from central.core.types import Moment
 from central.ratings.labels import FollowUpStatus, FollowUpStep
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class CallbackIn(_In):
     called_by: str | None = Field(
         default=None, max_length=120, description="Who called; default: the signed-in user."
     )
-    called_at: datetime | None = Field(
+    called_at: Moment | None = Field(
         default=None, description="When the call was made; default: now. Not before the rating."
     )
 

@@ -6,7 +6,6 @@ or a service, shape the answer. Reading needs a part in supervision (`signals.su
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
@@ -17,6 +16,7 @@ from central.access.refusals import audit_refusal
 from central.access.roles import Permission
 from central.core.clock import shanghai_date
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
+from central.core.types import Day
 from central.profiles.assignment import profile_for_hall
 from central.registry.models import Hall, ServiceWindow
 from central.video.absence_queries import AbsenceFilters, get_absence, list_absences
@@ -103,7 +103,7 @@ def timeline(
     principal: Reader,
     session: SessionDep,
     now: NowDep,
-    day: Annotated[date | None, Query(description="Shanghai day; today by default.")] = None,
+    day: Annotated[Day | None, Query(description="Shanghai day; today by default.")] = None,
 ) -> TimelineOut:
     hall = _hall(session, principal, hall_code)
     return day_timeline(
@@ -117,8 +117,8 @@ def visitors(
     principal: Reader,
     session: SessionDep,
     now: NowDep,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: Day | None = None,
+    date_to: Day | None = None,
     by: VisitorsBy = VisitorsBy.HOUR,
 ) -> list[VisitorRow]:
     hall = _hall(session, principal, hall_code)
@@ -142,8 +142,8 @@ def dual_track_check(
     principal: Reader,
     session: SessionDep,
     now: NowDep,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: Day | None = None,
+    date_to: Day | None = None,
 ) -> list[DualTrackRow]:
     """Per window per day: visits the camera counted vs cases the window recorded (双轨运行)."""
     hall = _hall(session, principal, hall_code)
@@ -169,8 +169,8 @@ def absences(
     hall: Annotated[str | None, Query(max_length=40)] = None,
     window: Annotated[str | None, Query(max_length=40)] = None,
     status: AbsenceStatus | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: Day | None = None,
+    date_to: Day | None = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1)] = 50,
 ) -> AbsencePage:

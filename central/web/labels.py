@@ -18,6 +18,7 @@ from central.cases.lifecycle import CLOSED_STATUSES, CaseStatus, EventType
 from central.cases.queries import CaseFilters
 from central.cases.schemas import CODE, CaseSummary
 from central.core.clock import SHANGHAI, ensure_aware
+from central.core.types import DATE_RANGE_ZH, DateOutOfRange, check_day, check_moment
 
 STATUS_LABELS: dict[CaseStatus, str] = {
     CaseStatus.RECEIVED: "已收件",
@@ -137,7 +138,6 @@ E = TypeVar("E", bound=StrEnum)
 
 CASE_NO = re.compile(CODE)  # as the event API stores them
 CASE_NO_PREFIX = re.compile(r"[A-Za-z0-9_.\-]+")
-MIN_YEAR, MAX_YEAR = 1900, 9000  # keeps time-zone arithmetic far from datetime.min/max
 
 
 class PageError(Exception):
@@ -177,9 +177,13 @@ def parse_day(value: str | None, *, label: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise bad_parameter(f"{label}格式无效：“{value[:40]}”，应为 YYYY-MM-DD，例如 2026-10-12。") from None
+    try:
+        return check_day(day)
+    except DateOutOfRange:
+        raise bad_parameter(f"{label}超出范围：“{value[:40]}”，{DATE_RANGE_ZH}。") from None
 
 
 def parse_positive(value: str | None, *, label: str, default: int, maximum: int) -> int:
@@ -202,7 +206,7 @@ def parse_case_no_prefix(value: str | None) -> str | None:
     return prefix
 
 
-def parse_moment(value: str | None) -> datetime | None:
+def parse_moment(value: str | None, *, label: str = "查询时点") -> datetime | None:
     value = (value or "").strip()
     if not value:
         return None
@@ -210,11 +214,12 @@ def parse_moment(value: str | None) -> datetime | None:
         moment = ensure_aware(datetime.fromisoformat(value))
     except ValueError:
         raise bad_parameter(
-            f"查询时点格式无效：“{value[:40]}”，应为 YYYY-MM-DDTHH:MM（北京时间），例如 2026-10-12T09:30。"
+            f"{label}格式无效：“{value[:40]}”，应为 YYYY-MM-DDTHH:MM（北京时间），例如 2026-10-12T09:30。"
         ) from None
-    if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise bad_parameter(f"查询时点超出范围：年份应在 {MIN_YEAR} 到 {MAX_YEAR} 之间。")
-    return moment
+    try:
+        return check_moment(moment)
+    except DateOutOfRange:
+        raise bad_parameter(f"{label}超出范围：“{value[:40]}”，{DATE_RANGE_ZH}。") from None
 
 
 def filters_query(filters: CaseFilters, *, page_size: int, default_page_size: int) -> dict[str, str]:

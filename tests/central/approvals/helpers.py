@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from central.access.roles import Role
-from central.registry.models import Department, Item
+from central.registry.models import Department, Item, Staff
 from tests.central.cases.helpers import ev
 from tests.conftest import SignedIn, make_user
 
@@ -48,6 +48,7 @@ def add_county_department(session: Session, county_hall_id: int) -> None:
             fee=Decimal("0"),
         )
     )
+    session.add(Staff(code="S002", name="李四", department_id=dept.id))  # the county hall's own staff
     session.commit()
 
 

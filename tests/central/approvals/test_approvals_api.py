@@ -93,7 +93,7 @@ def test_a_later_push_replays_without_the_voided_event(
 def test_correct_voids_and_adds_the_replacement(
     client: TestClient, people: dict[str, SignedIn], session: Session
 ) -> None:
-    replacement = county_ev("k2b", "K1", "accepted", "2026-11-03T09:00:00+08:00", staff_code="S001")
+    replacement = county_ev("k2b", "K1", "accepted", "2026-11-03T09:00:00+08:00", staff_code="S002")
     request = ask(
         client, people["clerk"], kind="case_event_correct", target="k2", payload={"replacement": replacement}
     )
@@ -104,7 +104,7 @@ def test_correct_voids_and_adds_the_replacement(
     assert r.json()["result"]["replacement_event_id"] == "k2b"
     detail = case(client)
     assert detail["accepted_on"] == "2026-11-03" and detail["status"] == "undertaken"
-    assert detail["staff_code"] == "S001"
+    assert detail["staff_code"] == "S002"
     by_id = {e["event_id"]: e for e in detail["events"]}
     assert by_id["k2"]["voided"] is True and by_id["k2b"]["voided"] is False
     assert by_id["k2b"]["source"] == f"approval:{request['id']}"
@@ -289,6 +289,22 @@ def test_a_void_that_became_impossible_is_409_and_stays_pending(
             },
             422,
             "no window",
+        ),
+        *(
+            (
+                {
+                    "kind": "case_event_correct",
+                    "target": "k3",
+                    "payload": {
+                        "replacement": county_ev(
+                            "n3", "K1", "undertaken", "2026-11-03T10:00:00+08:00", staff_code=staff
+                        )
+                    },
+                },
+                422,
+                f"unknown staff_code {staff!r} at hall 510104-ZWFW",  # another hall's staff: as unknown
+            )
+            for staff in ("S001", "S999")
         ),
         ({"kind": "evidence_view", "target": "EV-1"}, 422, "hall_code"),
         (
