@@ -42,6 +42,18 @@ class Settings(BaseSettings):
         "(run `hallwatch signals run` from cron instead).",
     )
     sql_echo: bool = Field(default=False, description="Log every SQL statement.")
+    api_docs: bool = Field(
+        default=False,
+        description="Serve /docs, /redoc and /openapi.json (without sign-in); off in production, "
+        "the demo turns it on.",
+    )
+    forwarded_allow_ips: str = Field(
+        default="",
+        max_length=2000,
+        description="Comma-separated addresses (or networks) of the TLS-terminating reverse proxies whose "
+        "X-Forwarded-Proto and X-Forwarded-For are believed; empty: nobody's. Behind such a proxy the "
+        "session cookie gets Secure and refusals name the real client.",
+    )
 
     @field_validator("rule_profile")
     @classmethod

@@ -51,7 +51,10 @@ def login_submit(
     raw, token = issue_token(session, user=user, now=now, policy=policy)
     response = RedirectResponse(safe_next(next), status_code=303)
     max_age = int((token.expires_at - now).total_seconds())
-    response.set_cookie(SESSION_COOKIE, raw, max_age=max_age, httponly=True, samesite="strict", path="/")
+    secure = request.url.scheme == "https"  # behind a TLS proxy: HALLWATCH_FORWARDED_ALLOW_IPS
+    response.set_cookie(
+        SESSION_COOKIE, raw, max_age=max_age, httponly=True, samesite="strict", path="/", secure=secure
+    )
     logger.info("user %s signed in to the console", user.username)
     return response
 

@@ -19,7 +19,8 @@ EXAMPLES_PER_OPERATION = 8  # bounded: the suite stays fast; CI runs it on both 
 
 def test_no_input_causes_a_server_error(db: Engine, settings: Settings, clock: FakeClock, registry) -> None:
     make_user(db, "root", password=ROOT_PASSWORD, now=clock())
-    app = create_app(settings, engine=db, clock=clock)
+    docs_on = settings.model_copy(update={"api_docs": True})  # /openapi.json is off by default
+    app = create_app(docs_on, engine=db, clock=clock)
     with TestClient(app) as client:
         token = client.post("/api/v1/auth/token", data={"username": "root", "password": ROOT_PASSWORD})
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
