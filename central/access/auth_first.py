@@ -25,6 +25,7 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from central.access.csrf import CREDENTIAL_STATE
 from central.access.deps import SESSION_COOKIE, get_principal
 from central.access.device_keys import authenticate_device
 from central.access.device_router import get_device
@@ -37,7 +38,6 @@ logger = logging.getLogger(__name__)
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 USER, PAGE, DEVICE, PUBLIC = "user", "page", "device", "public"
-CREDENTIAL_STATE = "credential_kind"  # request.state attribute: which credential the route takes
 AUTH_DEPENDENCIES: dict[Callable[..., Any], str] = {
     get_principal: USER,
     page_principal: PAGE,

@@ -40,6 +40,8 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+CREDENTIAL_STATE = "credential_kind"  # request.state: the credential the route takes (auth_first.py)
+UNCHECKED_CREDENTIALS = frozenset({"public", "device"})  # sign-in, the device API: no cookie signs them
 PAGE_MESSAGE = "表单已失效或并非来自本系统的页面，操作未执行。请返回原页面刷新后重试。"
 
 
@@ -74,7 +76,7 @@ def needs_token(request: Request) -> bool:
     (central/access/auth_first.py) noted which credential the route takes; unknown means check."""
     if request.method in SAFE_METHODS or not request.cookies.get(SESSION_COOKIE):
         return False
-    if getattr(request.state, "credential_kind", None) in ("public", "device"):
+    if getattr(request.state, CREDENTIAL_STATE, None) in UNCHECKED_CREDENTIALS:
         return False
     return not request.headers.get("authorization", "").lower().startswith("bearer ")
 
