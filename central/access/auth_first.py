@@ -25,7 +25,7 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from central.access.csrf import CREDENTIAL_STATE
+from central.access.credentials import CREDENTIAL_STATE, Credential
 from central.access.deps import SESSION_COOKIE, get_principal
 from central.access.device_keys import authenticate_device
 from central.access.device_router import get_device
@@ -37,8 +37,8 @@ from central.web.session import page_principal
 logger = logging.getLogger(__name__)
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-USER, PAGE, DEVICE, PUBLIC = "user", "page", "device", "public"
-AUTH_DEPENDENCIES: dict[Callable[..., Any], str] = {
+USER, PAGE, DEVICE, PUBLIC = Credential.USER, Credential.PAGE, Credential.DEVICE, Credential.PUBLIC
+AUTH_DEPENDENCIES: dict[Callable[..., Any], Credential] = {
     get_principal: USER,
     page_principal: PAGE,
     get_device: DEVICE,
@@ -59,7 +59,7 @@ def api_routes(app: FastAPI) -> Iterator[RouteContext]:
             yield context
 
 
-def credential_kind(route: RouteContext) -> str | None:
+def credential_kind(route: RouteContext) -> Credential | None:
     """The credential a route authenticates with (None for a public route such as sign-in)."""
     dependant: Dependant = route.dependant
     return next((AUTH_DEPENDENCIES[c] for c in _calls(dependant) if c in AUTH_DEPENDENCIES), None)
@@ -69,7 +69,7 @@ def _route_for(app: FastAPI, scope: Scope) -> RouteContext | None:
     return next((r for r in api_routes(app) if r.matches(scope)[0] is Match.FULL), None)
 
 
-def _authenticated(request: Request, kind: str) -> Actor | None:
+def _authenticated(request: Request, kind: Credential) -> Actor | None:
     """The user or device behind the request's credential of `kind`, or None."""
     state = request.app.state
     now = state.clock()
@@ -88,9 +88,9 @@ def _authenticated(request: Request, kind: str) -> Actor | None:
 class AuthenticateFirstMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._kinds: dict[str, str | None] = {}  # route path format -> credential kind
+        self._kinds: dict[str, Credential | None] = {}  # "METHOD path format" -> credential
 
-    def _kind(self, app: FastAPI, scope: Scope) -> str | None:
+    def _kind(self, app: FastAPI, scope: Scope) -> Credential | None:
         route = _route_for(app, scope)
         if route is None:
             return None  # 404 / 405 / static: nothing reads a body there
@@ -117,7 +117,7 @@ class AuthenticateFirstMiddleware:
         setattr(request.state, PRINCIPAL_STATE, actor)  # a CSRF refusal names who was signed in
         await self.app(scope, receive, send)
 
-    async def _refuse(self, request: Request, kind: str, send: Send) -> None:
+    async def _refuse(self, request: Request, kind: Credential, send: Send) -> None:
         if kind == PAGE:
             query = request.url.query
             target = quote(request.url.path + (f"?{query}" if query else ""), safe="")

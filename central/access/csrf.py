@@ -31,6 +31,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from central.access.credentials import CREDENTIAL_STATE, Credential
 from central.access.deps import SESSION_COOKIE
 from central.access.refusals import audit_refusal
 
@@ -40,8 +41,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-CREDENTIAL_STATE = "credential_kind"  # request.state: the credential the route takes (auth_first.py)
-UNCHECKED_CREDENTIALS = frozenset({"public", "device"})  # sign-in, the device API: no cookie signs them
+UNCHECKED = frozenset({Credential.PUBLIC, Credential.DEVICE})  # sign-in, devices: no cookie signs them
 PAGE_MESSAGE = "表单已失效或并非来自本系统的页面，操作未执行。请返回原页面刷新后重试。"
 
 
@@ -71,29 +71,32 @@ def csrf_input(context: Context) -> Markup:
 
 
 def needs_token(request: Request) -> bool:
-    """A state-changing request that only the session cookie could authenticate. Routes that take
-    no user credential (sign-in, the device API) are skipped: the middleware in front of the body
-    (central/access/auth_first.py) noted which credential the route takes; unknown means check."""
+    """A state-changing request that the session cookie could authenticate. The middleware in front
+    of the body (central/access/auth_first.py) noted which credential the route takes: sign-in and
+    the device API are skipped, console pages always checked (they read only the cookie), and an
+    API call with a bearer token skipped (the cookie is then not what signs it). Unknown: checked."""
     if request.method in SAFE_METHODS or not request.cookies.get(SESSION_COOKIE):
         return False
-    if getattr(request.state, CREDENTIAL_STATE, None) in UNCHECKED_CREDENTIALS:
+    credential = getattr(request.state, CREDENTIAL_STATE, None)
+    if credential in UNCHECKED:
         return False
-    return not request.headers.get("authorization", "").lower().startswith("bearer ")
+    bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
+    return credential == Credential.PAGE or not bearer
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
 
 
 def foreign_origin(request: Request) -> str | None:
-    """The other origin a request says it came from (Origin, else Referer); None when it is ours."""
-    ours = _origin(str(request.base_url))
+    """The other host a request says it came from (Origin, else Referer); None when it is ours.
+    Hosts, not schemes, are compared: behind a TLS proxy that is not (yet) named in
+    HALLWATCH_FORWARDED_ALLOW_IPS the request's scheme is http while the browser's is https."""
     stated = request.headers.get("origin") or request.headers.get("referer")
     if not stated or stated == "null":
         return stated  # "null": a sandboxed frame, a data: URL or a redirect chain — never our page
-    theirs = _origin(stated)
-    return None if theirs == ours else theirs
+    theirs = _host(stated)
+    return None if theirs == _host(str(request.base_url)) else theirs
 
 
 async def presented_token(request: Request) -> str:

@@ -90,6 +90,9 @@ def test_every_cookie_signed_state_change_is_refused_without_the_token(
             assert refused_as_csrf(r, kind), (method, path, r.status_code, r.text[:200])
         wrong = console.request(method, path, data={"csrf_token": "0" * 64})
         assert refused_as_csrf(wrong, kind), (method, path, "wrong token")
+        if kind == PAGE:  # a page reads only the cookie: a bearer header beside it changes nothing
+            r = console.request(method, path, data={}, headers={"authorization": "Bearer x"})
+            assert refused_as_csrf(r, kind), (method, path, "bearer beside the cookie")
     refusals = session.scalars(
         select(AuditEntry).where(AuditEntry.seq > before, AuditEntry.action == "refused.csrf")
     ).all()
