@@ -86,6 +86,9 @@ def _authenticated(request: Request, kind: Credential) -> Actor | None:
 
 
 class AuthenticateFirstMiddleware:
+    """401 / redirect to sign-in for a body-carrying request without a valid credential of the kind
+    its route takes; otherwise notes the credential kind and who it is on the request, and goes on."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._kinds: dict[str, Credential | None] = {}  # "METHOD path format" -> credential
