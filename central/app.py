@@ -16,8 +16,11 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from central.access.admin_pages import router as admin_pages
+from central.access.auth_first import AuthenticateFirstMiddleware
+from central.access.csrf import CsrfRefused, csrf_guard, refuse_csrf
 from central.access.deps import get_principal
 from central.access.device_router import router as device_router
 from central.access.refusals import RefusalLog, audit_refusal
@@ -31,6 +34,7 @@ from central.core.body_limit import BodyLimitMiddleware
 from central.core.clock import Clock, system_clock
 from central.core.config import Settings
 from central.core.db import make_engine, make_session_factory
+from central.core.security_headers import SecurityHeadersMiddleware
 from central.investigations.pages import router as investigations_pages
 from central.investigations.router import router as investigations_router
 from central.ledger.pages import router as ledger_pages
@@ -103,6 +107,8 @@ def create_app(
         version="0.1.0",
         description="行政审批电子监察 — central server",
         lifespan=periodic_lifespan,  # the signal scheduler and audit checkpoints, when configured
+        dependencies=[Depends(csrf_guard)],  # every route: a cookie-only state change needs the form token
+        openapi_url="/openapi.json" if settings.api_docs else None,  # /docs and /redoc go with it
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -112,7 +118,14 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(CsrfRefused, refuse_csrf)
+    # The last added runs first: headers on every answer, the real client and scheme from a trusted
+    # proxy, then the credential checked before the body is read (and only then its size).
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AuthenticateFirstMiddleware)
+    if settings.forwarded_allow_ips:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(access_router, prefix="/api/v1")
     app.include_router(device_router, prefix="/api/v1")  # user or device auth per endpoint
     app.include_router(observations_router, prefix="/api/v1")  # device auth (X-Device-Key)

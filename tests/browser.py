@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -58,7 +58,7 @@ def serve(app: FastAPI, port: int = 0) -> Iterator[str]:
 
 
 @contextmanager
-def chromium() -> Iterator[Browser]:
+def chromium(*extra_args: str) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         message = "needs Debian's chromium: apt-get install -y chromium fonts-noto-cjk (make test does)"
         if os.environ.get("CI"):
@@ -66,7 +66,7 @@ def chromium() -> Iterator[Browser]:
         pytest.skip(message)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, timeout=30_000
+            executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *extra_args], timeout=30_000
         )
         yield browser
         browser.close()
@@ -93,11 +93,19 @@ def local_page(browser: Browser, base_url: str) -> Iterator[Page]:
     tab = context.new_page()
     js_errors: list[str] = []
     tab.on("pageerror", lambda error: js_errors.append(str(error)))
+    refused_by_csp: list[str] = []  # the page did something its Content-Security-Policy forbids
+
+    def csp_violation(message: ConsoleMessage) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            refused_by_csp.append(message.text)
+
+    tab.on("console", csp_violation)
     try:
         yield tab
     finally:
         context.close()
     assert not js_errors, js_errors
+    assert not refused_by_csp, refused_by_csp
     assert not outside, f"pages asked for outside resources: {outside}"
 
 

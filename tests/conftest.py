@@ -4,6 +4,7 @@ on PostgreSQL too. The schema comes from the real Alembic migrations."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -159,6 +160,23 @@ def login(client: TestClient, username: str, password: str) -> dict[str, str]:
     response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+FORM_TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
+
+
+def form_token(client: TestClient, url: str = "/console/login") -> str:
+    """The session's form token, read from a page's form as a browser would (central/access/csrf.py)."""
+    match = FORM_TOKEN.search(client.get(url).text)
+    assert match is not None, f"no form token on {url}"
+    return match.group(1)
+
+
+def with_form_token(client: TestClient) -> TestClient:
+    """After a console sign-in: every post carries the session's form token (X-CSRF-Token), as the
+    page's forms do in their hidden field."""
+    client.headers["X-CSRF-Token"] = form_token(client)
+    return client
 
 
 class SignedIn(httpx.Auth):

@@ -15,13 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from central.access.admin_forms import (
-    CSRF_FIELD,
-    DEVICE_KIND_LABELS,
-    admin_refused,
-    csrf_refused,
-    csrf_token,
-)
+from central.access.admin_forms import DEVICE_KIND_LABELS, admin_refused
 from central.access.deps import Principal
 from central.access.device_keys import (
     IssuedKey,
@@ -45,11 +39,8 @@ FormText = Annotated[str, Form()]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _guard(request: Request, principal: Principal, token: str | None) -> HTMLResponse | None:
-    refused = admin_refused(request, principal)
-    if refused is None and token is not None:
-        refused = csrf_refused(request, token)
-    return refused
+def _guard(request: Request, principal: Principal) -> HTMLResponse | None:
+    return admin_refused(request, principal)  # the form token is checked app-wide (central/access/csrf.py)
 
 
 def _not_found(request: Request, message: str) -> HTMLResponse:
@@ -73,7 +64,7 @@ def devices_page(
     revoked: str | None = None,
 ) -> HTMLResponse:
     """设备与密钥: each device of the halls wholly in one's jurisdiction, with every key it had."""
-    if (refused := _guard(request, principal, None)) is not None:
+    if (refused := _guard(request, principal)) is not None:
         return refused
     devices = list_devices_with_keys(session, within=principal.jurisdiction)
     revoked_ids = {k.key_id for d in devices for k in d.keys if k.revoked_at is not None}
@@ -84,8 +75,6 @@ def devices_page(
         "devices": devices,
         "kind_labels": DEVICE_KIND_LABELS,
         "revoked": revoked if revoked in revoked_ids else None,  # a made-up link claims nothing
-        "csrf_field": CSRF_FIELD,
-        "csrf": csrf_token(request),
     }
     return templates.TemplateResponse(request, "admin_devices.html", context)
 
@@ -97,10 +86,9 @@ def issue_submit(
     principal: PagePrincipal,
     session: SessionDep,
     now: NowDep,
-    csrf_token: FormText = "",
 ) -> Response:
     """签发密钥: one more key for the device (its other keys stay valid)."""
-    if (refused := _guard(request, principal, csrf_token)) is not None:
+    if (refused := _guard(request, principal)) is not None:
         return refused
     device = _device_or_404(request, session, principal, code)
     if isinstance(device, HTMLResponse):
@@ -117,10 +105,9 @@ def rotate_submit(
     principal: PagePrincipal,
     session: SessionDep,
     now: NowDep,
-    csrf_token: FormText = "",
 ) -> Response:
     """轮换: revoke every key of the device and issue one new key, in one transaction."""
-    if (refused := _guard(request, principal, csrf_token)) is not None:
+    if (refused := _guard(request, principal)) is not None:
         return refused
     device = _device_or_404(request, session, principal, code)
     if isinstance(device, HTMLResponse):
@@ -140,10 +127,9 @@ def revoke_submit(
     principal: PagePrincipal,
     session: SessionDep,
     now: NowDep,
-    csrf_token: FormText = "",
 ) -> Response:
     """吊销: the key is refused from its very next request."""
-    if (refused := _guard(request, principal, csrf_token)) is not None:
+    if (refused := _guard(request, principal)) is not None:
         return refused
     device = _device_or_404(request, session, principal, code)
     if isinstance(device, HTMLResponse):

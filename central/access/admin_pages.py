@@ -8,8 +8,7 @@ one's halls with their keys. Both need `users.manage`, as the API does.
 
 Every change goes through the audited services (central/access/service.py, device_keys.py); the
 pages only read forms, call them, and show the outcome in Chinese. Each form carries the per-session
-token described in central/access/admin_forms.py (the cookie's SameSite=Strict alone leaves
-same-site sibling hosts able to post).
+form token, checked app-wide (central/access/csrf.py).
 """
 
 from __future__ import annotations
@@ -26,10 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from central.access.admin_device_pages import router as device_pages
 from central.access.admin_forms import (
-    CSRF_FIELD,
     admin_refused,
-    csrf_refused,
-    csrf_token,
     locked_now,
     scope_text,
 )
@@ -120,8 +116,6 @@ def _users_page(
         "form": form or NewUserForm(),
         "errors": errors or {},
         "outcome": outcome,
-        "csrf_field": CSRF_FIELD,
-        "csrf": csrf_token(request),
         "review_after_days": settings.review_after_days,
         "now": now,
         "scope_text": scope_text,
@@ -165,10 +159,9 @@ def create_user_submit(
     display_name: FormText = "",
     role: FormText = "",
     scope: FormText = "",
-    csrf_token: FormText = "",
 ) -> Response:
     """Create a user through `create_user` (audited); any refusal comes back on the form."""
-    if (refused := admin_refused(request, principal) or csrf_refused(request, csrf_token)) is not None:
+    if (refused := admin_refused(request, principal)) is not None:
         return refused
     form = NewUserForm(username.strip(), display_name.strip(), role.strip(), scope.strip())
     errors = _missing_or_malformed(form, password)
@@ -219,10 +212,9 @@ def confirm_submit(
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
-    csrf_token: FormText = "",
 ) -> Response:
     """确认权限: the rights are still needed (SC-15); never one's own."""
-    if (refused := admin_refused(request, principal) or csrf_refused(request, csrf_token)) is not None:
+    if (refused := admin_refused(request, principal)) is not None:
         return refused
     try:
         confirm_user(

@@ -43,7 +43,7 @@ def demo(
     """Seed var/demo.db afresh (relative to today) and serve it."""
     for path in DEMO_DB.parent.glob(f"{DEMO_DB.name}*"):  # the file and its WAL/SHM companions
         path.unlink()
-    settings = Settings(database_url=f"sqlite:///{DEMO_DB}")
+    settings = Settings(database_url=f"sqlite:///{DEMO_DB}", api_docs=True)  # the demo shows /docs
     engine = migrated_engine(settings)
     with make_session_factory(engine)() as session, Progress(console=console) as progress:
         summary = seed_demo(
@@ -98,7 +98,7 @@ def demo(
     try:
         app = create_app(settings, engine=engine)
         warm_up(app)
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
     finally:
         hall.stop()
 

@@ -18,7 +18,9 @@ def serve(
     """Run the central server against HALLWATCH_DATABASE_URL."""
     settings = Settings()
     engine = migrated_engine(settings)
-    console.print(f"hallwatch central on http://{host}:{port}/  (控制台 /console/cases, API /docs)")
+    docs = ", API /docs" if settings.api_docs else ""
+    console.print(f"hallwatch central on http://{host}:{port}/  (控制台 /console/cases{docs})")
     app = create_app(settings, engine=engine)
     warm_up(app)  # before the port opens: the first request after a restart is not the slow one
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # Forwarded headers are believed only from HALLWATCH_FORWARDED_ALLOW_IPS, inside the app (create_app).
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

@@ -59,6 +59,18 @@ class Settings(BaseSettings):
         "disables it (run `hallwatch audit checkpoint` from cron instead).",
     )
     sql_echo: bool = Field(default=False, description="Log every SQL statement.")
+    api_docs: bool = Field(
+        default=False,
+        description="Serve /docs, /redoc and /openapi.json (without sign-in); off in production, "
+        "the demo turns it on.",
+    )
+    forwarded_allow_ips: str = Field(
+        default="",
+        max_length=2000,
+        description="Comma-separated addresses (or networks) of the TLS-terminating reverse proxies whose "
+        "X-Forwarded-Proto and X-Forwarded-For are believed; empty: nobody's. Behind such a proxy the "
+        "session cookie gets Secure and refusals name the real client.",
+    )
 
     @model_validator(mode="after")
     def _verify_checkpoint_pair(self) -> Settings:

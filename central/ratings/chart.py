@@ -90,8 +90,22 @@ def _inline(svg: str, *, label: str) -> str:
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.DOTALL)
     svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 width="100%"', svg, count=1)
+    svg = re.sub(r"\s*<style[^>]*>.*?</style>", "", svg, count=1, flags=re.DOTALL)
+    svg = _STYLE_ATTRIBUTE.sub(_presentation_attributes, svg)
     safe = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    return svg.replace("<svg", f'<svg role="img" aria-label="{safe}"', 1)
+    # matplotlib's <style> gave every shape these two; as attributes on <svg> they are inherited.
+    root = f'<svg role="img" aria-label="{safe}" stroke-linejoin="round" stroke-linecap="butt"'
+    return svg.replace("<svg", root, 1)
+
+
+_STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
+
+
+def _presentation_attributes(match: re.Match[str]) -> str:
+    """`style="fill: #fff; stroke-width: 0.8"` as `fill="#fff" stroke-width="0.8"`: the page's
+    Content-Security-Policy refuses inline styles, and SVG takes these properties as attributes."""
+    pairs = (decl.split(":", 1) for decl in match.group(1).split(";") if ":" in decl)
+    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
 
 
 __all__ = ["DayPoint", "daily_points", "trend_svg"]

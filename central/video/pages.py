@@ -3,14 +3,12 @@ windows — state now (在岗/离岗/未知/摄像机离线), the day's timeline
 cases recorded, and the day's absences with 确认 / 排除 forms and evidence (SC-18: a thumbnail only
 with an approved grant, otherwise a 申请查看 form that files an evidence_view approval request).
 
-Forms post with the session cookie (SameSite=Strict) and carry the per-session form token of
-`central.access.admin_forms` (confirming raises a signal: a sibling-subdomain page must not be able
-to do it). Bad parameters get a Chinese page, never a 500.
+Forms post with the session cookie and carry the per-session form token, checked app-wide
+(central/access/csrf.py). Bad parameters get a Chinese page, never a 500.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +18,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from central.access.admin_forms import CSRF_FIELD, csrf_token
 from central.access.deps import Principal
 from central.access.roles import Permission
 from central.approvals.evidence import VIEW
@@ -84,16 +81,6 @@ def _reader_refused(request: Request, principal: Principal) -> HTMLResponse | No
     return _error(request, PageError(403, "无权访问", message))
 
 
-def _csrf_refused(request: Request, presented: str) -> HTMLResponse | None:
-    expected = csrf_token(request)
-    if expected and hmac.compare_digest(expected, presented.strip()):
-        return None
-    logger.warning("video form posted to %s without a valid form token", request.url.path)
-    return _error(
-        request, PageError(403, "表单校验失败", "表单已失效或并非来自本系统的页面。请返回页面刷新后重试。")
-    )
-
-
 def _item_id(value: str, what: str) -> int:
     if not (value.isascii() and value.isdigit()) or len(value) > 19 or not 1 <= int(value) <= MAX_ID:
         raise PageError(404, "未找到", f"没有编号为“{value[:40]}”的{what}，或不在您的辖区内。")
@@ -145,8 +132,6 @@ def render_hall(
         "now": now,
         "error": error,
         "state_classes": STATE_CLASSES,
-        "csrf_field": CSRF_FIELD,
-        "csrf": csrf_token(request),
         **hall_page_context(
             session, hall=hall, principal=principal, day=day, now=now, calendar=calendar, rules=rules
         ),
@@ -188,12 +173,9 @@ def review_from_form(
     settings: SettingsDep,
     calendar: CalendarDep,
     now: NowDep,
-    csrf_token: FormText = "",
     note: FormText = "",
 ) -> Response:
     """确认 (raises a signal) or 排除 (with a reason) one absence; back to its hall and day."""
-    if (refused := _csrf_refused(request, csrf_token)) is not None:
-        return refused
     try:
         number = _item_id(absence_id, "离岗事件")
         if decision not in ("confirm", "dismiss"):
@@ -253,12 +235,9 @@ def request_view(
     settings: SettingsDep,
     calendar: CalendarDep,
     now: NowDep,
-    csrf_token: FormText = "",
     reason: FormText = "",
 ) -> Response:
     """申请查看: an evidence_view approval request (SC-18); its approval page follows."""
-    if (refused := _csrf_refused(request, csrf_token)) is not None:
-        return refused
     try:
         number = _item_id(evidence_id, "证据")
         evidence = visible_evidence(session, evidence_id=number, within=principal.jurisdiction)

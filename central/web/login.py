@@ -12,7 +12,7 @@ from central.access.deps import SESSION_COOKIE, PolicyDep
 from central.access.service import AccountLockedError, LoginError, authenticate, issue_token, revoke_token
 from central.core.clock import SHANGHAI
 from central.core.deps import NowDep, SessionDep
-from central.web.session import safe_next
+from central.web.session import PagePrincipal, safe_next
 from central.web.templating import templates
 
 logger = logging.getLogger(__name__)
@@ -51,13 +51,25 @@ def login_submit(
     raw, token = issue_token(session, user=user, now=now, policy=policy)
     response = RedirectResponse(safe_next(next), status_code=303)
     max_age = int((token.expires_at - now).total_seconds())
-    response.set_cookie(SESSION_COOKIE, raw, max_age=max_age, httponly=True, samesite="strict", path="/")
+    secure = request.url.scheme == "https"  # behind a TLS proxy: HALLWATCH_FORWARDED_ALLOW_IPS
+    response.set_cookie(
+        SESSION_COOKIE, raw, max_age=max_age, httponly=True, samesite="strict", path="/", secure=secure
+    )
     logger.info("user %s signed in to the console", user.username)
     return response
 
 
-@router.get("/console/logout")
-def logout_page(request: Request, session: SessionDep, now: NowDep) -> RedirectResponse:
+@router.get("/console/logout", response_class=HTMLResponse)
+def logout_page(request: Request, principal: PagePrincipal) -> HTMLResponse:
+    """A bookmarked 退出 link: a page with the form, since a GET must not end the session (CSRF)."""
+    return templates.TemplateResponse(request, "logout.html", {"principal": principal, "nav": ""})
+
+
+@router.post("/console/logout")
+def logout_submit(
+    request: Request, _principal: PagePrincipal, session: SessionDep, now: NowDep
+) -> RedirectResponse:
+    """退出: ends the session (the form token is checked app-wide, as on every form)."""
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
         revoke_token(session, raw=raw, now=now)

@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from central.access.csrf import csrf_input
 from central.access.roles import ROLE_LABELS
 from central.web.labels import TEMPLATE_HELPERS, PageError
 
@@ -18,6 +19,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters.update(TEMPLATE_HELPERS)
 templates.env.globals.update(TEMPLATE_HELPERS)
 templates.env.globals["role_label"] = lambda role: ROLE_LABELS[role]
+templates.env.globals["csrf_input"] = csrf_input  # the form token field of every POST form
 
 
 def error_page(request: Request, error: PageError, *, nav: str = "cases") -> HTMLResponse:

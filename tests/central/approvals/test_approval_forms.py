@@ -6,14 +6,14 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.central.approvals.helpers import PASSWORD, URL
-from tests.conftest import SignedIn
+from tests.conftest import SignedIn, with_form_token
 
 
 def sign_in(anon: TestClient, username: str) -> TestClient:
     anon.cookies.clear()
     r = anon.post("/console/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
     assert r.status_code == 303, r.text
-    return anon
+    return with_form_token(anon)
 
 
 def test_a_post_user_asks_through_the_form_and_an_inspector_approves(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from central.cases.models import Case, CaseEvent
 from tests.central.cases.helpers import ev
+from tests.conftest import ROOT_PASSWORD, login, make_user
 
 URL = "/api/v1/cases/events"
 
@@ -168,13 +169,18 @@ def test_huge_body_is_refused_before_parsing(db, clock, registry) -> None:
     from central.core.config import Settings
 
     settings = Settings(database_url=db.url.render_as_string(hide_password=False), max_body_bytes=4096)
+    make_user(db, "root", password=ROOT_PASSWORD, now=clock())
     with TestClient(create_app(settings, engine=db, clock=clock)) as small:
-        r = small.post(URL, content=b"[" + b" " * 10_000 + b"]", headers={"content-type": "application/json"})
+        huge = b"[" + b" " * 10_000 + b"]"
+        json_type = {"content-type": "application/json"}
+        assert small.post(URL, content=huge, headers=json_type).status_code == 401  # nobody: not even read
+        headers = {**json_type, **login(small, "root", ROOT_PASSWORD)}
+        r = small.post(URL, content=huge, headers=headers)
         assert r.status_code == 413 and "larger than 4096" in r.json()["detail"]
 
         def chunks():  # no Content-Length: the streamed bytes are counted
             for _ in range(10):
                 yield b" " * 1000
 
-        r = small.post(URL, content=chunks(), headers={"content-type": "application/json"})
+        r = small.post(URL, content=chunks(), headers=headers)
         assert r.status_code == 413

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from central.app import create_app
 from central.core.config import Settings
 from tests.central.ratings.followup_world import PASSWORD, World, add_november, build_world, followup_of
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, with_form_token
 
 
 @pytest.fixture
@@ -42,6 +42,7 @@ def sign_in(console: TestClient, username: str) -> None:
         "/console/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
     )
     assert response.status_code == 303, response.text
+    with_form_token(console)
 
 
 def test_dashboard_shows_figures_chart_badges_and_export_links(

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from central.access.roles import Role
 from tests.central.signals.helpers import COUNTY_DEPT, add_county_department, headers_for
-from tests.conftest import ROOT_PASSWORD
+from tests.conftest import ROOT_PASSWORD, with_form_token
 
 
 def _open(anon: TestClient, db: Engine, session: Session) -> tuple[int, dict[str, str], dict[str, str]]:
@@ -100,6 +100,7 @@ def test_extension_is_asked_from_the_investigation_page(
         "/console/login", data={"username": "cinsp", "password": ROOT_PASSWORD}, follow_redirects=False
     )
     assert signed.status_code == 303
+    with_form_token(anon)
     page = anon.get(f"/console/investigations/{investigation_id}")
     assert page.status_code == 200 and "申请延期" in page.text
     url = f"/console/investigations/{investigation_id}/extension"

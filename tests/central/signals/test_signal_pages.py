@@ -14,7 +14,7 @@ from central.access.roles import Role
 from central.app import create_app
 from tests.browser import chromium, local_page, serve, sign_in
 from tests.central.signals.helpers import add_county_department
-from tests.conftest import ROOT_PASSWORD, make_user
+from tests.conftest import ROOT_PASSWORD, make_user, with_form_token
 
 
 def _console(anon: TestClient, db: Engine, username: str, role: Role, scope: str) -> TestClient:
@@ -23,7 +23,7 @@ def _console(anon: TestClient, db: Engine, username: str, role: Role, scope: str
         "/console/login", data={"username": username, "password": ROOT_PASSWORD}, follow_redirects=False
     )
     assert r.status_code == 303, r.text
-    return anon
+    return with_form_token(anon)
 
 
 def test_pages_need_sign_in_and_answer_bad_input_in_chinese(
