@@ -95,6 +95,8 @@ def test_probing_another_departments_case_is_audited(
     missing = anon.get("/api/v1/cases/HW-NONE", headers=headers)
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json()["detail"] == "no case HW-P1"  # the same answer as a missing case
+    # Both are recorded (a missing case is as much a probe); the hidden one says what it found.
     assert [(a, act, t) for a, act, t, _ in _refusals(session)] == [
-        ("user:county", "refused.out_of_jurisdiction", "GET /api/v1/cases/HW-P1")
+        ("user:county", "refused.out_of_jurisdiction", "GET /api/v1/cases/HW-P1"),
+        ("user:county", "refused.not_found", "GET /api/v1/cases/HW-NONE"),
     ]
