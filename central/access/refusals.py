@@ -19,13 +19,12 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.access.models import RefusalTally
@@ -82,12 +81,13 @@ class RefusalLog:
         key = _key(actor.label[:120], action[:60], target, self.window_start(now))
         text = _text(detail)
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        created = session.execute(
+        created = session.scalar(  # no row back when the window's row already exists
             insert(RefusalTally)
             .values(**key, count=1, first_at=now, last_at=now, last_detail=text, carried=False)
             .on_conflict_do_nothing()
+            .returning(RefusalTally.id)
         )
-        if cast(CursorResult[Any], created).rowcount:
+        if created is not None:
             return True
         session.execute(
             update(RefusalTally)
