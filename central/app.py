@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -23,6 +24,7 @@ from central.access.auth_first import AuthenticateFirstMiddleware
 from central.access.csrf import CsrfRefused, csrf_guard, refuse_csrf
 from central.access.deps import get_principal
 from central.access.device_router import router as device_router
+from central.access.refusal_audit import REFUSAL_ACTIONS, RefusalAuditMiddleware, is_refusal
 from central.access.refusals import RefusalLog, audit_refusal
 from central.access.router import router as access_router
 from central.approvals.pages import router as approvals_pages
@@ -82,10 +84,11 @@ async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    """FastAPI's own answer; refusals (401, 403) are audited first, rate-limited (see refusals.py)."""
+    """FastAPI's own answer; refusals (401, 403, a signed-in caller's 404) are audited first with
+    the exception's detail (see refusals.py; refusal_audit.py catches those answered otherwise)."""
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code in (401, 403):
-        action = "refused.unauthenticated" if exc.status_code == 401 else "refused.forbidden"
+    if exc.status_code in REFUSAL_ACTIONS and is_refusal(request.scope, exc.status_code):
+        action = REFUSAL_ACTIONS[exc.status_code]
         await run_in_threadpool(audit_refusal, request, action=action, detail=exc.detail)
     return await http_exception_handler(request, exc)
 
@@ -114,15 +117,17 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock
-    app.state.refusal_log = RefusalLog()
+    app.state.refusal_log = RefusalLog(window=timedelta(seconds=settings.refusal_window_seconds))
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(CsrfRefused, refuse_csrf)
     # The last added runs first: headers on every answer, the real client and scheme from a trusted
-    # proxy, then the credential checked before the body is read (and only then its size).
+    # proxy, every refusal recorded (the 401s answered before the body is read too), the credential
+    # checked before the body is read, and only then its size.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuthenticateFirstMiddleware)
+    app.add_middleware(RefusalAuditMiddleware)  # records 401/403/404 answers; a 413 is no refusal
     if settings.forwarded_allow_ips:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.add_middleware(SecurityHeadersMiddleware)

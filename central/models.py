@@ -1,6 +1,6 @@
 """Every table model, imported in one place so metadata and migrations see them all."""
 
-from central.access.models import AccessToken, DeviceKey, User
+from central.access.models import AccessToken, DeviceKey, RefusalTally, SignInFailure, User
 from central.approvals.models import ApprovalRequest
 from central.audit.models import AuditEntry, AuditHead
 from central.calendar.models import CalendarDay, CalendarYear
@@ -61,8 +61,10 @@ __all__ = [
     "Rating",
     "RatingPrompt",
     "RatingRevision",
+    "RefusalTally",
     "Region",
     "ServiceWindow",
+    "SignInFailure",
     "Signal",
     "SignalEvent",
     "SignalRun",

@@ -32,10 +32,11 @@ from central.access.admin_forms import (
 from central.access.deps import Principal
 from central.access.jurisdiction import ScopeError, ScopeKind
 from central.access.models import User
-from central.access.passwords import MIN_PASSWORD_LENGTH, WeakPasswordError
+from central.access.passwords import WeakPasswordError
 from central.access.roles import ROLE_LABELS, Role, can_grant
 from central.access.service import (
     AccessError,
+    GranterConfirmError,
     GrantError,
     JurisdictionGrantError,
     PostUserScopeError,
@@ -117,6 +118,7 @@ def _users_page(
         "errors": errors or {},
         "outcome": outcome,
         "review_after_days": settings.review_after_days,
+        "password_min_length": settings.password_min_length,
         "now": now,
         "scope_text": scope_text,
         "locked_now": locked_now,
@@ -180,6 +182,7 @@ def create_user_submit(
             granted_by=granter,
             now=now,
             actor=principal.actor,
+            min_password_length=settings.password_min_length,
         )
         session.commit()
     except (AccessError, ScopeError, WeakPasswordError, IntegrityError) as exc:
@@ -195,7 +198,7 @@ def create_user_submit(
                 now=now,
             )
             session.commit()
-        status, field, message = _explain(exc, form=form, password=password, principal=principal)
+        status, field, message = _explain(exc, form=form, principal=principal)
         errors = {field: message}
         return _users_page(
             request, principal, session, settings, now, form=form, errors=errors, status=status
@@ -228,6 +231,10 @@ def confirm_submit(
     except UserNotFoundError:
         outcome = Outcome(f"您的辖区内没有用户“{username[:64]}”。", error=True)
         return _users_page(request, principal, session, settings, now, outcome=outcome, status=404)
+    except GranterConfirmError:
+        text = "不能确认为您授权的账号的权限：须由辖区内另一位有用户管理权限的人员确认（SC-15）。"
+        outcome = Outcome(text, error=True)
+        return _users_page(request, principal, session, settings, now, outcome=outcome, status=403)
     except SelfConfirmError:
         text = "不能确认自己的权限：须由辖区内另一位有用户管理权限的人员确认（SC-15）。"
         outcome = Outcome(text, error=True)
@@ -258,9 +265,7 @@ def _missing_or_malformed(form: NewUserForm, password: str) -> dict[str, str]:
     return errors
 
 
-def _explain(
-    exc: Exception, *, form: NewUserForm, password: str, principal: Principal
-) -> tuple[int, str, str]:
+def _explain(exc: Exception, *, form: NewUserForm, principal: Principal) -> tuple[int, str, str]:
     """(HTTP status, form field, Chinese message) for a refusal from `create_user`."""
     if isinstance(exc, RoleGrantError):
         mine, wanted = ROLE_LABELS[principal.role], ROLE_LABELS[Role(form.role)]
@@ -276,13 +281,11 @@ def _explain(
     if isinstance(exc, UsernameError):
         return 400, "username", "用户名须为 3–64 位字母、数字、点、下划线或横线，并以字母或数字开头。"
     if isinstance(exc, UserExistsError | IntegrityError):
-        return 400, "username", f"用户名“{form.username}”已被使用，请换一个。"
+        return 400, "username", f"用户名“{form.username}”已被使用（不区分大小写），请换一个。"
     if isinstance(exc, PostUserScopeError):
         return 400, "scope", "岗位用户只能授予到一个部门：辖区请填写“department:部门代码”。"
-    if isinstance(exc, WeakPasswordError):
-        if len(password) < MIN_PASSWORD_LENGTH:
-            return 400, "password", f"密码太短：至少需要 {MIN_PASSWORD_LENGTH} 个字符。"
-        return 400, "password", "密码不能包含用户名。"
+    if isinstance(exc, WeakPasswordError):  # the one policy's own Chinese message
+        return 400, "password", exc.zh
     if isinstance(exc, ScopeError):
         return (
             400,

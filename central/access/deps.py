@@ -16,6 +16,7 @@ from central.access.models import User
 from central.access.refusals import PRINCIPAL_STATE
 from central.access.roles import PERMISSIONS, Permission, Role
 from central.access.service import LoginPolicy, jurisdiction_of_user, user_for_token
+from central.access.throttle import ThrottlePolicy
 from central.core.actor import Actor
 from central.core.config import Settings
 from central.core.deps import NowDep, SessionDep, SettingsDep
@@ -42,9 +43,14 @@ class Principal:
 
 def login_policy(settings: Settings) -> LoginPolicy:
     return LoginPolicy(
-        max_failures=settings.max_failed_logins,
-        lockout=timedelta(minutes=settings.lockout_minutes),
+        throttle=ThrottlePolicy(
+            max_failures=settings.max_failed_logins,
+            lockout=timedelta(minutes=settings.lockout_minutes),
+            account_delay_after=settings.account_delay_after,
+            account_delay_max=timedelta(seconds=settings.account_delay_max_seconds),
+        ),
         token_ttl=timedelta(minutes=settings.token_ttl_minutes),
+        min_password_length=settings.password_min_length,
     )
 
 

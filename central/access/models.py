@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from central.core.db import Base
@@ -32,6 +32,45 @@ class User(Base):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id], remote_side=[id])
+
+    # `ADMIN` beside `admin` would be two accounts a person cannot tell apart: unique ignoring case.
+    __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
+
+
+class SignInFailure(Base):
+    """Failed sign-ins in a row for one username (existing or not, lower-cased) from one source
+    address, or from every source (`source` = `*`): the per-source lock and the per-account delay
+    (central/access/throttle.py). Unknown usernames get rows too, so they answer as known ones do."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (UniqueConstraint("username_key", "source", name="uq_sign_in_failures_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username_key: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RefusalTally(Base):
+    """Refused requests of one (caller, action, target) in one window: the first is in the audit
+    chain, the rest are counted here (central/access/refusals.py), so a flood writes one row, not a
+    chain entry each, and a restart loses no count. `carried` once a later chain entry holds it."""
+
+    __tablename__ = "refusal_tallies"
+    __table_args__ = (
+        UniqueConstraint("caller", "action", "target", "window_start", name="uq_refusal_tallies_key"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caller: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(200))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(default=1)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    last_detail: Mapped[str | None] = mapped_column(String(500))
+    carried: Mapped[bool] = mapped_column(default=False)
 
 
 class AccessToken(Base):

@@ -16,13 +16,11 @@ from central.access.passwords import WeakPasswordError
 from central.access.schemas import TokenOut, UserCreate, UserPublic
 from central.access.service import (
     AccessError,
-    AccountLockedError,
     GrantError,
     LoginError,
     SelfConfirmError,
     UserNotFoundError,
     UserReview,
-    authenticate,
     create_user,
     issue_token,
     record_grant_refusal,
@@ -31,6 +29,7 @@ from central.access.service import (
 )
 from central.access.service import confirm_user as service_confirm_user
 from central.access.service import review_users as service_review_users
+from central.access.sign_in import SignInRefused, retry_after, sign_in
 from central.audit.chain import record
 from central.core.deps import NowDep, SessionDep, SettingsDep
 
@@ -47,16 +46,11 @@ def login(
     policy: PolicyDep,
 ) -> TokenOut:
     try:
-        user = authenticate(
-            session,
-            username=form.username,
-            password=form.password,
-            now=now,
-            policy=policy,
-            remote_addr=request.client.host if request.client else None,
+        user = sign_in(
+            request, session=session, username=form.username, password=form.password, now=now, policy=policy
         )
-    except AccountLockedError as exc:
-        raise HTTPException(423, str(exc)) from exc
+    except SignInRefused as exc:
+        raise HTTPException(exc.status, str(exc), headers={"Retry-After": retry_after(exc, now)}) from exc
     except LoginError as exc:
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
     raw, token = issue_token(session, user=user, now=now, policy=policy)
@@ -113,6 +107,7 @@ def add_user(
             granted_by=granter,
             now=now,
             actor=principal.actor,
+            min_password_length=settings.password_min_length,
         )
     except (AccessError, ScopeError, WeakPasswordError) as exc:
         session.rollback()

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from central.access import throttle
 from central.access.jurisdiction import (
     Jurisdiction,
     ScopeError,
@@ -21,7 +22,13 @@ from central.access.jurisdiction import (
     resolve_scope_code,
 )
 from central.access.models import AccessToken, User
-from central.access.passwords import check_strength, hash_password, needs_rehash, verify_password
+from central.access.passwords import (
+    MIN_PASSWORD_LENGTH,
+    check_strength,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from central.access.roles import Role, can_grant
 from central.audit.chain import record
 from central.core.actor import Actor
@@ -68,21 +75,19 @@ class SelfConfirmError(AccessError):
     """Nobody confirms their own rights in the permission review (SC-15)."""
 
 
+class GranterConfirmError(SelfConfirmError):
+    """Nor the rights of the account that created them: a pair could vouch for each other (SC-15)."""
+
+
 class LoginError(AccessError):
     pass
 
 
-class AccountLockedError(LoginError):
-    def __init__(self, until: datetime) -> None:
-        super().__init__(f"account locked after repeated failures until {until.isoformat()}")
-        self.until = until
-
-
 @dataclass(frozen=True)
 class LoginPolicy:
-    max_failures: int
-    lockout: timedelta
+    throttle: throttle.ThrottlePolicy
     token_ttl: timedelta
+    min_password_length: int = MIN_PASSWORD_LENGTH
 
 
 def token_digest(raw: str) -> str:
@@ -104,14 +109,15 @@ def create_user(
     granted_by: User | None,
     now: datetime,
     actor: Actor,
+    min_password_length: int = MIN_PASSWORD_LENGTH,
 ) -> User:
     """Create a user, with its audit entry; `granted_by` None is the shell bootstrap
-    (`hallwatch users create`). Does not commit."""
+    (`hallwatch users create`). Usernames are unique ignoring case. Does not commit."""
     if not USERNAME.fullmatch(username):
         raise UsernameError("a username is 3–64 letters, digits, '.', '_' or '-'")
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise UserExistsError(f"user {username!r} already exists")
-    check_strength(password, username=username)
+    if find_user(session, username=username) is not None:
+        raise UserExistsError(f"user {username!r} already exists (usernames ignore case)")
+    check_strength(password, username=username, min_length=min_password_length)
     kind, scope_id = resolve_scope_code(session, scope_code)
     if role is Role.POST_USER and kind is not ScopeKind.DEPARTMENT:
         raise PostUserScopeError("a post user (岗位用户) is bound to a department")
@@ -260,8 +266,9 @@ def confirm_user(
     actor: Actor,
 ) -> tuple[User, Jurisdiction]:
     """Confirm a user's rights as still needed (SC-15), with its audit entry. Does not commit.
-    Raises UserNotFoundError outside `within`, SelfConfirmError for one's own rights."""
-    user = session.scalar(select(User).where(User.username == username))
+    Raises UserNotFoundError outside `within`, SelfConfirmError for one's own rights or those of
+    the account that granted the confirmer's (they would vouch for each other)."""
+    user = find_user(session, username=username)
     try:
         scope = jurisdiction_of_user(session, user) if user is not None else None
     except ScopeError:
@@ -270,6 +277,9 @@ def confirm_user(
         raise UserNotFoundError(f"no user {username} in your jurisdiction")
     if user.id == confirmer_id:
         raise SelfConfirmError("nobody confirms their own rights")
+    confirmer = session.get(User, confirmer_id)
+    if confirmer is not None and confirmer.granted_by_id == user.id:
+        raise GranterConfirmError("nobody confirms the rights of the account that granted theirs")
     before = user.confirmed_at.isoformat()
     user.confirmed_at, user.confirmed_by_id = now, confirmer_id
     record(
@@ -277,7 +287,7 @@ def confirm_user(
         actor=actor,
         action="user.confirmed",
         target_type="user",
-        target_id=username,
+        target_id=user.username,
         before={"confirmed_at": before},
         after={"confirmed_at": now.isoformat()},
         at=now,
@@ -295,31 +305,32 @@ def authenticate(
     policy: LoginPolicy,
     remote_addr: str | None = None,
 ) -> User:
-    """Check a password, counting failures; locks the account after `max_failures`. Commits, with
-    an audit entry for every sign-in, failure and lockout (unknown usernames included)."""
-    actor = Actor(kind="user", name=username[:64], remote_addr=remote_addr)
-    user = session.scalar(select(User).where(User.username == username))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        verify_password(None, password)  # same work as a real check
-        _audit(session, actor, "auth.refused_locked", now=now)
-        session.commit()
-        raise AccountLockedError(user.locked_until)
-    if user is None or not verify_password(user.password_hash, password) or not user.active:
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= policy.max_failures:
-                user.locked_until, user.failed_logins = now + policy.lockout, 0
-                logger.warning("user %s locked after repeated failed logins", username)
-                _audit(session, actor, "auth.locked", now=now, after={"until": user.locked_until.isoformat()})
-        _audit(session, actor, "auth.sign_in_failed", now=now)
+    """Check a password against the throttle (central/access/throttle.py). Exactly one argon2
+    verification on every path — unknown user, throttled, inactive, wrong or right password — so
+    neither time nor answer tells whether a username exists. Commits; audits the sign-in. Raises
+    SignInRefused (throttled) or LoginError; the caller audits those (as refusals, rate-limited)."""
+    key, source = throttle.username_key(username), remote_addr or "?"
+    user = find_user(session, username=username)
+    refused = throttle.refusal(session, key=key, source=source, now=now)
+    right = verify_password(user.password_hash if user is not None else None, password)
+    if refused is not None:
+        raise refused
+    if user is None or not right or not user.active:
+        throttle.note_failure(session, key=key, source=source, now=now, policy=policy.throttle)
         session.commit()
         raise LoginError("wrong username or password")
-    user.failed_logins, user.locked_until = 0, None
+    throttle.note_success(session, key=key, source=source)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    actor = Actor(kind="user", name=user.username, remote_addr=remote_addr)
     _audit(session, actor, "auth.signed_in", now=now)
     session.commit()
     return user
+
+
+def find_user(session: Session, *, username: str) -> User | None:
+    """The user of `username`, ignoring case (usernames are unique ignoring case)."""
+    return session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
 
 
 def _audit(session: Session, actor: Actor, action: str, *, now: datetime, after: Any = None) -> None:

@@ -26,8 +26,28 @@ class Settings(BaseSettings):
     )
     page_size_max: int = Field(default=500, ge=10, le=10_000, description="Largest page a list returns.")
     token_ttl_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60, description="Access token lifetime.")
-    max_failed_logins: int = Field(default=5, ge=1, le=100, description="Failures before the account locks.")
-    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60, description="How long a locked account waits.")
+    max_failed_logins: int = Field(
+        default=5, ge=1, le=100, description="Failures from one source before that source is locked out."
+    )
+    lockout_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="How long a source locked out of one username waits."
+    )
+    account_delay_after: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Failures of one username from all sources before each next attempt waits.",
+    )
+    account_delay_max_seconds: int = Field(
+        default=60, ge=1, le=3600, description="Longest wait of the per-account delay (doubling from 1 s)."
+    )
+    password_min_length: int = Field(default=10, ge=8, le=128, description="Shortest password accepted.")
+    refusal_window_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=24 * 60 * 60,
+        description="Refusals of one (caller, action, target) in a window: one audit entry, the rest counted.",
+    )
     review_after_days: int = Field(
         default=90,
         ge=1,

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from central.access.deps import SESSION_COOKIE, PolicyDep
-from central.access.service import AccountLockedError, LoginError, authenticate, issue_token, revoke_token
+from central.access.service import LoginError, issue_token, revoke_token
+from central.access.sign_in import SignInRefused, retry_after, sign_in
 from central.core.clock import SHANGHAI
 from central.core.deps import NowDep, SessionDep
 from central.web.session import PagePrincipal, safe_next
@@ -35,17 +36,11 @@ def login_submit(
     next: Annotated[str, Form(max_length=2000)] = "/console/cases",
 ) -> Response:
     try:
-        user = authenticate(
-            session,
-            username=username,
-            password=password,
-            now=now,
-            policy=policy,
-            remote_addr=request.client.host if request.client else None,
-        )
-    except AccountLockedError as exc:
-        until = exc.until.astimezone(SHANGHAI).strftime("%H:%M")
-        return _again(request, next, f"连续登录失败次数过多，账号已锁定至 {until}。", 423)
+        user = sign_in(request, session=session, username=username, password=password, now=now, policy=policy)
+    except SignInRefused as exc:
+        until = exc.until.astimezone(SHANGHAI).strftime("%H:%M:%S")
+        message = f"登录失败次数过多，请于 {until} 之后再试。"
+        return _again(request, next, message, exc.status, headers={"Retry-After": retry_after(exc, now)})
     except LoginError:
         return _again(request, next, "用户名或密码错误。", 401)
     raw, token = issue_token(session, user=user, now=now, policy=policy)
@@ -78,7 +73,13 @@ def logout_submit(
     return response
 
 
-def _again(request: Request, next_url: str, error: str, status: int) -> HTMLResponse:
+def _again(
+    request: Request, next_url: str, error: str, status: int, headers: dict[str, str] | None = None
+) -> HTMLResponse:
     return templates.TemplateResponse(
-        request, "login.html", {"next": safe_next(next_url), "error": error}, status_code=status
+        request,
+        "login.html",
+        {"next": safe_next(next_url), "error": error},
+        status_code=status,
+        headers=headers,
     )

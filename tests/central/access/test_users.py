@@ -74,7 +74,7 @@ def test_permission_review_lists_who_holds_what_and_confirms(client: TestClient,
 
 def test_cli_creates_the_first_administrator(settings, anon: TestClient) -> None:
     env = {"HALLWATCH_DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin"}
-    cmd = [
+    base = [
         sys.executable,
         "-m",
         "central.cli",
@@ -82,16 +82,32 @@ def test_cli_creates_the_first_administrator(settings, anon: TestClient) -> None
         "create",
         "--username",
         "admin",
-        "--password",
-        PASSWORD,
         "--role",
         "sysadmin",
-        "--scope",
-        "*",
     ]
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    cmd = [*base, "--scope", "*", "--password-file", "-"]
+
+    def run(args: list[str], stdin: str = f"{PASSWORD}\n") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(args, env=env, input=stdin, capture_output=True, text=True, timeout=120)
+
+    # The password never comes on the command line, where the process list and history show it.
+    on_line = run([*base, "--scope", "*", "--password", PASSWORD])
+    assert on_line.returncode == 2 and "No such option: --password" in on_line.stderr
+    no_terminal = run([*base, "--scope", "*"], stdin="")
+    assert no_terminal.returncode == 2 and "--password-file" in no_terminal.stderr
+    weak = run(cmd, stdin="1234567890\n")
+    assert weak.returncode == 2 and "sequence" in weak.stderr and "连续" in weak.stderr
+    result = run(cmd)
     assert result.returncode == 0, result.stderr
-    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    again = run([*cmd[:6], "ADMIN", *cmd[7:]])  # the same name in capitals
     assert again.returncode == 2 and "already exists" in again.stderr
     r = anon.post("/api/v1/auth/token", data={"username": "admin", "password": PASSWORD})
     assert r.status_code == 200
+    by_env = subprocess.run(
+        [*base[:6], "scripted", *base[7:], "--scope", "*"],
+        env={**env, "HALLWATCH_NEW_PASSWORD": PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert by_env.returncode == 0, by_env.stderr
