@@ -55,11 +55,12 @@ class LazyCommands(TyperGroup):
             return known
         entry = COMMANDS[cmd_name]
         target = getattr(importlib.import_module(entry.module), entry.attribute)
-        if not isinstance(target, typer.Typer):  # a function: a typer app of one command
+        if isinstance(target, typer.Typer):  # a group, even of one command (`signals run`, `db upgrade`)
+            command: ClickCommand = typer.main.get_group(target)
+        else:  # a function: one command
             single = typer.Typer()
             single.command(cmd_name)(target)
-            target = single
-        command = typer.main.get_command(target)
+            command = typer.main.get_command(single)
         command.name = cmd_name
         # Shell completion is the root's option, not each command's.
         command.params = [

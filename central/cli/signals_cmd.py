@@ -11,6 +11,7 @@ from rich.table import Table
 from central.calendar.service import load_calendar
 from central.cli.common import cli_session, console, fail
 from central.core.clock import SHANGHAI, shanghai_date, system_clock
+from central.core.types import DateOutOfRange, check_day
 from central.signals.loop import instance_name
 from central.signals.scheduler import run_signals
 
@@ -25,6 +26,10 @@ def _moment(as_of: datetime | None) -> datetime:
     if as_of is None or as_of.date() == shanghai_date(now):
         return now
     day: date = as_of.date()
+    try:
+        check_day(day)  # the system's range (central.core.types): 0001-01-01 would overflow below
+    except DateOutOfRange as exc:
+        raise fail(f"--as-of: {exc}") from exc
     if day > shanghai_date(now):
         raise fail(f"--as-of {day.isoformat()} is in the future (today is {shanghai_date(now).isoformat()})")
     return datetime.combine(day, time(23, 59, 59), SHANGHAI)
