@@ -271,6 +271,29 @@ def registry(session: Session) -> dict[str, int]:
     return {"hall": hall.id, "county_hall": county_hall.id, "county_region": county.id}
 
 
+COUNTY_ITEM = "JJSCJG-XK-001"
+
+
+def add_county_item(session: Session, registry: dict[str, int]) -> str:
+    """A department of the county hall with its own 食品经营许可 (the provincial item's limits): a
+    county case names an item of its own hall (issue #13 item 5)."""
+    dept = Department(code="JJSCJG", name="锦江区市场监管局", hall_id=registry["county_hall"])
+    session.add(dept)
+    session.flush()
+    session.add(
+        Item(
+            code=COUNTY_ITEM,
+            name="食品经营许可",
+            department_id=dept.id,
+            legal_limit_days=20,
+            promised_limit_days=10,
+            fee=Decimal("0"),
+        )
+    )
+    session.commit()
+    return COUNTY_ITEM
+
+
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent

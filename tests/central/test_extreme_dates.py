@@ -24,7 +24,7 @@ from central.ratings.models import FollowUp
 from tests.central.cases.helpers import ev
 from tests.central.observations.helpers import edge
 from tests.central.ratings.followup_world import PASSWORD, add_case, add_rating, build_world, sh
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, with_form_token
 
 __all__ = ["edge"]
 
@@ -262,7 +262,7 @@ def console(
             "/console/login", data={"username": "clerk", "password": PASSWORD}, follow_redirects=False
         )
         assert signed.status_code == 303, signed.text
-        yield browser, followup.id
+        yield with_form_token(browser), followup.id  # the forms' token (central/access/csrf.py)
 
 
 def test_every_page_date_input_is_walked() -> None:

@@ -11,6 +11,7 @@ from central.registry.models import Region
 from common.profiles import ProfileError, shipped_profiles
 from common.profiles.loader import parse_profile
 from tests.central.cases.helpers import ev
+from tests.conftest import add_county_item
 
 
 def test_three_profiles_ship() -> None:
@@ -47,9 +48,10 @@ def test_region_override_gives_its_halls_the_shenzhen_green_warning(
 ) -> None:
     session.get(Region, registry["county_region"]).rule_profile = "shenzhen-2007"  # type: ignore[union-attr]
     session.commit()
+    item = add_county_item(session, registry)
     batch = [
         ev("p1", "P1", "accepted", "2026-09-25T09:00:00+08:00"),
-        ev("c1", "K1", "accepted", "2026-09-25T09:00:00+08:00", hall_code="510104-ZWFW"),
+        ev("c1", "K1", "accepted", "2026-09-25T09:00:00+08:00", hall_code="510104-ZWFW", item_code=item),
     ]
     assert client.post("/api/v1/cases/events", json=batch).status_code == 200
     as_of = {"as_of": "2026-10-15T10:00:00+08:00"}  # the promised due date of both

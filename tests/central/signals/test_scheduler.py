@@ -30,7 +30,7 @@ from central.signals.loop import SignalLoop
 from central.signals.models import Signal, SignalRun
 from central.signals.scheduler import RunSummary, run_signals
 from tests.central.cases.helpers import ev
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, add_county_item
 
 EVENTS = "/api/v1/cases/events"
 COUNTY = "510104-ZWFW"
@@ -210,11 +210,12 @@ def test_shenzhen_halls_get_green_warnings_and_catch_up_after_downtime(
     client: TestClient, registry: dict[str, int], db: Engine, session: Session, clock: FakeClock
 ) -> None:
     _shenzhen_county(session, registry)
+    item = add_county_item(session, registry)
     clock.set_shanghai(2026, 10, 15)
     push(
         client,
-        accepted("K1", "2026-09-24", hall_code=COUNTY),  # due Thursday 10-15
-        accepted("K2", "2026-10-08", hall_code=COUNTY),  # due Wednesday 10-21
+        accepted("K1", "2026-09-24", hall_code=COUNTY, item_code=item),  # due Thursday 10-15
+        accepted("K2", "2026-10-08", hall_code=COUNTY, item_code=item),  # due Wednesday 10-21
         accepted("P1", "2026-09-24"),  # due 10-15 too, but in a Sichuan hall: no green warning
     )
     assert run(db, clock).green == 1
