@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 
 from edge.video.config import CameraConfig, GeneratedSource
 from edge.video.regions import Region
-from edge.video.scene import HallScene, make_scene, open_generated, write_video
+from edge.video.scene import GeneratedFrameSource, HallScene, make_scene, open_generated, write_video
 from edge.video.scene_people import people
 from edge.video.scene_timeline import MARGIN_S, MIN_GAP_S, TimelineSpec, make_timeline
 from edge.video.schedule import HALL_TZ, schedule_for
@@ -127,16 +126,19 @@ def test_generated_camera_is_paced_and_released_promptly() -> None:
         GeneratedSource(type="generated", scene="hall-2", seed=1, fps=4.0), width=320, height=180
     )
     assert "hall-2" in source.description
-    began = time.monotonic()
     frames = [source.read() for _ in range(3)]
     assert all(f is not None and f.shape == (180, 320, 3) for f in frames)
-    assert time.monotonic() - began >= 0.45  # frames 0, 1/4 s, 2/4 s
+    # Paced by its clock: on a clock that reaches each frame's time, frame k shows scene second k/fps.
+    scene = make_scene("hall-2", seed=1, width=320, height=180)
+    ticks = iter([100.0, *(100.0 + k / 4.0 for k in range(3) for _ in range(2))])  # open, then 2 a read
+    paced = GeneratedFrameSource(scene, fps=4.0, name="hall-2", clock=lambda: next(ticks))
+    for k in range(3):
+        frame = paced.read()
+        assert frame is not None and np.array_equal(frame, scene.render(k / 4.0))
     slow = open_generated(GeneratedSource(type="generated", scene="hall", fps=0.2), width=320, height=180)
     assert slow.read() is not None  # frame 0 at once
     threading.Timer(0.2, slow.release).start()
-    began = time.monotonic()
-    assert slow.read() is None  # would wait 5 s; the release ends the wait
-    assert time.monotonic() - began < 2.0
+    assert slow.read() is None  # it waits 5 s for frame 1 (else a frame): the release ends the wait
     assert slow.read() is None
 
 
