@@ -23,9 +23,10 @@ from tests.central.video.helpers import (
     visitors,
     world,
 )
+from tests.central.video.test_pages import PAGE, console, sign_in
 from tests.conftest import FakeClock
 
-__all__ = ["edge", "world"]
+__all__ = ["console", "edge", "world"]
 
 
 def recorded(item: dict[str, Any]) -> dict[str, Any]:
@@ -104,3 +105,19 @@ def test_a_recorded_count_does_not_shadow_the_live_cameras_later_report(
     day = hour.date().isoformat()
     counted = client.get(f"/api/v1/video/halls/510000-ZWFW/visitors?date_from={day}").json()
     assert [(r["window_code"], r["visits"]) for r in counted] == [("W01", 4)]  # the live figure alone
+
+
+def test_the_hall_page_marks_an_absence_found_in_a_recording(
+    client: TestClient, clock: FakeClock, world: World, console: TestClient
+) -> None:
+    live = upload(client, world.headers["EDGE-P"], absence(shanghai(clock, 9, 5), shanghai(clock, 9, 30)))
+    found = upload(
+        client,
+        world.headers["EDGE-P"],
+        recorded(absence(shanghai(clock, 8, 5), shanghai(clock, 8, 40))),  # an hour no live camera saw
+    )
+    assert outcomes(live) == outcomes(found) == ["stored"]
+    sign_in(console, "inspector")
+    page = console.get(PAGE)
+    assert page.status_code == 200, page.text
+    assert page.text.count("absence-origin") == 1 and "录像分析" in page.text
