@@ -48,10 +48,10 @@ from rich.console import Console
 from sqlalchemy import Connection, Engine, func, select
 
 from bench.common import load_average, machine_speed_ms, scratch_postgres
-from central.access.device_keys import issue_key
 from central.core.actor import Actor
 from central.core.db import make_engine, make_session_factory
 from central.core.migrate import upgrade
+from central.devices.keys import issue_key
 from central.ratings.models import KeypadPress
 from central.registry.models import Department, Device, Hall, Item, Region, ServiceWindow, Staff
 from edge.configfile import parse_edge_config

@@ -23,7 +23,6 @@ from central.access.admin_pages import router as admin_pages
 from central.access.auth_first import AuthenticateFirstMiddleware
 from central.access.csrf import CsrfRefused, csrf_guard, refuse_csrf
 from central.access.deps import get_principal
-from central.access.device_router import router as device_router
 from central.access.refusal_audit import REFUSAL_ACTIONS, RefusalAuditMiddleware, is_refusal
 from central.access.refusals import RefusalLog, audit_refusal
 from central.access.router import router as access_router
@@ -37,11 +36,12 @@ from central.core.clock import Clock, system_clock
 from central.core.config import Settings
 from central.core.db import make_engine, make_session_factory
 from central.core.security_headers import SecurityHeadersMiddleware
+from central.devices.keys_router import router as device_router
+from central.devices.router import router as device_link_router
 from central.investigations.pages import router as investigations_pages
 from central.investigations.router import router as investigations_router
 from central.ledger.pages import router as ledger_pages
 from central.ledger.router import router as ledger_router
-from central.observations.router import router as observations_router
 from central.profiles.router import router as profiles_router
 from central.ratings.pages import router as ratings_pages
 from central.ratings.router import router as ratings_router
@@ -133,7 +133,7 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(access_router, prefix="/api/v1")
     app.include_router(device_router, prefix="/api/v1")  # user or device auth per endpoint
-    app.include_router(observations_router, prefix="/api/v1")  # device auth (X-Device-Key)
+    app.include_router(device_link_router, prefix="/api/v1")  # device auth (X-Device-Key)
     # Everything else needs a signed-in user; endpoints narrow it further by permission and jurisdiction.
     api_routers = (
         cases_router,

@@ -6,9 +6,9 @@ from central.audit.models import AuditEntry, AuditHead
 from central.calendar.models import CalendarDay, CalendarYear
 from central.cases.models import Case, CaseEvent, CaseEventVoid
 from central.core.db import Base
+from central.devices.models import DeviceCommand
 from central.investigations.models import Investigation
 from central.ratings.models import (
-    DeviceCommand,
     FollowUp,
     KeypadHealth,
     KeypadPress,

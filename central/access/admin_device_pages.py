@@ -1,6 +1,6 @@
 """Console pages (zh-CN) for device keys: the devices of one's halls, and 签发 / 轮换 / 吊销.
 
-Same permission as the device-key API (central/access/device_router.py): `users.manage`; a device
+Same permission as the device-key API (central/devices/keys_router.py): `users.manage`; a device
 outside one's jurisdiction is not found, exactly like a missing one. A new key is shown once, on the
 page that answers the POST (never in a URL, never logged, marked no-store so no cache keeps it);
 only its SHA-256 is stored. Forms carry the per-session token (central/access/admin_forms.py).
@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from central.access.admin_forms import DEVICE_KIND_LABELS, admin_refused
 from central.access.deps import Principal
-from central.access.device_keys import (
+from central.core.deps import NowDep, SessionDep
+from central.devices.keys import (
     IssuedKey,
     device_in_jurisdiction,
     issue_key,
@@ -25,7 +26,6 @@ from central.access.device_keys import (
     revoke_keys,
     rotate_key,
 )
-from central.core.deps import NowDep, SessionDep
 from central.registry.models import Device
 from central.web.labels import PageError
 from central.web.session import PagePrincipal

@@ -27,11 +27,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from central.access.credentials import CREDENTIAL_STATE, Credential
 from central.access.deps import SESSION_COOKIE, get_principal
-from central.access.device_keys import authenticate_device
-from central.access.device_router import get_device
 from central.access.refusals import PRINCIPAL_STATE, audit_refusal
 from central.access.service import user_for_token
 from central.core.actor import Actor
+from central.devices.keys import authenticate_device
+from central.devices.keys_router import get_device
 from central.web.session import page_principal
 
 logger = logging.getLogger(__name__)

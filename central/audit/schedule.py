@@ -9,6 +9,7 @@ missing or loose key stops `serve` with a clear message instead of failing silen
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,8 +29,10 @@ logger = logging.getLogger(__name__)
 def checkpoint_job(
     factory: sessionmaker[Session], *, key: Ed25519PrivateKey, directory: Path, clock: Clock
 ) -> Callable[[], object]:
+    lock = threading.Lock()  # the loop's tick and a manual one never sign the same head twice
+
     def run_once() -> object:
-        with factory() as session:
+        with lock, factory() as session:
             return write_checkpoint(session, key=key, directory=directory, now=clock())
 
     return run_once

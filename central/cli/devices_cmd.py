@@ -14,16 +14,16 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.device_keys import (
+from central.access.jurisdiction import ScopeKind, jurisdiction_of
+from central.cli.common import cli_actor, cli_session, console, errors, fail
+from central.core.clock import system_clock
+from central.devices.keys import (
     IssuedKey,
     issue_key,
     list_devices_with_keys,
     revoke_keys,
     rotate_key,
 )
-from central.access.jurisdiction import ScopeKind, jurisdiction_of
-from central.cli.common import cli_actor, cli_session, console, errors, fail
-from central.core.clock import system_clock
 from central.registry.models import Device
 
 logger = logging.getLogger(__name__)

@@ -34,9 +34,9 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.device_keys import issue_key
 from central.core.actor import Actor
 from central.demo.recorded_footage import analyse_yesterday
+from central.devices.keys import issue_key
 from central.registry.models import Device, Hall, Item, ServiceWindow, Staff
 from edge.agent import Agent
 from edge.configfile import parse_edge_config

@@ -20,9 +20,9 @@ from sqlalchemy import String, any_, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from central.access.device_keys import DevicePrincipal
 from central.core.bulk import draw_ids, insert_rows
 from central.core.clock import shanghai_date, to_utc
+from central.devices.keys import DevicePrincipal
 from central.ratings.binding import (
     BAD_RATING_HOOKS,
     Action,

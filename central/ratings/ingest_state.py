@@ -14,9 +14,9 @@ from typing import TypeVar
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from central.access.device_keys import DevicePrincipal
 from central.cases.models import Case
 from central.core.clock import to_utc
+from central.devices.keys import DevicePrincipal
 from central.ratings.binding import BindingState, Press, Prompt, chain_of
 from central.ratings.models import KeypadPress, Rating, RatingPrompt, RatingRevision
 from central.registry.models import Device, Staff

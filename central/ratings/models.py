@@ -41,19 +41,6 @@ class RatingPrompt(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class DeviceCommand(Base):
-    """A command for a hall's edge agent (e.g. PROMPT a keypad), fetched by long-poll in id order."""
-
-    __tablename__ = "device_commands"
-    __table_args__ = (Index("ix_device_commands_hall_id", "hall_id", "id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
-    kind: Mapped[str] = mapped_column(String(20))  # prompt
-    payload: Mapped[str] = mapped_column(Text)  # JSON
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
 class KeypadPress(Base):
     """One key press as an edge agent reported it; `observation_id` is the edge outbox's id, so a
     re-sent batch is stored once (exactly-once delivery = at-least-once upload + this key)."""

@@ -22,9 +22,10 @@ from central.cases.models import Case
 from central.cases.schemas import CaseEventIn
 from central.core.actor import SYSTEM, Actor
 from central.core.clock import to_utc
-from central.observations.notify import notify_after_commit
+from central.devices.models import DeviceCommand
+from central.devices.notify import notify_after_commit
 from central.profiles.assignment import hall_profile_keys
-from central.ratings.models import DeviceCommand, Rating, RatingPrompt
+from central.ratings.models import Rating, RatingPrompt
 from central.registry.models import Hall, ServiceWindow, Staff
 from common.profiles.loader import get_profile
 from common.profiles.schema import RuleProfile

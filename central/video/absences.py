@@ -21,10 +21,10 @@ from datetime import datetime
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from central.access.device_keys import DevicePrincipal
 from central.core.clock import to_utc
-from central.observations.schemas import AbsenceIn
-from central.observations.service import ItemOutcome, ObservationContext
+from central.devices.keys import DevicePrincipal
+from central.devices.schemas import AbsenceIn
+from central.devices.service import ItemOutcome, ObservationContext
 from central.registry.models import ServiceWindow
 from central.video.labels import AbsenceStatus
 from central.video.models import AbsenceEvent, AbsenceEvidence

@@ -22,8 +22,8 @@ import numpy as np
 from sqlalchemy import select
 
 from central.core.clock import to_utc
-from central.observations.schemas import EvidenceIn
-from central.observations.service import ItemOutcome, ObservationContext
+from central.devices.schemas import EvidenceIn
+from central.devices.service import ItemOutcome, ObservationContext
 from central.registry.models import ServiceWindow
 from central.video.jpeg import JpegError, jpeg_size
 from central.video.models import Evidence, EvidenceImage

@@ -1,5 +1,5 @@
-"""Handlers of the camera observations (the contract: `central.observations.schemas`), registered
-with the observation service like the keypad handlers (`central.observations.keypads`).
+"""Handlers of the camera observations (the contract: `central.devices.schemas`), registered
+with the observation service like the keypad handlers (`central.devices.keypads`).
 
 Each handler answers every item stored, duplicate or rejected, in the batch's transaction, with one
 query per batch for what it already holds; the unique constraints of `central.video.models` catch
@@ -25,16 +25,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.device_keys import DevicePrincipal
 from central.core.clock import to_utc
-from central.observations.schemas import (
+from central.devices.keys import DevicePrincipal
+from central.devices.schemas import (
     AbsenceIn,
     CameraHealthIn,
     EvidenceIn,
     PresenceIn,
     VisitorCountIn,
 )
-from central.observations.service import ItemOutcome, ObservationContext, register
+from central.devices.service import ItemOutcome, ObservationContext, register
 from central.video.absences import store_absences
 from central.video.evidence_ingest import store_evidence
 from central.video.models import CameraOutage, CameraState, PresenceInterval, VisitorCount

@@ -21,7 +21,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from central.core.clock import to_utc
-from central.observations.service import ItemOutcome
+from central.devices.service import ItemOutcome
 from central.registry.models import ServiceWindow
 from central.video.models import VisitorCount
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.device_keys import DevicePrincipal
 from central.core.clock import to_utc
-from central.observations.service import ItemOutcome
+from central.devices.keys import DevicePrincipal
+from central.devices.service import ItemOutcome
 from central.registry.models import ServiceWindow
 from central.video.models import WindowCamera
 

@@ -1,7 +1,7 @@
 """What window analytics report: presence intervals, absences (离岗) and visitor counts per hour.
 
 Events are plain frozen dataclasses, produced by the pure analysers (edge.video.presence) and turned
-into observations of the edge → central contract (central/observations/schemas.py: PresenceIn,
+into observations of the edge → central contract (central/devices/schemas.py: PresenceIn,
 AbsenceIn, VisitorCountIn) by `to_observation`. Observation ids are deterministic, as the contract's
 docstrings give them, so an event stored twice (a restarted agent, a retried batch) is one row at
 central:

@@ -16,11 +16,11 @@ from schemathesis.specs.openapi import unregister_string_format
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from central.access.device_keys import issue_key
 from central.app import create_app
 from central.core.actor import Actor
 from central.core.config import Settings
 from central.core.types import EARLIEST_DAY, LATEST_DAY
+from central.devices.keys import issue_key
 from central.registry.models import Device
 from tests.central.test_extreme_dates import Spec
 from tests.conftest import ROOT_PASSWORD, FakeClock, make_user

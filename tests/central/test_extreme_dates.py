@@ -22,7 +22,7 @@ from central.core.config import Settings
 from central.core.types import EARLIEST_DAY, LATEST_DAY
 from central.ratings.models import FollowUp
 from tests.central.cases.helpers import ev
-from tests.central.observations.helpers import edge
+from tests.central.devices.helpers import edge
 from tests.central.ratings.followup_world import PASSWORD, add_case, add_rating, build_world, sh
 from tests.conftest import FakeClock, with_form_token
 

@@ -29,7 +29,7 @@ from edge.configfile import parse_edge_config
 from rating_device.emulator import KeypadEmulator
 from rating_device.protocol import Prompt
 from tests.browser import serve
-from tests.central.observations.helpers import edge, served
+from tests.central.devices.helpers import edge, served
 from tests.conftest import FakeClock
 from tests.edge.contract import free_port, wait_until
 from tests.edge.test_agent import config_text, spawn

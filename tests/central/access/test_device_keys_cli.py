@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from central.access.device_keys import KEY_FORMAT
 from central.audit.models import AuditEntry
 from central.cli.main import app
 from central.core.config import Settings
+from central.devices.keys import KEY_FORMAT
 from central.registry.models import Device
 
 

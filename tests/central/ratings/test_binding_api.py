@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from central.access.roles import Role
 from central.cases.models import Case
+from central.devices.models import DeviceCommand
 from central.ratings.binding import BAD_RATING_HOOKS
-from central.ratings.models import DeviceCommand, FollowUp, KeypadPress, Rating, RatingPrompt, RatingRevision
+from central.ratings.models import FollowUp, KeypadPress, Rating, RatingPrompt, RatingRevision
 from central.registry.models import Department, Device, ServiceWindow, Staff
-from tests.central.observations.helpers import COMMANDS, edge, post, press, seconds, served
+from tests.central.devices.helpers import COMMANDS, edge, post, press, seconds, served
 from tests.conftest import FakeClock, login, make_user
 
 __all__ = ["edge"]

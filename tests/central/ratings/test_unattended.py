@@ -18,7 +18,7 @@ from central.core.config import Settings
 from central.ratings.binding import Press
 from central.ratings.models import FollowUp, KeypadPress
 from common.profiles.loader import get_profile
-from tests.central.observations.helpers import OBSERVATIONS, edge, post, press, seconds
+from tests.central.devices.helpers import OBSERVATIONS, edge, post, press, seconds
 from tests.central.ratings.test_binding_api import ratings, serve_now
 from tests.conftest import FakeClock, make_user
 

@@ -1,6 +1,6 @@
 """Shared by the video tests: a provincial hall with two windows and a county hall, edge agents with
 device keys, the people who review absences and approve evidence access, and builders of every
-camera observation of the contract (`central.observations.schemas`). Evidence JPEGs are encoded by
+camera observation of the contract (`central.devices.schemas`). Evidence JPEGs are encoded by
 OpenCV from a real photograph (scikit-image's astronaut)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from central.access.roles import Role
 from central.core.clock import SHANGHAI
 from central.registry.models import Department, ServiceWindow
-from tests.central.observations.helpers import OBSERVATIONS, edge
+from tests.central.devices.helpers import OBSERVATIONS, edge
 from tests.conftest import FakeClock, SignedIn, make_user
 
 __all__ = ["edge"]

@@ -25,7 +25,7 @@ from central.video.models import PresenceInterval, VisitorCount
 from edge.video.scene import HallScene
 from edge.video.scene_timeline import Stint, Timeline, WindowPlan
 from tests.browser import serve
-from tests.central.observations.helpers import edge
+from tests.central.devices.helpers import edge
 from tests.edge.contract import free_port, wait_until
 from tests.edge.test_agent import spawn
 from tests.edge.video.scene_configs import windows_yaml

@@ -24,7 +24,7 @@ from edge.configfile import parse_edge_config
 from edge.video.scene import HallScene
 from edge.video.scene_timeline import Stint, Timeline, WindowPlan
 from tests.browser import serve
-from tests.central.observations.helpers import edge
+from tests.central.devices.helpers import edge
 from tests.conftest import FakeClock
 from tests.edge.contract import free_port, wait_until
 from tests.edge.video.scene_configs import windows_yaml

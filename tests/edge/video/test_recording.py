@@ -32,7 +32,7 @@ from edge.video.recording_job import plan_job
 from edge.video.scene import HallScene
 from edge.video.scene_timeline import Stint, Timeline, WindowPlan
 from tests.browser import serve
-from tests.central.observations.helpers import edge
+from tests.central.devices.helpers import edge
 from tests.edge.contract import free_port
 from tests.edge.video.scene_configs import windows_yaml
 

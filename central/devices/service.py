@@ -27,10 +27,10 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from central.access.device_keys import DevicePrincipal
 from central.audit.chain import record
-from central.observations.device_kinds import check_kinds
-from central.observations.schemas import ObservationAnswer, ObservationResult, Outcome
+from central.devices.device_kinds import check_kinds
+from central.devices.keys import DevicePrincipal
+from central.devices.schemas import ObservationAnswer, ObservationResult, Outcome
 from central.profiles.assignment import profile_for_hall
 from common.profiles.schema import RuleProfile
 from common.worktime import WorkCalendar

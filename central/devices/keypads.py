@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from central.core.clock import to_utc
-from central.observations.schemas import KeypadHealthIn, KeypadPressIn
-from central.observations.service import ItemOutcome, ObservationContext, register
+from central.devices.schemas import KeypadHealthIn, KeypadPressIn
+from central.devices.service import ItemOutcome, ObservationContext, register
 from central.ratings.ingest import ReportedPress, ingest_presses
 from central.ratings.models import KeypadHealth
 from central.registry.models import ServiceWindow

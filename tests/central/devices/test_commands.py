@@ -13,9 +13,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from central.core.db import make_session_factory
-from central.observations.notify import COMMAND_SIGNAL, notify_after_commit
-from central.ratings.models import DeviceCommand
-from tests.central.observations.helpers import COMMANDS, edge, served
+from central.devices.models import DeviceCommand
+from central.devices.notify import COMMAND_SIGNAL, notify_after_commit
+from tests.central.devices.helpers import COMMANDS, edge, served
 from tests.conftest import FakeClock
 
 __all__ = ["edge"]

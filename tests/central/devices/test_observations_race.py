@@ -8,16 +8,16 @@ from typing import Any
 from sqlalchemy import Engine, event, func, insert, select
 from sqlalchemy.orm import Session
 
-from central.access.device_keys import authenticate_device
 from central.calendar.service import load_calendar
 from central.core.clock import to_utc
-from central.observations import keypads  # noqa: F401  (registers the keypad handlers)
-from central.observations.schemas import ObservationBatch
-from central.observations.service import ingest_observations
+from central.devices import keypads  # noqa: F401  (registers the keypad handlers)
+from central.devices.keys import authenticate_device
+from central.devices.schemas import ObservationBatch
+from central.devices.service import ingest_observations
 from central.ratings.models import KeypadPress, Rating
 from central.registry.models import ServiceWindow
 from common.profiles import DEFAULT_PROFILE_KEY
-from tests.central.observations.helpers import edge, press, seconds
+from tests.central.devices.helpers import edge, press, seconds
 from tests.conftest import FakeClock
 
 __all__ = ["edge"]

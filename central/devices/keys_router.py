@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from central.access.deps import UserManager
-from central.access.device_keys import (
+from central.access.refusals import PRINCIPAL_STATE, audit_refusal
+from central.core.deps import NowDep, SessionDep
+from central.devices.keys import (
     DevicePrincipal,
     authenticate_device,
     device_in_jurisdiction,
@@ -18,8 +20,6 @@ from central.access.device_keys import (
     revoke_keys,
     rotate_key,
 )
-from central.access.refusals import PRINCIPAL_STATE, audit_refusal
-from central.core.deps import NowDep, SessionDep
 from central.registry.models import Device
 from central.registry.queries import list_windows
 from central.registry.schemas import WindowPublic

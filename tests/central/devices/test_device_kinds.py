@@ -11,12 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from central.access.device_keys import issue_key
 from central.core.actor import Actor
-from central.observations.device_kinds import ALLOWED_KINDS, observation_kinds
+from central.devices.device_kinds import ALLOWED_KINDS, observation_kinds
+from central.devices.keys import issue_key
 from central.registry.document import DeviceKind
 from central.registry.models import Device
-from tests.central.observations.helpers import OBSERVATIONS, health, press
+from tests.central.devices.helpers import OBSERVATIONS, health, press
 from tests.central.video.helpers import absence, camera_health, evidence, presence, shanghai, visitors
 from tests.conftest import FakeClock
 

@@ -1,7 +1,7 @@
 """Device commands for a hall's edge agent (keypads.md: GET /api/v1/device/commands).
 
 `fetch_commands` is one short read; `wait_for_commands` is the long-poll around it (see
-`central.observations.notify` for how it waits without holding a database connection).
+`central.devices.notify` for how it waits without holding a database connection).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from central.observations.notify import COMMAND_SIGNAL, SLOW_POLL_SECONDS
-from central.observations.schemas import CommandOut, CommandPage
-from central.ratings.models import DeviceCommand
+from central.devices.models import DeviceCommand
+from central.devices.notify import COMMAND_SIGNAL, SLOW_POLL_SECONDS
+from central.devices.schemas import CommandOut, CommandPage
 
 logger = logging.getLogger(__name__)
 

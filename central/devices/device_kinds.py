@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, get_args
 
-from central.observations.schemas import Observation
+from central.devices.schemas import Observation
 from central.registry.document import DeviceKind
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from central.app import create_app
 from central.audit.models import AuditEntry
 from central.core.config import Settings
 from central.ratings.models import KeypadHealth, KeypadPress, Rating
-from tests.central.observations.helpers import OBSERVATIONS, edge, health, post, press, seconds
+from tests.central.devices.helpers import OBSERVATIONS, edge, health, post, press, seconds
 from tests.conftest import FakeClock
 
 __all__ = ["edge"]

@@ -2,7 +2,7 @@
 
 An observation is a discriminated union on `kind`. A new kind (the camera observations of a later
 issue: presence, absence, health, visitor counts) adds its model to `Observation` below and
-registers a handler with `central.observations.service.register`.
+registers a handler with `central.devices.service.register`.
 """
 
 from __future__ import annotations

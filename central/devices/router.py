@@ -9,13 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from central.access.device_router import DeviceDep
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
-from central.observations import keypads  # noqa: F401  (registers the keypad handlers)
-from central.observations.commands import wait_for_commands
-from central.observations.device_kinds import KindNotAllowed
-from central.observations.schemas import CommandPage, ObservationAnswer, ObservationBatch
-from central.observations.service import ObservationConflict, ingest_observations
+from central.devices import keypads  # noqa: F401  (registers the keypad handlers)
+from central.devices.commands import wait_for_commands
+from central.devices.device_kinds import KindNotAllowed
+from central.devices.keys_router import DeviceDep
+from central.devices.schemas import CommandPage, ObservationAnswer, ObservationBatch
+from central.devices.service import ObservationConflict, ingest_observations
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["device"])

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from central.access.device_keys import issue_key
 from central.core.actor import Actor
 from central.core.clock import SHANGHAI
+from central.devices.keys import issue_key
 from central.registry.models import Device, ServiceWindow
 from tests.central.cases.helpers import ev
 from tests.conftest import FakeClock

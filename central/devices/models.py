@@ -1,0 +1,27 @@
+"""The device link's tables: commands for a hall's agents (fetched by long-poll in id order)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from central.core.db import Base
+from central.core.types import UTCDateTime
+
+logger = logging.getLogger(__name__)
+
+
+class DeviceCommand(Base):
+    """A command for a hall's edge agent (e.g. PROMPT a keypad), fetched by long-poll in id order."""
+
+    __tablename__ = "device_commands"
+    __table_args__ = (Index("ix_device_commands_hall_id", "hall_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # prompt
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
