@@ -31,13 +31,12 @@ from central.approvals.kinds import (
 from central.calendar.models import CalendarYear
 from central.calendar.schemas import CalendarYearIn
 from central.calendar.service import load_calendar, store_year
-from central.cases.clock import due_dates
 from central.cases.models import Case
-from central.cases.projection import event_voids, replay_case
+from central.cases.projection import case_due_dates, event_voids, replay_case
 from central.cases.service import describe_validation
 from central.profiles.assignment import hall_profile_keys
 from common.profiles.loader import get_profile
-from common.worktime import CalendarMissingError, WorkCalendar, YearRule
+from common.worktime import WorkCalendar, YearRule
 
 if TYPE_CHECKING:
     from central.access.deps import Principal
@@ -101,15 +100,7 @@ def _cases_moved(session: Session, *, year: int, calendar: WorkCalendar, default
     moved = 0
     for case in session.scalars(query):
         state = replay_case(case, profile=get_profile(keys.get(case.hall_id, default_key)), voided=voided)
-        try:
-            dues = due_dates(
-                state,
-                calendar=calendar,
-                promised_limit=case.promised_limit_days,
-                legal_limit=case.legal_limit_days,
-            )
-        except CalendarMissingError:
-            dues = None
+        dues, _uncountable = case_due_dates(case, state, calendar=calendar)
         after = (dues.promised, dues.legal) if dues else (None, None)
         moved += after != (case.promised_due_date, case.legal_due_date)
     return moved

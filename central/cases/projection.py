@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
 
-from central.cases.clock import due_dates
+from central.cases.clock import DueDates, due_dates
 from central.cases.lifecycle import CaseState, EventFact, EventType, ExtensionPolicy, replay
 from central.cases.models import Case, CaseEvent, CaseEventVoid
 from central.profiles.assignment import hall_profile_keys
@@ -71,6 +71,20 @@ def apply_projection(case: Case, state: CaseState, *, calendar: WorkCalendar) ->
     case.accepted_on = state.accepted_on
     case.closed_on = state.closed_on
     case.extension_days = state.extension_days
+    dues, uncountable = case_due_dates(case, state, calendar=calendar)
+    case.calendar_missing = uncountable or bool(dues and dues.missing_years)
+    case.promised_due_date = dues.promised if dues else None
+    case.legal_due_date = dues.legal if dues else None
+    case.paused_since = dues.paused_since if dues else None
+    case.paused_remaining_promised = dues.paused_remaining_promised if dues else None
+    case.paused_remaining_legal = dues.paused_remaining_legal if dues else None
+    if case.calendar_missing:
+        logger.debug("case %s: a due date needs a missing calendar year", case.case_no)
+
+
+def case_due_dates(case: Case, state: CaseState, *, calendar: WorkCalendar) -> tuple[DueDates | None, bool]:
+    """The replayed case's due dates under `calendar`, and whether neither could be counted (a
+    calendar year nobody entered): the projection and a calendar replacement's preview share it."""
     try:
         dues = due_dates(
             state,
@@ -79,17 +93,8 @@ def apply_projection(case: Case, state: CaseState, *, calendar: WorkCalendar) ->
             legal_limit=case.legal_limit_days,
         )
     except CalendarMissingError:
-        dues = None
-        case.calendar_missing = True
-    else:
-        case.calendar_missing = bool(dues and dues.missing_years)
-    case.promised_due_date = dues.promised if dues else None
-    case.legal_due_date = dues.legal if dues else None
-    case.paused_since = dues.paused_since if dues else None
-    case.paused_remaining_promised = dues.paused_remaining_promised if dues else None
-    case.paused_remaining_legal = dues.paused_remaining_legal if dues else None
-    if case.calendar_missing:
-        logger.debug("case %s: a due date needs a missing calendar year", case.case_no)
+        return None, True
+    return dues, False
 
 
 def reproject_after_calendar_change(
