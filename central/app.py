@@ -42,6 +42,7 @@ from central.investigations.pages import router as investigations_pages
 from central.investigations.router import router as investigations_router
 from central.ledger.pages import router as ledger_pages
 from central.ledger.router import router as ledger_router
+from central.patrols.router import router as patrols_router
 from central.profiles.router import router as profiles_router
 from central.ratings.pages import router as ratings_pages
 from central.ratings.router import router as ratings_router
@@ -145,6 +146,7 @@ def create_app(
         approvals_router,
         ledger_router,
         ratings_router,
+        patrols_router,
         video_router,
     )
     for router in api_routers:

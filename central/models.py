@@ -8,6 +8,7 @@ from central.cases.models import Case, CaseEvent, CaseEventVoid
 from central.core.db import Base
 from central.devices.models import DeviceCommand
 from central.investigations.models import Investigation
+from central.patrols.models import PatrolPlan, PatrolPoolMember, PatrolTask
 from central.ratings.models import (
     FollowUp,
     KeypadHealth,
@@ -57,6 +58,9 @@ __all__ = [
     "Item",
     "KeypadHealth",
     "KeypadPress",
+    "PatrolPlan",
+    "PatrolPoolMember",
+    "PatrolTask",
     "PresenceInterval",
     "Rating",
     "RatingPrompt",

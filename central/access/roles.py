@@ -23,6 +23,7 @@ class Permission(StrEnum):
     APPROVALS_DECIDE = "approvals.decide"  # SC-18
     SIGNALS_SUPERVISE = "signals.supervise"  # raise, escalate, investigate and close signals (SZ-11..13)
     SIGNALS_RESPOND = "signals.respond"  # a department acknowledges and corrects its signals
+    PATROLS = "patrols.patrol"  # see the supervising bodies' patrol plans and do the patrols (SC-6(1))
 
 
 ROLE_LABELS = {
@@ -50,6 +51,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REGISTRY_READ,
             Permission.SIGNALS_SUPERVISE,
             Permission.APPROVALS_DECIDE,
+            Permission.PATROLS,
         }
     ),
     Role.POST_USER: frozenset(

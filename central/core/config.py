@@ -78,6 +78,12 @@ class Settings(BaseSettings):
         description="Seconds between checkpoints inside `serve` when the directory and key are set; 0 "
         "disables it (run `hallwatch audit checkpoint` from cron instead).",
     )
+    patrol_key_file: Path | None = Field(
+        default=None,
+        description="The secret key that draws which cities and counties the province patrols each day "
+        "(SC-6(1); `hallwatch patrol keygen`), never stored in the database: without it nobody can predict "
+        "tomorrow's draw, with it an auditor can recompute every one. None: no plan can be drawn.",
+    )
     sql_echo: bool = Field(default=False, description="Log every SQL statement.")
     api_docs: bool = Field(
         default=False,

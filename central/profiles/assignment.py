@@ -15,8 +15,8 @@ from common.profiles.schema import RuleProfile
 logger = logging.getLogger(__name__)
 
 
-def hall_profile_keys(session: Session, *, default_key: str) -> dict[int, str]:
-    """Profile key for every hall, resolving region overrides up the tree."""
+def region_profile_keys(session: Session, *, default_key: str) -> dict[int, str]:
+    """Profile key for every region, resolving overrides up the tree."""
     regions = {r.id: (r.parent_id, r.rule_profile) for r in session.scalars(select(Region))}
 
     def resolve(region_id: int | None) -> str:
@@ -28,8 +28,15 @@ def hall_profile_keys(session: Session, *, default_key: str) -> dict[int, str]:
             region_id, seen = parent_id, seen + 1
         return default_key
 
+    return {region_id: resolve(region_id) for region_id in regions}
+
+
+def hall_profile_keys(session: Session, *, default_key: str) -> dict[int, str]:
+    """Profile key for every hall, resolving region overrides up the tree."""
+    by_region = region_profile_keys(session, default_key=default_key)
     return {
-        hall_id: resolve(region_id) for hall_id, region_id in session.execute(select(Hall.id, Hall.region_id))
+        hall_id: by_region.get(region_id, default_key)
+        for hall_id, region_id in session.execute(select(Hall.id, Hall.region_id))
     }
 
 

@@ -152,6 +152,33 @@ class PresenceRules(StrictModel):
     )
 
 
+class PatrolRules(StrictModel):
+    """The daily video patrol quotas of each supervising body (SC-6(1)), per working day.
+
+    0 by default: only a locality whose rules fix quotas (Sichuan's SC-6(1)) sets them.
+    """
+
+    province_centre_times: int = Field(
+        default=0, ge=0, le=20, description="Patrols of the provincial service centre by the province."
+    )
+    province_cities_chosen: int = Field(
+        default=0, ge=0, le=50, description="Cities (市/州) the province chooses to patrol each day."
+    )
+    province_counties_chosen: int = Field(
+        default=0, ge=0, le=200, description="Counties (县/市/区) the province chooses to patrol each day."
+    )
+    chosen_times: int = Field(
+        default=1, ge=1, le=10, description="Patrols of each centre the province chose that day."
+    )
+    city_centre_times: int = Field(default=0, ge=0, le=20, description="Patrols of its own centre by a city.")
+    city_county_times: int = Field(
+        default=0, ge=0, le=10, description="Patrols by a city of each of its counties' centres."
+    )
+    county_centre_times: int = Field(
+        default=0, ge=0, le=20, description="Patrols of its own centre by a county."
+    )
+
+
 class RuleProfile(StrictModel):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="Stable id, e.g. sichuan-2011.")
     version: int = Field(ge=1, description="Bumped on every change to the file.")
@@ -165,6 +192,7 @@ class RuleProfile(StrictModel):
     approvals: ApprovalRules = Field(default_factory=ApprovalRules)
     ratings: RatingRules = Field(default_factory=RatingRules)
     presence: PresenceRules = Field(default_factory=PresenceRules)
+    patrols: PatrolRules = Field(default_factory=PatrolRules)
 
     @model_validator(mode="after")
     def _verify(self) -> RuleProfile:

@@ -1,0 +1,81 @@
+"""API routes of the patrol plan (SC-6(1)): GET /api/v1/patrols/plan?date=D.
+
+The plan is for supervising bodies: region (or deployment) scopes holding `patrols.patrol`. A hall or
+department is patrolled, never told when (the draw exists so that nobody can prepare for it).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from central.access.deps import Principal, PrincipalDep
+from central.access.jurisdiction import ScopeKind
+from central.access.roles import Permission
+from central.core.clock import shanghai_date
+from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
+from central.patrols.key import DrawKeyError
+from central.patrols.queries import plan_public
+from central.patrols.schemas import PlanPublic, PlanQuery
+from central.patrols.service import PlanRefused, publish_plan
+from common.worktime import CalendarMissingError
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/patrols", tags=["patrols"])
+
+
+def require_supervising_body(principal: PrincipalDep) -> Principal:
+    if not principal.may(Permission.PATROLS):
+        raise HTTPException(403, f"your role ({principal.role.value}) may not {Permission.PATROLS.value}")
+    if principal.jurisdiction.kind not in (ScopeKind.DEPLOYMENT, ScopeKind.REGION):
+        raise HTTPException(
+            403, "the patrol plan is for supervising bodies (a region scope), not for the halls patrolled"
+        )
+    return principal
+
+
+Patroller = Annotated[Principal, Depends(require_supervising_body)]
+
+
+@router.get(
+    "/plan",
+    response_model=PlanPublic,
+    responses={
+        404: {"description": "a past working day without a published plan"},
+        409: {"description": "a day after today (drawn on the day), or a year missing from the calendar"},
+        503: {"description": "no draw key configured"},
+    },
+)
+def read_plan(
+    session: SessionDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    now: NowDep,
+    principal: Patroller,
+    query: Annotated[PlanQuery, Query()],
+) -> PlanPublic:
+    """The day's plan for the caller's jurisdiction; today's is drawn now if nobody asked before."""
+    today = shanghai_date(now)
+    day = query.date or today
+    try:
+        plan = publish_plan(
+            session,
+            day=day,
+            today=today,
+            calendar=calendar,
+            key_file=settings.patrol_key_file,
+            default_profile_key=settings.rule_profile,
+            now=now,
+        )
+    except PlanRefused as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+    except CalendarMissingError as exc:
+        raise HTTPException(409, f"{exc}: enter the year first (工作日历缺少该年度)") from exc
+    except DrawKeyError as exc:
+        logger.error("%s", exc)
+        raise HTTPException(503, str(exc)) from exc
+    if plan is None:
+        return PlanPublic(day=day, working_day=False)
+    return plan_public(session, plan, within=principal.jurisdiction)

@@ -1,0 +1,230 @@
+"""Publishing the day's patrol plan (SC-6(1)): drawn once, on the day, then only ever read.
+
+A plan is drawn on its own working day (the first time anyone asks for it, or the day's job), from
+the registry as it stands then: a registry change made during a day takes effect the next working
+day, and a published plan is never redrawn. Tomorrow's plan cannot be asked for (it would be
+predicted); a past day that has none (central was down, or not yet deployed) stays without one.
+Two instances drawing at once: one insert wins the day's unique row, the other reads it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from central.access.models import User
+from central.access.roles import Role
+from central.audit.chain import record
+from central.core.actor import SYSTEM
+from central.patrols.key import key_id, load_key
+from central.patrols.models import PatrolPlan, PatrolPoolMember, PatrolTask
+from central.patrols.plan import CENTRE_LEVEL, DayPlan, Reason, RegionNode, plan_day, province_pools
+from central.profiles.assignment import region_profile_keys
+from central.registry.models import Hall, Region
+from common.profiles.loader import get_profile
+from common.profiles.schema import PatrolRules
+from common.worktime import WorkCalendar
+
+logger = logging.getLogger(__name__)
+
+DRAWN_REASON = {"city": Reason.CHOSEN_CITY, "county": Reason.CHOSEN_COUNTY}
+
+
+class PlanRefused(Exception):
+    """The plan asked for cannot be given; `status` is the HTTP status that says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The registry as the plan sees it: the region tree keyed by code, and the ids behind the codes."""
+
+    tree: dict[str, RegionNode]
+    region_ids: dict[str, int]
+    hall_ids: dict[str, int]
+    rules: dict[str, PatrolRules]  # by region code
+
+
+def load_registry(session: Session, *, default_profile_key: str) -> Registry:
+    regions = session.scalars(select(Region).order_by(Region.code)).all()
+    by_id = {r.id: r for r in regions}
+    centres: dict[int, str] = {}
+    hall_ids: dict[str, int] = {}
+    for hall in session.scalars(select(Hall).order_by(Hall.code)):
+        region = by_id.get(hall.region_id)
+        if region is not None and CENTRE_LEVEL.get(region.level) == hall.level:
+            centres.setdefault(region.id, hall.code)  # several: the first by code is the centre
+            hall_ids[hall.code] = hall.id
+    tree = {
+        r.code: RegionNode(
+            r.code,
+            r.name,
+            r.level,
+            by_id[r.parent_id].code if r.parent_id in by_id else None,
+            centres.get(r.id),
+        )
+        for r in regions
+    }
+    profile_keys = region_profile_keys(session, default_key=default_profile_key)
+    rules = {r.code: get_profile(profile_keys.get(r.id, default_profile_key)).patrols for r in regions}
+    return Registry(tree, {r.code: r.id for r in regions}, hall_ids, rules)
+
+
+def published_plan(session: Session, *, day: date) -> PatrolPlan | None:
+    return session.scalar(select(PatrolPlan).where(PatrolPlan.day == day))
+
+
+def publish_plan(
+    session: Session,
+    *,
+    day: date,
+    today: date,
+    calendar: WorkCalendar,
+    key_file: Path | None,
+    default_profile_key: str,
+    now: datetime,
+) -> PatrolPlan | None:
+    """The day's published plan, drawn now if `day` is today and none is; None on a day off.
+
+    PlanRefused: 409 for a day after today, 404 for a past day without a plan.
+    CalendarMissingError: the day's year is not in the calendar (never guessed).
+    DrawKeyError: the plan must be drawn and the key cannot be read (a published one reads without).
+    """
+    if day > today:
+        raise PlanRefused(409, f"the plan of {day} is drawn on that day, not before (明日计划当日抽取)")
+    existing = published_plan(session, day=day)
+    if existing is not None:
+        return existing
+    if not calendar.is_workday(day):
+        return None
+    if day < today:
+        raise PlanRefused(404, f"no patrol plan was published for {day} (当日未发布巡查计划)")
+    key = load_key(key_file)
+    registry = load_registry(session, default_profile_key=default_profile_key)
+    try:
+        drawn = _draw(session, registry, day=day, calendar=calendar, key=key)
+        plan = _store(session, registry, drawn, key=key, now=now)
+        session.commit()
+    except IntegrityError:  # another instance published the day first: theirs stands
+        session.rollback()
+        logger.info("the plan of %s was published by another instance meanwhile", day)
+        return published_plan(session, day=day)
+    logger.info("patrol plan of %s published: %d patrols, drawn %s", day, len(drawn.patrols), drawn.drawn)
+    return plan
+
+
+def _draw(session: Session, registry: Registry, *, day: date, calendar: WorkCalendar, key: bytes) -> DayPlan:
+    return plan_day(
+        registry.tree,
+        day=day,
+        day_ordinal=calendar.count_through(day),
+        rules_for=registry.rules.__getitem__,
+        inspectors=_inspectors(session, registry),
+        waited=_waited(session, registry, day=day, calendar=calendar),
+        key=key,
+    )
+
+
+def _inspectors(session: Session, registry: Registry) -> dict[str, list[str]]:
+    """Each body's inspectors: active users of role inspector whose scope is the body's region."""
+    codes = {region_id: code for code, region_id in registry.region_ids.items()}
+    rows = session.execute(
+        select(User.username, User.scope_id).where(
+            User.role == Role.INSPECTOR.value, User.scope_kind == "region", User.active.is_(True)
+        )
+    )
+    found: dict[str, list[str]] = defaultdict(list)
+    for username, scope_id in rows:
+        if scope_id in codes:
+            found[codes[scope_id]].append(username)
+    return found
+
+
+def _waited(
+    session: Session, registry: Registry, *, day: date, calendar: WorkCalendar
+) -> dict[str, dict[str, int]]:
+    """Per pool, working days each candidate waited through `day` since it was last drawn or joined;
+    regions joining a pool today are recorded as members from today (waited 0)."""
+    codes = {region_id: code for code, region_id in registry.region_ids.items()}
+    waited: dict[str, dict[str, int]] = {}
+    for pool in province_pools(registry.tree, registry.rules.__getitem__):
+        since = {
+            codes[region_id]: joined
+            for region_id, joined in session.execute(
+                select(PatrolPoolMember.region_id, PatrolPoolMember.since).where(
+                    PatrolPoolMember.pool == pool.key
+                )
+            )
+            if region_id in codes
+        }
+        last = {
+            codes[region_id]: drawn_day
+            for region_id, drawn_day in session.execute(
+                select(PatrolTask.region_id, func.max(PatrolTask.day))
+                .where(
+                    PatrolTask.body_region_id == registry.region_ids[pool.province],
+                    PatrolTask.reason == DRAWN_REASON[pool.level].value,
+                    PatrolTask.day < day,
+                )
+                .group_by(PatrolTask.region_id)
+            )
+            if region_id in codes
+        }
+        counts: dict[str, int] = {}
+        for code in pool.candidates:
+            if code not in since:
+                session.add(PatrolPoolMember(pool=pool.key, region_id=registry.region_ids[code], since=day))
+            known = [d for d in (since.get(code), last.get(code)) if d is not None]
+            counts[code] = calendar.workdays_between(max(known), day) if known else 0
+        waited[pool.key] = counts
+    return waited
+
+
+def _store(session: Session, registry: Registry, drawn: DayPlan, *, key: bytes, now: datetime) -> PatrolPlan:
+    plan = PatrolPlan(day=drawn.day, published_at=now, key_id=key_id(key), drawn=drawn.drawn, gaps=drawn.gaps)
+    session.add(plan)
+    session.flush()
+    names = sorted({p.inspector for p in drawn.patrols if p.inspector})
+    users = {
+        name: uid
+        for name, uid in session.execute(select(User.username, User.id).where(User.username.in_(names)))
+    }
+    session.add_all(
+        PatrolTask(
+            plan_id=plan.id,
+            day=drawn.day,
+            body_region_id=registry.region_ids[p.body],
+            hall_id=registry.hall_ids[p.hall],
+            region_id=registry.region_ids[p.region],
+            reason=p.reason.value,
+            seq=p.seq,
+            inspector_id=users.get(p.inspector) if p.inspector else None,
+        )
+        for p in drawn.patrols
+    )
+    record(
+        session,
+        actor=SYSTEM,
+        action="patrol.plan.published",
+        target_type="patrol_plan",
+        target_id=drawn.day.isoformat(),
+        after={
+            "patrols": len(drawn.patrols),
+            "drawn": drawn.drawn,
+            "gaps": drawn.gaps,
+            "key_id": plan.key_id,
+        },
+        at=now,
+    )
+    session.flush()
+    return plan
