@@ -14,8 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,9 @@ from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 
+# Core tables for the day's bulk inserts (hundreds of rows: ORM objects would cost more than the draw).
+_tasks = cast(Table, PatrolTask.__table__)
+_members = cast(Table, PatrolPoolMember.__table__)
 DRAWN_REASON = {"city": Reason.CHOSEN_CITY, "county": Reason.CHOSEN_COUNTY}
 
 
@@ -56,15 +60,20 @@ class Registry:
 
 
 def load_registry(session: Session, *, default_profile_key: str) -> Registry:
-    regions = session.scalars(select(Region).order_by(Region.code)).all()
+    # Plain columns, not ORM objects: the whole province's tree is read on every draw.
+    regions = session.execute(
+        select(Region.id, Region.code, Region.name, Region.level, Region.parent_id).order_by(Region.code)
+    ).all()
     by_id = {r.id: r for r in regions}
     centres: dict[int, str] = {}
     hall_ids: dict[str, int] = {}
-    for hall in session.scalars(select(Hall).order_by(Hall.code)):
-        region = by_id.get(hall.region_id)
-        if region is not None and CENTRE_LEVEL.get(region.level) == hall.level:
-            centres.setdefault(region.id, hall.code)  # several: the first by code is the centre
-            hall_ids[hall.code] = hall.id
+    for hall_id, code, region_id, level in session.execute(
+        select(Hall.id, Hall.code, Hall.region_id, Hall.level).order_by(Hall.code)
+    ):
+        region = by_id.get(region_id)
+        if region is not None and CENTRE_LEVEL.get(region.level) == level:
+            centres.setdefault(region.id, code)  # several: the first by code is the centre
+            hall_ids[code] = hall_id
     tree = {
         r.code: RegionNode(
             r.code,
@@ -181,9 +190,13 @@ def _waited(
             if region_id in codes
         }
         counts: dict[str, int] = {}
+        joining = [c for c in pool.candidates if c not in since]
+        if joining:
+            session.execute(
+                _members.insert(),
+                [{"pool": pool.key, "region_id": registry.region_ids[c], "since": day} for c in joining],
+            )
         for code in pool.candidates:
-            if code not in since:
-                session.add(PatrolPoolMember(pool=pool.key, region_id=registry.region_ids[code], since=day))
             known = [d for d in (since.get(code), last.get(code)) if d is not None]
             counts[code] = calendar.workdays_between(max(known), day) if known else 0
         waited[pool.key] = counts
@@ -199,19 +212,21 @@ def _store(session: Session, registry: Registry, drawn: DayPlan, *, key: bytes, 
         name: uid
         for name, uid in session.execute(select(User.username, User.id).where(User.username.in_(names)))
     }
-    session.add_all(
-        PatrolTask(
-            plan_id=plan.id,
-            day=drawn.day,
-            body_region_id=registry.region_ids[p.body],
-            hall_id=registry.hall_ids[p.hall],
-            region_id=registry.region_ids[p.region],
-            reason=p.reason.value,
-            seq=p.seq,
-            inspector_id=users.get(p.inspector) if p.inspector else None,
-        )
+    rows = [
+        {
+            "plan_id": plan.id,
+            "day": drawn.day,
+            "body_region_id": registry.region_ids[p.body],
+            "hall_id": registry.hall_ids[p.hall],
+            "region_id": registry.region_ids[p.region],
+            "reason": p.reason.value,
+            "seq": p.seq,
+            "inspector_id": users.get(p.inspector) if p.inspector else None,
+        }
         for p in drawn.patrols
-    )
+    ]
+    if rows:  # one Core executemany: 600 ORM objects a day cost several times the whole draw
+        session.execute(_tasks.insert(), rows)
     record(
         session,
         actor=SYSTEM,

@@ -17,7 +17,10 @@ logger = logging.getLogger(__name__)
 
 def region_profile_keys(session: Session, *, default_key: str) -> dict[int, str]:
     """Profile key for every region, resolving overrides up the tree."""
-    regions = {r.id: (r.parent_id, r.rule_profile) for r in session.scalars(select(Region))}
+    regions = {
+        rid: (parent, key)
+        for rid, parent, key in session.execute(select(Region.id, Region.parent_id, Region.rule_profile))
+    }
 
     def resolve(region_id: int | None) -> str:
         seen = 0
