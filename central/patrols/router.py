@@ -16,9 +16,10 @@ from central.access.jurisdiction import ScopeKind
 from central.access.roles import Permission
 from central.core.clock import shanghai_date
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
+from central.patrols.bodies import supervising_bodies
 from central.patrols.key import DrawKeyError
 from central.patrols.queries import plan_public
-from central.patrols.schemas import PlanPublic, PlanQuery
+from central.patrols.schemas import BodyPublic, PlanPublic, PlanQuery
 from central.patrols.service import PlanRefused, publish_plan
 from common.worktime import CalendarMissingError
 
@@ -37,6 +38,12 @@ def require_supervising_body(principal: PrincipalDep) -> Principal:
 
 
 Patroller = Annotated[Principal, Depends(require_supervising_body)]
+
+
+@router.get("/bodies", response_model=list[BodyPublic])
+def read_bodies(session: SessionDep, principal: Patroller) -> list[BodyPublic]:
+    """The supervising bodies in the caller's jurisdiction and their inspectors."""
+    return supervising_bodies(session, within=principal.jurisdiction)
 
 
 @router.get(

@@ -45,3 +45,12 @@ class PlanPublic(BaseModel):
         default_factory=list, description="Regions a quota names that have no service centre registered."
     )
     patrols: list[PatrolTaskPublic] = Field(default_factory=list, description="In the caller's jurisdiction.")
+
+
+class BodyPublic(BaseModel):
+    kind: str = Field(description="region (a bureau: province, city, county) | department (its office)")
+    code: str = Field(description="The region's or the department's code.")
+    name: str
+    level: str
+    has_quota: bool = Field(description="Daily patrol quotas (SC-6(1)); a department's office has none.")
+    inspectors: list[str] = Field(description="Usernames of the body's active inspectors.")

@@ -267,3 +267,22 @@ def test_the_cli_prints_the_plan_and_keygen_refuses_to_overwrite(
         check=False,
     )
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_supervising_bodies_are_the_regions_and_departments_with_their_inspectors(
+    app_client: TestClient, people: dict[str, str], session: Session, province: dict[str, int]
+) -> None:
+    bodies = as_user(app_client, people, "prov1").get("/api/v1/patrols/bodies").json()
+    by_code = {b["code"]: b for b in bodies}
+    assert by_code["510000"]["inspectors"] == ["prov1", "prov2"] and by_code["510000"]["has_quota"]
+    assert by_code["510100"] == {
+        "kind": "region",
+        "code": "510100",
+        "name": "成都市电子监察机构",
+        "level": "市（州）级",
+        "has_quota": True,
+        "inspectors": ["cd1"],
+    }
+    assert len([b for b in bodies if b["kind"] == "region"]) == 8
+    city = as_user(app_client, people, "cd1").get("/api/v1/patrols/bodies").json()
+    assert sorted(b["code"] for b in city) == ["510100", "510104", "510105", "510106"]
