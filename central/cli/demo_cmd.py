@@ -8,26 +8,35 @@ from pathlib import Path
 import typer
 import uvicorn
 from rich.progress import Progress
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from central.access.roles import Role
 from central.access.service import create_user
 from central.app import create_app
+from central.calendar.service import load_calendar
 from central.cli.common import console, migrated_engine
-from central.core.clock import system_clock
+from central.core.clock import shanghai_date, system_clock
 from central.core.config import Settings
 from central.core.db import make_session_factory
 from central.core.warmup import warm_up
 from central.demo.hall_sim import SimulatedHall, plan_hall, wait_until_up
 from central.demo.seed import DEMO_ACTOR, seed_demo
 from central.demo.supervision import seed_supervision
+from central.patrols.key import DrawKeyError, generate_key_file
+from central.patrols.models import PatrolTask
+from central.patrols.service import PlanRefused, publish_plan
+from common.worktime import CalendarMissingError
 
 DEMO_DB = Path("var") / "demo.db"
 DEMO_PASSWORD = "hallwatch-demo-2026"
+DEMO_PATROL_KEY = Path("var") / "demo-patrol.key"  # the demo's own draw key (kept between runs)
 DEMO_HALL = "510000-ZWFW"  # the hall whose windows get emulated keypads and an edge agent
 # (username, role, scope): one of each kind of jurisdiction, to see what each may read.
 DEMO_USERS = [
     ("admin", Role.SYSTEM_SUPERVISOR, "*"),
     ("sichuan", Role.INSPECTOR, "region:510000"),
+    ("sichuan2", Role.INSPECTOR, "region:510000"),
     ("chengdu", Role.INSPECTOR, "region:510100"),
     ("jinjiang", Role.INSPECTOR, "region:510104"),
     ("clerk", Role.POST_USER, "department:510104-SCJG"),
@@ -43,7 +52,11 @@ def demo(
     """Seed var/demo.db afresh (relative to today) and serve it."""
     for path in DEMO_DB.parent.glob(f"{DEMO_DB.name}*"):  # the file and its WAL/SHM companions
         path.unlink()
-    settings = Settings(database_url=f"sqlite:///{DEMO_DB}", api_docs=True)  # the demo shows /docs
+    if not DEMO_PATROL_KEY.exists():
+        generate_key_file(DEMO_PATROL_KEY)
+    settings = Settings(  # the demo shows /docs
+        database_url=f"sqlite:///{DEMO_DB}", api_docs=True, patrol_key_file=DEMO_PATROL_KEY
+    )
     engine = migrated_engine(settings)
     with make_session_factory(engine)() as session, Progress(console=console) as progress:
         summary = seed_demo(
@@ -75,6 +88,7 @@ def demo(
             clerk="clerk",
         )
         hall_plan = plan_hall(session, hall_code=DEMO_HALL, windows=4, now=system_clock())
+        patrols = _publish_todays_patrols(session, settings)
     console.print(
         f"演示数据已生成: {summary.halls} 个政务服务中心, {summary.items} 个事项, "
         f"{summary.cases} 件办件 ({summary.events} 条事件) → {DEMO_DB}"
@@ -82,6 +96,7 @@ def demo(
     console.print(
         f"监察信号 {supervision.signals} 条，调查 {supervision.investigations} 件，待审批申请 {supervision.approvals} 件"
     )
+    console.print(patrols)
     users = "、".join(name for name, _, _ in DEMO_USERS)
     console.print(f"演示账号 users: {users}，密码 password: {DEMO_PASSWORD}")
     if not serve:
@@ -101,6 +116,27 @@ def demo(
         uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
     finally:
         hall.stop()
+
+
+def _publish_todays_patrols(session: Session, settings: Settings) -> str:
+    """Today's patrol plan, drawn now (as the first inspector's visit would), or why there is none."""
+    today = shanghai_date(system_clock())
+    try:
+        plan = publish_plan(
+            session,
+            day=today,
+            today=today,
+            calendar=load_calendar(session),
+            key_file=settings.patrol_key_file,
+            default_profile_key=settings.rule_profile,
+            now=system_clock(),
+        )
+    except (PlanRefused, CalendarMissingError, DrawKeyError) as exc:
+        return f"今日无巡查计划 no patrol plan today: {exc}"
+    if plan is None:
+        return f"{today} 非工作日，无巡查任务"
+    tasks = session.scalar(select(func.count()).select_from(PatrolTask).where(PatrolTask.plan_id == plan.id))
+    return f"今日视频巡查计划 {tasks} 次（抽选 {', '.join(f'{k}: {len(v)}' for k, v in plan.drawn.items())}）"
 
 
 def _start_hall(hall: SimulatedHall, base: str) -> None:
