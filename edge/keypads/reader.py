@@ -30,10 +30,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import serial
 
+from common.contract import KeypadPressIn, to_wire
 from edge.clock import utc_now
 from edge.config import KeypadConfig
 from edge.keypads.health import HealthSchedule, KeypadStatus, health_observation
@@ -252,18 +252,19 @@ class KeypadReader:
 
     def _store_press(self, frame: Frame, key: Key) -> None:
         at = self._clock()
-        observation: dict[str, Any] = {
-            "id": f"{self.name}:{frame.seq}:{key.uptime_ms}",
-            "kind": "keypad_press",
-            "at": at,
-            "window": self.config.window,
-            "keypad": self.name,
-            "seq": frame.seq,
-            "key": key.key,
-            "uptime_ms": key.uptime_ms,
-        }
-        if self.citizen_present is not None:
-            observation["citizen_present"] = self._citizen_present(at)
+        press = KeypadPressIn(
+            id=f"{self.name}:{frame.seq}:{key.uptime_ms}",
+            kind="keypad_press",
+            at=at,
+            window=self.config.window,
+            keypad=self.name,
+            seq=frame.seq,
+            key=key.key,
+            uptime_ms=key.uptime_ms,
+        )
+        if self.citizen_present is not None:  # set only with a camera: to_wire leaves it out otherwise
+            press.citizen_present = self._citizen_present(at)
+        observation = to_wire(press)
         if self.outbox.put(observation):
             with self._lock:
                 self._presses += 1
