@@ -54,10 +54,12 @@ from central.core.migrate import upgrade
 from central.devices.keys import issue_key
 from central.ratings.models import KeypadPress
 from central.registry.models import Department, Device, Hall, Item, Region, ServiceWindow, Staff
+from common.contract import to_wire
 from edge.configfile import parse_edge_config
-from edge.keypads.reader import KeypadReader
+from edge.keypads.reader import KeypadReader, press_observation
 from edge.outbox import Outbox
 from rating_device.emulator import KeypadEmulator
+from rating_device.protocol import Key
 
 console = Console(stderr=True)
 HALL = "510000-ZWFW"
@@ -264,18 +266,11 @@ def _outage_presses(count: int, *, hours_ago: int = 1) -> list[dict[str, object]
     for n, key in enumerate(keys):
         window = f"W{n % WINDOWS + 1:02d}"
         uptime = hours_ago * 3_600_000 + n * 100  # the keypad's clock: an hour further back each time
-        presses.append(
-            {
-                "id": f"KP-{window}:{n // WINDOWS % 65536}:{uptime}",
-                "kind": "keypad_press",
-                "at": (start + step * n).isoformat(),
-                "window": window,
-                "keypad": f"KP-{window}",
-                "seq": n // WINDOWS % 65536,
-                "key": key,
-                "uptime_ms": uptime,
-            }
+        seq = n // WINDOWS % 65536
+        press = press_observation(
+            keypad=f"KP-{window}", window=window, seq=seq, key=Key(key, uptime), at=start + step * n
         )
+        presses.append(to_wire(press))
     return presses
 
 

@@ -13,11 +13,12 @@ import random
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import httpx
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from common.contract import Command, PromptCommand
 from edge.central import COMMANDS_PATH
 from edge.clock import utc_now
 from edge.outbox import Outbox
@@ -32,20 +33,6 @@ FIRST_BACKOFF_S = 1.0
 Deliver = Callable[[str, Prompt, datetime], bool]
 
 
-class PromptCommand(BaseModel):
-    # Central may add fields in a later version: ignore them rather than stop prompting.
-    model_config = ConfigDict(extra="ignore")
-
-    id: int
-    kind: Literal["prompt"]
-    window: str = Field(min_length=1, max_length=40)
-    case_no: str = Field(min_length=1, max_length=64)
-    staff_name: str | None = None
-    staff_no: str | None = None
-    text: str = "请评价"
-    expires_at: AwareDatetime
-
-
 class OtherCommand(BaseModel):
     """A command kind this agent does not know (from a newer central): skipped, cursor moves on."""
 
@@ -56,9 +43,13 @@ class OtherCommand(BaseModel):
 
 
 class CommandsAnswer(BaseModel):
+    """Central's page (`common.contract.CommandPage`) read tolerantly: a newer central may send kinds
+    and fields this agent does not know."""
+
     model_config = ConfigDict(extra="ignore")
 
-    commands: list[Annotated[PromptCommand | OtherCommand, Field(union_mode="left_to_right")]]
+    # A command of a kind this agent knows, else (unknown kind, malformed) one it skips.
+    commands: list[Annotated[Command | OtherCommand, Field(union_mode="left_to_right")]]
     cursor: int = Field(ge=0)
 
 

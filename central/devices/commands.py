@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -17,9 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from central.devices.command_kinds import stored_command
 from central.devices.models import DeviceCommand
 from central.devices.notify import COMMAND_SIGNAL, SLOW_POLL_SECONDS
-from central.devices.schemas import CommandOut, CommandPage
+from common.contract import CommandPage
 
 logger = logging.getLogger(__name__)
 
@@ -47,23 +47,9 @@ def fetch_commands(session: Session, *, hall_id: int, after: int, now: datetime)
         .order_by(DeviceCommand.id)
         .limit(PAGE_LIMIT)
     ).all()
-    commands = [_command_out(row) for row in rows]
+    commands = [command for command in map(stored_command, rows) if command is not None]
     cursor = rows[-1].id if len(rows) == PAGE_LIMIT else newest
     return CommandPage(commands=commands, cursor=cursor)
-
-
-def _command_out(row: DeviceCommand) -> CommandOut:
-    payload = json.loads(row.payload)
-    return CommandOut(
-        id=row.id,
-        kind="prompt",
-        window=payload["window"],
-        case_no=payload["case_no"],
-        staff_name=payload.get("staff_name"),
-        staff_no=payload.get("staff_no"),
-        text=payload.get("text", "请评价"),
-        expires_at=row.expires_at,
-    )
 
 
 async def wait_for_commands(

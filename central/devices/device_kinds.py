@@ -11,8 +11,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any, get_args
 
-from central.devices.schemas import Observation
 from central.registry.document import DeviceKind
+from common.contract import Observation
 
 logger = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from central.core.clock import to_utc
-from central.devices.schemas import KeypadHealthIn, KeypadPressIn
 from central.devices.service import ItemOutcome, ObservationContext, register
 from central.ratings.ingest import ReportedPress, ingest_presses
 from central.ratings.models import KeypadHealth
 from central.registry.models import ServiceWindow
+from common.contract import KeypadHealthIn, KeypadPressIn
 
 logger = logging.getLogger(__name__)
 

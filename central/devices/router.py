@@ -14,8 +14,8 @@ from central.devices import keypads  # noqa: F401  (registers the keypad handler
 from central.devices.commands import wait_for_commands
 from central.devices.device_kinds import KindNotAllowed
 from central.devices.keys_router import DeviceDep
-from central.devices.schemas import CommandPage, ObservationAnswer, ObservationBatch
 from central.devices.service import ObservationConflict, ingest_observations
+from common.contract import CommandPage, ObservationAnswer, ObservationBatch
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["device"])

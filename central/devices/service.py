@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 from central.audit.chain import record
 from central.devices.device_kinds import check_kinds
 from central.devices.keys import DevicePrincipal
-from central.devices.schemas import ObservationAnswer, ObservationResult, Outcome
 from central.profiles.assignment import profile_for_hall
+from common.contract import ObservationAnswer, ObservationResult, Outcome
 from common.profiles.schema import RuleProfile
 from common.worktime import WorkCalendar
 

@@ -9,7 +9,6 @@ gets no prompt. How presses bind to prompts: `central.ratings.binding`.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -22,17 +21,15 @@ from central.cases.models import Case
 from central.cases.schemas import CaseEventIn
 from central.core.actor import SYSTEM, Actor
 from central.core.clock import to_utc
-from central.devices.models import DeviceCommand
-from central.devices.notify import notify_after_commit
+from central.devices.command_kinds import queue_command
 from central.profiles.assignment import hall_profile_keys
 from central.ratings.models import Rating, RatingPrompt
 from central.registry.models import Hall, ServiceWindow, Staff
+from common.contract import PromptPayload
 from common.profiles.loader import get_profile
 from common.profiles.schema import RuleProfile
 
 logger = logging.getLogger(__name__)
-
-PROMPT_TEXT = "请评价"
 
 
 def open_prompt(
@@ -59,22 +56,19 @@ def open_prompt(
         opened_at=now,
         expires_at=expires_at,
     )
-    payload = {
-        "window": window.code,
-        "case_no": case.case_no,
-        "staff_name": staff.name if staff else None,
-        "staff_no": staff.code if staff else None,
-        "text": PROMPT_TEXT,
-    }
-    command = DeviceCommand(
+    session.add(prompt)
+    command = queue_command(
+        session,
         hall_id=window.hall_id,
-        kind="prompt",
-        payload=json.dumps(payload, ensure_ascii=False),
-        created_at=now,
+        command=PromptPayload(
+            window=window.code,
+            case_no=case.case_no,
+            staff_name=staff.name if staff else None,
+            staff_no=staff.code if staff else None,
+        ),
         expires_at=expires_at,
+        now=now,
     )
-    session.add_all([prompt, command])
-    session.flush()
     record(
         session,
         actor=actor,
@@ -83,7 +77,7 @@ def open_prompt(
         target_id=case.case_no,
         after={
             "window": window.code,
-            "staff": payload["staff_no"],
+            "staff": staff.code if staff else None,
             "source": source,
             "prompt_id": prompt.id,
             "command_id": command.id,
@@ -91,7 +85,6 @@ def open_prompt(
         },
         at=now,
     )
-    notify_after_commit(session, window.hall_id)
     logger.info("prompt %d: case %s at window %s (%s)", prompt.id, case.case_no, window.code, source)
     return prompt
 

@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 
 from central.core.clock import to_utc
 from central.devices.keys import DevicePrincipal
-from central.devices.schemas import AbsenceIn
 from central.devices.service import ItemOutcome, ObservationContext
 from central.registry.models import ServiceWindow
 from central.video.labels import AbsenceStatus
 from central.video.models import AbsenceEvent, AbsenceEvidence
 from central.video.recorded import LIVE_ALREADY, covered_by_live
 from central.video.windows import device_windows, in_future, latest_sightings, note_cameras, unknown_window
+from common.contract import AbsenceIn
 
 logger = logging.getLogger(__name__)
 

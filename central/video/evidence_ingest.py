@@ -22,13 +22,13 @@ import numpy as np
 from sqlalchemy import select
 
 from central.core.clock import to_utc
-from central.devices.schemas import EvidenceIn
 from central.devices.service import ItemOutcome, ObservationContext
 from central.registry.models import ServiceWindow
 from central.video.jpeg import JpegError, jpeg_size
 from central.video.models import Evidence, EvidenceImage
 from central.video.recorded import LIVE_ALREADY, covered_by_live
 from central.video.windows import device_windows, in_future, latest_sightings, note_cameras, unknown_window
+from common.contract import EvidenceIn
 
 logger = logging.getLogger(__name__)
 

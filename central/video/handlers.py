@@ -1,4 +1,4 @@
-"""Handlers of the camera observations (the contract: `central.devices.schemas`), registered
+"""Handlers of the camera observations (the contract: `common.contract`), registered
 with the observation service like the keypad handlers (`central.devices.keypads`).
 
 Each handler answers every item stored, duplicate or rejected, in the batch's transaction, with one
@@ -27,13 +27,6 @@ from sqlalchemy.orm import Session
 
 from central.core.clock import to_utc
 from central.devices.keys import DevicePrincipal
-from central.devices.schemas import (
-    AbsenceIn,
-    CameraHealthIn,
-    EvidenceIn,
-    PresenceIn,
-    VisitorCountIn,
-)
 from central.devices.service import ItemOutcome, ObservationContext, register
 from central.video.absences import store_absences
 from central.video.evidence_ingest import store_evidence
@@ -46,6 +39,13 @@ from central.video.windows import (
     latest_sightings,
     note_cameras,
     unknown_window,
+)
+from common.contract import (
+    AbsenceIn,
+    CameraHealthIn,
+    EvidenceIn,
+    PresenceIn,
+    VisitorCountIn,
 )
 
 logger = logging.getLogger(__name__)

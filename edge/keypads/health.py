@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from common.contract import KeypadHealthIn, to_wire
 from edge.config import KeypadConfig
 
 logger = logging.getLogger(__name__)
@@ -36,18 +37,20 @@ class KeypadStatus:
 
 def health_observation(status: KeypadStatus, *, obs_id: str, at: datetime) -> dict[str, Any]:
     """The keypad_health observation of the edge ↔ central contract."""
-    return {
-        "id": obs_id,
-        "kind": "keypad_health",
-        "at": at,
-        "window": status.window,
-        "keypad": status.keypad,
-        "online": status.online,
-        "firmware": status.firmware,
-        "last_heartbeat_at": status.last_heartbeat_at,
-        "bad_frames": status.bad_frames,
-        "reconnects": status.reconnects,
-    }
+    return to_wire(
+        KeypadHealthIn(
+            id=obs_id,
+            kind="keypad_health",
+            at=at,
+            window=status.window,
+            keypad=status.keypad,
+            online=status.online,
+            firmware=status.firmware,
+            last_heartbeat_at=status.last_heartbeat_at,
+            bad_frames=status.bad_frames,
+            reconnects=status.reconnects,
+        )
+    )
 
 
 class HealthSchedule:

@@ -30,10 +30,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import serial
 
+from common.contract import KeypadPressIn, to_wire
 from edge.clock import utc_now
 from edge.config import KeypadConfig
 from edge.keypads.health import HealthSchedule, KeypadStatus, health_observation
@@ -62,6 +62,22 @@ STABLE_SESSION_S = 5.0
 EDGE_HELLO = "hallwatch-edge 0.1"  # our version, sent as HELLO to ask for the keypad's
 MAX_QUEUED_PROMPTS = 16
 PORT_ERRORS = (serial.SerialException, OSError, termios.error)
+
+
+def press_observation(*, keypad: str, window: str, seq: int, key: Key, at: datetime) -> KeypadPressIn:
+    """The keypad_press observation of a KEY frame (id = f"{keypad}:{seq}:{uptime_ms}", so a KEY
+    retransmitted after a lost ACK is the same observation). Without the camera's verdict: the
+    reader sets `citizen_present` only when the window has a camera."""
+    return KeypadPressIn(
+        id=f"{keypad}:{seq}:{key.uptime_ms}",
+        kind="keypad_press",
+        at=at,
+        window=window,
+        keypad=keypad,
+        seq=seq,
+        key=key.key,
+        uptime_ms=key.uptime_ms,
+    )
 
 
 @dataclass
@@ -252,18 +268,10 @@ class KeypadReader:
 
     def _store_press(self, frame: Frame, key: Key) -> None:
         at = self._clock()
-        observation: dict[str, Any] = {
-            "id": f"{self.name}:{frame.seq}:{key.uptime_ms}",
-            "kind": "keypad_press",
-            "at": at,
-            "window": self.config.window,
-            "keypad": self.name,
-            "seq": frame.seq,
-            "key": key.key,
-            "uptime_ms": key.uptime_ms,
-        }
-        if self.citizen_present is not None:
-            observation["citizen_present"] = self._citizen_present(at)
+        press = press_observation(keypad=self.name, window=self.config.window, seq=frame.seq, key=key, at=at)
+        if self.citizen_present is not None:  # set only with a camera: to_wire leaves it out otherwise
+            press.citizen_present = self._citizen_present(at)
+        observation = to_wire(press)
         if self.outbox.put(observation):
             with self._lock:
                 self._presses += 1

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from common.contract import CameraHealthIn, WatchedWindowIn, to_wire
 from edge.outbox import Outbox
 from edge.video.config import CameraConfig
 
@@ -51,20 +52,22 @@ def health_observation(
     detail = status.detail
     if detail is not None and len(detail) > MAX_DETAIL:
         detail = detail[: MAX_DETAIL - 1] + "…"
-    return {
-        "id": obs_id,
-        "kind": "camera_health",
-        "at": at,
-        "camera": status.camera,
-        "online": status.online,
-        "fps": round(min(max(status.fps, 0.0), MAX_FPS), 2),
-        "width": status.source_width,
-        "height": status.source_height,
-        "reconnects": status.reconnects,
-        "last_frame_at": status.last_frame_at,
-        "detail": detail,
-        "windows": [dict(w) for w in windows],
-    }
+    return to_wire(
+        CameraHealthIn(
+            id=obs_id,
+            kind="camera_health",
+            at=at,
+            camera=status.camera,
+            online=status.online,
+            fps=round(min(max(status.fps, 0.0), MAX_FPS), 2),
+            width=status.source_width,
+            height=status.source_height,
+            reconnects=status.reconnects,
+            last_frame_at=status.last_frame_at,
+            detail=detail,
+            windows=[WatchedWindowIn.model_validate(w) for w in windows],
+        )
+    )
 
 
 class CameraHealthSchedule:

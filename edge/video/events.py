@@ -1,8 +1,8 @@
 """What window analytics report: presence intervals, absences (离岗) and visitor counts per hour.
 
 Events are plain frozen dataclasses, produced by the pure analysers (edge.video.presence) and turned
-into observations of the edge → central contract (central/devices/schemas.py: PresenceIn,
-AbsenceIn, VisitorCountIn) by `to_observation`. Observation ids are deterministic, as the contract's
+into observations of the edge → central contract (`common.contract`: PresenceIn, AbsenceIn,
+VisitorCountIn) by `to_observation`. Observation ids are deterministic, as the contract's
 docstrings give them, so an event stored twice (a restarted agent, a retried batch) is one row at
 central:
 
@@ -19,8 +19,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
+from common.contract import AbsenceIn, Origin, PresenceIn, VisitorCountIn, to_wire
 from edge.video.schedule import HALL_TZ
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,6 @@ class VisitorHour:
 
 
 Event = PresenceInterval | AbsenceStarted | AbsenceEnded | VisitorHour
-Origin = Literal["live", "recording"]  # a live camera, or a recording analysed afterwards
 
 
 def hour_floor(moment: datetime) -> datetime:
@@ -101,45 +101,47 @@ def to_observation(
     taken for an absence (ignored for other events). Analysed from a recording, it says so
     (`origin`), and central never counts it as live."""
     observation = _observation(event, camera=camera, evidence=evidence)
-    if origin != "live":
-        observation["origin"] = origin
-    return observation
+    if origin != "live":  # set only when not live: to_wire leaves the default out
+        observation.origin = origin
+    return to_wire(observation)
 
 
-def _observation(event: Event, *, camera: str, evidence: Sequence[str]) -> dict[str, Any]:
+def _observation(
+    event: Event, *, camera: str, evidence: Sequence[str]
+) -> PresenceIn | AbsenceIn | VisitorCountIn:
     if isinstance(event, PresenceInterval):
-        return {
-            "id": f"{event.window}:pres:{epoch_ms(event.start)}",
-            "kind": "presence",
-            "window": event.window,
-            "camera": camera,
-            "start": _utc(event.start),
-            "end": _utc(event.end),
-        }
+        return PresenceIn(
+            id=f"{event.window}:pres:{epoch_ms(event.start)}",
+            kind="presence",
+            window=event.window,
+            camera=camera,
+            start=_utc(event.start),
+            end=_utc(event.end),
+        )
     if isinstance(event, AbsenceStarted | AbsenceEnded):
         phase = "start" if isinstance(event, AbsenceStarted) else "end"
-        return {
-            "id": f"{event.window}:abs:{epoch_ms(event.started_at)}:{phase}",
-            "kind": "absence",
-            "phase": phase,
-            "window": event.window,
-            "camera": camera,
-            "started_at": _utc(event.started_at),
-            "ended_at": _utc(event.ended_at) if isinstance(event, AbsenceEnded) else None,
-            "evidence": list(evidence),
-        }
+        return AbsenceIn(
+            id=f"{event.window}:abs:{epoch_ms(event.started_at)}:{phase}",
+            kind="absence",
+            phase=phase,
+            window=event.window,
+            camera=camera,
+            started_at=_utc(event.started_at),
+            ended_at=_utc(event.ended_at) if isinstance(event, AbsenceEnded) else None,
+            evidence=list(evidence),
+        )
     part = 0 if event.watched_from is None else int((event.watched_from - event.hour_start).total_seconds())
     part = min(max(part, 0), 3599)
-    return {
-        "id": f"{event.window}:vis:{epoch_ms(event.hour_start) // 1000}:{part}",
-        "kind": "visitor_count",
-        "window": event.window,
-        "camera": camera,
-        "hour_start": _utc(event.hour_start),
-        "visits": event.visits,
-        "seated_seconds": round(min(max(event.seated_seconds, 0.0), 3600.0), 1),
-        "watched_from_second": part,
-    }
+    return VisitorCountIn(
+        id=f"{event.window}:vis:{epoch_ms(event.hour_start) // 1000}:{part}",
+        kind="visitor_count",
+        window=event.window,
+        camera=camera,
+        hour_start=_utc(event.hour_start),
+        visits=event.visits,
+        seated_seconds=round(min(max(event.seated_seconds, 0.0), 3600.0), 1),
+        watched_from_second=part,
+    )
 
 
 def _utc(moment: datetime) -> datetime:

@@ -18,19 +18,18 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import cv2
 import numpy as np
 
+from common.contract import EvidenceIn, EvidenceReason, Origin, to_wire
 from edge.video.config import Point
-from edge.video.events import Origin
 from edge.video.privacy import MaskError, apply_privacy_masks
 from edge.video.schedule import HALL_TZ
 
 logger = logging.getLogger(__name__)
 
-EvidenceReason = Literal["absence_start", "absence_end", "manual"]
 CAPTION_HEIGHT = 24  # at CAPTION_REFERENCE_WIDTH and below; wider pictures get a taller band
 CAPTION_REFERENCE_WIDTH = 640
 MAX_JPEG_BYTES = 1_000_000  # central accepts up to ~1.1 MB; quality steps down to stay under
@@ -89,19 +88,21 @@ def evidence_observation(
     origin: Origin = "live",
 ) -> dict[str, Any]:
     """The `evidence` observation of the edge ↔ central contract (id = f"{window}:ev:{ms}")."""
-    return {
-        **({"origin": origin} if origin != "live" else {}),
-        "id": evidence_id(window=window, at=at),
-        "kind": "evidence",
-        "at": at,
-        "window": window,
-        "camera": camera,
-        "reason": reason,
-        "width": snapshot.width,
-        "height": snapshot.height,
-        "sha256": snapshot.sha256,
-        "jpeg_base64": base64.b64encode(snapshot.jpeg).decode("ascii"),
-    }
+    observation = EvidenceIn(
+        id=evidence_id(window=window, at=at),
+        kind="evidence",
+        at=at,
+        window=window,
+        camera=camera,
+        reason=reason,
+        width=snapshot.width,
+        height=snapshot.height,
+        sha256=snapshot.sha256,
+        jpeg_base64=base64.b64encode(snapshot.jpeg).decode("ascii"),
+    )
+    if origin != "live":  # set only when not live: to_wire leaves the default out
+        observation.origin = origin
+    return to_wire(observation)
 
 
 def evidence_id(*, window: str, at: datetime) -> str:

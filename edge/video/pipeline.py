@@ -26,19 +26,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from common.contract import EvidenceReason, Origin
 from edge.clock import utc_now
 from edge.outbox import Outbox
 from edge.video.capture import CameraReader, Frame
 from edge.video.config import AnalysisConfig, CameraConfig, WindowConfig
 from edge.video.detect.base import PersonDetector
-from edge.video.events import AbsenceEnded, AbsenceStarted, Event, Origin, to_observation
-from edge.video.evidence import (
-    EvidenceError,
-    EvidenceReason,
-    caption_text,
-    evidence_observation,
-    make_snapshot,
-)
+from edge.video.events import AbsenceEnded, AbsenceStarted, Event, to_observation
+from edge.video.evidence import EvidenceError, caption_text, evidence_observation, make_snapshot
 from edge.video.presence import BadFrameError, CameraAnalyser
 from edge.video.privacy import camera_masks
 from edge.video.schedule import schedule_for

@@ -12,6 +12,7 @@ import asyncio
 import socket
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -20,41 +21,28 @@ from fastapi import FastAPI, Header, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from common.contract import (
+    KeypadHealthIn,
+    KeypadPressIn,
+    ObservationAnswer,
+    ObservationBatch,
+    ObservationResult,
+    PromptCommand,
+)
 
 KEY = "hwk_0123456789abcdef_" + "k" * 43
 
 
-class _Item(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(min_length=1, max_length=64)
-    at: AwareDatetime
-    window: str = Field(min_length=1, max_length=40)
-    keypad: str = Field(min_length=1, max_length=60)
+KeypadObservation = Annotated[KeypadPressIn | KeypadHealthIn, Field(discriminator="kind")]
 
 
-class Press(_Item):
-    kind: Literal["keypad_press"]
-    seq: int = Field(ge=0, le=65535)
-    key: int = Field(ge=1, le=5)
-    uptime_ms: int = Field(ge=0)
-    citizen_present: bool | None = None  # sent only by an agent with a camera at the window
+class Batch(ObservationBatch):
+    """Central's batch (`common.contract`) narrowed to what this stand-in stores: keypad kinds, at most
+    central's default max_batch_events (a camera observation is answered 422 here)."""
 
-
-class Health(_Item):
-    kind: Literal["keypad_health"]
-    online: bool
-    firmware: str | None
-    last_heartbeat_at: AwareDatetime | None
-    bad_frames: int = Field(ge=0)
-    reconnects: int = Field(ge=0)
-
-
-class Batch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    observations: list[Annotated[Press | Health, Field(discriminator="kind")]] = Field(
-        min_length=1, max_length=5000
-    )
+    observations: list[KeypadObservation] = Field(min_length=1, max_length=5000)  # type: ignore[assignment]
 
 
 @dataclass
@@ -82,18 +70,21 @@ class Central:
 
     def add_prompt(self, window: str, case_no: str, *, expires_at: datetime, **extra: Any) -> None:
         with self.lock:
-            self.commands.append(
-                {
-                    "id": len(self.commands) + 1,
-                    "kind": "prompt",
-                    "window": window,
-                    "case_no": case_no,
-                    "staff_name": extra.get("staff_name"),
-                    "staff_no": extra.get("staff_no"),
-                    "text": "请评价",
-                    "expires_at": expires_at.isoformat(),
-                }
+            prompt = PromptCommand(
+                id=len(self.commands) + 1,
+                kind="prompt",
+                window=window,
+                case_no=case_no,
+                staff_name=extra.get("staff_name"),
+                staff_no=extra.get("staff_no"),
+                expires_at=expires_at,
             )
+            self.commands.append(prompt.model_dump(mode="json"))
+
+    def add_command(self, command: dict[str, Any]) -> None:
+        """A command as a newer central might send it (a kind or a field this contract lacks)."""
+        with self.lock:
+            self.commands.append({**command, "id": len(self.commands) + 1})
 
 
 def contract_app(central: Central) -> FastAPI:
@@ -103,7 +94,7 @@ def contract_app(central: Central) -> FastAPI:
         if key != KEY:
             raise HTTPException(401, "a valid device key is needed in X-Device-Key")
 
-    @app.post("/api/v1/device/observations", response_model=None)
+    @app.post("/api/v1/device/observations", response_model=ObservationAnswer)
     def observations(batch: Batch, x_device_key: Annotated[str | None, Header()] = None) -> Any:
         check_key(x_device_key)
         if central.delay_seconds:
@@ -134,34 +125,37 @@ def contract_app(central: Central) -> FastAPI:
         deadline = time.monotonic() + wait
         while True:
             with central.lock:
-                now = datetime.now(UTC).isoformat()
-                due = [c for c in central.commands if c["id"] > after and c["expires_at"] > now]
+                due = [c for c in central.commands if c["id"] > after and _due(c, datetime.now(UTC))]
                 cursor = max([after, *(c["id"] for c in central.commands)])
             if due or time.monotonic() >= deadline:
-                return {"commands": due, "cursor": cursor}
+                return {"commands": due, "cursor": cursor}  # as sent: may hold kinds CommandPage lacks
             await asyncio.sleep(0.02)
 
     return app
 
 
-def _store(central: Central, batch: Batch) -> dict[str, Any]:
-    results: list[dict[str, Any]] = []
+def _due(command: dict[str, Any], now: datetime) -> bool:
+    expires_at = command.get("expires_at")
+    return not isinstance(expires_at, str) or datetime.fromisoformat(expires_at) > now
+
+
+def _store(central: Central, batch: Batch) -> ObservationAnswer:
+    results: list[ObservationResult] = []
     for item in batch.observations:
         central.deliveries[item.id] = central.deliveries.get(item.id, 0) + 1
         if item.window not in central.windows:
-            results.append({"id": item.id, "outcome": "rejected", "detail": f"no window {item.window}"})
+            results.append(
+                ObservationResult(id=item.id, outcome="rejected", detail=f"no window {item.window}")
+            )
         elif item.id in central.stored:
-            results.append({"id": item.id, "outcome": "duplicate", "detail": None})
+            results.append(ObservationResult(id=item.id, outcome="duplicate"))
         else:
             central.stored[item.id] = item.model_dump(mode="json")
-            results.append({"id": item.id, "outcome": "stored", "detail": None})
-    counts = {o: sum(r["outcome"] == o for r in results) for o in ("stored", "duplicate", "rejected")}
-    return {
-        "results": results,
-        "stored": counts["stored"],
-        "duplicates": counts["duplicate"],
-        "rejected": counts["rejected"],
-    }
+            results.append(ObservationResult(id=item.id, outcome="stored"))
+    counts = Counter(r.outcome for r in results)
+    return ObservationAnswer(
+        results=results, stored=counts["stored"], duplicates=counts["duplicate"], rejected=counts["rejected"]
+    )
 
 
 def free_port() -> int:

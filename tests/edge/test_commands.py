@@ -74,3 +74,20 @@ def test_the_poller_rides_out_an_outage(outbox: Outbox) -> None:
         wait_until(lambda: len(windows.handed) == 1, what="the prompt after the outage")
     poller.stop()
     client.close()
+
+
+def test_unknown_kinds_and_malformed_prompts_are_skipped_and_the_cursor_moves_on(outbox: Outbox) -> None:
+    central, port = Central(), free_port()
+    soon = datetime.now(UTC) + timedelta(minutes=2)
+    central.add_command(
+        {"kind": "snapshot", "camera": "C1", "expires_at": soon.isoformat()}
+    )  # a newer central
+    central.add_command({"kind": "prompt", "window": "W01", "case_no": "", "expires_at": soon.isoformat()})
+    central.add_prompt("W01", "CASE-5", expires_at=soon)
+    windows = Windows("W01")
+    client = make_client(CentralConfig(url=f"http://127.0.0.1:{port}"), KEY, read_timeout=10)
+    with serve(contract_app(central), port):
+        assert CommandPoller(client, outbox, windows, wait_seconds=1).poll_once() == 1
+    client.close()
+    assert windows.handed == [("W01", Prompt("", "", "CASE-5"))]
+    assert outbox.get_meta(CURSOR_KEY) == "3"

@@ -13,8 +13,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from central.core.db import make_session_factory
+from central.devices.command_kinds import queue_command
 from central.devices.models import DeviceCommand
 from central.devices.notify import COMMAND_SIGNAL, notify_after_commit
+from common.contract import PromptPayload
 from tests.central.devices.helpers import COMMANDS, edge, served
 from tests.conftest import FakeClock
 
@@ -109,3 +111,25 @@ def test_a_commit_wakes_the_halls_waiters_and_a_rollback_does_not(db: Engine) ->
             return rolled_back, other.is_set()
 
     assert asyncio.run(scenario()) == (False, False)
+
+
+def test_a_stored_command_central_cannot_send_is_skipped_not_a_server_error(
+    anon: TestClient, edge, clock: FakeClock, session: Session, registry: dict[str, int], caplog
+) -> None:
+    hall, now = registry["hall"], clock()
+    expires = now + timedelta(minutes=3)
+    for kind, payload in [("prompt", "{not json"), ("reboot", "{}"), ("prompt", '{"window": "W01"}')]:
+        session.add(
+            DeviceCommand(hall_id=hall, kind=kind, payload=payload, created_at=now, expires_at=expires)
+        )
+    session.flush()
+    good = queue_command(
+        session, hall_id=hall, command=PromptPayload(window="W01", case_no="C9"), expires_at=expires, now=now
+    )
+    session.commit()
+    body = commands(anon, edge["EDGE-P"], after=0, wait=0)
+    assert [(c["id"], c["case_no"], c["staff_name"], c["text"]) for c in body["commands"]] == [
+        (good.id, "C9", None, "请评价")
+    ]
+    assert body["cursor"] == good.id  # past the three it skipped: they are not looked at again
+    assert sum("cannot be sent, skipped" in r.getMessage() for r in caplog.records) == 3

@@ -12,10 +12,10 @@ from central.calendar.service import load_calendar
 from central.core.clock import to_utc
 from central.devices import keypads  # noqa: F401  (registers the keypad handlers)
 from central.devices.keys import authenticate_device
-from central.devices.schemas import ObservationBatch
 from central.devices.service import ingest_observations
 from central.ratings.models import KeypadPress, Rating
 from central.registry.models import ServiceWindow
+from common.contract import ObservationBatch
 from common.profiles import DEFAULT_PROFILE_KEY
 from tests.central.devices.helpers import edge, press, seconds
 from tests.conftest import FakeClock

@@ -1,6 +1,6 @@
 """Shared by the video tests: a provincial hall with two windows and a county hall, edge agents with
 device keys, the people who review absences and approve evidence access, and builders of every
-camera observation of the contract (`central.devices.schemas`). Evidence JPEGs are encoded by
+camera observation of the contract (`common.contract`). Evidence JPEGs are encoded by
 OpenCV from a real photograph (scikit-image's astronaut)."""
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from central.devices.schemas import CameraHealthIn
+from common.contract import CameraHealthIn
 from edge.outbox import Outbox
 from edge.video.capture import CameraReader, Frame
 from edge.video.config import CameraConfig

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from central.devices.schemas import EvidenceIn
+from common.contract import EvidenceIn
 from edge.video.evidence import (
     CAPTION_HEIGHT,
     EvidenceError,

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
-from central.devices.schemas import Observation
+from common.contract import Observation
 from edge.outbox import Outbox
 from edge.video.capture import Frame
 from edge.video.config import AnalysisConfig, CameraConfig, OpenCVDetectorConfig

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from central.devices.schemas import AbsenceIn, Observation, PresenceIn
+from common.contract import AbsenceIn, Observation, PresenceIn
 from edge.video.absence import AbsenceTracker
 from edge.video.config import WindowConfig
 from edge.video.detect import Detection, make_detector

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter
 
-from central.devices.schemas import Observation, VisitorCountIn
+from common.contract import Observation, VisitorCountIn
 from edge.video.events import VisitorHour, hour_floor, to_observation
 from edge.video.schedule import HALL_TZ
 from edge.video.seat import SeatTracker

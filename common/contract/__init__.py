@@ -1,0 +1,54 @@
+"""The device wire contract between a hall and central (keypads.md), written once for both sides:
+observations the edge uploads (`observations`), central's answer to a batch (`answers`), and the
+commands central queues for a hall's agent (`commands`). Central validates what it receives and
+answers with these models; the edge builds what it sends and parses what it gets with them."""
+
+from common.contract.answers import ObservationAnswer, ObservationResult, Outcome
+from common.contract.commands import (
+    DEFAULT_PROMPT_TEXT,
+    Command,
+    CommandPage,
+    CommandPayload,
+    PromptCommand,
+    PromptPayload,
+)
+from common.contract.observations import (
+    AbsenceIn,
+    CameraHealthIn,
+    EvidenceIn,
+    EvidenceReason,
+    KeypadHealthIn,
+    KeypadPressIn,
+    Observation,
+    ObservationBatch,
+    Origin,
+    PresenceIn,
+    VisitorCountIn,
+    WatchedWindowIn,
+    to_wire,
+)
+
+__all__ = [
+    "DEFAULT_PROMPT_TEXT",
+    "AbsenceIn",
+    "CameraHealthIn",
+    "Command",
+    "CommandPage",
+    "CommandPayload",
+    "EvidenceIn",
+    "EvidenceReason",
+    "KeypadHealthIn",
+    "KeypadPressIn",
+    "Observation",
+    "ObservationAnswer",
+    "ObservationBatch",
+    "ObservationResult",
+    "Origin",
+    "Outcome",
+    "PresenceIn",
+    "PromptCommand",
+    "PromptPayload",
+    "VisitorCountIn",
+    "WatchedWindowIn",
+    "to_wire",
+]

@@ -1,0 +1,215 @@
+"""Observations, edge → central (keypads.md): what a hall's agent and devices report, one model a kind.
+
+An observation is a discriminated union on `kind`. A new kind adds its model to `Observation` below
+(central registers a handler for it with `central.devices.service.register`). The `In` suffix is
+central's view: these are the bodies central receives, so every model forbids unknown fields and
+bounds every value; the edge builds what it sends through the same models (`to_wire`), so a
+malformed observation fails at the edge, not at central.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from common.dates import AwareMoment
+
+logger = logging.getLogger(__name__)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KeypadPressIn(_Strict):
+    """A KEY frame the edge agent stored (id = f"{keypad}:{seq}:{uptime_ms}")."""
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: Literal["keypad_press"]
+    at: AwareMoment = Field(description="Edge clock when the KEY frame arrived.")
+    window: str = Field(min_length=1, max_length=40)
+    keypad: str = Field(min_length=1, max_length=60)
+    seq: int = Field(ge=0, le=65535)
+    key: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
+    uptime_ms: int = Field(ge=0, le=2**32 - 1)  # a u32 on the wire
+    citizen_present: bool | None = Field(
+        default=None,
+        description="Whether the window camera saw a citizen at the counter at the press (or moments "
+        "before); null or absent: no camera verdict (no camera, camera offline, older edge agent).",
+    )
+
+
+class KeypadHealthIn(_Strict):
+    id: str = Field(min_length=1, max_length=64)
+    kind: Literal["keypad_health"]
+    at: AwareMoment
+    window: str = Field(min_length=1, max_length=40)
+    keypad: str = Field(min_length=1, max_length=60)
+    online: bool
+    firmware: str | None = Field(default=None, max_length=40)
+    last_heartbeat_at: AwareMoment | None = None
+    bad_frames: int = Field(ge=0, le=2**31 - 1)
+    reconnects: int = Field(ge=0, le=2**31 - 1)
+
+
+WindowCode = Annotated[str, Field(min_length=1, max_length=40)]
+CameraCode = Annotated[str, Field(min_length=1, max_length=40)]
+# An evidence JPEG travels base64-encoded in the batch: 1.5 MB of text is about 1.1 MB of JPEG.
+MAX_EVIDENCE_BASE64 = 1_500_000
+
+
+class WatchedWindowIn(_Strict):
+    """A window a camera watches, as the edge judges it at the report's time."""
+
+    code: WindowCode
+    staffed: bool = Field(description="Inside the window's working hours now (the edge config's hours).")
+    seat_taken: bool | None = Field(
+        default=None, description="The staff seat is taken now, after smoothing (null: not judged yet)."
+    )
+    taken_since: AwareMoment | None = Field(
+        default=None, description="While taken: since when (the presence interval still open)."
+    )
+
+
+class CameraHealthIn(_Strict):
+    """A camera's state (id = f"{camera}:cam:{ms}"): sent on every change and periodically."""
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: Literal["camera_health"]
+    at: AwareMoment
+    camera: CameraCode
+    online: bool = Field(
+        description="Frames are arriving; an offline camera is never shown as live (SC-5(5))."
+    )
+    fps: float = Field(ge=0, le=1000, description="Frames per second received over the last interval.")
+    width: int | None = Field(default=None, ge=1, le=16384)
+    height: int | None = Field(default=None, ge=1, le=16384)
+    reconnects: int = Field(ge=0, le=2**31 - 1)
+    last_frame_at: AwareMoment | None = None
+    detail: str | None = Field(
+        default=None, max_length=300, description="Why offline, e.g. 'stream stalled'."
+    )
+    windows: list[WatchedWindowIn] = Field(
+        default_factory=list,
+        max_length=100,
+        description="The windows this camera watches (the edge config) and their state now, so central "
+        "knows from the first report which windows an outage blinds, and which are in working hours.",
+    )
+
+
+Origin = Literal["live", "recording"]
+ORIGIN_FIELD_DESCRIPTION = (
+    "live: a camera as it happened; recording: footage analysed afterwards (hallwatch edge analyse), "
+    "never counted as live and never stored where the live camera already reported the hour."
+)
+
+
+class PresenceIn(_Strict):
+    """One interval in which the window's staff seat was taken (id = f"{window}:pres:{start_ms}")."""
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: Literal["presence"]
+    window: WindowCode
+    camera: CameraCode
+    start: AwareMoment
+    end: AwareMoment
+    origin: Origin = Field("live", description=ORIGIN_FIELD_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _verify(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class AbsenceIn(_Strict):
+    """离岗: the staff seat empty past the threshold in working hours.
+
+    Sent twice: phase "start" once the threshold is passed (ended_at null), phase "end" when the seat
+    is taken again or working hours end (id = f"{window}:abs:{start_ms}:{phase}"). Both carry
+    `started_at`, the moment the seat became empty, which identifies the absence.
+    """
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: Literal["absence"]
+    phase: Literal["start", "end"]
+    window: WindowCode
+    camera: CameraCode
+    started_at: AwareMoment
+    ended_at: AwareMoment | None = None
+    evidence: list[str] = Field(default_factory=list, max_length=8, description="Ids of evidence items.")
+    origin: Origin = Field("live", description=ORIGIN_FIELD_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _verify(self) -> Self:
+        if (self.phase == "end") != (self.ended_at is not None):
+            raise ValueError("ended_at is required for phase 'end' and not allowed for phase 'start'")
+        if self.ended_at is not None and self.ended_at <= self.started_at:
+            raise ValueError("ended_at must be after started_at")
+        return self
+
+
+class VisitorCountIn(_Strict):
+    """Citizen visits at one window in the part of a clock hour the camera watched in one run
+    (id = f"{window}:vis:{hour_epoch_s}:{watched_from_second}").
+
+    An edge agent restarted mid-hour reports the hour in two parts, each final; central adds the parts.
+    """
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: Literal["visitor_count"]
+    window: WindowCode
+    camera: CameraCode
+    hour_start: AwareMoment = Field(description="The start of the hour (minutes and seconds zero).")
+    visits: int = Field(ge=0, le=10_000)
+    seated_seconds: float = Field(ge=0, le=3600, description="Seconds the customer seat was taken.")
+    watched_from_second: int = Field(
+        default=0, ge=0, le=3599, description="Seconds into the hour when this part's watching began."
+    )
+    origin: Origin = Field("live", description=ORIGIN_FIELD_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _verify(self) -> Self:
+        if (self.hour_start.minute, self.hour_start.second, self.hour_start.microsecond) != (0, 0, 0):
+            raise ValueError("hour_start must be on the hour")
+        return self
+
+
+EvidenceReason = Literal["absence_start", "absence_end", "manual"]
+
+
+class EvidenceIn(_Strict):
+    """A masked JPEG snapshot taken on an event (id = f"{window}:ev:{ms}")."""
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: Literal["evidence"]
+    at: AwareMoment
+    window: WindowCode
+    camera: CameraCode
+    reason: EvidenceReason
+    width: int = Field(ge=1, le=16384)
+    height: int = Field(ge=1, le=16384)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Of the JPEG bytes, checked at central.")
+    jpeg_base64: str = Field(min_length=4, max_length=MAX_EVIDENCE_BASE64)
+    origin: Origin = Field("live", description=ORIGIN_FIELD_DESCRIPTION)
+
+
+Observation = Annotated[
+    KeypadPressIn | KeypadHealthIn | CameraHealthIn | PresenceIn | AbsenceIn | VisitorCountIn | EvidenceIn,
+    Field(discriminator="kind"),
+]
+
+
+class ObservationBatch(_Strict):
+    observations: list[Observation] = Field(
+        min_length=1, description="1..max_batch_events items (413 beyond); all or nothing."
+    )
+
+
+def to_wire(observation: Observation) -> dict[str, Any]:
+    """The JSON object the edge stores in its outbox and uploads: only the fields its producer set,
+    so an optional field left unset (a press without a camera verdict, a live `origin`) stays out of
+    the body and an agent keeps talking to a central that predates the field."""
+    return observation.model_dump(mode="json", exclude_unset=True)
