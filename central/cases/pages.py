@@ -1,8 +1,8 @@
 """Console pages (zh-CN), server-rendered with Jinja2: the case list and one case's timeline.
 
 Query parameters arrive as plain strings and are checked by `central.web.forms` and
-`central.cases.labels`, so a bad one
-(light=purple, page=0) gets a 400 page with a Chinese message instead of the API's JSON 422.
+`central.cases.labels`, so a bad one (light=purple, page=0) gets a 400 page with a Chinese message
+instead of the API's JSON 422.
 """
 
 from __future__ import annotations
