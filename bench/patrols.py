@@ -28,7 +28,6 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from bench.common import load_average, machine_speed_ms, scratch_postgres
-from central.access.jurisdiction import ScopeKind
 from central.access.models import User
 from central.access.roles import Role
 from central.core.db import make_engine, make_session_factory
@@ -36,6 +35,7 @@ from central.core.migrate import upgrade
 from central.patrols.key import generate_key_file
 from central.patrols.plan import RegionNode, plan_day
 from central.patrols.service import publish_plan
+from central.registry.jurisdiction import ScopeKind
 from central.registry.models import Hall, Region
 from common.profiles.loader import get_profile
 from common.worktime import WorkCalendar

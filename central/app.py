@@ -20,46 +20,73 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from central.access.admin_pages import router as admin_pages
-from central.access.auth_first import AuthenticateFirstMiddleware
+from central.access.auth_first import USER_CREDENTIALS, AuthenticateFirstMiddleware
+from central.access.console_session import SignInRequired, redirect_to_sign_in
 from central.access.csrf import CsrfRefused, csrf_guard, refuse_csrf
 from central.access.deps import get_principal
+from central.access.login_pages import TEMPLATES as access_templates
+from central.access.login_pages import router as login_router
 from central.access.refusal_audit import REFUSAL_ACTIONS, RefusalAuditMiddleware, is_refusal
 from central.access.refusals import RefusalLog, audit_refusal
+from central.access.registry_router import router as registry_router
 from central.access.router import router as access_router
+from central.approvals.pages import TEMPLATES as approvals_templates
 from central.approvals.pages import router as approvals_pages
 from central.approvals.router import router as approvals_router
 from central.audit.schedule import checkpoint_lifespan
 from central.calendar.router import router as calendar_router
+from central.cases.pages import TEMPLATES as cases_templates
+from central.cases.pages import router as cases_pages
 from central.cases.router import router as cases_router
 from central.core.body_limit import BodyLimitMiddleware
 from central.core.clock import Clock, system_clock
 from central.core.config import Settings
 from central.core.db import make_engine, make_session_factory
 from central.core.security_headers import SecurityHeadersMiddleware
+from central.devices.admin_pages import TEMPLATES as devices_templates
+from central.devices.admin_pages import router as device_admin_pages
+from central.devices.keys_router import DEVICE_CREDENTIAL
 from central.devices.keys_router import router as device_router
 from central.devices.router import router as device_link_router
+from central.investigations.pages import TEMPLATES as investigations_templates
 from central.investigations.pages import router as investigations_pages
 from central.investigations.router import router as investigations_router
+from central.ledger.pages import TEMPLATES as ledger_templates
 from central.ledger.pages import router as ledger_pages
 from central.ledger.router import router as ledger_router
 from central.patrols.router import router as patrols_router
 from central.profiles.router import router as profiles_router
+from central.ratings.pages import TEMPLATES as ratings_templates
 from central.ratings.pages import router as ratings_pages
 from central.ratings.router import router as ratings_router
-from central.registry.router import router as registry_router
 from central.signals.loop import signal_lifespan
+from central.signals.pages import TEMPLATES as signals_templates
 from central.signals.pages import router as signals_pages
 from central.signals.router import router as signals_router
 from central.video import handlers as video_handlers  # noqa: F401  (registers the camera observation handlers)
+from central.video.pages import TEMPLATES as video_templates
 from central.video.pages import router as video_pages
 from central.video.router import router as video_router
-from central.web.login import router as login_router
-from central.web.pages import router as pages_router
-from central.web.session import SignInRequired, redirect_to_sign_in
+from central.web.templating import SHELL, install_templates
 
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+# Which credential each kind of route takes, checked before a body is read (auth_first.py).
+CREDENTIALS = (*USER_CREDENTIALS, DEVICE_CREDENTIAL)
+# What each domain's pages bring to the one Jinja environment built per app.
+PAGE_TEMPLATES = (
+    SHELL,
+    access_templates,
+    cases_templates,
+    signals_templates,
+    investigations_templates,
+    ledger_templates,
+    approvals_templates,
+    devices_templates,
+    ratings_templates,
+    video_templates,
+)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -127,7 +154,7 @@ def create_app(
     # proxy, every refusal recorded (the 401s answered before the body is read too), the credential
     # checked before the body is read, and only then its size.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(AuthenticateFirstMiddleware)
+    app.add_middleware(AuthenticateFirstMiddleware, rules=CREDENTIALS)
     app.add_middleware(RefusalAuditMiddleware)  # records 401/403/404 answers; a 413 is no refusal
     if settings.forwarded_allow_ips:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
@@ -151,13 +178,15 @@ def create_app(
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])
-    app.include_router(pages_router)
+    install_templates(app, PAGE_TEMPLATES)
+    app.include_router(cases_pages)
     for pages in (
         signals_pages,
         investigations_pages,
         ledger_pages,
         approvals_pages,
         admin_pages,
+        device_admin_pages,
         ratings_pages,
         video_pages,
     ):

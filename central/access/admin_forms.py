@@ -10,15 +10,17 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from central.access.deps import Principal
-from central.access.jurisdiction import ScopeKind
 from central.access.refusals import audit_refusal
 from central.access.roles import ROLE_LABELS, Permission
-from central.web.labels import PageError
+from central.registry.jurisdiction import ScopeKind
+from central.web.forms import PageError
 from central.web.templating import error_page
 
 logger = logging.getLogger(__name__)
 
-ADMIN_PERMISSION = Permission.USERS_MANAGE  # the device-key API (device_router) asks the same
+ADMIN_PERMISSION = (
+    Permission.USERS_MANAGE
+)  # the device-key API (central/devices/keys_router.py) asks the same
 
 SCOPE_KIND_LABELS = {
     ScopeKind.DEPLOYMENT: "全部",
@@ -26,7 +28,6 @@ SCOPE_KIND_LABELS = {
     ScopeKind.HALL: "大厅",
     ScopeKind.DEPARTMENT: "部门",
 }
-DEVICE_KIND_LABELS = {"camera": "摄像机", "keypad": "评价器", "display": "显示屏", "edge": "边缘盒"}
 
 
 def admin_refused(request: Request, principal: Principal) -> HTMLResponse | None:

@@ -3,10 +3,10 @@
 /console/admin/users is the permission review (SC-15): every user in one's jurisdiction with role,
 scope, who granted it and when it was last confirmed, those overdue for review marked; a button
 confirms another person's rights, and a form creates a user with a role one may grant, inside one's
-own jurisdiction only (SC-14). /console/admin/devices (admin_device_pages) lists the devices of
-one's halls with their keys. Both need `users.manage`, as the API does.
+own jurisdiction only (SC-14). /console/admin/devices (central/devices/admin_pages.py) lists the
+devices of one's halls with their keys. Both need `users.manage`, as the API does.
 
-Every change goes through the audited services (central/access/service.py, device_keys.py); the
+Every change goes through the audited services (central/access/service.py, central/devices/keys.py); the
 pages only read forms, call them, and show the outcome in Chinese. Each form carries the per-session
 form token, checked app-wide (central/access/csrf.py).
 """
@@ -23,14 +23,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 
-from central.access.admin_device_pages import router as device_pages
 from central.access.admin_forms import (
     admin_refused,
     locked_now,
     scope_text,
 )
+from central.access.console_session import PagePrincipal
 from central.access.deps import Principal
-from central.access.jurisdiction import ScopeError, ScopeKind
 from central.access.models import User
 from central.access.passwords import WeakPasswordError
 from central.access.roles import ROLE_LABELS, Role, can_grant
@@ -52,12 +51,11 @@ from central.access.service import (
     scope_choices,
 )
 from central.core.deps import NowDep, SessionDep, SettingsDep
-from central.web.session import PagePrincipal
-from central.web.templating import templates
+from central.registry.jurisdiction import ScopeError, ScopeKind
+from central.web.templating import render
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
-router.include_router(device_pages)
 
 USERS_URL = "/console/admin/users"
 MAX_PASSWORD, MAX_DISPLAY_NAME, MAX_SCOPE = 200, 60, 60
@@ -123,7 +121,7 @@ def _users_page(
         "scope_text": scope_text,
         "locked_now": locked_now,
     }
-    return templates.TemplateResponse(request, "admin_users.html", context, status_code=status)
+    return render(request, "admin_users.html", context, status_code=status)
 
 
 @router.get("/console/admin/users", response_class=HTMLResponse)

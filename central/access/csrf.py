@@ -1,7 +1,7 @@
 """CSRF: a state-changing request authenticated only by the console's session cookie must carry the
 session's form token — in the form field `csrf_token` (console forms) or the `X-CSRF-Token` header.
 
-The session cookie is HttpOnly and SameSite=Strict (central/web/login.py), so a browser does not send
+The session cookie is HttpOnly and SameSite=Strict (central/access/login_pages.py), so a browser does not send
 it with a request started from another *site*. That is not enough: a "site" is the registrable
 domain, so another system on a sibling subdomain of the same government domain (say `oa.sc.gov.cn`
 beside `hallwatch.sc.gov.cn`) is same-site and its pages could post here with the cookie attached.
@@ -34,6 +34,8 @@ from markupsafe import Markup
 from central.access.credentials import CREDENTIAL_STATE, Credential
 from central.access.deps import SESSION_COOKIE
 from central.access.refusals import audit_refusal
+from central.web.forms import PageError
+from central.web.templating import error_page
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +135,4 @@ async def refuse_csrf(request: Request, exc: Exception) -> Response:
             f"Authorization: Bearer <token>, or the session's form token in {CSRF_HEADER} ({exc.reason})"
         )
         return JSONResponse(status_code=403, content={"detail": detail})
-    from central.web.labels import PageError  # templating imports this module (csrf_input)
-    from central.web.templating import error_page
-
     return error_page(request, PageError(403, "表单校验失败", PAGE_MESSAGE), nav="cases")

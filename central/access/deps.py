@@ -11,7 +11,6 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from central.access.jurisdiction import Jurisdiction, ScopeError
 from central.access.models import User
 from central.access.refusals import PRINCIPAL_STATE
 from central.access.roles import PERMISSIONS, Permission, Role
@@ -20,6 +19,7 @@ from central.access.throttle import ThrottlePolicy
 from central.core.actor import Actor
 from central.core.config import Settings
 from central.core.deps import NowDep, SessionDep, SettingsDep
+from central.registry.jurisdiction import Jurisdiction, ScopeError
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from central.access.deps import SESSION_COOKIE, PolicyDep, PrincipalDep, UserManager
-from central.access.jurisdiction import Jurisdiction, ScopeError
 from central.access.models import User
 from central.access.passwords import WeakPasswordError
 from central.access.schemas import TokenOut, UserCreate, UserPublic
@@ -32,6 +31,7 @@ from central.access.service import review_users as service_review_users
 from central.access.sign_in import SignInRefused, retry_after, sign_in
 from central.audit.chain import record
 from central.core.deps import NowDep, SessionDep, SettingsDep
+from central.registry.jurisdiction import Jurisdiction, ScopeError
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["access"])

@@ -3,7 +3,8 @@
 Calendar years, rule profiles and which profile a region runs, and registry records beyond one's
 own region change the behaviour of every hall: only the deployment scope (`*`) or a region of level
 province — the highest authority (SC-13) — may write them. This is the one rule; the API's routes
-take it as a dependency (`require_deployment_wide`), services call `is_deployment_wide`.
+take it as a dependency (`require_deployment_wide`), services call
+`central.registry.jurisdiction.is_deployment_wide`.
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from central.access.deps import Principal, PrincipalDep
-from central.access.jurisdiction import Jurisdiction, ScopeKind
 from central.access.roles import Permission
 from central.core.deps import SessionDep
-from central.registry.models import Region
+from central.registry.jurisdiction import ScopeKind, is_deployment_wide
 
 logger = logging.getLogger(__name__)
 
@@ -28,15 +26,6 @@ WIDE_SCOPE_TEXT = "the deployment (scope *) or a province region"
 
 # Every dependency built here, so tests can find the routes that carry one (a new route is covered).
 SCOPE_CHECKS: set[Callable[..., Principal]] = set()
-
-
-def is_deployment_wide(session: Session, jurisdiction: Jurisdiction) -> bool:
-    """The deployment scope, or a region of level province (SC-13: the highest authority)."""
-    if jurisdiction.kind is ScopeKind.DEPLOYMENT:
-        return True
-    if jurisdiction.kind is not ScopeKind.REGION:
-        return False
-    return session.scalar(select(Region.level).where(Region.id == jurisdiction.scope_id)) == "province"
 
 
 def _refuse_role(principal: Principal, permission: Permission) -> None:

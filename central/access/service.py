@@ -14,13 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from central.access import throttle
-from central.access.jurisdiction import (
-    Jurisdiction,
-    ScopeError,
-    ScopeKind,
-    jurisdiction_of,
-    resolve_scope_code,
-)
 from central.access.models import AccessToken, User
 from central.access.passwords import (
     MIN_PASSWORD_LENGTH,
@@ -32,6 +25,13 @@ from central.access.passwords import (
 from central.access.roles import Role, can_grant
 from central.audit.chain import record
 from central.core.actor import Actor
+from central.registry.jurisdiction import (
+    Jurisdiction,
+    ScopeError,
+    ScopeKind,
+    jurisdiction_of,
+    resolve_scope_code,
+)
 from central.registry.models import Department, Hall, Region
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.access.deps import Principal
-from central.access.jurisdiction import Jurisdiction
 from central.approvals.kinds import (
     ApprovalError,
     ApprovalKind,
@@ -44,6 +43,7 @@ from central.cases.schemas import CODE, CaseEventIn
 from central.cases.service import describe_validation
 from central.core.clock import to_utc
 from central.profiles.assignment import profile_for_hall
+from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Hall, Item
 
 logger = logging.getLogger(__name__)

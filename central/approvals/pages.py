@@ -8,6 +8,7 @@ the API's JSON 422 or a 500.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -15,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from central.access.console_session import PagePrincipal
 from central.access.deps import Principal
 from central.approvals.case_kinds import CORRECT, VOID, find_event, void_of
 from central.approvals.kinds import (
@@ -28,11 +30,11 @@ from central.approvals.kinds import (
 from central.approvals.queries import get_request, list_requests
 from central.approvals.schemas import ApprovalOut
 from central.approvals.service import approve, create_request, reject, withdraw
+from central.cases.labels import EVENT_LABELS
 from central.cases.models import Case, CaseEvent
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
 from central.registry.models import Hall, Item, ServiceWindow, Staff
-from central.web.labels import (
-    EVENT_LABELS,
+from central.web.forms import (
     PageError,
     bad_parameter,
     parse_moment,
@@ -40,11 +42,11 @@ from central.web.labels import (
     parse_text,
     shanghai_input_value,
 )
-from central.web.session import PagePrincipal
-from central.web.templating import error_page, templates
+from central.web.templating import PageTemplates, error_page, render
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
+TEMPLATES = PageTemplates(folder=Path(__file__).parent / "templates")
 
 MAX_ID = 2_147_483_647
 TEXT = Annotated[str | None, Form()]
@@ -77,7 +79,7 @@ def approvals_page(request: Request, principal: PagePrincipal, session: SessionD
         "mine": list_requests(session, principal=principal, mine=True),
         **_labels(),
     }
-    return templates.TemplateResponse(request, "approvals.html", context)
+    return render(request, "approvals.html", context)
 
 
 def _parse_id(value: str) -> int:
@@ -161,7 +163,7 @@ def _render_new(
         "error": error,
         "level_label": LEVEL_LABELS[Level.PROVINCE],
     }
-    return templates.TemplateResponse(request, "approval_new.html", context, status_code=status_code)
+    return render(request, "approval_new.html", context, status_code=status_code)
 
 
 @router.post("/console/approvals/new", response_model=None)
@@ -286,7 +288,7 @@ def _render_detail(
         "error": error,
         **_labels(),
     }
-    return templates.TemplateResponse(request, "approval_detail.html", context, status_code=status_code)
+    return render(request, "approval_detail.html", context, status_code=status_code)
 
 
 @router.post("/console/approvals/{request_id}/{action}", response_model=None)

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from central.access.deps import Principal
 from central.access.models import User
 from central.access.roles import Permission
-from central.access.scope import is_deployment_wide
 from central.approvals.kinds import ApprovalStatus, Level, kind_label, payload_of
 from central.approvals.models import ApprovalRequest
 from central.approvals.rules import (
@@ -22,6 +21,7 @@ from central.approvals.rules import (
     visible_request,
 )
 from central.approvals.schemas import ApprovalOut
+from central.registry.jurisdiction import is_deployment_wide
 from central.registry.models import Hall
 
 logger = logging.getLogger(__name__)

@@ -14,11 +14,10 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from central.access.deps import Principal
-from central.access.jurisdiction import Jurisdiction, ScopeKind
 from central.access.roles import Permission
-from central.access.scope import is_deployment_wide
 from central.approvals.kinds import ApprovalError, ApprovalStatus, Level, conflict, forbidden, not_found
 from central.approvals.models import ApprovalRequest
+from central.registry.jurisdiction import Jurisdiction, ScopeKind, is_deployment_wide
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from central.access.roles import Permission
-from central.access.scope import WIDE_SCOPE_TEXT, is_deployment_wide
+from central.access.scope import WIDE_SCOPE_TEXT
 from central.approvals.kinds import (
     ApprovalKind,
     KindContext,
@@ -35,6 +35,7 @@ from central.cases.models import Case
 from central.cases.projection import case_due_dates, event_voids, replay_case
 from central.cases.service import describe_validation
 from central.profiles.assignment import hall_profile_keys
+from central.registry.jurisdiction import is_deployment_wide
 from common.profiles.loader import get_profile
 from common.worktime import WorkCalendar, YearRule
 

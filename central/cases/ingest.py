@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction
 from central.audit.chain import Change, record_many
 from central.cases.lifecycle import CaseState, EventFact, TransitionError, replay
 from central.cases.models import Case, CaseEvent
@@ -28,6 +27,7 @@ from central.cases.schemas import BatchResult, CaseEventIn, EventOutcome, EventR
 from central.core.actor import Actor
 from central.core.clock import to_utc
 from central.profiles.assignment import hall_profile_keys
+from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Hall
 from common.profiles.loader import get_profile
 from common.profiles.schema import RuleProfile

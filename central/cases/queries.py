@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from central.access.jurisdiction import Jurisdiction
 from central.cases.clock import ClockView, DueDates, Light, clock_view, paused_workdays, view_from_dues
 from central.cases.lifecycle import CaseStatus, TransitionError, replay
 from central.cases.lights import LightCounts, count_lights, light_expression
@@ -19,6 +18,7 @@ from central.cases.projection import event_voids, fact_of, live_events, policy_o
 from central.cases.schemas import CaseDetail, CaseEventPublic, CasePage, CaseSummary
 from central.core.clock import shanghai_date, to_utc
 from central.profiles.assignment import halls_by_profile, profile_for_hall
+from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Department, Hall, Item
 from common.profiles.loader import get_profile
 from common.profiles.schema import RuleProfile
@@ -27,6 +27,11 @@ from common.worktime import CalendarMissingError, WorkCalendar
 logger = logging.getLogger(__name__)
 
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+
+
+def case_clause(within: Jurisdiction) -> ColumnElement[bool]:
+    """The WHERE clause that keeps a case query inside a jurisdiction."""
+    return within.clause(hall_id=Case.hall_id, department_id=Case.department_id)
 
 
 def case_exists(session: Session, *, case_no: str) -> bool:
@@ -227,7 +232,7 @@ def light_counts(
         halls_by_profile=halls_by_profile(session, default_key=default_profile_key),
         default_key=default_profile_key,
     )
-    clauses = [within.case_clause()] if within else []
+    clauses = [case_clause(within)] if within else []
     if received_by is not None:
         clauses.append(Case.received_at <= to_utc(received_by))
     return count_lights(session, light=light, where=and_(*clauses) if clauses else None)
@@ -240,7 +245,7 @@ def _filtered(query: SelectT, filters: CaseFilters, light: ColumnElement[str | N
         .join(Department, Department.id == Case.department_id)
     )
     if filters.within is not None:
-        query = query.where(filters.within.case_clause())
+        query = query.where(case_clause(filters.within))
     if filters.hall_code:
         query = query.where(Hall.code == filters.hall_code)
     if filters.department_code:

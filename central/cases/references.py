@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction, ScopeKind
 from central.cases.schemas import CaseEventIn
 from central.core.clock import shanghai_date, to_utc
+from central.registry.jurisdiction import Jurisdiction, ScopeKind
 from central.registry.models import Department, Hall, Item, ServiceWindow, Staff
 from common.worktime import WorkCalendar
 

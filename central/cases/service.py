@@ -11,11 +11,11 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction
 from central.cases.ingest import ingest_batch
 from central.cases.schemas import BatchResult, CaseEventIn, EventOutcome, EventResult
 from central.core.actor import Actor
 from central.ratings.prompts import open_prompts_for_events
+from central.registry.jurisdiction import Jurisdiction
 from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)

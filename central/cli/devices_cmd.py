@@ -14,7 +14,6 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import ScopeKind, jurisdiction_of
 from central.cli.common import cli_actor, cli_session, console, errors, fail
 from central.core.clock import system_clock
 from central.devices.keys import (
@@ -24,6 +23,7 @@ from central.devices.keys import (
     revoke_keys,
     rotate_key,
 )
+from central.registry.jurisdiction import ScopeKind, jurisdiction_of
 from central.registry.models import Device
 
 logger = logging.getLogger(__name__)

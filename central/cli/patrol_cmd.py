@@ -10,7 +10,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from central.access.jurisdiction import ScopeKind, jurisdiction_of
 from central.calendar.service import load_calendar
 from central.cli.common import cli_session, console, fail
 from central.core.clock import shanghai_date, system_clock
@@ -19,6 +18,7 @@ from central.patrols.key import DrawKeyError, generate_key_file
 from central.patrols.queries import plan_public
 from central.patrols.schemas import PlanPublic
 from central.patrols.service import PlanRefused, publish_plan
+from central.registry.jurisdiction import ScopeKind, jurisdiction_of
 from common.worktime import CalendarMissingError
 
 logger = logging.getLogger(__name__)

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import typer
 
-from central.access.jurisdiction import ScopeError
 from central.access.passwords import WeakPasswordError
 from central.access.roles import ROLE_LABELS, Role
 from central.access.service import AccessError, create_user
 from central.cli.common import cli_actor, cli_session, console, fail
 from central.core.clock import system_clock
+from central.registry.jurisdiction import ScopeError
 
 logger = logging.getLogger(__name__)
 app = typer.Typer(help="Users and roles (SC-15).", no_args_is_help=True)

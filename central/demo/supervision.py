@@ -19,6 +19,7 @@ from central.approvals.kinds import ApprovalError
 from central.approvals.service import create_request
 from central.calendar.service import load_calendar
 from central.cases.models import Case, CaseEvent
+from central.cases.queries import case_clause
 from central.core.actor import Actor
 from central.investigations.schemas import InvestigationCreate
 from central.investigations.service import open_investigation
@@ -115,7 +116,7 @@ def _request_a_void(
     candidates = session.scalars(
         select(CaseEvent.event_id)
         .join(Case, Case.id == CaseEvent.case_id)
-        .where(post.jurisdiction.case_clause(), CaseEvent.type == "undertaken", Case.status == "undertaken")
+        .where(case_clause(post.jurisdiction), CaseEvent.type == "undertaken", Case.status == "undertaken")
         .order_by(CaseEvent.id)
         .limit(20)
     ).all()

@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction, ScopeKind
 from central.access.models import DeviceKey, User
 from central.audit.chain import record
 from central.core.actor import Actor
+from central.registry.jurisdiction import Jurisdiction, ScopeKind
 from central.registry.models import Device, Hall
 
 logger = logging.getLogger(__name__)

@@ -8,9 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
+from central.access.auth_first import CredentialRule
+from central.access.credentials import Credential
 from central.access.deps import UserManager
 from central.access.refusals import PRINCIPAL_STATE, audit_refusal
+from central.core.actor import Actor
 from central.core.deps import NowDep, SessionDep
 from central.devices.keys import (
     DevicePrincipal,
@@ -90,6 +94,16 @@ def get_device(
 
 
 DeviceDep = Annotated[DevicePrincipal, Depends(get_device)]
+
+
+def _device_actor(request: Request, session: Session) -> Actor | None:
+    presented = request.headers.get("x-device-key", "")
+    device = authenticate_device(session, presented=presented, now=request.app.state.clock())
+    return device.actor if device else None
+
+
+# For the middleware that checks credentials before a body is read (central/access/auth_first.py).
+DEVICE_CREDENTIAL = CredentialRule(get_device, Credential.DEVICE, _device_actor)
 
 
 @router.get("/device/me", response_model=DeviceMe)

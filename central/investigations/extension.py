@@ -10,7 +10,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from central.access.deps import Principal
-from central.access.jurisdiction import ScopeKind, jurisdiction_of
 from central.approvals.kinds import (
     ApprovalKind,
     KindContext,
@@ -33,6 +32,7 @@ from central.investigations.service import (
     visible_investigation,
 )
 from central.profiles.assignment import profile_for_hall
+from central.registry.jurisdiction import ScopeKind, jurisdiction_of
 from common.profiles.loader import get_profile
 
 logger = logging.getLogger(__name__)

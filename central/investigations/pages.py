@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from central.access.console_session import PagePrincipal
 from central.approvals.kinds import ApprovalError
 from central.approvals.service import create_request
 from central.cases.service import describe_validation
@@ -20,13 +22,13 @@ from central.investigations.schemas import InvestigationReport
 from central.investigations.service import InvestigationConflict, InvestigationNotFound, report_investigation
 from central.signals.lifecycle import FINDING_LABELS, SignalTransitionError
 from central.signals.service import SignalForbidden
-from central.web.labels import PageError, parse_positive
-from central.web.session import PagePrincipal
-from central.web.templating import error_page, templates
+from central.web.forms import PageError, parse_positive
+from central.web.templating import PageTemplates, error_page, render
 from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
+TEMPLATES = PageTemplates(folder=Path(__file__).parent / "templates")
 PAGE_SIZE = 50
 
 
@@ -60,7 +62,7 @@ def investigations_page(
         "result": result,
         "only_overdue": only_overdue,
     }
-    return templates.TemplateResponse(request, "investigations_list.html", context)
+    return render(request, "investigations_list.html", context)
 
 
 @router.get("/console/investigations/{investigation_id}", response_class=HTMLResponse)
@@ -106,7 +108,7 @@ def _detail(
         "findings": FINDING_LABELS,
         "error": error,
     }
-    return templates.TemplateResponse(request, "investigation_detail.html", context, status_code=status_code)
+    return render(request, "investigation_detail.html", context, status_code=status_code)
 
 
 @router.post("/console/investigations/{investigation_id}/report", response_model=None)

@@ -9,11 +9,11 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction
 from central.access.models import User
 from central.investigations.models import Investigation
 from central.investigations.schemas import InvestigationPage, InvestigationPublic
 from central.investigations.service import OPEN, visible_investigation
+from central.registry.jurisdiction import Jurisdiction
 from central.signals.lifecycle import Finding
 from common.worktime import CalendarMissingError, WorkCalendar
 

@@ -14,13 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.access.deps import Principal
-from central.access.jurisdiction import (
-    Jurisdiction,
-    ScopeError,
-    ScopeKind,
-    jurisdiction_of,
-    resolve_scope_code,
-)
 from central.access.roles import Permission
 from central.audit.chain import record
 from central.core.actor import Actor
@@ -28,6 +21,13 @@ from central.core.clock import shanghai_date
 from central.investigations.models import Investigation
 from central.investigations.schemas import InvestigationCreate, InvestigationReport
 from central.profiles.assignment import profile_for_hall
+from central.registry.jurisdiction import (
+    Jurisdiction,
+    ScopeError,
+    ScopeKind,
+    jurisdiction_of,
+    resolve_scope_code,
+)
 from central.signals.lifecycle import SignalAction, SignalStatus, next_status
 from central.signals.service import (
     SignalForbidden,

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from central.access.console_session import PagePrincipal
+from central.cases.labels import parse_case_no_prefix
 from central.core.clock import shanghai_date
 from central.core.deps import NowDep, SessionDep, SettingsDep
 from central.ledger.labels import COLOR_LABELS, ORIGIN_LABELS, REASON_LABELS, SIGNAL_STATUS_LABELS
@@ -23,20 +26,19 @@ from central.registry.queries import list_departments, list_halls
 from central.registry.schemas import DepartmentPublic, HallPublic
 from central.signals.lifecycle import SignalStatus
 from central.signals.reasons import Color, Origin
-from central.web.labels import (
+from central.web.forms import (
     PageError,
     bad_parameter,
-    parse_case_no_prefix,
     parse_day,
     parse_positive,
     parse_text,
 )
 from central.web.paging import pager
-from central.web.session import PagePrincipal
-from central.web.templating import error_page, templates
+from central.web.templating import PageTemplates, error_page, render
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
+TEMPLATES = PageTemplates(folder=Path(__file__).parent / "templates")
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE = 1_000_000
@@ -187,4 +189,4 @@ def ledger_page(
         "csv_url": f"{EXPORT_URL}?" + urlencode({**query, "format": "csv"}),
         "xlsx_url": f"{EXPORT_URL}?" + urlencode({**query, "format": "xlsx"}),
     }
-    return templates.TemplateResponse(request, "ledger.html", context)
+    return render(request, "ledger.html", context)

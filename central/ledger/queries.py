@@ -33,7 +33,6 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction
 from central.cases.models import Case
 from central.core.types import UTCDateTime
 from central.investigations.models import Investigation
@@ -52,6 +51,7 @@ from central.ledger.labels import (
 from central.ledger.schemas import LedgerPage, LedgerQuery, LedgerRow
 from central.ratings.labels import FOLLOWUP_ACTION_LABELS, FOLLOWUP_STATUS_LABELS, OPEN_ACTION
 from central.ratings.models import FollowUp, Rating
+from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Department, Hall
 from central.signals.lifecycle import SignalStatus
 from central.signals.models import Signal, SignalEvent

@@ -15,10 +15,10 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction, ScopeKind
 from central.access.models import User
 from central.access.roles import Role
 from central.patrols.schemas import BodyPublic
+from central.registry.jurisdiction import Jurisdiction, ScopeKind
 from central.registry.models import Department, Hall, Region
 
 logger = logging.getLogger(__name__)

@@ -7,11 +7,11 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from central.access.jurisdiction import Jurisdiction, ScopeKind
 from central.access.models import User
 from central.patrols.models import PatrolPlan, PatrolTask
 from central.patrols.plan import REASON_LABELS, Reason
 from central.patrols.schemas import PatrolTaskPublic, PlanPublic, RegionRef
+from central.registry.jurisdiction import Jurisdiction, ScopeKind
 from central.registry.models import Hall, Region
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from central.access.deps import Principal, PrincipalDep
-from central.access.jurisdiction import ScopeKind
 from central.access.roles import Permission
 from central.core.clock import shanghai_date
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
@@ -21,6 +20,7 @@ from central.patrols.key import DrawKeyError
 from central.patrols.queries import plan_public
 from central.patrols.schemas import BodyPublic, PlanPublic, PlanQuery
 from central.patrols.service import PlanRefused, publish_plan
+from central.registry.jurisdiction import ScopeKind
 from common.worktime import CalendarMissingError
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.access.deps import Principal
-from central.access.jurisdiction import Jurisdiction
 from central.approvals.kinds import (
     ApprovalKind,
     KindContext,
@@ -41,6 +40,7 @@ from central.profiles.assignment import profile_for_hall
 from central.ratings.followups import is_bad
 from central.ratings.labels import level_label
 from central.ratings.models import Rating
+from central.registry.jurisdiction import Jurisdiction
 from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)

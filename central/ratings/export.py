@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction
 from central.cases.models import Case
 from central.core.actor import Actor
 from central.ledger.export import (
@@ -38,6 +37,7 @@ from central.ledger.export import (
 from central.ledger.schemas import ExportFormat
 from central.ratings.labels import channel_label, level_label
 from central.ratings.models import Rating
+from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Department, Hall, Item, Region, ServiceWindow, Staff
 
 logger = logging.getLogger(__name__)

@@ -34,11 +34,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, func, literal, null, select
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction
 from central.core.types import DATE_RANGE_TEXT, DATE_RANGE_ZH, EARLIEST_DAY, LATEST_DAY
 from central.profiles.assignment import halls_by_profile
 from central.ratings.models import FollowUp, Rating
 from central.ratings.schemas import FigureBy, FigureRow, FiguresOut
+from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Department, Hall, ServiceWindow, Staff
 from common.profiles.loader import get_profile
 

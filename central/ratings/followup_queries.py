@@ -11,12 +11,12 @@ from sqlalchemy import ColumnElement, Row, Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from central.access.deps import Principal
-from central.access.jurisdiction import Jurisdiction
 from central.cases.models import Case
 from central.ratings.followups import allowed_steps, visible_followup
 from central.ratings.labels import FOLLOWUP_STATUS_LABELS, UNRECTIFIED, FollowUpStatus, level_label
 from central.ratings.models import FollowUp, Rating
 from central.ratings.schemas import FollowUpOut, FollowUpPage
+from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Department, Hall, ServiceWindow, Staff
 
 logger = logging.getLogger(__name__)

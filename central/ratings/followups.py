@@ -30,7 +30,6 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from central.access.deps import Principal
-from central.access.jurisdiction import Jurisdiction
 from central.access.roles import Permission
 from central.audit.chain import Change, record, record_many
 from central.core.actor import Actor
@@ -40,6 +39,7 @@ from central.ratings.binding import BAD_RATING_HOOKS
 from central.ratings.labels import STEP_MOVES, FollowUpStatus, FollowUpStep
 from central.ratings.models import FollowUp, Rating
 from central.ratings.schemas import CallbackIn, CloseIn, RectifyIn
+from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import ServiceWindow, Staff
 from common.profiles.schema import RuleProfile
 from common.worktime import CalendarMissingError, WorkCalendar

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction
 from central.ratings.models import KeypadHealth
+from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Device, Hall, ServiceWindow
 
 logger = logging.getLogger(__name__)

@@ -4,13 +4,14 @@ rectification and closing forms and the 申请剔除 form.
 
 Parameters and form fields arrive as plain strings and are checked here, so bad input gets a
 Chinese page (400, or the step's 403/404/409/422), never a 500 or the API's JSON. Forms post with
-the session cookie (SameSite=Strict, see central/web/login.py).
+the session cookie (SameSite=Strict, see central/access/login_pages.py).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from central.access.console_session import PagePrincipal
 from central.access.deps import Principal
 from central.approvals.kinds import ApprovalError
 from central.core.clock import shanghai_date
@@ -32,10 +34,9 @@ from central.ratings.labels import FOLLOWUP_STATUS_LABELS, LEVEL_LABELS, STEP_LA
 from central.ratings.page_forms import STEP_FORMS, run_step
 from central.ratings.recent import recent_ratings
 from central.ratings.schemas import FigureBy
-from central.web.labels import PageError, bad_parameter, parse_day, parse_positive
+from central.web.forms import PageError, bad_parameter, parse_day, parse_positive
 from central.web.paging import pager
-from central.web.session import PagePrincipal
-from central.web.templating import error_page, templates
+from central.web.templating import PageTemplates, error_page, render
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -51,9 +52,6 @@ BY_LABELS = {
 }
 EXPORT_URL = "/api/v1/ratings/export"
 ERROR_TITLES = {403: "无权操作", 404: "未找到", 409: "无法执行", 422: "填写有误"}
-templates.env.globals.update(
-    followup_status_labels=FOLLOWUP_STATUS_LABELS, rating_level_labels=LEVEL_LABELS, step_labels=STEP_LABELS
-)
 
 
 def _error(request: Request, error: PageError) -> HTMLResponse:
@@ -87,7 +85,15 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-templates.env.filters["percent"] = _percent
+TEMPLATES = PageTemplates(
+    folder=Path(__file__).parent / "templates",
+    globals={
+        "followup_status_labels": FOLLOWUP_STATUS_LABELS,
+        "rating_level_labels": LEVEL_LABELS,
+        "step_labels": STEP_LABELS,
+    },
+    filters={"percent": _percent},
+)
 
 
 @router.get("/console/ratings", response_class=HTMLResponse)
@@ -147,7 +153,7 @@ def ratings_page(
         "csv_url": f"{EXPORT_URL}?" + urlencode({**export_query, "format": "csv"}),
         "xlsx_url": f"{EXPORT_URL}?" + urlencode({**export_query, "format": "xlsx"}),
     }
-    return templates.TemplateResponse(request, "ratings.html", context)
+    return render(request, "ratings.html", context)
 
 
 def _status(value: str | None) -> FollowUpStatus | None:
@@ -207,7 +213,7 @@ def followups_page(
         "result": result,
         **pager("/console/ratings/followups", query, page=number, total=result.total, page_size=PAGE_SIZE),
     }
-    return templates.TemplateResponse(request, "followups.html", context)
+    return render(request, "followups.html", context)
 
 
 def _followup_id(value: str) -> int:
@@ -245,7 +251,7 @@ def render_detail(
         "pending_exclusion": pending_exclusion(session, rating_id=followup.rating_id),
         "may_exclude": not followup.excluded,
     }
-    return templates.TemplateResponse(request, "followup_detail.html", context, status_code=status_code)
+    return render(request, "followup_detail.html", context, status_code=status_code)
 
 
 @router.get("/console/ratings/followups/{followup_id}", response_class=HTMLResponse)

@@ -9,11 +9,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction
 from central.cases.models import Case
 from central.ratings.labels import level_label
 from central.ratings.models import FollowUp, Rating
 from central.ratings.schemas import RatingOut
+from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Department, Hall, ServiceWindow, Staff
 
 logger = logging.getLogger(__name__)

@@ -21,11 +21,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction
 from central.audit.chain import record
 from central.core.actor import SYSTEM, Actor
 from central.core.clock import system_clock
 from central.registry.document import REGISTRY_CHECK_ERROR, RegistryDocument
+from central.registry.jurisdiction import Jurisdiction
 from central.registry.references import check_references, find_duplicates, format_loc, load_known
 from central.registry.scope import out_of_scope
 from central.registry.upsert import KindCounts, write_document

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from central.access.jurisdiction import Jurisdiction, ScopeKind
+from central.registry.jurisdiction import Jurisdiction, ScopeKind
 from central.registry.models import Department, Hall, Item, Region, ServiceWindow, Staff
 from central.registry.schemas import (
     DepartmentPublic,

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction, ScopeKind
 from central.registry.document import RegistryDocument, iter_regions
+from central.registry.jurisdiction import Jurisdiction, ScopeKind
 from central.registry.models import Department, Device, Hall, Item, Region, Staff
 from central.registry.references import chunks
 from common.findings import Finding

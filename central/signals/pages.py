@@ -1,19 +1,21 @@
 """Console pages (zh-CN): my signals, all signals, one signal with its timeline and action forms,
 and the form an inspector raises a signal with.
 
-Forms post with the session cookie; it is SameSite=Strict (see central/web/login.py), so another
+Forms post with the session cookie; it is SameSite=Strict (see central/access/login_pages.py), so another
 site cannot submit them in the user's name.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from central.access.console_session import PagePrincipal
 from central.access.refusals import audit_refusal
 from central.access.roles import Permission
 from central.cases.service import describe_validation
@@ -38,21 +40,23 @@ from central.signals.service import (
     act_on_signal,
     raise_signal,
 )
-from central.web.labels import PageError, bad_parameter, parse_choice, parse_positive
+from central.web.forms import PageError, bad_parameter, parse_choice, parse_positive
 from central.web.paging import pager
-from central.web.session import PagePrincipal
-from central.web.templating import error_page, templates
+from central.web.templating import PageTemplates, error_page, render
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 COLOR_LABELS = {Color.GREEN: "绿色预警", Color.YELLOW: "黄色纠错", Color.RED: "红色纠错"}
 PAGE_SIZE = 20
-templates.env.globals.update(
-    signal_status_label=lambda s: STATUS_LABELS[SignalStatus(s)],
-    signal_color_label=lambda c: COLOR_LABELS[Color(c)],
-    signal_action_label=lambda a: ACTION_LABELS[SignalAction(a)],
-    finding_label=lambda f: FINDING_LABELS.get(f, "—") if f else "—",
+TEMPLATES = PageTemplates(
+    folder=Path(__file__).parent / "templates",
+    globals={
+        "signal_status_label": lambda s: STATUS_LABELS[SignalStatus(s)],
+        "signal_color_label": lambda c: COLOR_LABELS[Color(c)],
+        "signal_action_label": lambda a: ACTION_LABELS[SignalAction(a)],
+        "finding_label": lambda f: FINDING_LABELS.get(f, "—") if f else "—",
+    },
 )
 
 
@@ -107,7 +111,7 @@ def signals_page(
         **pager("/console/signals", query, page=number, total=result.total, page_size=PAGE_SIZE),
         "may_raise": principal.may(Permission.SIGNALS_SUPERVISE),
     }
-    return templates.TemplateResponse(request, "signals_list.html", context)
+    return render(request, "signals_list.html", context)
 
 
 @router.get("/console/signals/new", response_class=HTMLResponse)
@@ -127,7 +131,7 @@ def _new_form(
         "values": values,
         "error": error,
     }
-    return templates.TemplateResponse(request, "signal_new.html", context, status_code=status_code)
+    return render(request, "signal_new.html", context, status_code=status_code)
 
 
 @router.post("/console/signals/new", response_model=None)
@@ -194,7 +198,7 @@ def _detail(
         "findings": FINDING_LABELS,
         "may_investigate": SignalAction.INVESTIGATE in signal.allowed_actions,
     }
-    return templates.TemplateResponse(request, "signal_detail.html", context, status_code=status_code)
+    return render(request, "signal_detail.html", context, status_code=status_code)
 
 
 @router.post("/console/signals/{signal_id}/actions", response_model=None)

@@ -12,12 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.access.deps import Principal
-from central.access.jurisdiction import Jurisdiction
 from central.access.roles import Permission
 from central.audit.chain import record
 from central.cases.models import Case
+from central.cases.queries import case_clause
 from central.core.clock import shanghai_date
 from central.profiles.assignment import profile_for_hall
+from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Department
 from central.signals.lifecycle import (
     Finding,
@@ -134,7 +135,7 @@ def correction_deadline(calendar: WorkCalendar, today: date, workdays: int) -> d
 def _subject(session: Session, *, body: SignalCreate, within: Jurisdiction) -> tuple[int | None, int, int]:
     """(case id, hall id, department id) the signal is about, inside the caller's jurisdiction."""
     if body.case_no:
-        case = session.scalars(select(Case).where(Case.case_no == body.case_no, within.case_clause())).first()
+        case = session.scalars(select(Case).where(Case.case_no == body.case_no, case_clause(within))).first()
         if case is None:
             raise SignalInputError(f"no case {body.case_no!r} in your jurisdiction")
         if body.department_code:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction
+from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Department, Hall, ServiceWindow
 from central.video.labels import ABSENCE_STATUS_LABELS, AbsenceStatus
 from central.video.models import AbsenceEvent, AbsenceEvidence, Evidence

@@ -21,11 +21,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from central.access.deps import Principal
-from central.access.jurisdiction import Jurisdiction
 from central.access.roles import Permission
 from central.approvals.evidence import EvidenceOwner, has_evidence_access, set_evidence_locator
 from central.audit.chain import record
 from central.core.actor import Actor
+from central.registry.jurisdiction import Jurisdiction
 from central.video.errors import VideoError
 from central.video.models import Evidence, EvidenceImage
 

@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import ChoiceLoader, FileSystemLoader
 
+from central.access.console_session import PagePrincipal
 from central.access.deps import Principal
 from central.access.roles import Permission
 from central.approvals.evidence import VIEW
@@ -33,26 +33,21 @@ from central.video.labels import ABSENCE_STATUS_LABELS, EVIDENCE_REASON_LABELS, 
 from central.video.page_data import duration_text, hall_page_context, hm, seconds_text
 from central.video.queries import find_hall, video_halls
 from central.video.review import confirm_absence, dismiss_absence, visible_absence
-from central.web.labels import PageError, parse_day
-from central.web.session import PagePrincipal
-from central.web.templating import error_page, templates
+from central.web.forms import PageError, parse_day
+from central.web.templating import PageTemplates, error_page, render
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
-TEMPLATES = Path(__file__).parent / "templates"
-if not any(
-    isinstance(loader, FileSystemLoader) and str(TEMPLATES) in loader.searchpath
-    for loader in getattr(templates.env.loader, "loaders", [])
-):
-    assert templates.env.loader is not None
-    templates.env.loader = ChoiceLoader([templates.env.loader, FileSystemLoader(TEMPLATES)])
-templates.env.globals.update(
-    absence_status_labels=ABSENCE_STATUS_LABELS,
-    evidence_reason_labels=EVIDENCE_REASON_LABELS,
-    window_state_labels=WINDOW_STATE_LABELS,
+TEMPLATES = PageTemplates(
+    folder=Path(__file__).parent / "templates",
+    globals={
+        "absence_status_labels": ABSENCE_STATUS_LABELS,
+        "evidence_reason_labels": EVIDENCE_REASON_LABELS,
+        "window_state_labels": WINDOW_STATE_LABELS,
+    },
+    filters={"duration_text": duration_text, "hm": hm, "seconds_text": seconds_text},
 )
-templates.env.filters.update(duration_text=duration_text, hm=hm, seconds_text=seconds_text)
 FormText = Annotated[str, Form()]
 MAX_ID = 2**62
 STATE_CLASSES = {
@@ -97,7 +92,7 @@ def halls_page(request: Request, principal: PagePrincipal, session: SessionDep, 
         "principal": principal,
         "halls": video_halls(session, within=principal.jurisdiction, now=now),
     }
-    return templates.TemplateResponse(request, "video_halls.html", context)
+    return render(request, "video_halls.html", context)
 
 
 def render_hall(
@@ -136,7 +131,7 @@ def render_hall(
             session, hall=hall, principal=principal, day=day, now=now, calendar=calendar, rules=rules
         ),
     }
-    return templates.TemplateResponse(request, "video_hall.html", context, status_code=status_code)
+    return render(request, "video_hall.html", context, status_code=status_code)
 
 
 @router.get("/console/video/halls/{hall_code}", response_class=HTMLResponse)

@@ -23,8 +23,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, case, func, null, or_, select, true
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction, ScopeKind
 from central.core.clock import SHANGHAI, shanghai_date, to_utc
+from central.registry.jurisdiction import Jurisdiction, ScopeKind
 from central.registry.models import Department, Device, Hall, ServiceWindow
 from central.video.errors import VideoError
 from central.video.labels import WINDOW_STATE_LABELS, AbsenceStatus, WindowState

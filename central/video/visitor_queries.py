@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction
 from central.cases.models import CaseEvent, CaseEventVoid
 from central.core.clock import shanghai_date, to_utc
+from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Hall
 from central.video.errors import VideoError
 from central.video.models import VisitorCount

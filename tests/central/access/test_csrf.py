@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from central.access.auth_first import PAGE, USER, api_routes, credential_kind
 from central.access.csrf import CSRF_HEADER
-from central.app import create_app
+from central.app import CREDENTIALS, create_app
 from central.audit.models import AuditEntry
 from central.core.config import Settings
 from tests.conftest import ROOT_PASSWORD, FakeClock, form_token, make_user
@@ -31,7 +31,7 @@ def cookie_routes(app: FastAPI) -> list[tuple[str, str, str]]:
     """(method, concrete path, credential kind) of every state-changing route a cookie can sign."""
     found = []
     for route in api_routes(app):
-        kind = credential_kind(route)
+        kind = credential_kind(route, CREDENTIALS)
         if kind not in (USER, PAGE):
             continue
         path = re.sub(r"\{[^}]+\}", "1", route.path_format)

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.jurisdiction import Jurisdiction, ScopeKind, jurisdiction_of, resolve_scope_code
 from central.ledger.labels import LedgerKind
 from central.ledger.queries import LedgerFilters, count_ledger, iter_ledger, list_ledger
+from central.registry.jurisdiction import Jurisdiction, ScopeKind, jurisdiction_of, resolve_scope_code
 from central.registry.models import Department
 from central.signals.lifecycle import SignalStatus
 from central.signals.reasons import Color, Origin

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from central.access.registry_router import MAX_IMPORT_BYTES
 from central.cli.main import app
 from central.core.config import Settings
-from central.registry.router import MAX_IMPORT_BYTES
 from tests.central.registry.helpers import EXAMPLE, row_counts
 
 URL = "/api/v1/registry/import"

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from central.access.auth_first import DEVICE, PAGE, USER, api_routes, credential_kind
-from central.app import create_app
+from central.app import CREDENTIALS, create_app
 from central.core.config import Settings
 from central.core.security_headers import CONTENT_SECURITY_POLICY
 from central.ratings.chart import DayPoint, trend_svg
@@ -112,7 +112,7 @@ def test_the_session_cookie_is_secure_over_tls_and_behind_a_trusted_proxy(
 def _body_routes(client: TestClient) -> list[tuple[str, str, str]]:
     found = []
     for route in api_routes(client.app):  # type: ignore[arg-type]
-        kind = credential_kind(route)
+        kind = credential_kind(route, CREDENTIALS)
         if kind is None:
             continue
         path = re.sub(r"\{[^}]+\}", "1", route.path_format)

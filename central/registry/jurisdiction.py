@@ -1,5 +1,8 @@
 """Jurisdiction (SC-13/14): which halls and departments a user's scope covers, enforced in queries.
 
+It is a part of the registry's tree, so it lives here, below access (which gives one to each user)
+and below every domain that filters by it (cases: `central.cases.queries.case_clause`).
+
 The deployment scope (`*`) covers everything: the first administrator needs it to import the
 registry that every other scope names. A region covers its whole subtree (a city covers its counties); a hall covers its departments;
 a department covers only itself.
@@ -15,7 +18,6 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
-from central.cases.models import Case
 from central.registry.models import Department, Hall, Region
 
 logger = logging.getLogger(__name__)
@@ -41,10 +43,6 @@ class Jurisdiction:
     region_ids: frozenset[int]
     hall_ids: frozenset[int]
     department_ids: frozenset[int]  # every department of the covered halls, or the one department
-
-    def case_clause(self) -> ColumnElement[bool]:
-        """The WHERE clause that keeps a case query inside this jurisdiction."""
-        return self.clause(hall_id=Case.hall_id, department_id=Case.department_id)
 
     def clause(self, *, hall_id: Any, department_id: Any) -> ColumnElement[bool]:
         """The WHERE clause for any table placed by a hall and a department (cases, signals, …).
@@ -156,3 +154,12 @@ def resolve_scope_code(session: Session, code: str) -> tuple[ScopeKind, int]:
     if len(matches) > 1:
         raise ScopeError(f"{bare!r} names several things; prefix it with region:, hall: or department:")
     return matches[0]
+
+
+def is_deployment_wide(session: Session, jurisdiction: Jurisdiction) -> bool:
+    """The deployment scope, or a region of level province (SC-13: the highest authority)."""
+    if jurisdiction.kind is ScopeKind.DEPLOYMENT:
+        return True
+    if jurisdiction.kind is not ScopeKind.REGION:
+        return False
+    return session.scalar(select(Region.level).where(Region.id == jurisdiction.scope_id)) == "province"

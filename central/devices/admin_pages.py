@@ -9,13 +9,15 @@ only its SHA-256 is stored. Forms carry the per-session token (central/access/ad
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from central.access.admin_forms import DEVICE_KIND_LABELS, admin_refused
+from central.access.admin_forms import admin_refused
+from central.access.console_session import PagePrincipal
 from central.access.deps import Principal
 from central.core.deps import NowDep, SessionDep
 from central.devices.keys import (
@@ -27,9 +29,8 @@ from central.devices.keys import (
     rotate_key,
 )
 from central.registry.models import Device
-from central.web.labels import PageError
-from central.web.session import PagePrincipal
-from central.web.templating import error_page, templates
+from central.web.forms import PageError
+from central.web.templating import PageTemplates, error_page, render
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -37,6 +38,8 @@ router = APIRouter(include_in_schema=False)
 DEVICES_URL = "/console/admin/devices"
 FormText = Annotated[str, Form()]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+DEVICE_KIND_LABELS = {"camera": "摄像机", "keypad": "评价器", "display": "显示屏", "edge": "边缘盒"}
+TEMPLATES = PageTemplates(folder=Path(__file__).parent / "templates")
 
 
 def _guard(request: Request, principal: Principal) -> HTMLResponse | None:
@@ -76,7 +79,7 @@ def devices_page(
         "kind_labels": DEVICE_KIND_LABELS,
         "revoked": revoked if revoked in revoked_ids else None,  # a made-up link claims nothing
     }
-    return templates.TemplateResponse(request, "admin_devices.html", context)
+    return render(request, "admin_devices.html", context)
 
 
 @router.post("/console/admin/devices/{code}/keys", response_class=HTMLResponse, response_model=None)
@@ -154,4 +157,4 @@ def _issued_page(
         "issued": issued,
         "rotated": rotated,
     }
-    return templates.TemplateResponse(request, "admin_key_issued.html", context, headers=NO_STORE)
+    return render(request, "admin_key_issued.html", context, headers=NO_STORE)

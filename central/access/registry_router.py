@@ -1,14 +1,20 @@
-"""Registry API: read regions, halls, departments, windows, staff and items; import a document."""
+"""Registry API: read regions, halls, departments, windows, staff and items; import a document.
+
+It lives in access, not in the registry: the registry (its tree, and the jurisdictions cut from
+it) sits below access, which gives every user a jurisdiction; this API needs a signed-in
+principal, so it sits above both.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from central.access.deps import RegistryReader
-from central.access.scope import RegistryImporter, is_deployment_wide
+from central.access.scope import RegistryImporter
 from central.core.deps import NowDep, SessionDep
 from central.registry import queries
 from central.registry.importer import (
@@ -18,6 +24,7 @@ from central.registry.importer import (
     RegistryImportError,
     import_registry_text,
 )
+from central.registry.jurisdiction import is_deployment_wide
 from central.registry.schemas import (
     DepartmentPublic,
     HallPublic,
@@ -27,6 +34,7 @@ from central.registry.schemas import (
     WindowPublic,
 )
 
+logger = logging.getLogger(__name__)
 router = APIRouter(tags=["registry"])
 Code = Annotated[str | None, Query(max_length=40)]
 

@@ -1,24 +1,24 @@
-"""What the console pages show a person and read from them: Chinese labels, Shanghai-time
-formatting, and query parameters checked with Chinese messages.
+"""What the case pages show a person and read from them: Chinese labels of case statuses, events
+and lights, the markers beside a light, and the case-number parameter.
 
 Code and API values stay English (DESIGN: conventions); only the pages translate them.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from central.cases.clock import Light
 from central.cases.lifecycle import CLOSED_STATUSES, CaseStatus, EventType
 from central.cases.queries import CaseFilters
 from central.cases.schemas import CODE, CaseSummary
-from central.core.clock import SHANGHAI, ensure_aware
-from central.core.types import DATE_RANGE_ZH, DateOutOfRange, check_day, check_moment
+from central.web.forms import bad_parameter, parse_text
+
+logger = logging.getLogger(__name__)
 
 STATUS_LABELS: dict[CaseStatus, str] = {
     CaseStatus.RECEIVED: "已收件",
@@ -115,88 +115,8 @@ def badges(case: CaseSummary) -> list[Badge]:
     return found
 
 
-def shanghai_time(moment: datetime | None) -> str:
-    """YYYY-MM-DD HH:MM in Asia/Shanghai (RULES: times are shown in Shanghai time)."""
-    if moment is None:
-        return "—"
-    return ensure_aware(moment).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-
-
-def shanghai_input_value(moment: datetime) -> str:
-    """The value of a datetime-local input: Shanghai wall time, to the minute."""
-    return ensure_aware(moment).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
-
-
-def day_text(day: date | None) -> str:
-    return day.isoformat() if day else "—"
-
-
-# -- reading query parameters, with messages a person can act on -------------------------------
-# Pages take their parameters as plain strings and check them here, so a bad one (light=purple,
-# page=0) gets a 400 page in Chinese instead of the API's JSON 422.
-E = TypeVar("E", bound=StrEnum)
-
 CASE_NO = re.compile(CODE)  # as the event API stores them
 CASE_NO_PREFIX = re.compile(r"[A-Za-z0-9_.\-]+")
-
-
-class PageError(Exception):
-    """A request the page cannot answer; `message` is shown to the person, in Chinese."""
-
-    def __init__(self, status_code: int, title: str, message: str) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.title = title
-        self.message = message
-
-
-def bad_parameter(message: str) -> PageError:
-    return PageError(400, "请求参数有误", message)
-
-
-def parse_text(value: str | None, *, label: str, max_length: int) -> str | None:
-    value = (value or "").strip()
-    if len(value) > max_length:
-        raise bad_parameter(f"{label}过长：最多 {max_length} 个字符。")
-    return value or None
-
-
-def parse_choice(value: str | None, *, kind: type[E], labels: dict[E, str], label: str) -> E | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return kind(value)
-    except ValueError:
-        allowed = "、".join(f"{v.value}（{text}）" for v, text in labels.items())
-        raise bad_parameter(f"{label}参数无效：“{value[:40]}”。可选值：{allowed}。") from None
-
-
-def parse_day(value: str | None, *, label: str) -> date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise bad_parameter(f"{label}格式无效：“{value[:40]}”，应为 YYYY-MM-DD，例如 2026-10-12。") from None
-    try:
-        return check_day(day)
-    except DateOutOfRange:
-        raise bad_parameter(f"{label}超出范围：“{value[:40]}”，{DATE_RANGE_ZH}。") from None
-
-
-def parse_positive(value: str | None, *, label: str, default: int, maximum: int) -> int:
-    value = (value or "").strip()
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if not 1 <= number <= maximum:
-        raise bad_parameter(f"{label}无效：“{value[:40]}”，应为 1 到 {maximum} 之间的整数。")
-    return number
 
 
 def parse_case_no_prefix(value: str | None) -> str | None:
@@ -204,22 +124,6 @@ def parse_case_no_prefix(value: str | None) -> str | None:
     if prefix and not CASE_NO_PREFIX.fullmatch(prefix):
         raise bad_parameter(f"办件编号“{prefix}”含有不允许的字符：只能有字母、数字、点、横线和下划线。")
     return prefix
-
-
-def parse_moment(value: str | None, *, label: str = "查询时点") -> datetime | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        moment = ensure_aware(datetime.fromisoformat(value))
-    except ValueError:
-        raise bad_parameter(
-            f"{label}格式无效：“{value[:40]}”，应为 YYYY-MM-DDTHH:MM（北京时间），例如 2026-10-12T09:30。"
-        ) from None
-    try:
-        return check_moment(moment)
-    except DateOutOfRange:
-        raise bad_parameter(f"{label}超出范围：“{value[:40]}”，{DATE_RANGE_ZH}。") from None
 
 
 def filters_query(filters: CaseFilters, *, page_size: int, default_page_size: int) -> dict[str, str]:
@@ -237,7 +141,7 @@ def filters_query(filters: CaseFilters, *, page_size: int, default_page_size: in
     return {key: value for key, value in pairs.items() if value}
 
 
-# Available to every console template, both as filters and as functions.
+# Available to every console template, both as filters and as functions (see cases.pages).
 TEMPLATE_HELPERS: dict[str, Callable[..., Any]] = {
     "status_label": status_label,
     "event_label": event_label,
@@ -245,32 +149,4 @@ TEMPLATE_HELPERS: dict[str, Callable[..., Any]] = {
     "no_light_text": no_light_text,
     "remaining_text": remaining_text,
     "badges": badges,
-    "shanghai_time": shanghai_time,
-    "day_text": day_text,
 }
-
-
-__all__ = [
-    "CASE_NO",
-    "EVENT_LABELS",
-    "LIGHT_LABELS",
-    "STATUS_LABELS",
-    "TEMPLATE_HELPERS",
-    "Badge",
-    "PageError",
-    "bad_parameter",
-    "badges",
-    "event_label",
-    "filters_query",
-    "light_label",
-    "parse_case_no_prefix",
-    "parse_choice",
-    "parse_day",
-    "parse_moment",
-    "parse_positive",
-    "parse_text",
-    "remaining_text",
-    "shanghai_input_value",
-    "shanghai_time",
-    "status_label",
-]

@@ -1,30 +1,36 @@
 """Console pages (zh-CN), server-rendered with Jinja2: the case list and one case's timeline.
 
-Query parameters arrive as plain strings and are checked by `central.web.labels`, so a bad one
-(light=purple, page=0) gets a 400 page with a Chinese message instead of the API's JSON 422.
+Query parameters arrive as plain strings and are checked by `central.web.forms` and
+`central.cases.labels`, so a bad one (light=purple, page=0) gets a 400 page with a Chinese message
+instead of the API's JSON 422.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from central.access.console_session import PagePrincipal
 from central.cases.clock import Light
+from central.cases.labels import (
+    CASE_NO,
+    LIGHT_LABELS,
+    STATUS_LABELS,
+    TEMPLATE_HELPERS,
+    filters_query,
+    parse_case_no_prefix,
+)
 from central.cases.lifecycle import CaseStatus
 from central.cases.queries import CaseFilters, get_case, list_cases
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
 from central.registry.queries import list_departments, list_halls, list_windows
-from central.web.labels import (
-    CASE_NO,
-    LIGHT_LABELS,
-    STATUS_LABELS,
+from central.web.forms import (
     PageError,
     bad_parameter,
-    filters_query,
-    parse_case_no_prefix,
     parse_choice,
     parse_day,
     parse_moment,
@@ -33,14 +39,17 @@ from central.web.labels import (
     shanghai_input_value,
 )
 from central.web.paging import pager
-from central.web.session import PagePrincipal
-from central.web.templating import error_page, templates
+from central.web.templating import PageTemplates, error_page, render
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE = 1_000_000
+# The case labels are filters and functions alike: other domains' templates show cases too.
+TEMPLATES = PageTemplates(
+    folder=Path(__file__).parent / "templates", globals=TEMPLATE_HELPERS, filters=TEMPLATE_HELPERS
+)
 
 
 def _error_page(request: Request, error: PageError) -> HTMLResponse:
@@ -122,7 +131,7 @@ def cases_page(
         **pager("/console/cases", query, page=number, total=result.total, page_size=size),
         "has_filters": any(k != "page_size" for k in query),
     }
-    return templates.TemplateResponse(request, "cases_list.html", context)
+    return render(request, "cases_list.html", context)
 
 
 @router.get("/console/cases/{case_no}", response_class=HTMLResponse)
@@ -153,7 +162,7 @@ def case_page(
             within=principal.jurisdiction,
         )
     if detail is None:
-        return templates.TemplateResponse(
+        return render(
             request,
             "case_not_found.html",
             {"nav": "cases", "case_no": case_no[:64], "as_of": moment, "searchable": well_formed},
@@ -170,4 +179,4 @@ def case_page(
         "audit": moment is not None,
         "as_of_value": shanghai_input_value(moment or now),
     }
-    return templates.TemplateResponse(request, "case_detail.html", context)
+    return render(request, "case_detail.html", context)

@@ -1,28 +1,43 @@
-"""Console sign-in and sign-out pages (zh-CN)."""
+"""Console sign-in and sign-out pages (zh-CN), and what access brings to the console's templates:
+its folder (sign-in, user administration) and the names the shared layout calls for the signed-in
+user (`role_label`, `csrf_input`)."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from central.access.console_session import PagePrincipal, safe_next
+from central.access.csrf import csrf_input
 from central.access.deps import SESSION_COOKIE, PolicyDep
+from central.access.roles import ROLE_LABELS, Role
 from central.access.service import LoginError, issue_token, revoke_token
 from central.access.sign_in import SignInRefused, retry_after, sign_in
 from central.core.clock import SHANGHAI
 from central.core.deps import NowDep, SessionDep
-from central.web.session import PagePrincipal, safe_next
-from central.web.templating import templates
+from central.web.templating import PageTemplates, render
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
+def role_label(role: Role) -> str:
+    return ROLE_LABELS[role]
+
+
+TEMPLATES = PageTemplates(
+    folder=Path(__file__).parent / "templates",
+    globals={"role_label": role_label, "csrf_input": csrf_input},  # csrf_input: every POST form's token
+)
+
+
 @router.get("/console/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str | None = None) -> HTMLResponse:
-    return templates.TemplateResponse(request, "login.html", {"next": safe_next(next), "error": None})
+    return render(request, "login.html", {"next": safe_next(next), "error": None})
 
 
 @router.post("/console/login", response_model=None)
@@ -57,7 +72,7 @@ def login_submit(
 @router.get("/console/logout", response_class=HTMLResponse)
 def logout_page(request: Request, principal: PagePrincipal) -> HTMLResponse:
     """A bookmarked 退出 link: a page with the form, since a GET must not end the session (CSRF)."""
-    return templates.TemplateResponse(request, "logout.html", {"principal": principal, "nav": ""})
+    return render(request, "logout.html", {"principal": principal, "nav": ""})
 
 
 @router.post("/console/logout")
@@ -76,7 +91,7 @@ def logout_submit(
 def _again(
     request: Request, next_url: str, error: str, status: int, headers: dict[str, str] | None = None
 ) -> HTMLResponse:
-    return templates.TemplateResponse(
+    return render(
         request,
         "login.html",
         {"next": safe_next(next_url), "error": error},
