@@ -54,6 +54,8 @@ from central.investigations.router import router as investigations_router
 from central.ledger.pages import TEMPLATES as ledger_templates
 from central.ledger.pages import router as ledger_pages
 from central.ledger.router import router as ledger_router
+from central.patrols.pages import TEMPLATES as patrols_templates
+from central.patrols.pages import router as patrols_pages
 from central.patrols.router import router as patrols_router
 from central.profiles.router import router as profiles_router
 from central.ratings.pages import TEMPLATES as ratings_templates
@@ -86,6 +88,7 @@ PAGE_TEMPLATES = (
     devices_templates,
     ratings_templates,
     video_templates,
+    patrols_templates,
 )
 
 
@@ -189,6 +192,7 @@ def create_app(
         device_admin_pages,
         ratings_pages,
         video_pages,
+        patrols_pages,
     ):
         app.include_router(pages)
     app.include_router(login_router)

@@ -12,28 +12,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from central.access.deps import Principal, PrincipalDep
-from central.access.roles import Permission
 from central.core.clock import shanghai_date
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
 from central.patrols.bodies import supervising_bodies
-from central.patrols.key import DrawKeyError
+from central.patrols.patrollers import patrol_refusal
 from central.patrols.queries import plan_public
 from central.patrols.schemas import BodyPublic, PlanPublic, PlanQuery
-from central.patrols.service import PlanRefused, publish_plan
-from central.registry.jurisdiction import ScopeKind
-from common.worktime import CalendarMissingError
+from central.patrols.service import PlanRefused, plan_of_day
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/patrols", tags=["patrols"])
 
 
 def require_supervising_body(principal: PrincipalDep) -> Principal:
-    if not principal.may(Permission.PATROLS):
-        raise HTTPException(403, f"your role ({principal.role.value}) may not {Permission.PATROLS.value}")
-    if principal.jurisdiction.kind not in (ScopeKind.DEPLOYMENT, ScopeKind.REGION):
-        raise HTTPException(
-            403, "the patrol plan is for supervising bodies (a region scope), not for the halls patrolled"
-        )
+    refusal = patrol_refusal(principal)
+    if refusal is not None:
+        raise HTTPException(403, refusal)
     return principal
 
 
@@ -67,7 +61,7 @@ def read_plan(
     today = shanghai_date(now)
     day = query.date or today
     try:
-        plan = publish_plan(
+        plan = plan_of_day(
             session,
             day=day,
             today=today,
@@ -78,11 +72,6 @@ def read_plan(
         )
     except PlanRefused as exc:
         raise HTTPException(exc.status, str(exc)) from exc
-    except CalendarMissingError as exc:
-        raise HTTPException(409, f"{exc}: enter the year first (工作日历缺少该年度)") from exc
-    except DrawKeyError as exc:
-        logger.error("%s", exc)
-        raise HTTPException(503, str(exc)) from exc
     if plan is None:
         return PlanPublic(day=day, working_day=False)
     return plan_public(session, plan, within=principal.jurisdiction)

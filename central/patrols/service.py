@@ -24,14 +24,14 @@ from central.access.models import User
 from central.access.roles import Role
 from central.audit.chain import record
 from central.core.actor import SYSTEM
-from central.patrols.key import key_id, load_key
+from central.patrols.key import DrawKeyError, key_id, load_key
 from central.patrols.models import PatrolPlan, PatrolPoolMember, PatrolTask
 from central.patrols.plan import CENTRE_LEVEL, DayPlan, Reason, RegionNode, plan_day, province_pools
 from central.profiles.assignment import region_profile_keys
 from central.registry.models import Hall, Region
 from common.profiles.loader import get_profile
 from common.profiles.schema import PatrolRules
-from common.worktime import WorkCalendar
+from common.worktime import CalendarMissingError, WorkCalendar
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,35 @@ def publish_plan(
         return published_plan(session, day=day)
     logger.info("patrol plan of %s published: %d patrols, drawn %s", day, len(drawn.patrols), drawn.drawn)
     return plan
+
+
+def plan_of_day(
+    session: Session,
+    *,
+    day: date,
+    today: date,
+    calendar: WorkCalendar,
+    key_file: Path | None,
+    default_profile_key: str,
+    now: datetime,
+) -> PatrolPlan | None:
+    """`publish_plan` for the API, pages and CLI: every refusal a PlanRefused with its status and a
+    message in both languages (409 for a missing calendar year, 503 for an unreadable key)."""
+    try:
+        return publish_plan(
+            session,
+            day=day,
+            today=today,
+            calendar=calendar,
+            key_file=key_file,
+            default_profile_key=default_profile_key,
+            now=now,
+        )
+    except CalendarMissingError as exc:
+        raise PlanRefused(409, f"{exc}: enter the year first (工作日历缺少该年度，须先录入)") from exc
+    except DrawKeyError as exc:
+        logger.error("%s", exc)
+        raise PlanRefused(503, str(exc)) from exc
 
 
 def _draw(session: Session, registry: Registry, *, day: date, calendar: WorkCalendar, key: bytes) -> DayPlan:

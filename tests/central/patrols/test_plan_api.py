@@ -286,3 +286,25 @@ def test_supervising_bodies_are_the_regions_and_departments_with_their_inspector
     assert len([b for b in bodies if b["kind"] == "region"]) == 8
     city = as_user(app_client, people, "cd1").get("/api/v1/patrols/bodies").json()
     assert sorted(b["code"] for b in city) == ["510100", "510104", "510105", "510106"]
+
+
+def test_the_console_page_shows_my_patrols_first_and_refuses_the_patrolled(
+    app_client: TestClient, people: dict[str, str]
+) -> None:
+    response = app_client.post(
+        "/console/login", data={"username": "prov2", "password": people["prov2"]}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    html = app_client.get("/console/patrols").text
+    assert "我的巡查任务" in html and "四川省政务服务中心" in html and "今日抽选" in html
+    assert "县510106（510106）" in html  # the gap is named
+    assert app_client.get("/console/patrols", params={"date": "2026-11-30"}).status_code == 409
+    assert app_client.get("/console/patrols", params={"date": "2026-11-22"}).text.count("非工作日") == 1
+    bad = app_client.get("/console/patrols", params={"date": "2026-13-01"})
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text
+
+
+def test_the_console_page_is_closed_to_a_hall(app_client: TestClient, people: dict[str, str]) -> None:
+    app_client.post("/console/login", data={"username": "hallsup", "password": people["hallsup"]})
+    response = app_client.get("/console/patrols")
+    assert response.status_code == 403 and "不得预知" in response.text
