@@ -14,6 +14,7 @@ from central.devices import keypads  # noqa: F401  (registers the keypad handler
 from central.devices.keys import authenticate_device
 from central.devices.schemas import ObservationBatch
 from central.devices.service import ingest_observations
+from central.ratings.keypad_observations import KEYPAD_HANDLERS
 from central.ratings.models import KeypadPress, Rating
 from central.registry.models import ServiceWindow
 from common.profiles import DEFAULT_PROFILE_KEY
@@ -69,6 +70,7 @@ def test_a_concurrent_duplicate_insert_is_answered_as_duplicate(
             now=clock(),
             calendar=calendar,
             default_profile_key=DEFAULT_PROFILE_KEY,
+            handlers=KEYPAD_HANDLERS,
         )
     finally:
         event.remove(db, "before_cursor_execute", other_upload_commits_first)
