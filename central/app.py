@@ -45,6 +45,7 @@ from central.devices.router import router as device_link_router
 from central.devices.service import observation_handlers
 from central.investigations.pages import router as investigations_pages
 from central.investigations.router import router as investigations_router
+from central.investigations.signal_form import investigate_from_form
 from central.jobs.lifespan import jobs_lifespan
 from central.jobs.runner import Job, JobRunner
 from central.ledger.pages import router as ledger_pages
@@ -57,6 +58,7 @@ from central.ratings.prompts import open_prompts_for_events
 from central.ratings.router import router as ratings_router
 from central.registry.router import router as registry_router
 from central.signals.jobs import signals_job
+from central.signals.lifecycle import SignalAction
 from central.signals.pages import router as signals_pages
 from central.signals.router import router as signals_router
 from central.video.handlers import CAMERA_HANDLERS
@@ -142,6 +144,7 @@ def create_app(
     app.state.observation_handlers = observation_handlers(KEYPAD_HANDLERS, CAMERA_HANDLERS)
     app.state.case_event_listeners = (open_prompts_for_events,)  # 一事一评: cases served are rated
     app.state.load_calendar = load_calendar  # for central.core.deps.CalendarDep
+    app.state.signal_form_actions = {SignalAction.INVESTIGATE.value: investigate_from_form}
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
