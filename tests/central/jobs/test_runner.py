@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.app import create_app, periodic_jobs
-from central.audit.signing import generate_key
+from central.audit.signing import SigningKeyError, generate_key
 from central.core.clock import Clock
 from central.core.config import Settings
 from central.core.db import make_session_factory
@@ -127,3 +127,16 @@ def test_serve_starts_and_stops_the_runner(db: Engine, settings: Settings, clock
         runner = app.state.jobs
         assert runner.alive and runner.names == ["signals", "evidence-purge"]
     assert not runner.alive
+
+
+def test_a_loose_signing_key_stops_the_app_from_being_built(
+    db: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    key = tmp_path / "audit.key"
+    generate_key(key)
+    key.chmod(0o644)
+    loose = settings.model_copy(
+        update={"audit_checkpoint_dir": tmp_path / "checkpoints", "audit_signing_key": key}
+    )
+    with pytest.raises(SigningKeyError, match="readable by others"):
+        create_app(loose, engine=db)
