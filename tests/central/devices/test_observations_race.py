@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from central.calendar.service import load_calendar
 from central.core.clock import to_utc
-from central.devices import keypads  # noqa: F401  (registers the keypad handlers)
 from central.devices.keys import authenticate_device
 from central.devices.schemas import ObservationBatch
 from central.devices.service import ingest_observations
