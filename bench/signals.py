@@ -38,6 +38,7 @@ from bench.lights import AS_OF, HALLS, generate, insert_registry, load_cases
 from central.core.clock import SHANGHAI, shanghai_date
 from central.core.db import make_engine, make_session_factory
 from central.core.migrate import upgrade
+from central.ratings.overdue import RATINGS_SIGNAL_SOURCES
 from central.registry.models import Hall, Region
 from central.signals.models import Signal
 from central.signals.scheduler import RunSummary, run_signals
@@ -86,7 +87,12 @@ def _timed_run(
     with factory() as session:
         start = time.perf_counter()
         summary = run_signals(
-            session, now=now, calendar=calendar, default_profile=DEFAULT_PROFILE_KEY, instance="bench"
+            session,
+            now=now,
+            calendar=calendar,
+            default_profile=DEFAULT_PROFILE_KEY,
+            instance="bench",
+            sources=RATINGS_SIGNAL_SOURCES,  # the same pass as serve's
         )
         return time.perf_counter() - start, summary
 

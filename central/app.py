@@ -1,10 +1,13 @@
-"""The central server's app factory: tests and the CLI inject settings, engine and clock."""
+"""The central server's app factory: tests and the CLI inject settings, engine and clock.
+
+It is also where the domains are wired together, explicitly: the periodic jobs each domain exposes
+(`periodic_jobs`), the observation handlers (keypads from ratings, cameras from video), what runs
+after case events are stored (ratings' prompts) and the calendar loader that core's dependency uses.
+Lower packages never import the domains that plug into them."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,8 +36,9 @@ from central.access.router import router as access_router
 from central.approvals.pages import TEMPLATES as approvals_templates
 from central.approvals.pages import router as approvals_pages
 from central.approvals.router import router as approvals_router
-from central.audit.schedule import checkpoint_lifespan
+from central.audit.jobs import checkpoint_job
 from central.calendar.router import router as calendar_router
+from central.calendar.service import load_calendar
 from central.cases.pages import TEMPLATES as cases_templates
 from central.cases.pages import router as cases_pages
 from central.cases.router import router as cases_router
@@ -48,9 +52,13 @@ from central.devices.admin_pages import router as device_admin_pages
 from central.devices.keys_router import DEVICE_CREDENTIAL
 from central.devices.keys_router import router as device_router
 from central.devices.router import router as device_link_router
+from central.devices.service import observation_handlers
 from central.investigations.pages import TEMPLATES as investigations_templates
 from central.investigations.pages import router as investigations_pages
 from central.investigations.router import router as investigations_router
+from central.investigations.signal_form import investigate_from_form
+from central.jobs.lifespan import jobs_lifespan
+from central.jobs.runner import Job, JobRunner
 from central.ledger.pages import TEMPLATES as ledger_templates
 from central.ledger.pages import router as ledger_pages
 from central.ledger.router import router as ledger_router
@@ -58,14 +66,19 @@ from central.patrols.pages import TEMPLATES as patrols_templates
 from central.patrols.pages import router as patrols_pages
 from central.patrols.router import router as patrols_router
 from central.profiles.router import router as profiles_router
+from central.ratings.keypad_observations import KEYPAD_HANDLERS
+from central.ratings.overdue import RATINGS_SIGNAL_SOURCES
 from central.ratings.pages import TEMPLATES as ratings_templates
 from central.ratings.pages import router as ratings_pages
+from central.ratings.prompts import open_prompts_for_events
 from central.ratings.router import router as ratings_router
-from central.signals.loop import signal_lifespan
+from central.signals.jobs import signals_job
+from central.signals.lifecycle import SignalAction
 from central.signals.pages import TEMPLATES as signals_templates
 from central.signals.pages import router as signals_pages
 from central.signals.router import router as signals_router
-from central.video import handlers as video_handlers  # noqa: F401  (registers the camera observation handlers)
+from central.video.handlers import CAMERA_HANDLERS
+from central.video.jobs import evidence_purge_job
 from central.video.pages import TEMPLATES as video_templates
 from central.video.pages import router as video_pages
 from central.video.router import router as video_router
@@ -124,11 +137,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
-@asynccontextmanager
-async def periodic_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The periodic work of `serve`: signals (SZ-10..12) and signed audit checkpoints."""
-    async with signal_lifespan(app), checkpoint_lifespan(app):
-        yield
+def periodic_jobs(settings: Settings) -> list[Job]:
+    """The periodic work of `serve`, each domain's jobs: signals (SZ-10..12, with ratings' overdue
+    follow-ups in the same pass), evidence retention on the same beat (SC-18), signed audit
+    checkpoints. An interval of 0 leaves a job out (tests set HALLWATCH_SIGNAL_INTERVAL_SECONDS=0)."""
+    jobs: list[Job] = []
+    if settings.signal_interval_seconds > 0:
+        jobs.append(signals_job(interval=settings.signal_interval_seconds, sources=RATINGS_SIGNAL_SOURCES))
+        jobs.append(evidence_purge_job(interval=settings.signal_interval_seconds))
+    checkpoints = checkpoint_job(settings)  # reads the signing key now: a bad one stops start-up
+    if checkpoints is not None:
+        jobs.append(checkpoints)
+    return jobs
 
 
 def create_app(
@@ -140,7 +160,7 @@ def create_app(
         title="hallwatch central",
         version="0.1.0",
         description="行政审批电子监察 — central server",
-        lifespan=periodic_lifespan,  # the signal scheduler and audit checkpoints, when configured
+        lifespan=jobs_lifespan,  # runs app.state.jobs (periodic_jobs) beside the app
         dependencies=[Depends(csrf_guard)],  # every route: a cookie-only state change needs the form token
         openapi_url="/openapi.json" if settings.api_docs else None,  # /docs and /redoc go with it
     )
@@ -149,6 +169,13 @@ def create_app(
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock
     app.state.refusal_log = RefusalLog(window=timedelta(seconds=settings.refusal_window_seconds))
+    app.state.jobs = JobRunner(
+        periodic_jobs(settings), factory=app.state.session_factory, clock=clock, settings=settings
+    )
+    app.state.observation_handlers = observation_handlers(KEYPAD_HANDLERS, CAMERA_HANDLERS)
+    app.state.case_event_listeners = (open_prompts_for_events,)  # 一事一评: cases served are rated
+    app.state.load_calendar = load_calendar  # for central.core.deps.CalendarDep
+    app.state.signal_form_actions = {SignalAction.INVESTIGATE.value: investigate_from_form}
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

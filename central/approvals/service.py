@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from central.access.deps import Principal
-from central.approvals import case_kinds, evidence  # noqa: F401 - importing registers the built-in kinds
+from central.approvals import calendar_kind, case_kinds, evidence  # noqa: F401 - importing registers the built-in kinds
 from central.approvals.kinds import (
     ApprovalError,
     ApprovalKind,
@@ -40,7 +40,6 @@ from central.approvals.rules import (
 )
 from central.approvals.schemas import ApprovalOut
 from central.audit.chain import record
-from central.calendar import replace  # noqa: F401 - registers calendar_replace
 from central.registry.jurisdiction import is_deployment_wide
 from common.worktime import WorkCalendar
 

@@ -33,6 +33,7 @@ router = APIRouter(prefix="/cases", tags=["cases"])
     },
 )
 def post_events(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     calendar: CalendarDep,
@@ -56,6 +57,7 @@ def post_events(
             source="api",
             actor=principal.actor,
             within=principal.jurisdiction,
+            listeners=request.app.state.case_event_listeners,  # ratings' prompts (the app factory's)
         )
     except ConcurrentWriteError as exc:
         raise HTTPException(409, f"{exc}; nothing was written, send the batch again") from exc

@@ -1,11 +1,15 @@
-"""Case use cases shared by the API and the CLI: validate raw events, then ingest them."""
+"""Case use cases shared by the API and the CLI: validate raw events, then ingest them.
+
+What other domains do once events are stored (ratings open their prompts, 一事一评) comes in as
+`listeners`, which the app factory builds (`app.state.case_event_listeners`) and the API passes:
+those domains sit above cases, so cases imports none of them."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
@@ -14,13 +18,26 @@ from sqlalchemy.orm import Session
 from central.cases.ingest import ingest_batch
 from central.cases.schemas import BatchResult, CaseEventIn, EventOutcome, EventResult
 from central.core.actor import Actor
-from central.ratings.prompts import open_prompts_for_events
 from central.registry.jurisdiction import Jurisdiction
 from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 
 _EVENT = TypeAdapter(CaseEventIn)
+
+
+class StoredEventsListener(Protocol):
+    """Called after a batch's events are committed, in a transaction of its own; must not commit."""
+
+    def __call__(
+        self,
+        session: Session,
+        *,
+        events: Sequence[CaseEventIn],
+        now: datetime,
+        default_profile_key: str,
+        actor: Actor,
+    ) -> object: ...
 
 
 def describe_validation(exc: ValidationError) -> str:
@@ -45,8 +62,10 @@ def submit_raw_events(
     source: str,
     actor: Actor,
     within: Jurisdiction | None = None,
+    listeners: Sequence[StoredEventsListener] = (),
 ) -> BatchResult:
-    """Validate each raw event on its own (so every bad one is named), then ingest all or nothing."""
+    """Validate each raw event on its own (so every bad one is named), then ingest all or nothing;
+    then tell `listeners` of the events stored."""
     parsed: list[CaseEventIn] = []
     invalid: dict[int, str] = {}
     for index, raw in enumerate(raw_events):
@@ -89,25 +108,39 @@ def submit_raw_events(
         actor=actor,
         within=within,
     )
-    if result.accepted and source == "api":
+    if result.accepted and listeners:
         stored = [parsed[r.index] for r in result.results if r.outcome is EventOutcome.STORED]
-        _prompt_ratings(session, events=stored, now=now, default_profile_key=default_profile_key, actor=actor)
+        for listener in listeners:
+            _tell(
+                listener,
+                session,
+                events=stored,
+                now=now,
+                default_profile_key=default_profile_key,
+                actor=actor,
+            )
     return result
 
 
-def _prompt_ratings(
-    session: Session, *, events: list[CaseEventIn], now: datetime, default_profile_key: str, actor: Actor
+def _tell(
+    listener: StoredEventsListener,
+    session: Session,
+    *,
+    events: list[CaseEventIn],
+    now: datetime,
+    default_profile_key: str,
+    actor: Actor,
 ) -> None:
-    """Cases just served at a window are rated there (一事一评): open their prompts, in a transaction
-    of their own after the events are committed. A failure here loses prompts, never events."""
+    """One listener in a transaction of its own after the events are committed: a failure here loses
+    what it would have written (rating prompts), never events."""
     try:
-        open_prompts_for_events(
-            session, events=events, now=now, default_profile_key=default_profile_key, actor=actor
-        )
+        listener(session, events=events, now=now, default_profile_key=default_profile_key, actor=actor)
         session.commit()
     except SQLAlchemyError:
         session.rollback()
-        logger.exception("rating prompts for %d stored events could not be opened", len(events))
+        logger.exception(
+            "%s failed for %d stored events", getattr(listener, "__name__", listener), len(events)
+        )
 
 
 def batch_status_code(result: BatchResult) -> int:

@@ -6,7 +6,8 @@ import typer
 import uvicorn
 
 from central.app import create_app
-from central.cli.common import console, migrated_engine
+from central.audit.signing import SigningKeyError
+from central.cli.common import console, fail, migrated_engine
 from central.core.config import Settings
 from central.core.warmup import warm_up
 
@@ -20,7 +21,10 @@ def serve(
     engine = migrated_engine(settings)
     docs = ", API /docs" if settings.api_docs else ""
     console.print(f"hallwatch central on http://{host}:{port}/  (控制台 /console/cases{docs})")
-    app = create_app(settings, engine=engine)
+    try:
+        app = create_app(settings, engine=engine)  # builds the periodic jobs: reads the signing key
+    except SigningKeyError as exc:
+        raise fail(f"审计签名密钥不可用 audit signing key refused: {exc}") from exc
     warm_up(app)  # before the port opens: the first request after a restart is not the slow one
     # Forwarded headers are believed only from HALLWATCH_FORWARDED_ALLOW_IPS, inside the app (create_app).
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

@@ -12,7 +12,8 @@ from central.calendar.service import load_calendar
 from central.cli.common import cli_session, console, fail
 from central.core.clock import SHANGHAI, shanghai_date, system_clock
 from central.core.types import DateOutOfRange, check_day
-from central.signals.loop import instance_name
+from central.jobs.runner import instance_name
+from central.ratings.overdue import RATINGS_SIGNAL_SOURCES
 from central.signals.scheduler import run_signals
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def signals_run(
             calendar=load_calendar(session),
             default_profile=settings.rule_profile,
             instance=f"cli:{instance_name()}",
+            sources=RATINGS_SIGNAL_SOURCES,
         )
     table = Table(title=f"预警纠错 as of {summary.as_of.isoformat()} (run #{summary.run_id})")
     table.add_column("")

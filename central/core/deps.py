@@ -1,15 +1,17 @@
-"""FastAPI dependencies: the session, settings, clock and calendar of the running app."""
+"""FastAPI dependencies: the session, settings, clock and calendar of the running app.
+
+The calendar is loaded by the function the app factory puts in `app.state.load_calendar`
+(`central.calendar.service.load_calendar`): core is below every domain and imports none."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from central.calendar.service import load_calendar
 from central.core.config import Settings
 from common.worktime import WorkCalendar
 
@@ -34,8 +36,12 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
-def get_calendar(session: SessionDep) -> WorkCalendar:
-    return load_calendar(session)
+CalendarLoader = Callable[[Session], WorkCalendar]
+
+
+def get_calendar(request: Request, session: SessionDep) -> WorkCalendar:
+    load: CalendarLoader = request.app.state.load_calendar
+    return load(session)
 
 
 CalendarDep = Annotated[WorkCalendar, Depends(get_calendar)]

@@ -23,6 +23,7 @@ from central.cases.queries import case_clause
 from central.core.actor import Actor
 from central.investigations.schemas import InvestigationCreate
 from central.investigations.service import open_investigation
+from central.ratings.overdue import RATINGS_SIGNAL_SOURCES
 from central.signals.models import Signal
 from central.signals.scheduler import run_signals
 from central.signals.schemas import SignalCreate
@@ -61,7 +62,12 @@ def seed_supervision(
 ) -> SupervisionSummary:
     calendar = load_calendar(session)
     summary = run_signals(
-        session, now=now, calendar=calendar, default_profile=default_profile, instance="demo"
+        session,
+        now=now,
+        calendar=calendar,
+        default_profile=default_profile,
+        instance="demo",
+        sources=RATINGS_SIGNAL_SOURCES,
     )
     province, county, post = (_principal(session, name) for name in (inspector, county_inspector, clerk))
     department = post.jurisdiction.code

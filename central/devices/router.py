@@ -10,7 +10,6 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
-from central.devices import keypads  # noqa: F401  (registers the keypad handlers)
 from central.devices.commands import wait_for_commands
 from central.devices.device_kinds import KindNotAllowed
 from central.devices.keys_router import DeviceDep
@@ -31,6 +30,7 @@ router = APIRouter(tags=["device"])
     },
 )
 def post_observations(
+    request: Request,
     batch: ObservationBatch,
     device: DeviceDep,
     session: SessionDep,
@@ -51,6 +51,7 @@ def post_observations(
             now=now,
             calendar=calendar,
             default_profile_key=settings.rule_profile,
+            handlers=request.app.state.observation_handlers,  # built by the app factory
         )
     except KindNotAllowed as exc:
         raise HTTPException(403, exc.detail) from exc

@@ -1,6 +1,8 @@
 """Observation batches from devices: dispatch by kind, idempotent, one transaction per batch.
 
-Each `kind` has a handler (`register`); a handler gets the batch's new items of its kind, writes
+Each `kind` has a handler, in the table the app factory builds (`observation_handlers`, from the
+keypad handlers of `central.ratings` and the camera handlers of `central.video`: the domains above
+devices plug in, devices imports none of them); a handler gets the batch's new items of its kind, writes
 them in the caller's transaction and answers each id with stored, duplicate or rejected. Handlers
 own their idempotency: each checks the ids it already holds for the device in one query per batch
 and relies on its table's unique constraint for the rest. When a concurrent request wins the race
@@ -19,16 +21,16 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from central.audit.chain import record
-from central.devices.device_kinds import check_kinds
+from central.devices.device_kinds import ALL_KINDS, check_kinds
 from central.devices.keys import DevicePrincipal
 from central.profiles.assignment import profile_for_hall
 from common.contract import ObservationAnswer, ObservationResult, Outcome
@@ -61,18 +63,23 @@ class ItemOutcome:
 
 # A handler gets the new items of its kind (in the order sent) and answers each id.
 Handler = Callable[[ObservationContext, Sequence[Any]], dict[str, ItemOutcome]]
-HANDLERS: dict[str, Handler] = {}
-H = TypeVar("H", bound=Handler)
 
 
-def register(kind: str) -> Callable[[H], H]:
-    """Register the handler of one observation kind (at import of its module)."""
-
-    def add(handler: H) -> H:
-        HANDLERS[kind] = handler
-        return handler
-
-    return add
+def observation_handlers(*groups: Mapping[str, Handler]) -> dict[str, Handler]:
+    """The dispatch table: every observation kind handled, and by one handler only (checked when the
+    app is built, not when the first batch of a forgotten kind arrives)."""
+    table: dict[str, Handler] = {}
+    for group in groups:
+        twice = table.keys() & group.keys()
+        if twice:
+            raise ValueError(f"observation kinds with two handlers: {sorted(twice)}")
+        table.update(group)
+    if table.keys() != ALL_KINDS:
+        raise ValueError(
+            f"observation handlers must cover {sorted(ALL_KINDS)}: missing {sorted(ALL_KINDS - table.keys())},"
+            f" unknown {sorted(table.keys() - ALL_KINDS)}"
+        )
+    return table
 
 
 def ingest_observations(
@@ -83,6 +90,7 @@ def ingest_observations(
     now: datetime,
     calendar: WorkCalendar,
     default_profile_key: str,
+    handlers: Mapping[str, Handler],
 ) -> ObservationAnswer:
     """Store a batch all or nothing and commit it; every item answered in the order sent.
 
@@ -92,7 +100,7 @@ def ingest_observations(
         try:
             profile = profile_for_hall(session, hall_id=device.hall_id, default_key=default_profile_key)
             ctx = ObservationContext(session, device, now, calendar, profile)
-            answer = _dispatch(ctx, observations)
+            answer = _dispatch(ctx, observations, handlers)
             _audit(ctx, observations, answer)
             session.commit()
             return answer
@@ -104,7 +112,9 @@ def ingest_observations(
     raise ObservationConflict("other uploads kept writing the same rows; nothing was written")
 
 
-def _dispatch(ctx: ObservationContext, observations: Sequence[Any]) -> ObservationAnswer:
+def _dispatch(
+    ctx: ObservationContext, observations: Sequence[Any], handlers: Mapping[str, Handler]
+) -> ObservationAnswer:
     outcomes: dict[str, ItemOutcome] = {}
     by_kind: dict[str, list[Any]] = defaultdict(list)
     first_of: dict[str, int] = {}
@@ -113,7 +123,7 @@ def _dispatch(ctx: ObservationContext, observations: Sequence[Any]) -> Observati
         if first_of[item.id] == index:
             by_kind[item.kind].append(item)
     for kind, items in by_kind.items():
-        handler = HANDLERS.get(kind)
+        handler = handlers.get(kind)
         if handler is None:
             outcomes.update((i.id, ItemOutcome("rejected", f"no handler for kind {kind}")) for i in items)
         else:

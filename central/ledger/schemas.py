@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from central.core.types import Day
+from central.exports.tables import ExportFormat
 from central.ledger.labels import LedgerKind
 from central.registry.document import CODE_PATTERN
 from central.signals.lifecycle import SignalStatus
@@ -19,11 +19,6 @@ logger = logging.getLogger(__name__)
 
 CASE_NO_PREFIX = r"^[A-Za-z0-9_.\-]+$"
 MAX_PAGE = 1_000_000
-
-
-class ExportFormat(StrEnum):
-    CSV = "csv"
-    XLSX = "xlsx"
 
 
 class LedgerQuery(BaseModel):

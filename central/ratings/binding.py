@@ -61,12 +61,11 @@ What the stored rows mean (other modules create and read them exactly so):
   latest ``replaced_at``.
 
 差评: every rating whose level is at or below bad_max_level when it is made, or that a correction
-moves from above to at-or-below it, is passed to each function in `BAD_RATING_HOOKS` as
-``hook(session, ratings=, profile=, calendar=, now=)`` — all of a batch's 差评 at once, so a drained
-outbox opens its follow-ups in a few statements — in the same transaction, after the ratings have
-their ids. `central.ratings.followups` appends its ``open_followups`` at import (the app imports it
-through the ratings routers); other writers of Rating rows call `central.ratings.ingest
-.notify_bad_rating` so the same hooks run. A correction from 差评 back to a good level calls no hook: the
+moves from above to at-or-below it, opens its follow-up: `central.ratings.ingest.notify_bad_ratings`
+calls `central.ratings.followups.open_followups` with all of a batch's 差评 at once (a drained outbox
+opens its follow-ups in a few statements), in the same transaction, after the ratings have their
+ids; other writers of Rating rows call `central.ratings.ingest.notify_bad_rating` for the same.
+A correction from 差评 back to a good level opens nothing: the
 follow-up stays until `central.ratings.overdue` withdraws it if nobody has touched it yet.
 """
 
@@ -79,34 +78,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol
 
 from common.profiles.schema import RatingRules
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from central.ratings.models import Rating
-    from common.profiles.schema import RuleProfile
-    from common.worktime import WorkCalendar
-
 logger = logging.getLogger(__name__)
-
-
-class BadRatingHook(Protocol):
-    def __call__(
-        self,
-        session: Session,
-        *,
-        ratings: Sequence[Rating],
-        profile: RuleProfile,
-        calendar: WorkCalendar,
-        now: datetime,
-    ) -> object: ...
-
-
-# Called for every new 差评 (see the module docstring); modules append to it at import.
-BAD_RATING_HOOKS: list[BadRatingHook] = []
 
 
 class Action(StrEnum):

@@ -3,8 +3,8 @@ item code, department, region code, channel, level, optional text, rated staff, 
 Excel, audited (`ratings.export`): the records name staff members, so copying them is recorded
 like the ledger's (SC-18).
 
-The writers are the ledger's (`central.ledger.export`: UTF-8 with BOM, formulas defused, openpyxl
-write-only, a temporary file streamed afterwards); rows stream from the database in chunks.
+The writers are shared with the ledger (`central.exports.tables`: UTF-8 with BOM, formulas
+defused, openpyxl write-only, a temporary file streamed afterwards); rows stream from the database in chunks.
 Excluded ratings are exported marked 已剔除 unless `include_excluded` is false: a record export
 shows the record, never silently less.
 """
@@ -24,17 +24,17 @@ from sqlalchemy.orm import Session
 
 from central.cases.models import Case
 from central.core.actor import Actor
-from central.ledger.export import (
+from central.exports.tables import (
     MAX_EXPORT_ROWS,
     Column,
     ExportFile,
+    ExportFormat,
     ExportTooLarge,
     audited_export,
     shanghai_wall,
     write_table_csv,
     write_table_xlsx,
 )
-from central.ledger.schemas import ExportFormat
 from central.ratings.labels import channel_label, level_label
 from central.ratings.models import Rating
 from central.registry.jurisdiction import Jurisdiction

@@ -2,9 +2,9 @@
 callback rate must reach 100%), rectified (整改) by the profile's deadline in working days (Sichuan
 15, Shenzhen 5), and closed by an inspector with the citizen's optional re-rating.
 
-* `open_followup` is a bad-rating hook, registered in `central.ratings.binding.BAD_RATING_HOOKS` at
-  import: the binding calls it for every rating that is (or a correction turns into) a 差评, level ≤
-  profile.ratings.bad_max_level. Idempotent: one follow-up per rating.
+* `open_followups` is called by the binding (`central.ratings.ingest.notify_bad_ratings`) for every
+  rating that is (or a correction turns into) a 差评, level ≤ profile.ratings.bad_max_level.
+  Idempotent: one follow-up per rating.
 * `withdraw_followup` removes the untouched follow-up of a rating corrected back to a good level
   within the correction time; the scheduler's pass (`central.ratings.overdue`) does it for any it
   finds, so the binding need not call it.
@@ -35,7 +35,6 @@ from central.audit.chain import Change, record, record_many
 from central.core.actor import Actor
 from central.core.bulk import draw_ids, insert_rows
 from central.core.clock import to_utc
-from central.ratings.binding import BAD_RATING_HOOKS
 from central.ratings.labels import STEP_MOVES, FollowUpStatus, FollowUpStep
 from central.ratings.models import FollowUp, Rating
 from central.ratings.schemas import CallbackIn, CloseIn, RectifyIn
@@ -381,10 +380,6 @@ def close_followup(
     return _finish_step(
         session, principal=principal, followup=followup, step=FollowUpStep.CLOSE, before=before, now=now
     )
-
-
-if open_followups not in BAD_RATING_HOOKS:  # the binding calls it with every batch's new 差评
-    BAD_RATING_HOOKS.append(open_followups)
 
 
 __all__ = [

@@ -24,7 +24,6 @@ from central.core.bulk import draw_ids, insert_rows
 from central.core.clock import shanghai_date, to_utc
 from central.devices.keys import DevicePrincipal
 from central.ratings.binding import (
-    BAD_RATING_HOOKS,
     Action,
     Decision,
     Press,
@@ -39,12 +38,8 @@ from common.profiles.schema import RatingRules, RuleProfile
 from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
-# Importing the follow-ups module registers its hook; named here so every path that stores
-# ratings (API, CLI, demo, benchmarks) opens the follow-up of each 差评, not only the app.
-_FOLLOWUP_HOOK = open_followups
 
 __all__ = [
-    "BAD_RATING_HOOKS",
     "PressResult",
     "ReportedPress",
     "ingest_presses",
@@ -79,7 +74,7 @@ class PressResult:
 def notify_bad_rating(
     session: Session, *, rating: Rating, profile: RuleProfile, calendar: WorkCalendar, now: datetime
 ) -> None:
-    """Run every 差评 hook (a follow-up is opened) for a rating that has its id."""
+    """Open the follow-up of a 差评 that has its id."""
     notify_bad_ratings(session, ratings=[rating], profile=profile, calendar=calendar, now=now)
 
 
@@ -91,10 +86,9 @@ def notify_bad_ratings(
     calendar: WorkCalendar,
     now: datetime,
 ) -> None:
-    """Run every 差评 hook once for all these ratings (they have their ids)."""
+    """Open the follow-ups of all these 差评 at once (they have their ids), in the caller's transaction."""
     if ratings:
-        for hook in BAD_RATING_HOOKS:
-            hook(session, ratings=ratings, profile=profile, calendar=calendar, now=now)
+        open_followups(session, ratings=ratings, profile=profile, calendar=calendar, now=now)
 
 
 def ingest_presses(

@@ -2,7 +2,8 @@
 yellow signal, reason ``followup_overdue`` (差评整改超期), origin ``followup``, with
 ``dedupe_key = 'followup:<follow-up id>'``.
 
-Called by the signal scheduler (`central.signals.scheduler.run_signals`) in its transaction, so it
+A source of the signal scheduler (`central.signals.scheduler.run_signals`, given
+`RATINGS_SIGNAL_SOURCES` by its callers: ratings sit above signals), run in its transaction, so it
 shares the scheduler's guarantees: the insert is ``ON CONFLICT (dedupe_key) DO NOTHING``, a second
 run (or a second instance at the same time) adds nothing, and the run's audit entry carries the
 count. Like every computed signal it is derived data and gets no audit entry of its own.
@@ -41,6 +42,7 @@ from central.ratings.models import FollowUp, Rating
 from central.signals.lifecycle import SignalStatus
 from central.signals.models import Signal
 from central.signals.reasons import Color, Origin
+from central.signals.scheduler import FOLLOWUP_OVERDUE, SignalSource
 from central.signals.transitions import SIGNALS_ACTOR
 from common.profiles.loader import get_profile
 from common.worktime import CalendarMissingError, WorkCalendar
@@ -208,7 +210,11 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     return max(result.rowcount, 0)
 
 
+# What the signal pass computes for ratings, by the name its count is audited under.
+RATINGS_SIGNAL_SOURCES: dict[str, SignalSource] = {FOLLOWUP_OVERDUE: raise_overdue_followup_signals}
+
 __all__ = [
+    "RATINGS_SIGNAL_SOURCES",
     "REASON_CODE",
     "dedupe_key",
     "fill_missing_deadlines",

@@ -24,8 +24,7 @@ from central.approvals.schemas import ApprovalOut
 from central.core.clock import shanghai_date
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
 from central.core.types import Day
-from central.ledger.export import ExportTooLarge
-from central.ledger.schemas import ExportFormat
+from central.exports.tables import ExportFormat, ExportTooLarge
 from central.ratings.exclusion import request_exclusion
 from central.ratings.export import RatingFilters, export_ratings
 from central.ratings.figures import RangeError, date_range, satisfaction_figures

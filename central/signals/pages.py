@@ -8,20 +8,22 @@ site cannot submit them in the user's name.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from central.access.console_session import PagePrincipal
+from central.access.deps import Principal
 from central.access.refusals import audit_refusal
 from central.access.roles import Permission
 from central.cases.service import describe_validation
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
-from central.investigations.schemas import InvestigationCreate
-from central.investigations.service import InvestigationConflict, open_investigation
 from central.signals.lifecycle import (
     ACTION_LABELS,
     FINDING_LABELS,
@@ -43,6 +45,7 @@ from central.signals.service import (
 from central.web.forms import PageError, bad_parameter, parse_choice, parse_positive
 from central.web.paging import pager
 from central.web.templating import PageTemplates, error_page, render
+from common.worktime import WorkCalendar
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -201,6 +204,24 @@ def _detail(
     return render(request, "signal_detail.html", context, status_code=status_code)
 
 
+class SignalFormAction(Protocol):
+    """A form action on a signal's page that another domain carries out (registered by the app
+    factory in `app.state.signal_form_actions`); does not commit, refuses with SignalInputError or
+    SignalTransitionError (409), a ValidationError (400) or SignalForbidden (403)."""
+
+    def __call__(
+        self,
+        session: Session,
+        *,
+        signal_id: int,
+        form: Mapping[str, Any],
+        principal: Principal,
+        now: datetime,
+        calendar: WorkCalendar,
+        default_profile: str,
+    ) -> None: ...
+
+
 @router.post("/console/signals/{signal_id}/actions", response_model=None)
 async def act_from_form(
     request: Request,
@@ -215,16 +236,13 @@ async def act_from_form(
         return _not_found(request)
     form = await request.form()
     action = str(form.get("action") or "")
+    handled_elsewhere: Mapping[str, SignalFormAction] = request.app.state.signal_form_actions
     try:
-        if action == SignalAction.INVESTIGATE.value:
-            body_inv = InvestigationCreate(
-                signal_id=int(signal_id),
-                assignee_scope=str(form.get("assignee_scope") or "").strip(),
-                subject=str(form.get("subject") or "").strip() or None,
-            )
-            open_investigation(
+        if action in handled_elsewhere:  # investigate: central.investigations.signal_form
+            handled_elsewhere[action](
                 session,
-                body=body_inv,
+                signal_id=int(signal_id),
+                form=form,
                 principal=principal,
                 now=now,
                 calendar=calendar,
@@ -243,7 +261,7 @@ async def act_from_form(
         return _failed(request, signal_id, principal, session, describe_validation(exc), 400)
     except SignalForbidden as exc:
         return _failed(request, signal_id, principal, session, f"无权执行该操作：{exc}", 403)
-    except (SignalInputError, SignalTransitionError, InvestigationConflict) as exc:
+    except (SignalInputError, SignalTransitionError) as exc:
         return _failed(request, signal_id, principal, session, str(exc), 409)
     session.commit()
     return RedirectResponse(f"/console/signals/{signal_id}", status_code=303)

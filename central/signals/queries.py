@@ -6,12 +6,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, column, func, select, table
 from sqlalchemy.orm import Session
 
 from central.access.deps import Principal
 from central.cases.models import Case
-from central.investigations.models import Investigation
 from central.registry.models import Department, Hall
 from central.signals.lifecycle import Finding, SignalStatus, allowed_actions
 from central.signals.models import Signal
@@ -87,6 +86,11 @@ def get_signal(session: Session, *, signal_id: int, principal: Principal) -> Sig
     return SignalDetail(**public.model_dump(), events=events)
 
 
+# The investigation of each signal, read by table (`central.investigations.models.Investigation`
+# links its signal): investigations sit above signals, so their model is not imported here.
+_INVESTIGATIONS = table("investigations", column("id", Integer), column("signal_id", Integer))
+
+
 def _public_rows(session: Session, *, principal: Principal, signals: list[Signal]) -> list[SignalPublic]:
     """Shape rows, loading case numbers, places and investigations in one query each."""
     case_ids = {s.case_id for s in signals if s.case_id is not None}
@@ -97,7 +101,9 @@ def _public_rows(session: Session, *, principal: Principal, signals: list[Signal
         d.id: d for d in session.scalars(select(Department).where(Department.id.in_(department_ids)))
     }
     ids = [s.id for s in signals]
-    query = select(Investigation.signal_id, Investigation.id).where(Investigation.signal_id.in_(ids))
+    query = select(_INVESTIGATIONS.c.signal_id, _INVESTIGATIONS.c.id).where(
+        _INVESTIGATIONS.c.signal_id.in_(ids)
+    )
     investigations = _pairs(session, query) if ids else {}
     return [
         _public(

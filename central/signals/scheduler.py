@@ -15,8 +15,9 @@
 4. **Escalation** (SZ-11): a light yellow whose case has turned red, and any yellow not corrected
    by its `correct_by` working day, turns red and escalated, with a timeline event each.
    (3 and 4 live in `central.signals.transitions`.)
-5. **Overdue follow-ups** (HCP): a 差评 not rectified by its deadline gets one yellow signal
-   (`dedupe_key = 'followup:<follow-up id>'`; `central.ratings.overdue`).
+5. **Signals of other domains** (`sources`, passed by the caller): overdue follow-ups (HCP), a 差评
+   not rectified by its deadline gets one yellow signal (`dedupe_key = 'followup:<follow-up id>'`;
+   `central.ratings.overdue.FOLLOWUP_OVERDUE`). Passed in, not imported: ratings sit above signals.
 6. One `SignalRun` row and one audit entry for the run, committed with everything else.
 
 Idempotent by construction: it computes what should exist rather than what changed since last
@@ -49,9 +50,9 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import ColumnElement, Date, Select, String, Table, case, exists, func, literal, select
 from sqlalchemy import cast as sql_cast
@@ -66,7 +67,6 @@ from central.cases.models import Case
 from central.core.clock import shanghai_date, to_utc
 from central.core.types import UTCDateTime
 from central.profiles.assignment import halls_by_profile
-from central.ratings.overdue import raise_overdue_followup_signals
 from central.signals.lifecycle import SignalStatus
 from central.signals.models import Signal, SignalRun
 from central.signals.reasons import Color, Origin
@@ -90,6 +90,18 @@ _INSERTED = [
 _LIGHT_REASONS = {Color.YELLOW: "light_yellow", Color.RED: "light_red"}
 
 
+class SignalSource(Protocol):
+    """Signals another domain computes in the run's transaction (insert ON CONFLICT DO NOTHING on
+    their dedupe keys, no commit); returns how many were new."""
+
+    def __call__(
+        self, session: Session, *, today: date, now: datetime, calendar: WorkCalendar, default_profile: str
+    ) -> int: ...
+
+
+FOLLOWUP_OVERDUE = "followup_overdue"  # the name ratings' source is passed under (HCP)
+
+
 @dataclass(frozen=True)
 class RunSummary:
     """What one run did (the counts of its `SignalRun` row, split by kind)."""
@@ -101,21 +113,40 @@ class RunSummary:
     green: int
     escalated: int
     corrected: int
-    followup_overdue: int = 0  # yellows for 差评 not rectified in time (HCP)
+    sourced: Mapping[str, int] = field(default_factory=dict)  # new signals per source, by name
+
+    @property
+    def followup_overdue(self) -> int:
+        """Yellows for 差评 not rectified in time (HCP)."""
+        return self.sourced.get(FOLLOWUP_OVERDUE, 0)
 
     @property
     def issued(self) -> int:
-        return self.light_yellow + self.light_red + self.green + self.followup_overdue
+        return self.light_yellow + self.light_red + self.green + sum(self.sourced.values())
 
     def counts(self) -> dict[str, Any]:
         """The audited counts (JSON-able)."""
-        fields = asdict(self)
-        del fields["run_id"]
-        return {**fields, "as_of": self.as_of.isoformat(), "issued": self.issued}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "light_yellow": self.light_yellow,
+            "light_red": self.light_red,
+            "green": self.green,
+            "escalated": self.escalated,
+            "corrected": self.corrected,
+            FOLLOWUP_OVERDUE: self.followup_overdue,  # always there, as the audited shape has it
+            **self.sourced,
+            "issued": self.issued,
+        }
 
 
 def run_signals(
-    session: Session, *, now: datetime, calendar: WorkCalendar, default_profile: str, instance: str
+    session: Session,
+    *,
+    now: datetime,
+    calendar: WorkCalendar,
+    default_profile: str,
+    instance: str,
+    sources: Mapping[str, SignalSource] | None = None,
 ) -> RunSummary:
     """Bring computed signals up to the Shanghai date of `now`, and commit (one transaction).
 
@@ -137,9 +168,10 @@ def run_signals(
     try:
         yellow, red = _issue_light_signals(run)
         green = _issue_green_warnings(run, since=_green_window_start(session, today))
-        followups = raise_overdue_followup_signals(
-            session, today=today, now=now, calendar=calendar, default_profile=default_profile
-        )
+        sourced = {
+            name: issue(session, today=today, now=now, calendar=calendar, default_profile=default_profile)
+            for name, issue in (sources or {}).items()
+        }
         corrected = auto_correct(run)
         escalated = escalate_overdue_cases(run) + escalate_late_corrections(run)
         elapsed = timedelta(seconds=time.perf_counter() - started)
@@ -148,13 +180,13 @@ def run_signals(
             finished_at=now + elapsed,
             as_of=today,
             instance=instance,
-            issued=yellow + red + green + followups,
+            issued=yellow + red + green + sum(sourced.values()),
             escalated=escalated,
             corrected=corrected,
         )
         session.add(row)
         session.flush()
-        summary = RunSummary(row.id, today, yellow, red, green, escalated, corrected, followups)
+        summary = RunSummary(row.id, today, yellow, red, green, escalated, corrected, sourced)
         record(
             session,
             actor=SIGNALS_ACTOR,

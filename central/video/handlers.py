@@ -1,5 +1,5 @@
-"""Handlers of the camera observations (the contract: `common.contract`), registered
-with the observation service like the keypad handlers (`central.devices.keypads`).
+"""Handlers of the camera observations (the contract: `common.contract`): `CAMERA_HANDLERS`,
+which the app factory gives the observation service with the keypad handlers (`central.ratings.keypad_observations`).
 
 Each handler answers every item stored, duplicate or rejected, in the batch's transaction, with one
 query per batch for what it already holds; the unique constraints of `central.video.models` catch
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from central.core.clock import to_utc
 from central.devices.keys import DevicePrincipal
-from central.devices.service import ItemOutcome, ObservationContext, register
+from central.devices.service import Handler, ItemOutcome, ObservationContext
 from central.video.absences import store_absences
 from central.video.evidence_ingest import store_evidence
 from central.video.models import CameraOutage, CameraState, PresenceInterval, VisitorCount
@@ -51,7 +51,6 @@ from common.contract import (
 logger = logging.getLogger(__name__)
 
 
-@register("camera_health")
 def store_camera_health(ctx: ObservationContext, items: Sequence[CameraHealthIn]) -> dict[str, ItemOutcome]:
     """Keep the newest report per camera; open and close outages on its online/offline transitions.
     A report no newer than the stored one changes nothing (a re-send, or an old one late)."""
@@ -152,7 +151,6 @@ def _outage_start(item: CameraHealthIn, at: datetime, previous: datetime | None)
     return at
 
 
-@register("presence")
 def store_presence(ctx: ObservationContext, items: Sequence[PresenceIn]) -> dict[str, ItemOutcome]:
     session, device = ctx.session, ctx.device
     windows = device_windows(session, device=device, codes=(i.window for i in items))
@@ -200,7 +198,6 @@ def store_presence(ctx: ObservationContext, items: Sequence[PresenceIn]) -> dict
     return results
 
 
-@register("visitor_count")
 def store_visitor_counts(ctx: ObservationContext, items: Sequence[VisitorCountIn]) -> dict[str, ItemOutcome]:
     """One row per window, hour and watched part: each part is reported once, final, so a part already
     stored (a re-send) is a duplicate; an agent restarted mid-hour adds a part, never replaces one."""
@@ -250,14 +247,27 @@ def store_visitor_counts(ctx: ObservationContext, items: Sequence[VisitorCountIn
     return results
 
 
-@register("absence")
 def _absences(ctx: ObservationContext, items: Sequence[AbsenceIn]) -> dict[str, ItemOutcome]:
     return store_absences(ctx, items)
 
 
-@register("evidence")
 def _evidence(ctx: ObservationContext, items: Sequence[EvidenceIn]) -> dict[str, ItemOutcome]:
     return store_evidence(ctx, items)
 
 
-__all__ = ["FUTURE_TOLERANCE", "store_camera_health", "store_presence", "store_visitor_counts"]
+# The camera kinds' handlers, by observation kind (registered by the app factory).
+CAMERA_HANDLERS: dict[str, Handler] = {
+    "camera_health": store_camera_health,
+    "presence": store_presence,
+    "visitor_count": store_visitor_counts,
+    "absence": _absences,
+    "evidence": _evidence,
+}
+
+__all__ = [
+    "CAMERA_HANDLERS",
+    "FUTURE_TOLERANCE",
+    "store_camera_health",
+    "store_presence",
+    "store_visitor_counts",
+]

@@ -170,9 +170,9 @@ def test_serve_signs_the_head_on_its_schedule(
         }
     )
     with TestClient(create_app(served, engine=db)) as client:
-        loop = client.app.state.checkpoint_loop  # type: ignore[attr-defined]
-        assert loop.alive
-        loop.tick()  # the pass the thread runs every interval, run here so the test need not wait
+        jobs = client.app.state.jobs  # type: ignore[attr-defined]
+        assert jobs.alive and jobs.names == ["audit-checkpoints"]
+        jobs.run_now("audit-checkpoints")  # the pass the thread runs every interval, run here: no wait
     [checkpoint] = load_checkpoints(directory, load_public_key(public))
     with db.connect() as conn:
         assert (checkpoint.seq, checkpoint.head_hash) == (N, rows(conn)[-1]["hash"])

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from central.calendar.service import load_calendar
 from central.core.clock import to_utc
-from central.devices import keypads  # noqa: F401  (registers the keypad handlers)
 from central.devices.keys import authenticate_device
 from central.devices.service import ingest_observations
+from central.ratings.keypad_observations import KEYPAD_HANDLERS
 from central.ratings.models import KeypadPress, Rating
 from central.registry.models import ServiceWindow
 from common.contract import ObservationBatch
@@ -69,6 +69,7 @@ def test_a_concurrent_duplicate_insert_is_answered_as_duplicate(
             now=clock(),
             calendar=calendar,
             default_profile_key=DEFAULT_PROFILE_KEY,
+            handlers=KEYPAD_HANDLERS,
         )
     finally:
         event.remove(db, "before_cursor_execute", other_upload_commits_first)

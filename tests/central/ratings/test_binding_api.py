@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from central.access.roles import Role
 from central.cases.models import Case
 from central.devices.models import DeviceCommand
-from central.ratings.binding import BAD_RATING_HOOKS
+from central.ratings import ingest
+from central.ratings.followups import open_followups
 from central.ratings.models import FollowUp, KeypadPress, Rating, RatingPrompt, RatingRevision
 from central.registry.models import Department, Device, ServiceWindow, Staff
 from tests.central.devices.helpers import COMMANDS, edge, post, press, seconds, served
@@ -43,21 +44,21 @@ def outcomes(session: Session) -> list[str]:
 
 
 @pytest.fixture
-def bad_ratings() -> Iterator[list[dict[str, Any]]]:
-    """Records every call of the 差评 hooks (the follow-ups module registers its own the same way)."""
+def bad_ratings(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
+    """Records every 差评 the binding opens a follow-up for (and still opens it)."""
     calls: list[dict[str, Any]] = []
 
-    def hook(
+    def recording(
         session: Session, *, ratings: Sequence[Rating], profile: Any, calendar: Any, now: datetime
-    ) -> None:
+    ) -> object:
         for rating in ratings:
             calls.append(
                 {"rating_id": rating.id, "level": rating.level, "case_id": rating.case_id, "now": now}
             )
+        return open_followups(session, ratings=ratings, profile=profile, calendar=calendar, now=now)
 
-    BAD_RATING_HOOKS.append(hook)
+    monkeypatch.setattr(ingest, "open_followups", recording)
     yield calls
-    BAD_RATING_HOOKS.remove(hook)
 
 
 def test_served_case_is_prompted_and_the_press_binds_to_it(

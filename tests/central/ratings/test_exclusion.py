@@ -16,6 +16,7 @@ from central.audit.models import AuditEntry
 from central.calendar.service import load_calendar
 from central.core.db import make_session_factory
 from central.ratings.models import Rating
+from central.ratings.overdue import RATINGS_SIGNAL_SOURCES
 from central.signals.models import Signal
 from central.signals.scheduler import run_signals
 from tests.central.ratings.followup_world import (
@@ -172,7 +173,12 @@ def test_an_excluded_bad_rating_raises_no_overdue_signal(
     )
     with make_session_factory(db)() as s:
         summary = run_signals(
-            s, now=clock(), calendar=load_calendar(s), default_profile=PROFILE, instance="test"
+            s,
+            now=clock(),
+            calendar=load_calendar(s),
+            default_profile=PROFILE,
+            instance="test",
+            sources=RATINGS_SIGNAL_SOURCES,
         )
     assert summary.followup_overdue == 3
     keys = set(session.scalars(select(Signal.dedupe_key).where(Signal.origin == "followup")))

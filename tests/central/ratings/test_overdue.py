@@ -17,6 +17,7 @@ from central.calendar.schemas import CalendarYearIn
 from central.calendar.service import enter_year, load_calendar
 from central.core.db import make_session_factory
 from central.ratings.models import Rating
+from central.ratings.overdue import RATINGS_SIGNAL_SOURCES
 from central.signals.models import Signal
 from central.signals.scheduler import RunSummary, run_signals
 from tests.central.ratings.followup_world import (
@@ -40,7 +41,12 @@ def world(client: TestClient, db: Engine, session: Session, registry: dict[str, 
 def run(db: Engine, clock: FakeClock) -> RunSummary:
     with make_session_factory(db)() as s:
         return run_signals(
-            s, now=clock(), calendar=load_calendar(s), default_profile=PROFILE, instance="test"
+            s,
+            now=clock(),
+            calendar=load_calendar(s),
+            default_profile=PROFILE,
+            instance="test",
+            sources=RATINGS_SIGNAL_SOURCES,
         )
 
 

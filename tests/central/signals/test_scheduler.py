@@ -26,7 +26,6 @@ from central.cases.models import Case
 from central.core.config import Settings
 from central.core.db import make_session_factory
 from central.registry.models import Region
-from central.signals.loop import SignalLoop
 from central.signals.models import Signal, SignalRun
 from central.signals.scheduler import RunSummary, run_signals
 from tests.central.cases.helpers import ev
@@ -273,23 +272,6 @@ def test_two_schedulers_at_once_neither_fails_nor_duplicates(
     assert verify(session).ok
 
 
-def test_a_failing_run_is_logged_and_the_next_tick_runs_again(caplog: pytest.LogCaptureFixture) -> None:
-    outcomes = iter([RuntimeError("database went away"), None])
-
-    def flaky() -> None:
-        outcome = next(outcomes)
-        if outcome is not None:
-            raise outcome
-
-    loop = SignalLoop(flaky, interval=300)
-    loop.tick()
-    loop.tick()
-    assert (loop.runs, loop.failures) == (2, 1)
-    assert "signal scheduler run failed" in caplog.text and "database went away" in caplog.text
-    with pytest.raises(ValueError, match="positive interval"):
-        SignalLoop(flaky, interval=0)
-
-
 def test_serve_runs_the_scheduler_in_the_background(
     lights: None, db: Engine, session: Session, clock: FakeClock
 ) -> None:
@@ -297,20 +279,21 @@ def test_serve_runs_the_scheduler_in_the_background(
         database_url=db.url.render_as_string(hide_password=False), signal_interval_seconds=3600
     )
     with TestClient(create_app(settings, engine=db, clock=clock)) as served:
-        loop = served.app.state.signal_loop  # type: ignore[attr-defined]
+        jobs = served.app.state.jobs  # type: ignore[attr-defined]
         deadline = time.monotonic() + 60
-        while loop.runs == 0 or session.scalar(select(func.count(SignalRun.id))) == 0:
+        while jobs.stats("signals").runs == 0 or session.scalar(select(func.count(SignalRun.id))) == 0:
             assert time.monotonic() < deadline, "the first scheduled run did not happen"
             time.sleep(0.05)
             session.expire_all()
-    assert not loop.alive and loop.failures == 0
+    assert not jobs.alive and jobs.stats("signals").failures == 0
     assert only(session, "Y1").color == "yellow"
 
 
 def test_no_scheduler_when_the_interval_is_zero(db: Engine, settings: Settings, clock: FakeClock) -> None:
     assert settings.signal_interval_seconds == 0
     with TestClient(create_app(settings, engine=db, clock=clock)) as served:
-        assert not hasattr(served.app.state, "signal_loop")  # type: ignore[attr-defined]
+        jobs = served.app.state.jobs  # type: ignore[attr-defined]
+        assert "signals" not in jobs.names and not jobs.alive
 
 
 def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

@@ -17,8 +17,8 @@ from central.audit.models import AuditEntry
 from central.cli.main import app
 from central.core.config import Settings
 from central.core.db import make_session_factory
-from central.signals.loop import scheduled_run
 from central.video.evidence import purge_expired_evidence
+from central.video.jobs import evidence_purge_job
 from central.video.models import Evidence, EvidenceImage
 from tests.central.video.helpers import (
     HALL,
@@ -181,13 +181,15 @@ def test_the_cli_purges_what_has_expired(
     assert audit_actions(session, "evidence.purge")[0].actor.startswith("cli:")
 
 
-def test_the_background_signal_run_purges_expired_evidence(
+def test_the_background_job_purges_expired_evidence(
     client: TestClient, world: World, session: Session, clock: FakeClock, db: Engine, settings: Settings
 ) -> None:
     evidence_id = stored_evidence(client, world, clock)
-    run_once = scheduled_run(
-        make_session_factory(db), clock=clock, default_profile=settings.rule_profile, instance="test"
-    )
+    job = evidence_purge_job(interval=300)
+
+    def run_once() -> None:
+        job.run(make_session_factory(db), clock, settings)
+
     run_once()
     session.expire_all()
     assert session.get(EvidenceImage, evidence_id) is not None  # not expired yet

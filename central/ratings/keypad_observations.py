@@ -1,5 +1,6 @@
 """Handlers of the keypad observations: presses (bound to cases by `central.ratings.ingest`) and
-keypad health (the latest report per keypad, upserted)."""
+keypad health (the latest report per keypad, upserted). `KEYPAD_HANDLERS` is given to the
+observation service by the app factory (ratings sit above devices, so devices never import this)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from central.core.clock import to_utc
-from central.devices.service import ItemOutcome, ObservationContext, register
+from central.devices.service import Handler, ItemOutcome, ObservationContext
 from central.ratings.ingest import ReportedPress, ingest_presses
 from central.ratings.models import KeypadHealth
 from central.registry.models import ServiceWindow
@@ -18,7 +19,6 @@ from common.contract import KeypadHealthIn, KeypadPressIn
 logger = logging.getLogger(__name__)
 
 
-@register("keypad_press")
 def store_presses(ctx: ObservationContext, items: Sequence[KeypadPressIn]) -> dict[str, ItemOutcome]:
     presses = [
         ReportedPress(
@@ -44,7 +44,6 @@ def store_presses(ctx: ObservationContext, items: Sequence[KeypadPressIn]) -> di
     return {key: ItemOutcome(r.outcome, r.detail) for key, r in results.items()}
 
 
-@register("keypad_health")
 def store_health(ctx: ObservationContext, items: Sequence[KeypadHealthIn]) -> dict[str, ItemOutcome]:
     """Keep the newest report per keypad. A report no newer than the stored one is a duplicate: a
     re-sent report changes nothing, and an older one must not overwrite a newer state."""
@@ -85,3 +84,7 @@ def store_health(ctx: ObservationContext, items: Sequence[KeypadHealthIn]) -> di
             results[item.id] = ItemOutcome("stored")
     session.flush()
     return results
+
+
+# The keypad kinds' handlers, by observation kind (registered by the app factory).
+KEYPAD_HANDLERS: dict[str, Handler] = {"keypad_press": store_presses, "keypad_health": store_health}

@@ -1,4 +1,5 @@
 """Replacing an entered calendar year (SC-18): asked for with what it changes, applied once approved.
+An approval kind beside the case kinds (approvals sit above calendar and cases, which it uses).
 
 A year re-projects every case of the deployment, so the request carries its consequences for the
 approver to weigh: the dates that stop or start being working days, and how many open cases' due
