@@ -62,6 +62,7 @@ from central.jobs.runner import Job, JobRunner
 from central.ledger.pages import TEMPLATES as ledger_templates
 from central.ledger.pages import router as ledger_pages
 from central.ledger.router import router as ledger_router
+from central.patrols.jobs import patrol_plan_job
 from central.patrols.pages import TEMPLATES as patrols_templates
 from central.patrols.pages import router as patrols_pages
 from central.patrols.router import router as patrols_router
@@ -139,12 +140,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The periodic work of `serve`, each domain's jobs: signals (SZ-10..12, with ratings' overdue
-    follow-ups in the same pass), evidence retention on the same beat (SC-18), signed audit
-    checkpoints. An interval of 0 leaves a job out (tests set HALLWATCH_SIGNAL_INTERVAL_SECONDS=0)."""
+    follow-ups in the same pass), evidence retention on the same beat (SC-18), the day's patrol
+    plan (SC-6(1)), signed audit checkpoints. An interval of 0 leaves a job out (tests set HALLWATCH_SIGNAL_INTERVAL_SECONDS=0)."""
     jobs: list[Job] = []
     if settings.signal_interval_seconds > 0:
         jobs.append(signals_job(interval=settings.signal_interval_seconds, sources=RATINGS_SIGNAL_SOURCES))
         jobs.append(evidence_purge_job(interval=settings.signal_interval_seconds))
+    if settings.patrol_key_file is not None and settings.patrol_plan_interval_seconds > 0:
+        jobs.append(patrol_plan_job(interval=settings.patrol_plan_interval_seconds))
     checkpoints = checkpoint_job(settings)  # reads the signing key now: a bad one stops start-up
     if checkpoints is not None:
         jobs.append(checkpoints)

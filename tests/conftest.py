@@ -35,6 +35,7 @@ XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 # No background signal scheduler in tests (apps built from any Settings, servers started by tests):
 # tests run the scheduler themselves, at the moments they choose.
 os.environ.setdefault("HALLWATCH_SIGNAL_INTERVAL_SECONDS", "0")
+os.environ.setdefault("HALLWATCH_PATROL_PLAN_INTERVAL_SECONDS", "0")  # likewise the day's patrol plan
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 

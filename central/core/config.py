@@ -84,6 +84,14 @@ class Settings(BaseSettings):
         "(SC-6(1); `hallwatch patrol keygen`), never stored in the database: without it nobody can predict "
         "tomorrow's draw, with it an auditor can recompute every one. None: no plan can be drawn.",
     )
+    patrol_plan_interval_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=24 * 60 * 60,
+        description="Seconds between looks for the day's patrol plan inside `serve` (published the first "
+        "time a working day is seen, so it waits for the inspectors); 0 disables it (the plan is then drawn "
+        "by the first request of the day).",
+    )
     sql_echo: bool = Field(default=False, description="Log every SQL statement.")
     api_docs: bool = Field(
         default=False,

@@ -114,10 +114,12 @@ def test_the_app_factory_registers_each_domains_jobs(settings: Settings, tmp_pat
             "audit_checkpoint_dir": tmp_path / "checkpoints",
             "audit_signing_key": key,
             "audit_checkpoint_interval_seconds": 3600,
+            "patrol_key_file": tmp_path / "patrol.key",
+            "patrol_plan_interval_seconds": 600,
         }
     )
     jobs = {job.name: job.interval for job in periodic_jobs(served)}
-    assert jobs == {"signals": 300, "evidence-purge": 300, "audit-checkpoints": 3600}
+    assert jobs == {"signals": 300, "evidence-purge": 300, "patrol-plan": 600, "audit-checkpoints": 3600}
 
 
 def test_serve_starts_and_stops_the_runner(db: Engine, settings: Settings, clock: FakeClock) -> None:

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from central.access.roles import Role
 from central.app import create_app
 from central.core.config import Settings
+from central.core.db import make_session_factory
+from central.patrols.jobs import patrol_plan_job
 from central.patrols.key import generate_key_file
 from central.patrols.models import PatrolPlan, PatrolTask
 from central.patrols.service import publish_plan
@@ -308,3 +310,24 @@ def test_the_console_page_is_closed_to_a_hall(app_client: TestClient, people: di
     app_client.post("/console/login", data={"username": "hallsup", "password": people["hallsup"]})
     response = app_client.get("/console/patrols")
     assert response.status_code == 403 and "不得预知" in response.text
+
+
+def test_the_daily_job_publishes_todays_plan_once_and_logs_what_stops_it(
+    db: Engine,
+    settings: Settings,
+    clock: FakeClock,
+    province: dict[str, int],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    factory = make_session_factory(db)
+    job = patrol_plan_job(interval=600)
+    job.run(factory, clock, settings)
+    job.run(factory, clock, settings)
+    with factory() as s:
+        assert s.scalars(select(PatrolPlan.day)).all() == [date(2026, 11, 27)]
+    clock.set_shanghai(2027, 1, 4)  # a year nobody entered
+    job.run(factory, clock, settings)
+    job.run(factory, clock, settings.model_copy(update={"patrol_key_file": None}))
+    assert "calendar missing" in caplog.text
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(PatrolPlan)) == 1

@@ -1,0 +1,45 @@
+"""The day's patrol plan published early (`central.jobs`), so inspectors find it waiting and the
+day's compliance counts from a plan that exists even if nobody opened the page.
+
+Safe with several instances: the day's plan is one unique row (`central.patrols.service`). A day
+off, a year missing from the calendar or no draw key is logged, not raised: the next tick tries
+again and the page says why.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from central.calendar.service import load_calendar
+from central.core.clock import Clock, shanghai_date
+from central.core.config import Settings
+from central.jobs.runner import Job
+from central.patrols.service import PlanRefused, plan_of_day
+
+logger = logging.getLogger(__name__)
+
+PATROL_PLAN_JOB = "patrol-plan"
+
+
+def patrol_plan_job(*, interval: float) -> Job:
+    """Every `interval` seconds (settings.patrol_plan_interval_seconds): today's plan, if not yet."""
+
+    def run(factory: sessionmaker[Session], clock: Clock, settings: Settings) -> None:
+        now = clock()
+        with factory() as session:
+            try:
+                plan_of_day(
+                    session,
+                    day=shanghai_date(now),
+                    today=shanghai_date(now),
+                    calendar=load_calendar(session),
+                    key_file=settings.patrol_key_file,
+                    default_profile_key=settings.rule_profile,
+                    now=now,
+                )
+            except PlanRefused as refused:
+                logger.warning("today's patrol plan cannot be published: %s", refused)
+
+    return Job(PATROL_PLAN_JOB, interval, run)
