@@ -36,7 +36,10 @@ from central.core.clock import Clock, system_clock
 from central.core.config import Settings
 from central.core.db import make_engine, make_session_factory
 from central.core.security_headers import SecurityHeadersMiddleware
+from central.devices.channel import add_channel_route
 from central.devices.keys_router import router as device_router
+from central.devices.notifier import Notifier
+from central.devices.replies import Replies
 from central.devices.router import router as device_link_router
 from central.investigations.pages import router as investigations_pages
 from central.investigations.router import router as investigations_router
@@ -95,9 +98,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 @asynccontextmanager
 async def periodic_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The periodic work of `serve`: signals (SZ-10..12) and signed audit checkpoints."""
-    async with signal_lifespan(app), checkpoint_lifespan(app):
-        yield
+    """The notifier's LISTEN connection, and the periodic work of `serve`: signals (SZ-10..12) and
+    signed audit checkpoints."""
+    app.state.notifier.start()
+    try:
+        async with signal_lifespan(app), checkpoint_lifespan(app):
+            yield
+    finally:
+        await run_in_threadpool(app.state.notifier.stop)
 
 
 def create_app(
@@ -117,6 +125,9 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock
+    # Wakes command waiters (long-polls, channels) when a command is committed on any instance.
+    app.state.notifier = Notifier(engine)
+    app.state.replies = Replies(app.state.notifier)
     app.state.refusal_log = RefusalLog(window=timedelta(seconds=settings.refusal_window_seconds))
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _data_error)
@@ -134,6 +145,7 @@ def create_app(
     app.include_router(access_router, prefix="/api/v1")
     app.include_router(device_router, prefix="/api/v1")  # user or device auth per endpoint
     app.include_router(device_link_router, prefix="/api/v1")  # device auth (X-Device-Key)
+    add_channel_route(app)  # the agents' WebSocket, device auth on the upgrade
     # Everything else needs a signed-in user; endpoints narrow it further by permission and jurisdiction.
     api_routers = (
         cases_router,

@@ -1,4 +1,6 @@
 """The hall↔central link: device keys and their authentication (`keys`, `keys_router`), the
 observations devices upload and their dispatch to each domain's handlers (`service`, `schemas`,
-`device_kinds`), and the commands central queues for a hall's agents (`models`, `commands`,
-`notify`, the long-poll in `router`)."""
+`device_kinds`), the commands central queues for a hall's agents (`models`, `commands`), the
+change notifications across instances (`notifier`, `pg_listener`), and the two ways commands reach
+an agent: the WebSocket channel (`channel`, with replies up through `replies`) and the long-poll
+kept as its fallback (`router`)."""

@@ -23,7 +23,7 @@ from central.cases.schemas import CaseEventIn
 from central.core.actor import SYSTEM, Actor
 from central.core.clock import to_utc
 from central.devices.models import DeviceCommand
-from central.devices.notify import notify_after_commit
+from central.devices.notifier import notify_after_commit
 from central.profiles.assignment import hall_profile_keys
 from central.ratings.models import Rating, RatingPrompt
 from central.registry.models import Hall, ServiceWindow, Staff
