@@ -123,6 +123,14 @@ class Notifier:
         listener = self._listener
         return listener is not None and listener.connected.is_set()
 
+    def wait_listening(self, timeout: float) -> bool:
+        """Block until publishes from every instance reach this one (tests, benchmarks)."""
+        self.start()
+        listener = self._listener
+        if listener is None:
+            return not self.postgresql
+        return listener.connected.wait(timeout)
+
     @property
     def reread_seconds(self) -> float:
         """How long a waiter may sleep before it re-reads the database by itself."""

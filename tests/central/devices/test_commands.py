@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from central.core.db import make_session_factory
 from central.devices.models import DeviceCommand
-from central.devices.notify import COMMAND_SIGNAL, notify_after_commit
+from central.devices.notifier import COMMANDS as COMMANDS_TOPIC
+from central.devices.notifier import Notifier, notify_after_commit
 from tests.central.devices.helpers import COMMANDS, edge, served
 from tests.conftest import FakeClock
 
@@ -99,13 +100,19 @@ def test_a_commit_wakes_the_halls_waiters_and_a_rollback_does_not(db: Engine) ->
             else:
                 session.rollback()
 
-    async def scenario() -> tuple[bool, bool]:
-        with COMMAND_SIGNAL.waiter(7) as wake, COMMAND_SIGNAL.waiter(8) as other:
-            await asyncio.to_thread(write, False)
-            await asyncio.sleep(0)
-            rolled_back = wake.is_set()
-            await asyncio.to_thread(write, True)
-            await asyncio.wait_for(wake.wait(), timeout=30)
-            return rolled_back, other.is_set()
+    notifier = Notifier(db)
+    assert notifier.wait_listening(30)  # PostgreSQL: LISTEN is up (its start wakes every waiter once)
 
-    assert asyncio.run(scenario()) == (False, False)
+    async def scenario() -> tuple[bool, bool]:
+        with notifier.subscribe(COMMANDS_TOPIC, "7") as wake, notifier.subscribe(COMMANDS_TOPIC, "8") as other:
+            await asyncio.to_thread(write, False)
+            await asyncio.sleep(0.2)  # a NOTIFY would have arrived by now; the rollback sent none
+            rolled_back = wake.fired
+            await asyncio.to_thread(write, True)
+            assert await wake.wait(30)
+            return rolled_back, other.fired
+
+    try:
+        assert asyncio.run(scenario()) == (False, False)
+    finally:
+        notifier.stop()
