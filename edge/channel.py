@@ -68,6 +68,7 @@ class CommandChannel:
         self.connected = threading.Event()
         self.opens = 0  # WebSockets opened so far (logs and tests read it)
         self.fallbacks = 0  # times it fell back to the long-poll
+        self.refused = 0  # times central closed it for the key (1008)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="edge-channel", daemon=True)
@@ -144,6 +145,7 @@ class CommandChannel:
         except ConnectionClosed as exc:
             code = exc.rcvd.code if exc.rcvd is not None else None
             if code == CLOSE_REFUSED:
+                self.refused += 1
                 reason = exc.rcvd.reason if exc.rcvd is not None else ""
                 logger.error("central closed the channel: %s (is the device key revoked?)", reason)
                 return False

@@ -118,6 +118,9 @@ class ChannelSession:
         next_look = 0.0  # look at once: commands may be waiting past the agent's cursor
         while True:
             self.wake.clear()
+            if revoked.stale:  # a revocation may have been published while LISTEN was down
+                revoked.stale = False
+                revoked.fired = revoked.fired or not await self._key_valid()
             if revoked.fired:
                 await _close(self.ws, CLOSE_REFUSED, "device key revoked")
                 return
@@ -125,8 +128,8 @@ class ChannelSession:
                 await _close(self.ws, *self.ended)
                 return
             now = self.loop.time()
-            if commands.fired or now >= next_look:
-                commands.fired = False
+            if commands.fired or commands.stale or now >= next_look:
+                commands.fired = commands.stale = False
                 cursor = await self._send_page(cursor)
                 if cursor < 0:  # a full page: more are waiting
                     cursor, next_look = -cursor, 0.0
@@ -198,10 +201,7 @@ class ChannelSession:
                 return CLOSE_BAD_MESSAGE, "not a channel message (hello is sent once)"
             if isinstance(message, Ping):
                 # the backstop for a revocation whose notification did not arrive (e.g. a CLI on SQLite)
-                if (
-                    await run_in_threadpool(_authenticate, self.app, self.ws.headers.get("x-device-key", ""))
-                    is None
-                ):
+                if not await self._key_valid():
                     return CLOSE_REFUSED, "device key revoked"
                 await self.send(Pong())
             elif isinstance(message, Reply):
@@ -210,6 +210,10 @@ class ChannelSession:
                 logger.debug("device %s kept cursor %d", self.device.device_code, message.cursor)
             elif isinstance(message, Pong):
                 pass
+
+    async def _key_valid(self) -> bool:
+        presented = self.ws.headers.get("x-device-key", "")
+        return await run_in_threadpool(_authenticate, self.app, presented) is not None
 
     async def _relay(self, reply: Reply) -> None:
         size = len(reply.model_dump_json(include={"body"}).encode())

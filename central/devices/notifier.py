@@ -58,13 +58,18 @@ class Subscription:
     def __init__(self, loop: asyncio.AbstractEventLoop, wake: asyncio.Event | None = None) -> None:
         self.loop = loop
         self.wake = wake or asyncio.Event()
-        self.fired = False
+        self.fired = False  # something was published to it
+        self.stale = False  # publishes may have been lost (LISTEN came back): re-read to be sure
         self.messages: deque[str] = deque(maxlen=64)
 
     def _deliver(self, data: str | None) -> None:
         self.fired = True
         if data is not None:
             self.messages.append(data)
+        self.wake.set()
+
+    def _mark_stale(self) -> None:
+        self.stale = True
         self.wake.set()
 
     async def wait(self, timeout: float) -> bool:
@@ -174,7 +179,10 @@ class Notifier:
         with self._lock:
             entries = [entry for group in self._subscriptions.values() for entry in group]
         for entry in entries:
-            _call_soon(entry, None)
+            try:
+                entry.loop.call_soon_threadsafe(entry._mark_stale)
+            except RuntimeError:  # that loop has closed
+                logger.debug("a subscriber on a closed loop")
 
     def publish_now(self, topic: str, key: str, data: str | None = None) -> None:
         """Publish outside any transaction (a device's reply); blocking, so call it in a thread."""

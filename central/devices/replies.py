@@ -8,6 +8,7 @@ dropped, and the command's own outcome still comes through the outbox when it mu
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterator
@@ -27,8 +28,12 @@ class PendingReply:
 
     async def get(self, timeout: float) -> dict[str, Any] | None:
         """The reply's body, or None when none came within `timeout` seconds."""
-        if not self._subscription.messages and not await self._subscription.wait(timeout):
-            return None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self._subscription.messages:  # a wake without data: the LISTEN connection came back
+            self._subscription.wake.clear()
+            if not await self._subscription.wait(deadline - loop.time()):
+                return None
         body: dict[str, Any] = json.loads(self._subscription.messages[0])
         return body
 
