@@ -268,7 +268,7 @@ def test_without_the_channel_the_agent_long_polls_then_tries_the_websocket_again
     keypads, port = Keypads(), free_port()
     old = without_channel(create_app(settings, engine=db, clock=clock))
     url = f"http://127.0.0.1:{port}"
-    config = {"fallback_after_refusals": 2, "fallback_seconds": 2}
+    config: dict[str, Any] = {"fallback_after_refusals": 2, "fallback_seconds": 2}
     with agent_channel(tmp_path, url, edge["EDGE-P"]["X-Device-Key"], clock, keypads, **config) as channel:
         with serve(old, port):
             wait_until(lambda: channel.fallbacks >= 1, what="the fall back to the long-poll")
