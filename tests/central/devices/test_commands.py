@@ -104,7 +104,10 @@ def test_a_commit_wakes_the_halls_waiters_and_a_rollback_does_not(db: Engine) ->
     assert notifier.wait_listening(30)  # PostgreSQL: LISTEN is up (its start wakes every waiter once)
 
     async def scenario() -> tuple[bool, bool]:
-        with notifier.subscribe(COMMANDS_TOPIC, "7") as wake, notifier.subscribe(COMMANDS_TOPIC, "8") as other:
+        with (
+            notifier.subscribe(COMMANDS_TOPIC, "7") as wake,
+            notifier.subscribe(COMMANDS_TOPIC, "8") as other,
+        ):
             await asyncio.to_thread(write, False)
             await asyncio.sleep(0.2)  # a NOTIFY would have arrived by now; the rollback sent none
             rolled_back = wake.fired
