@@ -26,8 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from central.app import create_app
 from central.core.config import Settings
 from central.core.db import make_engine
-from central.devices.models import DeviceCommand
-from central.devices.notifier import notify_after_commit
+from central.devices.commands import queue_command
 from central.devices.replies import Replies
 
 logger = logging.getLogger(__name__)
@@ -48,23 +47,21 @@ def bench_app() -> FastAPI:
             "staff_no": None,
             "text": "请评价",
         }
-        command = DeviceCommand(
+        command = queue_command(
+            session,
             hall_id=hall_id,
             kind="prompt",
             payload=json.dumps(payload),
-            created_at=now,
+            now=now,
             expires_at=now + timedelta(minutes=5),
         )
-        session.add(command)
-        session.flush()  # its id, before the commit makes it visible to the agent
-        notify_after_commit(session, hall_id)
         return command.id
 
     @app.post("/bench/commands/{hall_id}")
     async def queue(hall_id: int, reply_wait: float = 0) -> dict[str, Any]:
         session = factory()
         try:
-            command_id = await run_in_threadpool(insert, session, hall_id)
+            command_id = await run_in_threadpool(insert, session, hall_id)  # flushed: has its id
             if reply_wait <= 0:
                 await run_in_threadpool(session.commit)
                 return {"id": command_id, "reply": None}

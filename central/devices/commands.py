@@ -13,17 +13,43 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from central.devices.models import DeviceCommand
-from central.devices.notifier import COMMANDS, Notifier
+from central.devices.notifier import COMMANDS, Notifier, notify_after_commit
 from central.devices.schemas import CommandOut, CommandPage
 
 logger = logging.getLogger(__name__)
 
 PAGE_LIMIT = 100
+_LOCK_SPACE = 14_0001  # pg_advisory_xact_lock's first key: this lock's space (the second is the hall)
+
+
+def queue_command(
+    session: Session, *, hall_id: int, kind: str, payload: str, now: datetime, expires_at: datetime
+) -> DeviceCommand:
+    """Add a command for the hall (flushed: it has its id); its agents are woken when the caller
+    commits.
+
+    The cursor is a command id, so a hall's ids must become visible in id order: on PostgreSQL two
+    transactions could take ids 100 and 101 and commit 101 first, and an agent reading in between
+    would move its cursor past 100 for good. A per-hall transaction lock, taken before the id, makes
+    a hall's commands commit in id order (commands of one hall are few; other halls do not wait).
+    SQLite has one writer at a time already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :hall)"), {"space": _LOCK_SPACE, "hall": hall_id}
+        )
+    command = DeviceCommand(
+        hall_id=hall_id, kind=kind, payload=payload, created_at=now, expires_at=expires_at
+    )
+    session.add(command)
+    session.flush()
+    notify_after_commit(session, hall_id)
+    return command
 
 
 def fetch_commands(session: Session, *, hall_id: int, after: int, now: datetime) -> CommandPage:

@@ -22,8 +22,7 @@ from central.cases.models import Case
 from central.cases.schemas import CaseEventIn
 from central.core.actor import SYSTEM, Actor
 from central.core.clock import to_utc
-from central.devices.models import DeviceCommand
-from central.devices.notifier import notify_after_commit
+from central.devices.commands import queue_command
 from central.profiles.assignment import hall_profile_keys
 from central.ratings.models import Rating, RatingPrompt
 from central.registry.models import Hall, ServiceWindow, Staff
@@ -66,15 +65,15 @@ def open_prompt(
         "staff_no": staff.code if staff else None,
         "text": PROMPT_TEXT,
     }
-    command = DeviceCommand(
+    session.add(prompt)
+    command = queue_command(
+        session,
         hall_id=window.hall_id,
         kind="prompt",
         payload=json.dumps(payload, ensure_ascii=False),
-        created_at=now,
+        now=now,
         expires_at=expires_at,
     )
-    session.add_all([prompt, command])
-    session.flush()
     record(
         session,
         actor=actor,
@@ -91,7 +90,6 @@ def open_prompt(
         },
         at=now,
     )
-    notify_after_commit(session, window.hall_id)
     logger.info("prompt %d: case %s at window %s (%s)", prompt.id, case.case_no, window.code, source)
     return prompt
 

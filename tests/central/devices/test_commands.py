@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from central.core.db import make_session_factory
+from central.devices.commands import queue_command
 from central.devices.models import DeviceCommand
 from central.devices.notifier import COMMANDS as COMMANDS_TOPIC
 from central.devices.notifier import Notifier, notify_after_commit
 from tests.central.devices.helpers import COMMANDS, edge, served
 from tests.conftest import FakeClock
+from tests.edge.contract import wait_until
 
 __all__ = ["edge"]
 PROMPTS = "/api/v1/ratings/prompts"
@@ -119,3 +122,36 @@ def test_a_commit_wakes_the_halls_waiters_and_a_rollback_does_not(db: Engine) ->
         assert asyncio.run(scenario()) == (False, False)
     finally:
         notifier.stop()
+
+
+def test_a_halls_commands_commit_in_id_order_on_postgresql(db: Engine, registry: dict[str, int]) -> None:
+    """The cursor is an id: a command with a lower id committed after a higher one would be skipped
+    for good. A second command of the same hall waits for the first one's transaction."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    factory, hall = make_session_factory(db), registry["hall"]
+    now = datetime.now(UTC)
+    first = factory()
+    queued: list[int] = []
+
+    def second() -> None:
+        with factory() as session:
+            command = queue_command(
+                session, hall_id=hall, kind="prompt", payload="{}", now=now, expires_at=now
+            )
+            session.commit()
+            queued.append(command.id)
+
+    try:
+        earlier = queue_command(first, hall_id=hall, kind="prompt", payload="{}", now=now, expires_at=now)
+        thread = threading.Thread(target=second)
+        thread.start()
+        waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        with db.connect() as conn:
+            wait_until(lambda: conn.execute(waiting).scalar() == 1, what="the second command to wait")
+        assert queued == []
+        first.commit()
+        thread.join(60)
+        assert queued and queued[0] > earlier.id
+    finally:
+        first.close()
