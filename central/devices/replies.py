@@ -51,5 +51,8 @@ class Replies:
 
     async def deliver(self, command_id: int, body: dict[str, Any]) -> None:
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-        await run_in_threadpool(self.notifier.publish_now, REPLIES, str(command_id), data)
+        if self.notifier.postgresql:  # a NOTIFY: a database round trip, off the event loop
+            await run_in_threadpool(self.notifier.publish_now, REPLIES, str(command_id), data)
+        else:  # in process: no I/O
+            self.notifier.publish_now(REPLIES, str(command_id), data)
         logger.debug("reply to command %d relayed", command_id)
