@@ -161,6 +161,10 @@ class Notifier:
                     if not entries:
                         del self._subscriptions[(topic, key)]
 
+    def has_subscribers(self, topic: str, key: str) -> bool:
+        with self._lock:
+            return bool(self._subscriptions.get((topic, key)))
+
     def dispatch(self, topic: str, key: str, data: str | None = None) -> None:
         """Wake the local subscribers of (topic, key); from any thread."""
         with self._lock:

@@ -2,8 +2,9 @@
 
 The waiter may be on another central instance than the agent's channel, so a reply is relayed by the
 notifier (`replies` topic, key the command id): in process on SQLite, one NOTIFY on PostgreSQL, which
-carries the body itself (bounded by `MAX_REPLY_BYTES`; nothing is stored, a reply nobody waits for is
-dropped, and the command's own outcome still comes through the outbox when it must not be lost).
+carries the body itself (bounded by `MAX_REPLY_BYTES`); a waiter on the agent's own instance gets it
+directly. Nothing is stored: a reply nobody waits for is dropped, and a command's outcome that must
+not be lost still comes through the outbox.
 """
 
 from __future__ import annotations
@@ -51,8 +52,11 @@ class Replies:
 
     async def deliver(self, command_id: int, body: dict[str, Any]) -> None:
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-        if self.notifier.postgresql:  # a NOTIFY: a database round trip, off the event loop
-            await run_in_threadpool(self.notifier.publish_now, REPLIES, str(command_id), data)
-        else:  # in process: no I/O
-            self.notifier.publish_now(REPLIES, str(command_id), data)
+        key = str(command_id)
+        if self.notifier.has_subscribers(REPLIES, key):
+            self.notifier.dispatch(REPLIES, key, data)  # the waiter is here: no database round trip
+        elif self.notifier.postgresql:  # on another instance, perhaps: a NOTIFY, off the event loop
+            await run_in_threadpool(self.notifier.publish_now, REPLIES, key, data)
+        else:
+            self.notifier.publish_now(REPLIES, key, data)  # in process: no I/O
         logger.debug("reply to command %d relayed", command_id)

@@ -121,12 +121,16 @@ def test_a_reply_reaches_its_waiter_and_never_for_another_halls_command(
     client: TestClient,
     edge: dict[str, dict[str, str]],
 ) -> None:
+    """The waiter is on another instance than the agent's channel: the reply is relayed (NOTIFY on
+    PostgreSQL, in process on SQLite)."""
     command_id = queue_prompt(client, clock, db, "C1")  # the provincial hall's
-    with central(settings, db, clock) as (app, url):
+    other = create_app(settings, engine=db, clock=clock)  # the instance where the waiter is
+    assert other.state.notifier.wait_listening(30)
+    with central(settings, db, clock) as (_app, url):
         ready, got = threading.Event(), {}
 
         async def wait_replies() -> None:
-            with app.state.replies.expect(command_id) as mine:
+            with other.state.replies.expect(command_id) as mine:
                 ready.set()
                 got["mine"] = await mine.get(30)
 
@@ -142,6 +146,7 @@ def test_a_reply_reaches_its_waiter_and_never_for_another_halls_command(
             own.send(json.dumps({"type": "hello", "cursor": command_id}))
             own.send(json.dumps({"type": "reply", "command_id": command_id, "body": {"shown": True}}))
             waiter.join(60)
+    other.state.notifier.stop()
     assert got == {"mine": {"shown": True}}
 
 
