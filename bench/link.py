@@ -1,6 +1,6 @@
 """Benchmark: the hall↔central command link, central → agent → reply at central, over loopback.
 
-    .venv/bin/python -m bench.link [--agents 200] [--commands 400] [--concurrency 8] [--pg-url URL]
+    .venv/bin/python -m bench.link [--agents 200] [--commands 400] [--concurrency 1] [--pg-url URL]
 
 central runs as a subprocess (the real app under uvicorn, `bench/link_server.py`, which adds a route
 that queues a command and waits for its reply); the agents are asyncio clients in this process, one
@@ -9,7 +9,8 @@ per hall, each with its own device key. Three figures:
 1. **WebSocket round trip**: `--agents` agents hold the device channel open; a command is queued for a
    random hall (committed, the hall notified), its agent gets it on the channel and sends a `reply`
    frame, and central's waiter has it; timed by the caller of the queueing route, so the HTTP call is
-   in the figure too. `--concurrency` such calls at a time.
+   in the figure too. `--concurrency` such calls at a time (1: the latency one command sees; more
+   measures a busy central, whose single process then queues them).
 2. **Long-poll round trip**, the same agents long-polling instead (`GET /api/v1/device/commands`), each
    replying by an HTTP POST: the link as it was before the channel, measured in the same run.
 3. **Cross-instance**: two central processes on one PostgreSQL database; the agents' channels are open
@@ -285,7 +286,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.link", description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--commands", type=int, default=400)
-    parser.add_argument("--concurrency", type=int, default=8)
+    # One at a time by default: the figure is the latency a command sees with 200 agents connected
+    # (prompts are a few per window an hour); more at a time measures how many one process serves.
+    parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--pg-url", default=os.environ.get("HALLWATCH_BENCH_DATABASE_URL"))
     run(parser.parse_args())
 
