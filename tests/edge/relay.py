@@ -9,7 +9,8 @@ import threading
 
 class Relay:
     """Forwards every connection to `target_port`; `cut_next_from_central()` arms it to swallow the
-    next bytes central sends and close that connection both ways (central believes them sent)."""
+    next bytes central sends and close that connection both ways (central believes them sent);
+    `stall()` makes the open connections drop everything without closing (a dead NAT entry)."""
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
@@ -19,10 +20,15 @@ class Relay:
         self.cuts = 0
         self.connections = 0
         self._closed = False
+        self._stalled: set[int] = set()  # ids of the socket pairs that drop everything
+        self._pairs: list[tuple[socket.socket, ...]] = []
         threading.Thread(target=self._accept, name="relay", daemon=True).start()
 
     def cut_next_from_central(self) -> None:
         self._armed.set()
+
+    def stall(self) -> None:
+        self._stalled.update(id(pair) for pair in self._pairs)
 
     def close(self) -> None:
         self._closed = True
@@ -42,6 +48,7 @@ class Relay:
             central.settimeout(None)
             self.connections += 1
             pair = (agent, central)
+            self._pairs.append(pair)
             threading.Thread(target=self._pump, args=(agent, central, pair, False), daemon=True).start()
             threading.Thread(target=self._pump, args=(central, agent, pair, True), daemon=True).start()
 
@@ -54,6 +61,8 @@ class Relay:
                     self._armed.clear()
                     self.cuts += 1
                     break  # swallowed: the agent never sees these bytes
+                if id(pair) in self._stalled:
+                    continue
                 sink.sendall(data)
         except OSError:
             pass

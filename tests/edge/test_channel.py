@@ -163,6 +163,30 @@ def test_a_command_cut_off_in_flight_arrives_after_the_reconnect(
             relay.close()
 
 
+def test_a_connection_that_goes_silent_is_replaced_after_a_missed_pong(
+    tmp_path: Path,
+    db: Engine,
+    settings: Settings,
+    clock: FakeClock,
+    client: TestClient,
+    edge: dict[str, dict[str, str]],
+) -> None:
+    keypads = Keypads()
+    with central_app(settings, db, clock) as (_app, url):
+        relay = Relay(int(url.rsplit(":", 1)[1]))
+        relay_url = f"http://127.0.0.1:{relay.port}"
+        key = edge["EDGE-P"]["X-Device-Key"]
+        try:
+            with agent_channel(tmp_path, relay_url, key, clock, keypads, heartbeat_seconds=1) as channel:
+                assert channel.connected.wait(30)
+                relay.stall()  # nothing passes, nothing closes: only the heartbeat can tell
+                wait_until(lambda: channel.opens >= 2 and channel.connected.is_set(), what="a new connection")
+                queue_prompt(client, clock, db, "C1")
+                wait_until(lambda: keypads.cases == ["C1"], what="the prompt on the new connection")
+        finally:
+            relay.close()
+
+
 def test_an_agent_that_fails_before_keeping_the_cursor_gets_the_command_again(
     tmp_path: Path,
     db: Engine,
