@@ -8,6 +8,8 @@ Lower packages never import the domains that plug into them."""
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -49,8 +51,11 @@ from central.core.db import make_engine, make_session_factory
 from central.core.security_headers import SecurityHeadersMiddleware
 from central.devices.admin_pages import TEMPLATES as devices_templates
 from central.devices.admin_pages import router as device_admin_pages
+from central.devices.channel import add_channel_route
 from central.devices.keys_router import DEVICE_CREDENTIAL
 from central.devices.keys_router import router as device_router
+from central.devices.notifier import Notifier
+from central.devices.replies import Replies
 from central.devices.router import router as device_link_router
 from central.devices.service import observation_handlers
 from central.investigations.pages import TEMPLATES as investigations_templates
@@ -154,6 +159,18 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     return jobs
 
 
+@asynccontextmanager
+async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The notifier's LISTEN connection (commands and key revocations from every instance), and the
+    periodic jobs of `serve`."""
+    app.state.notifier.start()
+    try:
+        async with jobs_lifespan(app):
+            yield
+    finally:
+        await run_in_threadpool(app.state.notifier.stop)
+
+
 def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock = system_clock
 ) -> FastAPI:
@@ -163,7 +180,7 @@ def create_app(
         title="hallwatch central",
         version="0.1.0",
         description="行政审批电子监察 — central server",
-        lifespan=jobs_lifespan,  # runs app.state.jobs (periodic_jobs) beside the app
+        lifespan=app_lifespan,  # the notifier, and app.state.jobs (periodic_jobs) beside the app
         dependencies=[Depends(csrf_guard)],  # every route: a cookie-only state change needs the form token
         openapi_url="/openapi.json" if settings.api_docs else None,  # /docs and /redoc go with it
     )
@@ -171,6 +188,9 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock
+    # Wakes command waiters (long-polls, channels) when a command is committed on any instance.
+    app.state.notifier = Notifier(engine)
+    app.state.replies = Replies(app.state.notifier)
     app.state.refusal_log = RefusalLog(window=timedelta(seconds=settings.refusal_window_seconds))
     app.state.jobs = JobRunner(
         periodic_jobs(settings), factory=app.state.session_factory, clock=clock, settings=settings
@@ -195,6 +215,7 @@ def create_app(
     app.include_router(access_router, prefix="/api/v1")
     app.include_router(device_router, prefix="/api/v1")  # user or device auth per endpoint
     app.include_router(device_link_router, prefix="/api/v1")  # device auth (X-Device-Key)
+    add_channel_route(app)  # the agents' WebSocket, device auth on the upgrade
     # Everything else needs a signed-in user; endpoints narrow it further by permission and jurisdiction.
     api_routers = (
         cases_router,

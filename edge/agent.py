@@ -1,4 +1,4 @@
-"""The edge agent: config → outbox → uploader → camera pipelines and keypad readers → command poller.
+"""The edge agent: config → outbox → uploader → camera pipelines and keypad readers → command channel.
 
 `hallwatch edge run CONFIG` builds an Agent and runs it until SIGTERM/SIGINT. Only one agent may use
 an outbox at a time (an exclusive lock file beside it, released by the kernel if the process dies),
@@ -20,8 +20,9 @@ from typing import TextIO
 import cv2
 
 from edge.central import ClockSync, check_identity, make_client
+from edge.channel import CommandChannel
 from edge.clock import CentralTime, utc_now
-from edge.commands import CommandPoller
+from edge.commands import CommandHandler, CommandPoller
 from edge.config import EdgeConfig
 from edge.keypads.reader import KeypadReader
 from edge.outbox import Outbox
@@ -112,14 +113,18 @@ class Agent:
             for k in config.keypads
         }
         self.clock_sync = ClockSync(self._upload_client, self.time, every_seconds=central.clock_sync_seconds)
-        self.commands = CommandPoller(
+        # Commands come over the WebSocket channel, or by long-poll while it cannot be opened: one
+        # handler (and one cursor in the outbox) for both.
+        handler = CommandHandler(self.outbox, self.prompt, clock=clock)
+        poller = CommandPoller(
             self._poll_client,
             self.outbox,
             self.prompt,
             wait_seconds=central.poll_wait_seconds,
             max_backoff_seconds=config.outbox.max_backoff_seconds,
-            clock=clock,
+            handler=handler,
         )
+        self.commands = CommandChannel(central, key, handler, poller)
 
     def prompt(self, window: str, prompt: Prompt, expires_at: datetime) -> bool:
         """Have the keypad at `window` show `prompt`; False when this hall has no keypad there."""
@@ -153,7 +158,7 @@ class Agent:
 
     def stop(self) -> None:
         """Readers and cameras first (nothing new arrives; open intervals and the current hour's
-        visits are stored), then the poller; the uploader sends what is pending for at most
+        visits are stored), then the command channel; the uploader sends what is pending for at most
         `outbox.drain_on_stop_seconds` before it stops. What is left stays on disk."""
         for reader in self.readers.values():
             reader.stop()

@@ -1,4 +1,5 @@
-"""The command poller: long-polls central for commands and hands prompts to the keypad readers.
+"""The command poller: long-polls central for commands and hands prompts to the keypad readers (the
+fallback of the WebSocket channel, `edge.channel`; both hand commands over through `CommandHandler`).
 
 `GET /api/v1/device/commands?after=<cursor>&wait=<s>` answers as soon as a command is due (or after
 `wait` seconds with none). The cursor central returns is kept in the outbox database, so a restarted
@@ -60,71 +61,42 @@ class CommandError(RuntimeError):
     """Central's answer could not be used; polled again after a backoff."""
 
 
-class CommandPoller:
-    def __init__(
-        self,
-        client: httpx.Client,
-        outbox: Outbox,
-        deliver: Deliver,
-        *,
-        wait_seconds: int = 25,
-        max_backoff_seconds: float = 30.0,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self.client = client
+class CommandHandler:
+    """Hands a page of commands over and keeps the cursor in the outbox: the one handling of both ways
+    commands arrive (this long-poll, and the WebSocket channel in `edge.channel`). Commands at or
+    below the kept cursor are skipped, so a page sent again after a lost connection is handed over
+    once (at least once when the agent died between handing over and keeping the cursor)."""
+
+    def __init__(self, outbox: Outbox, deliver: Deliver, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.outbox = outbox
         self.deliver = deliver
-        self.wait_seconds = wait_seconds
-        self.max_backoff = max_backoff_seconds
         self._clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.delivered = 0
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="edge-commands", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 1.0) -> None:
-        """Stop polling; a long poll in flight is abandoned (the thread is a daemon)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     @property
     def cursor(self) -> int:
         value = self.outbox.get_meta(CURSOR_KEY)
         return int(value) if value and value.isdigit() else 0
 
-    def run(self) -> None:
-        logger.info("command poller started at cursor %d", self.cursor)
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-                failures = 0
-            except (httpx.HTTPError, CommandError) as exc:
-                failures += 1
-                delay = min(self.max_backoff, FIRST_BACKOFF_S * 2.0 ** min(failures - 1, 30))
-                log = logger.warning if failures == 1 or failures % 10 == 0 else logger.debug
-                log("polling central for commands failed (attempt %d): %s", failures, exc)
-                self._stop.wait(delay * (0.5 + 0.5 * random.random()))
-            except Exception:
-                logger.exception("command poller step failed")
-                self._stop.wait(self.max_backoff)
-
-    def poll_once(self) -> int:
-        """One long poll: hand over what is due, keep the cursor; answers how many were handed over."""
-        after = self.cursor
-        response = self.client.get(COMMANDS_PATH, params={"after": after, "wait": self.wait_seconds})
-        if response.status_code != 200:
-            raise CommandError(f"central answered {response.status_code}: {response.text[:300]}")
+    def handle_json(self, raw: bytes | str) -> int:
+        """Hand over a page as central sends it; answers how many were handed over."""
         try:
-            answer = _ANSWER.validate_json(response.content)
+            answer = _ANSWER.validate_json(raw)
         except ValidationError as exc:
             raise CommandError(f"central's commands answer is malformed: {exc.errors()[:3]}") from exc
+        return self._handle_answer(answer)
+
+    def handle_page(self, page: dict[str, object]) -> int:
+        try:
+            answer = _ANSWER.validate_python(page)
+        except ValidationError as exc:
+            raise CommandError(f"central's commands page is malformed: {exc.errors()[:3]}") from exc
+        return self._handle_answer(answer)
+
+    def _handle_answer(self, answer: CommandsAnswer) -> int:
+        after = self.cursor
         handed = sum(self._handle(command) for command in answer.commands if command.id > after)
-        if answer.cursor != after:
+        if answer.cursor > after:  # never back: an old page sent again does not rewind
             self.outbox.set_meta(CURSOR_KEY, str(answer.cursor))
         self.delivered += handed
         return handed
@@ -150,3 +122,66 @@ class CommandPoller:
             logger.info("prompt %d: no keypad at window %s here", command.id, command.window)
             return False
         return True
+
+
+class CommandPoller:
+    def __init__(
+        self,
+        client: httpx.Client,
+        outbox: Outbox,
+        deliver: Deliver,
+        *,
+        wait_seconds: int = 25,
+        max_backoff_seconds: float = 30.0,
+        clock: Callable[[], datetime] = utc_now,
+        handler: CommandHandler | None = None,
+    ) -> None:
+        self.client = client
+        self.handler = handler or CommandHandler(outbox, deliver, clock=clock)
+        self.wait_seconds = wait_seconds
+        self.max_backoff = max_backoff_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="edge-commands", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop polling; a long poll in flight is abandoned (the thread is a daemon)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def cursor(self) -> int:
+        return self.handler.cursor
+
+    @property
+    def delivered(self) -> int:
+        return self.handler.delivered
+
+    def run(self, until: Callable[[], bool] | None = None) -> None:
+        """Poll until stopped (or until `until()` says so: the channel's fallback runs it a while)."""
+        logger.info("command poller started at cursor %d", self.cursor)
+        failures = 0
+        while not self._stop.is_set() and not (until is not None and until()):
+            try:
+                self.poll_once()
+                failures = 0
+            except (httpx.HTTPError, CommandError) as exc:
+                failures += 1
+                delay = min(self.max_backoff, FIRST_BACKOFF_S * 2.0 ** min(failures - 1, 30))
+                log = logger.warning if failures == 1 or failures % 10 == 0 else logger.debug
+                log("polling central for commands failed (attempt %d): %s", failures, exc)
+                self._stop.wait(delay * (0.5 + 0.5 * random.random()))
+            except Exception:
+                logger.exception("command poller step failed")
+                self._stop.wait(self.max_backoff)
+
+    def poll_once(self) -> int:
+        """One long poll: hand over what is due, keep the cursor; answers how many were handed over."""
+        response = self.client.get(COMMANDS_PATH, params={"after": self.cursor, "wait": self.wait_seconds})
+        if response.status_code != 200:
+            raise CommandError(f"central answered {response.status_code}: {response.text[:300]}")
+        return self.handler.handle_json(response.content)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
@@ -62,6 +62,27 @@ class CentralConfig(_Section):
     )
     poll_wait_seconds: int = Field(
         25, ge=0, le=30, description="Long-poll wait for commands (central answers at once when one is due)."
+    )
+    channel: Literal["websocket", "long_poll"] = Field(
+        "websocket",
+        description="How commands reach this agent: a WebSocket to central (falls back to the long-poll "
+        "while the upgrade is refused, e.g. by an older central or a proxy), or the long-poll only.",
+    )
+    heartbeat_seconds: float = Field(
+        20.0,
+        ge=1,
+        le=300,
+        description="The channel pings central this often; no answer within as long again: reconnect. "
+        "Keep it below half of central's device_channel_idle_seconds.",
+    )
+    reconnect_max_seconds: float = Field(
+        30.0, ge=0.1, le=600, description="Longest wait between channel reconnects (jittered, doubling)."
+    )
+    fallback_after_refusals: int = Field(
+        3, ge=1, le=100, description="Refused WebSocket upgrades in a row before long-polling instead."
+    )
+    fallback_seconds: float = Field(
+        300.0, ge=1, le=24 * 3600, description="How long to long-poll before trying the WebSocket again."
     )
     clock_sync_seconds: float = Field(
         60.0,

@@ -93,6 +93,13 @@ class Settings(BaseSettings):
         "by the first request of the day).",
     )
     sql_echo: bool = Field(default=False, description="Log every SQL statement.")
+    device_channel_idle_seconds: float = Field(
+        default=60.0,
+        ge=2,
+        le=600,
+        description="A device channel (WebSocket) silent this long is closed; central pings it after "
+        "half of it. Agents heartbeat more often (edge: central.heartbeat_seconds).",
+    )
     api_docs: bool = Field(
         default=False,
         description="Serve /docs, /redoc and /openapi.json (without sign-in); off in production, "

@@ -2,7 +2,7 @@
 
 Every few seconds a citizen is served at one of the hall's windows where the camera sees someone at
 the counter (the scene's citizens come and go): the case event goes through the
-real push API (which prompts the window's keypad through the edge agent's command long-poll), and
+real push API (which prompts the window's keypad through the edge agent's command channel), and
 a moment later the citizen presses a key on the emulated keypad; the press travels keypad → pty →
 edge reader → outbox → HTTP → central, where it is bound to the case. Now and then a citizen
 corrects their press at once, or presses without being served (an unbound window rating); and now

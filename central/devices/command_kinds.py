@@ -10,22 +10,35 @@ import logging
 from datetime import datetime
 
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from central.devices.models import DeviceCommand
-from central.devices.notify import notify_after_commit
+from central.devices.notifier import notify_after_commit
 from common.contract import Command, CommandPayload
 
 logger = logging.getLogger(__name__)
 
 _COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
+_LOCK_SPACE = 14_0001  # pg_advisory_xact_lock's first key: this lock's space (the second is the hall)
 
 
 def queue_command(
     session: Session, *, hall_id: int, command: CommandPayload, expires_at: datetime, now: datetime
 ) -> DeviceCommand:
-    """Add the command for the hall's agents (flushed: its id is known) and wake the hall's long-polls
-    when the caller commits. Does not commit."""
+    """Add the command for the hall's agents (flushed: its id is known) and wake the hall's agents on
+    every instance when the caller commits. Does not commit.
+
+    The cursor is a command id, so a hall's ids must become visible in id order: on PostgreSQL two
+    transactions could take ids 100 and 101 and commit 101 first, and an agent reading in between
+    would move its cursor past 100 for good. A per-hall transaction lock, taken before the id, makes
+    a hall's commands commit in id order (commands of one hall are few; other halls do not wait).
+    SQLite has one writer at a time already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :hall)"), {"space": _LOCK_SPACE, "hall": hall_id}
+        )
     row = DeviceCommand(
         hall_id=hall_id,
         kind=command.KIND,

@@ -1,13 +1,13 @@
 """Device commands for a hall's edge agent (keypads.md: GET /api/v1/device/commands).
 
-`fetch_commands` is one short read; `wait_for_commands` is the long-poll around it (see
-`central.devices.notify` for how it waits without holding a database connection).
+`fetch_commands` is one short read; `wait_for_commands` is the long-poll around it: it waits on the
+app's `Notifier` (woken when a command for the hall is committed on any instance) without holding a
+database connection; each look is a fresh, short session.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from central.devices.command_kinds import stored_command
 from central.devices.models import DeviceCommand
-from central.devices.notify import COMMAND_SIGNAL, SLOW_POLL_SECONDS
+from central.devices.notifier import COMMANDS, Notifier
 from common.contract import CommandPage
 
 logger = logging.getLogger(__name__)
@@ -55,25 +55,28 @@ def fetch_commands(session: Session, *, hall_id: int, after: int, now: datetime)
 async def wait_for_commands(
     factory: sessionmaker[Session],
     clock: Callable[[], datetime],
+    notifier: Notifier,
     *,
     hall_id: int,
     after: int,
     wait: float,
 ) -> CommandPage:
     """Answer as soon as the hall has a command past `after`, else after `wait` seconds with none."""
+    if wait <= 0:
+        return await run_in_threadpool(look, factory, hall_id=hall_id, after=after, now=clock())
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
-    with COMMAND_SIGNAL.waiter(hall_id) as wake:  # registered before the first look: no lost wake-up
+    # subscribed before the first look: a command committed after it wakes this waiter
+    with notifier.subscribe(COMMANDS, str(hall_id)) as commands:
         while True:
-            wake.clear()
-            page = await run_in_threadpool(_look, factory, hall_id=hall_id, after=after, now=clock())
+            commands.wake.clear()
+            page = await run_in_threadpool(look, factory, hall_id=hall_id, after=after, now=clock())
             left = deadline - loop.time()
             if page.commands or left <= 0:
                 return page
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=min(SLOW_POLL_SECONDS, left))
+            await commands.wait(min(notifier.reread_seconds, left))
 
 
-def _look(factory: sessionmaker[Session], *, hall_id: int, after: int, now: datetime) -> CommandPage:
+def look(factory: sessionmaker[Session], *, hall_id: int, after: int, now: datetime) -> CommandPage:
     with factory() as session:
         return fetch_commands(session, hall_id=hall_id, after=after, now=now)

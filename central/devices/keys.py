@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from central.access.models import DeviceKey, User
 from central.audit.chain import record
 from central.core.actor import Actor
+from central.devices.notifier import KEY_REVOKED, publish_after_commit
 from central.registry.jurisdiction import Jurisdiction, ScopeKind
 from central.registry.models import Device, Hall
 
@@ -144,6 +145,7 @@ def revoke_keys(
     for key in keys:
         key.revoked_at = now
         _audit(session, actor, "device_key.revoked", device, key.key_id, now=now)
+        publish_after_commit(session, KEY_REVOKED, key.key_id)  # its open channels close, everywhere
     logger.info("device %s: %d key(s) revoked", device.code, len(keys))
     return len(keys)
 

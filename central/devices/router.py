@@ -71,6 +71,7 @@ async def get_commands(
     return await wait_for_commands(
         request.app.state.session_factory,
         request.app.state.clock,
+        request.app.state.notifier,
         hall_id=device.hall_id,
         after=after,
         wait=wait,

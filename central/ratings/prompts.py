@@ -1,5 +1,5 @@
 """Rating prompts (一事一评): a window is asked to rate one case, and its edge agent is told to show
-the PROMPT on the window's keypad (a DeviceCommand, fetched by long-poll).
+the PROMPT on the window's keypad (a DeviceCommand, sent down the hall's channel or long-poll).
 
 A prompt is opened (a) by case events pushed through the API with a window, when the event time is
 within prompt_valid_seconds of now (a historical import must not prompt anyone), and (b) by the
@@ -45,7 +45,7 @@ def open_prompt(
 ) -> RatingPrompt:
     """Open a prompt for the case at the window and queue the PROMPT command for the hall's edge
     agent (both valid for profile.ratings.prompt_valid_seconds), with an audit entry. Does not
-    commit; the hall's long-polls are woken when the caller commits."""
+    commit; the hall's agents are woken when the caller commits."""
     expires_at = now + timedelta(seconds=profile.ratings.prompt_valid_seconds)
     prompt = RatingPrompt(
         hall_id=window.hall_id,

@@ -5,23 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from central.core.db import make_session_factory
 from central.devices.command_kinds import queue_command
 from central.devices.models import DeviceCommand
-from central.devices.notify import COMMAND_SIGNAL, notify_after_commit
+from central.devices.notifier import COMMANDS as COMMANDS_TOPIC
+from central.devices.notifier import Notifier, notify_after_commit
 from common.contract import PromptPayload
 from tests.central.devices.helpers import COMMANDS, edge, served
 from tests.conftest import FakeClock
+from tests.edge.contract import wait_until
 
 __all__ = ["edge"]
 PROMPTS = "/api/v1/ratings/prompts"
+PAYLOAD = PromptPayload(window="W01", case_no="C1")
 
 
 def old_case(client: TestClient, clock: FakeClock, case_no: str = "C1") -> None:
@@ -101,16 +105,56 @@ def test_a_commit_wakes_the_halls_waiters_and_a_rollback_does_not(db: Engine) ->
             else:
                 session.rollback()
 
-    async def scenario() -> tuple[bool, bool]:
-        with COMMAND_SIGNAL.waiter(7) as wake, COMMAND_SIGNAL.waiter(8) as other:
-            await asyncio.to_thread(write, False)
-            await asyncio.sleep(0)
-            rolled_back = wake.is_set()
-            await asyncio.to_thread(write, True)
-            await asyncio.wait_for(wake.wait(), timeout=30)
-            return rolled_back, other.is_set()
+    notifier = Notifier(db)
+    assert notifier.wait_listening(30)  # PostgreSQL: LISTEN is up (its start wakes every waiter once)
 
-    assert asyncio.run(scenario()) == (False, False)
+    async def scenario() -> tuple[bool, bool]:
+        with (
+            notifier.subscribe(COMMANDS_TOPIC, "7") as wake,
+            notifier.subscribe(COMMANDS_TOPIC, "8") as other,
+        ):
+            await asyncio.to_thread(write, False)
+            await asyncio.sleep(0.2)  # a NOTIFY would have arrived by now; the rollback sent none
+            rolled_back = wake.fired
+            await asyncio.to_thread(write, True)
+            assert await wake.wait(30)
+            return rolled_back, other.fired
+
+    try:
+        assert asyncio.run(scenario()) == (False, False)
+    finally:
+        notifier.stop()
+
+
+def test_a_halls_commands_commit_in_id_order_on_postgresql(db: Engine, registry: dict[str, int]) -> None:
+    """The cursor is an id: a command with a lower id committed after a higher one would be skipped
+    for good. A second command of the same hall waits for the first one's transaction."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    factory, hall = make_session_factory(db), registry["hall"]
+    now = datetime.now(UTC)
+    first = factory()
+    queued: list[int] = []
+
+    def second() -> None:
+        with factory() as session:
+            command = queue_command(session, hall_id=hall, command=PAYLOAD, now=now, expires_at=now)
+            session.commit()
+            queued.append(command.id)
+
+    try:
+        earlier = queue_command(first, hall_id=hall, command=PAYLOAD, now=now, expires_at=now)
+        thread = threading.Thread(target=second)
+        thread.start()
+        waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        with db.connect() as conn:
+            wait_until(lambda: conn.execute(waiting).scalar() == 1, what="the second command to wait")
+        assert queued == []
+        first.commit()
+        thread.join(60)
+        assert queued and queued[0] > earlier.id
+    finally:
+        first.close()
 
 
 def test_a_stored_command_central_cannot_send_is_skipped_not_a_server_error(

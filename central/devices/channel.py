@@ -1,0 +1,271 @@
+"""The device channel: one WebSocket per edge agent (`GET /api/v1/device/channel`), messages in
+`common.device_channel`.
+
+The upgrade carries `X-Device-Key` and is checked as `DeviceDep` checks it; a key central does not
+accept is closed with 1008 right after the accept (audited as the long-poll's 401 is) and the channel
+is scoped to the key's hall. After `hello {cursor}` central sends pages of the hall's commands exactly
+as the long-poll answers them (`fetch_commands`), whenever the notifier says the hall has a new one
+(on any instance), and re-reads by itself every `Notifier.reread_seconds`. No database connection is
+held between looks. Revoking the key closes the channel at once (the `device_key_revoked` topic, on
+every instance); each ping from the agent also re-checks the key, as a backstop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+
+from fastapi import FastAPI, WebSocket
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from central.core.actor import Actor
+from central.devices.commands import PAGE_LIMIT, look
+from central.devices.keys import DevicePrincipal, authenticate_device
+from central.devices.models import DeviceCommand
+from central.devices.notifier import COMMANDS, KEY_REVOKED, Notifier, Subscription
+from central.devices.replies import Replies
+from common.device_channel import (
+    CHANNEL_PATH,
+    CLOSE_BAD_MESSAGE,
+    CLOSE_IDLE,
+    CLOSE_REFUSED,
+    MAX_REPLY_BYTES,
+    TO_CENTRAL,
+    Ack,
+    Commands,
+    Hello,
+    Ping,
+    Pong,
+    Reply,
+)
+
+logger = logging.getLogger(__name__)
+
+_GONE = (WebSocketDisconnect, RuntimeError, OSError)  # the peer went away while we sent
+
+
+def add_channel_route(app: FastAPI) -> None:
+    # A plain Starlette route: the app-wide form-token dependency is for browsers' HTTP requests.
+    app.router.add_websocket_route(CHANNEL_PATH, device_channel)
+
+
+async def device_channel(websocket: WebSocket) -> None:
+    app: FastAPI = websocket.app
+    await websocket.accept()
+    device = await run_in_threadpool(_authenticate, app, websocket.headers.get("x-device-key", ""))
+    if device is None:
+        await run_in_threadpool(_audit_refusal, app, websocket)
+        await _close(websocket, CLOSE_REFUSED, "a valid, unrevoked device key is needed in X-Device-Key")
+        return
+    try:
+        await ChannelSession(app, websocket, device).run()
+    except _GONE as exc:
+        logger.debug("device %s: channel gone (%s)", device.device_code, exc)
+
+
+class ChannelSession:
+    def __init__(self, app: FastAPI, websocket: WebSocket, device: DevicePrincipal) -> None:
+        self.app, self.ws, self.device = app, websocket, device
+        self.notifier: Notifier = app.state.notifier
+        self.replies: Replies = app.state.replies
+        self.idle = float(app.state.settings.device_channel_idle_seconds)
+        self.loop = asyncio.get_running_loop()
+        self.heard = self.loop.time()
+        self.pinged = False
+        self.wake = asyncio.Event()  # commands, a revocation or the reader's end: one event
+        self.ended: tuple[int, str] | None = None  # set by the reader: how to close
+        self._send_lock = asyncio.Lock()
+        self.sent: deque[int] = deque(maxlen=1000)  # command ids sent here: their replies need no lookup
+
+    async def run(self) -> None:
+        cursor = await self._hello()
+        if cursor is None:
+            return
+        hall, key = str(self.device.hall_id), self.device.key_id
+        logger.info("device %s: channel open at cursor %d", self.device.device_code, cursor)
+        with (
+            self.notifier.subscribe(COMMANDS, hall, wake=self.wake) as commands,
+            self.notifier.subscribe(KEY_REVOKED, key, wake=self.wake) as revoked,
+        ):
+            reader = asyncio.create_task(self._read())
+            try:
+                await self._serve(cursor, commands, revoked)
+            finally:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError, *_GONE):
+                    await reader
+        logger.info("device %s: channel closed", self.device.device_code)
+
+    async def _hello(self) -> int | None:
+        try:
+            raw = await asyncio.wait_for(self._receive(), timeout=self.idle)
+        except TimeoutError:
+            await _close(self.ws, CLOSE_IDLE, "no hello")
+            return None
+        if raw is None:
+            return None
+        message = self._parse(raw)
+        if not isinstance(message, Hello):
+            await _close(self.ws, CLOSE_BAD_MESSAGE, "the first message is hello")
+            return None
+        self.heard = self.loop.time()
+        return message.cursor
+
+    async def _serve(self, cursor: int, commands: Subscription, revoked: Subscription) -> None:
+        next_look = 0.0  # look at once: commands may be waiting past the agent's cursor
+        while True:
+            self.wake.clear()
+            if revoked.stale:  # a revocation may have been published while LISTEN was down
+                revoked.stale = False
+                revoked.fired = revoked.fired or not await self._key_valid()
+            if revoked.fired:
+                await _close(self.ws, CLOSE_REFUSED, "device key revoked")
+                return
+            if self.ended is not None:
+                await _close(self.ws, *self.ended)
+                return
+            now = self.loop.time()
+            if commands.fired or commands.stale or now >= next_look:
+                commands.fired = commands.stale = False
+                cursor = await self._send_page(cursor)
+                if cursor < 0:  # a full page: more are waiting
+                    cursor, next_look = -cursor, 0.0
+                    continue
+                next_look = self.loop.time() + self.notifier.reread_seconds
+            silent = self.loop.time() - self.heard
+            if silent > self.idle:
+                await _close(self.ws, CLOSE_IDLE, f"nothing heard for {self.idle:g} s")
+                return
+            if silent > self.idle / 2 and not self.pinged:
+                self.pinged = True
+                await self.send(Ping())
+            until_heartbeat = (self.idle / 2 if not self.pinged else self.idle) - silent
+            timeout = max(0.05, min(next_look - self.loop.time(), until_heartbeat))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=timeout)
+
+    async def _send_page(self, cursor: int) -> int:
+        """Send what is past `cursor`; answers the new cursor, negated when the page was full."""
+        page = await run_in_threadpool(
+            look,
+            self.app.state.session_factory,
+            hall_id=self.device.hall_id,
+            after=cursor,
+            now=self.app.state.clock(),
+        )
+        if not page.commands and page.cursor == cursor:
+            return cursor
+        commands = [command.model_dump(mode="json") for command in page.commands]
+        self.sent.extend(command.id for command in page.commands)
+        await self.send(Commands(commands=commands, cursor=page.cursor))
+        return -page.cursor if len(page.commands) >= PAGE_LIMIT else page.cursor
+
+    async def send(self, message: BaseModel) -> None:
+        async with self._send_lock:
+            await self.ws.send_text(message.model_dump_json())
+
+    async def _receive(self) -> str | bytes | None:
+        """The next frame, or None when the agent has gone."""
+        message = await self.ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        data: str | bytes | None = message.get("text") or message.get("bytes")
+        return data if data is not None else ""
+
+    def _parse(self, raw: str | bytes) -> Hello | Ack | Reply | Ping | Pong | None:
+        """The message, or None for a frame that is not one."""
+        try:
+            return TO_CENTRAL.validate_json(raw)
+        except ValidationError as exc:
+            logger.warning("device %s: bad channel message: %s", self.device.device_code, exc.errors()[:2])
+            return None
+
+    async def _read(self) -> None:
+        """Heartbeats, acks and replies from the agent; sets `ended` and wakes the sender when done."""
+        try:
+            self.ended = await self._read_until_end()
+        except _GONE:
+            self.ended = (1000, "gone")
+        self.wake.set()
+
+    async def _read_until_end(self) -> tuple[int, str]:
+        while True:
+            raw = await self._receive()
+            if raw is None:
+                return 1000, "gone"
+            self.heard, self.pinged = self.loop.time(), False
+            message = self._parse(raw)
+            if message is None or isinstance(message, Hello):
+                return CLOSE_BAD_MESSAGE, "not a channel message (hello is sent once)"
+            if isinstance(message, Ping):
+                # the backstop for a revocation whose notification did not arrive (e.g. a CLI on SQLite)
+                if not await self._key_valid():
+                    return CLOSE_REFUSED, "device key revoked"
+                await self.send(Pong())
+            elif isinstance(message, Reply):
+                await self._relay(message)
+            elif isinstance(message, Ack):
+                logger.debug("device %s kept cursor %d", self.device.device_code, message.cursor)
+            elif isinstance(message, Pong):
+                pass
+
+    async def _key_valid(self) -> bool:
+        presented = self.ws.headers.get("x-device-key", "")
+        return await run_in_threadpool(_authenticate, self.app, presented) is not None
+
+    async def _relay(self, reply: Reply) -> None:
+        size = len(reply.model_dump_json(include={"body"}).encode())
+        if size > MAX_REPLY_BYTES + 10:
+            logger.warning(
+                "device %s: reply to %d too large (%d bytes), dropped",
+                self.device.device_code,
+                reply.command_id,
+                size,
+            )
+            return
+        known = reply.command_id in self.sent
+        if (
+            not known
+            and await run_in_threadpool(_command_hall, self.app, reply.command_id) != self.device.hall_id
+        ):  # never another hall's command, nor a made-up one
+            logger.warning(
+                "device %s: reply to command %d, not its hall's; dropped",
+                self.device.device_code,
+                reply.command_id,
+            )
+            return
+        await self.replies.deliver(reply.command_id, reply.body)
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    if websocket.application_state != WebSocketState.DISCONNECTED:
+        with contextlib.suppress(*_GONE):
+            await websocket.close(code=code, reason=reason[:120])
+
+
+def _authenticate(app: FastAPI, presented: str) -> DevicePrincipal | None:
+    with app.state.session_factory() as session:
+        return authenticate_device(session, presented=presented[:200], now=app.state.clock())
+
+
+def _command_hall(app: FastAPI, command_id: int) -> int | None:
+    with app.state.session_factory() as session:
+        hall: int | None = session.scalar(select(DeviceCommand.hall_id).where(DeviceCommand.id == command_id))
+        return hall
+
+
+def _audit_refusal(app: FastAPI, websocket: WebSocket) -> None:
+    remote = websocket.client.host if websocket.client else "?"
+    app.state.refusal_log.write(
+        app.state.session_factory,
+        actor=Actor(kind="anonymous", name=remote, remote_addr=remote),
+        action="refused.unauthenticated",
+        target=f"WEBSOCKET {CHANNEL_PATH}",
+        detail="a valid, unrevoked device key is needed in X-Device-Key",
+        now=app.state.clock(),
+    )
