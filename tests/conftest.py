@@ -26,6 +26,7 @@ from central.core.config import Settings
 from central.core.db import make_engine, make_session_factory
 from central.core.migrate import upgrade
 from central.models import Base
+from central.patrols.key import generate_key_file
 from central.registry.models import Department, Hall, Item, Region, ServiceWindow, Staff
 
 PG_URL = os.environ.get("HALLWATCH_TEST_DATABASE_URL")
@@ -121,9 +122,21 @@ def clock() -> FakeClock:
     return c
 
 
+@pytest.fixture(scope="session")
+def patrol_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The deployment's patrol draw key (`hallwatch patrol keygen`): every real central has one."""
+    path = tmp_path_factory.mktemp("keys") / "patrol.key"
+    generate_key_file(path)
+    return path
+
+
 @pytest.fixture
-def settings(db: Engine) -> Settings:
-    return Settings(database_url=db.url.render_as_string(hide_password=False), signal_interval_seconds=0)
+def settings(db: Engine, patrol_key_file: Path) -> Settings:
+    return Settings(
+        database_url=db.url.render_as_string(hide_password=False),
+        signal_interval_seconds=0,
+        patrol_key_file=patrol_key_file,
+    )
 
 
 ROOT_PASSWORD = "correct-horse-battery-2026"

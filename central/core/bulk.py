@@ -21,8 +21,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Dialect, Table, func, select, text
+from sqlalchemy import Column, Dialect, String, Table, func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from central.core.db import Base
 
@@ -75,7 +76,7 @@ def _unnest_insert(
     arrays: list[str] = []
     selected: list[str] = []
     for index, (name, values) in enumerate(columns.items()):
-        sql_type = table.c[name].type.compile(dialect)
+        sql_type = _unbounded(table.c[name].type).compile(dialect)
         if all(value == values[0] for value in values):
             params[f"v{index}"] = values[0]
             selected.append(f"CAST(%(v{index})b AS {sql_type})")
@@ -91,6 +92,15 @@ def _unnest_insert(
     )
     statement = f"INSERT INTO {target} SELECT {', '.join(selected)} FROM {source}"
     return statement, params
+
+
+def _unbounded(column_type: TypeEngine[Any]) -> TypeEngine[Any]:
+    """The type to cast a parameter to: strings without their length. An explicit CAST to
+    varchar(n) cuts a longer value silently; the insert's own assignment to the column refuses it
+    ("value too long"), as a plain INSERT would."""
+    if isinstance(column_type, String) and column_type.length is not None:
+        return String()
+    return column_type
 
 
 def _column_values(column: Column[Any], rows: Sequence[dict[str, Any]], dialect: Dialect) -> list[Any]:

@@ -41,13 +41,13 @@ def patrols_page(
     """视频巡查任务: the day's plan (today by default) as my jurisdiction sees it."""
     today = shanghai_date(now)
     try:
+        day = parse_day(date, label="日期") or today  # a malformed date says so to anyone: it tells nothing
         if patrol_refusal(principal) is not None:
             raise PageError(
                 403,
                 "无权查看巡查计划",
                 "巡查计划只向监察机构（地区范围）的电子监察员开放，被巡查的大厅与部门不得预知。",
             )
-        day = parse_day(date, label="日期") or today
         plan = plan_of_day(
             session,
             day=day,

@@ -249,8 +249,8 @@ def test_revoking_the_key_closes_the_channel_at_once_and_reconnects_are_refused(
         assert client.delete(f"/api/v1/devices/EDGE-P/keys/{key_id}").status_code == 204
         # no heartbeat comes within 300 s: the revocation's notification closed it
         wait_until(lambda: channel.refused >= 1, what="the channel closed as refused")
+        # (`connected` cannot be asserted false here: a refused reconnect is accepted, then closed)
         wait_until(lambda: channel.refused >= 2, what="a reconnect refused too")
-        assert not channel.connected.is_set()
 
 
 def test_a_key_of_another_hall_receives_nothing_of_this_hall(

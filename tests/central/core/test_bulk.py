@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from central.audit.models import AuditEntry
@@ -28,7 +28,7 @@ def _row(entry_id: int, text: str | None, *, at: datetime = T0) -> dict[str, Any
         "id": entry_id,
         "seq": 10**12 + entry_id,  # past 32 bits
         "at": at,
-        "actor": text or "-",
+        "actor": (text or "-")[:200],  # the column's length
         "remote_addr": None,
         "action": "test.bulk",
         "target_type": "t",
@@ -96,6 +96,22 @@ def test_a_writer_that_took_the_ids_first_makes_the_insert_fail_whole(db: Engine
         insert_rows(session, TABLE, [_row(i, "ours") for i in ids])
     session.rollback()
     assert [row["actor"] for row in _stored(session)] == ["theirs"]
+
+
+def test_a_value_too_long_for_its_column_is_refused_never_cut(db: Engine, session: Session) -> None:
+    """PostgreSQL: an explicit CAST to varchar(200) would cut the 201st character off silently."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps any length (the API's models bound every field)")
+    ids = draw_ids(session, TABLE, 2)
+    rows = [{**_row(i, "x"), "actor": "a" * 201} for i in ids]
+    with pytest.raises(DataError, match="too long"):
+        insert_rows(session, TABLE, rows)
+    session.rollback()
+    one = draw_ids(session, TABLE, 1)
+    with pytest.raises(DataError, match="too long"):
+        insert_rows(session, TABLE, [{**_row(one[0], "x"), "actor": "b" * 201}])  # one value, not an array
+    session.rollback()
+    assert _stored(session) == []
 
 
 # Any text a database can hold: no NUL (PostgreSQL refuses it: central answers 422) and no lone

@@ -20,7 +20,6 @@ from central.app import create_app
 from central.core.config import Settings
 from central.core.db import make_session_factory
 from central.patrols.jobs import patrol_plan_job
-from central.patrols.key import generate_key_file
 from central.patrols.models import PatrolPlan, PatrolTask
 from central.patrols.service import publish_plan
 from central.registry.models import Hall, Region
@@ -32,19 +31,9 @@ CITIES = {"510100": ("成都市", ["510104", "510105", "510106"]), "510300": ("�
 
 
 @pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    path = tmp_path / "patrol.key"
-    generate_key_file(path)
-    return path
-
-
-@pytest.fixture
-def settings(db: Engine, key_file: Path) -> Settings:
-    return Settings(
-        database_url=db.url.render_as_string(hide_password=False),
-        signal_interval_seconds=0,
-        patrol_key_file=key_file,
-    )
+def key_file(settings: Settings) -> Path:
+    assert settings.patrol_key_file is not None  # tests/conftest.py gives every app a draw key
+    return settings.patrol_key_file
 
 
 @pytest.fixture
