@@ -1,4 +1,5 @@
-"""The edge agent: config → outbox → uploader → camera pipelines and keypad readers → command poller.
+"""The edge agent: config → outbox → uploader → camera pipelines and keypad readers → command poller,
+and the live publisher (edge.live) when the config has a `live` section that is enabled.
 
 `hallwatch edge run CONFIG` builds an Agent and runs it until SIGTERM/SIGINT. Only one agent may use
 an outbox at a time (an exclusive lock file beside it, released by the kernel if the process dies),
@@ -24,6 +25,7 @@ from edge.clock import CentralTime, utc_now
 from edge.commands import CommandPoller
 from edge.config import EdgeConfig
 from edge.keypads.reader import KeypadReader
+from edge.live.publisher import LiveCamera, LivePublisher
 from edge.outbox import Outbox
 from edge.uploader import Uploader
 from edge.video.config import CameraConfig
@@ -111,6 +113,8 @@ class Agent:
             )
             for k in config.keypads
         }
+        # The live view reads each camera through its pipeline's reader: no second connection to it.
+        self.live = _live_publisher(config, self.cameras)
         self.clock_sync = ClockSync(self._upload_client, self.time, every_seconds=central.clock_sync_seconds)
         self.commands = CommandPoller(
             self._poll_client,
@@ -148,6 +152,8 @@ class Agent:
             reader.start()
         for camera in self.cameras:
             camera.start()
+        if self.live is not None:
+            self.live.start()
         if self.readers:  # prompts only matter where there are keypads
             self.commands.start()
 
@@ -157,6 +163,8 @@ class Agent:
         `outbox.drain_on_stop_seconds` before it stops. What is left stays on disk."""
         for reader in self.readers.values():
             reader.stop()
+        if self.live is not None:
+            self.live.stop()
         for camera in self.cameras:
             camera.stop()
         self.commands.stop()
@@ -200,6 +208,14 @@ class Agent:
 def _citizen_hook(pipeline: CameraPipeline | None, window: str) -> Callable[[datetime], bool | None] | None:
     """The reader's `citizen_present` hook: what `pipeline` (if any) saw at `window`'s counter."""
     return None if pipeline is None else partial(pipeline.citizen_present, window)
+
+
+def _live_publisher(config: EdgeConfig, cameras: list[CameraPipeline]) -> LivePublisher | None:
+    """The live publisher of the hall's cameras, or None when live view is off (or there is no camera)."""
+    if config.live is None or not config.live.enabled or not cameras:
+        return None
+    live = [LiveCamera(c.camera.name, c.reader, c.privacy_masks) for c in cameras]
+    return LivePublisher(live, config.live)
 
 
 def _analysed_cameras(config: EdgeConfig) -> list[CameraConfig]:

@@ -36,7 +36,7 @@ class ProbeViewer:
         self.frames = 0
         self.size: tuple[int, int] | None = None
         self.last_picture: np.ndarray | None = None
-        self.pictures: list[np.ndarray] = []
+        self.first_picture: np.ndarray | None = None
         self._received = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self.pc.on("track", self._on_track)
@@ -54,6 +54,15 @@ class ProbeViewer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._received.wait_for(lambda: self.frames >= count), timeout)
         return self.frames
+
+    async def send_picture_loss(self) -> None:
+        """Send the sender a PLI, as a decoder does after a lost packet (aiortc's receiver has only
+        this private method for it)."""
+        receiver = self.pc.getReceivers()[0]
+        report = await receiver.getStats()
+        ssrcs = [s.ssrc for s in report.values() if s.type == "inbound-rtp"]
+        for ssrc in ssrcs:
+            await receiver._send_rtcp_pli(ssrc)
 
     async def close(self) -> None:
         await self.pc.close()
@@ -76,7 +85,8 @@ class ProbeViewer:
                 self.size = (frame.width, frame.height)
                 if self.keep_pictures:
                     self.last_picture = frame.to_ndarray(format="bgr24")
-                    self.pictures.append(self.last_picture)
+                    if self.first_picture is None:
+                        self.first_picture = self.last_picture
                 self._received.notify_all()
 
 
