@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.signals
 	$(BIN)/python -m bench.keypads
 	$(BIN)/python -m bench.presence
+	$(BIN)/python -m bench.live
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
