@@ -126,6 +126,9 @@ class LivePublisher:
         if threading.current_thread() is self._thread:
             coro.close()
             raise RuntimeError("on the publisher's loop: await the coroutine instead")
+        if not self._thread.is_alive():
+            coro.close()
+            raise LiveError("the live publisher is not running")
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         return future.result(timeout if timeout is not None else self.config.answer_timeout_seconds)
 

@@ -63,8 +63,8 @@ class CameraStream:
         self._tracks: set[ViewerTrack] = set()  # touched on the loop only
         self._lock = threading.Lock()  # guards the counters and the keyframe flag (loop and encoder thread)
         self._keyframe_wanted = False
-        self._thread: threading.Thread | None = None
-        self._stop: threading.Event | None = None
+        self._thread: threading.Thread | None = None  # the running spell's
+        self._spells: list[tuple[threading.Thread, threading.Event]] = []  # running or still ending
         self._encoders_started = 0
         self._frames = self._keyframes = self._requests = self._errors = 0
         self._last_error_log = 0.0
@@ -97,12 +97,14 @@ class CameraStream:
             self._requests += 1
 
     def stop(self, *, join: bool) -> None:
-        thread, stop = self._thread, self._stop
-        self._thread = self._stop = None
-        if stop is not None:
+        """Stop encoding; `join`: also wait for every encoder thread of this stream to end."""
+        self._thread = None
+        for _, stop in self._spells:
             stop.set()
-        if join and thread is not None:
-            thread.join(WAIT_FRAME_S + 2)
+        if join:
+            for thread, _ in self._spells:
+                thread.join(WAIT_FRAME_S + 2)
+        self._spells = [(t, e) for t, e in self._spells if t.is_alive()]
 
     def stats(self) -> StreamStats:
         with self._lock:
@@ -131,7 +133,7 @@ class CameraStream:
             name=f"live-{self.camera}-{self.profile_name}",
             daemon=True,
         )
-        self._stop = stop
+        self._spells = [*((t, e) for t, e in self._spells if t.is_alive()), (self._thread, stop)]
         with self._lock:
             self._encoders_started += 1
         logger.info("live %s/%s: encoder started", self.camera, self.profile_name)
