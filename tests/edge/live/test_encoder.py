@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import av
 import numpy as np
 import pytest
@@ -34,7 +36,7 @@ def test_the_mask_is_burnt_in_at_the_cameras_size_before_scaling() -> None:
     assert image[:, 700:].min() > 0  # the camera's own frame is untouched (it is shared)
 
 
-def decode(packets: list[av.Packet]) -> list[np.ndarray]:
+def decode(packets: list[av.Packet[Any]]) -> list[np.ndarray]:
     codec = av.CodecContext.create("libvpx", "r")
     return [f.to_ndarray(format="bgr24") for p in packets for f in codec.decode(p)]
 
