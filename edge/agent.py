@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import cv2
 
@@ -25,13 +25,15 @@ from edge.clock import CentralTime, utc_now
 from edge.commands import CommandPoller
 from edge.config import EdgeConfig
 from edge.keypads.reader import KeypadReader
-from edge.live.publisher import LiveCamera, LivePublisher
 from edge.outbox import Outbox
 from edge.uploader import Uploader
 from edge.video.config import CameraConfig
 from edge.video.detect.base import make_detector
 from edge.video.pipeline import CameraPipeline
 from rating_device.protocol import Prompt
+
+if TYPE_CHECKING:
+    from edge.live.publisher import LivePublisher
 
 logger = logging.getLogger(__name__)
 
@@ -214,6 +216,9 @@ def _live_publisher(config: EdgeConfig, cameras: list[CameraPipeline]) -> LivePu
     """The live publisher of the hall's cameras, or None when live view is off (or there is no camera)."""
     if config.live is None or not config.live.enabled or not cameras:
         return None
+    # Imported here: a box without live view never loads aiortc.
+    from edge.live.publisher import LiveCamera, LivePublisher
+
     live = [LiveCamera(c.camera.name, c.reader, c.privacy_masks) for c in cameras]
     return LivePublisher(live, config.live)
 
