@@ -38,6 +38,7 @@ T = TypeVar("T")
 VP8 = ("video/VP8", "video/rtx")
 KEEP_CLOSED_VIEWERS = 1000  # final counts of ended views, for the patrol's proof of viewing
 STOP_TIMEOUT_S = 10.0
+MAX_VIEWER_ID = 100
 
 
 class LiveError(Exception):
@@ -94,6 +95,7 @@ class LivePublisher:
         self._thread = threading.Thread(target=self._run_loop, name="live-publisher", daemon=True)
         self._streams: dict[tuple[str, ProfileName], CameraStream] = {}
         self._viewers: dict[str, _Viewer] = {}  # on the loop only
+        self._answering: dict[str, str] = {}  # viewer → camera, while its answer is made
         self._ended: OrderedDict[str, ViewerStats] = OrderedDict()
 
     # --- life ------------------------------------------------------------------------------------
@@ -179,11 +181,39 @@ class LivePublisher:
     ) -> LiveAnswer:
         stream = self._stream(camera, profile)
         viewer = viewer or uuid.uuid4().hex
-        if viewer in self._viewers:
+        if not 0 < len(viewer) <= MAX_VIEWER_ID:
+            raise LiveError(f"a viewer id has 1 to {MAX_VIEWER_ID} characters")
+        if viewer in self._viewers or viewer in self._answering:
             raise LiveError(f"viewer {viewer!r} is already watching")
-        watching = sum(v.camera == camera for v in self._viewers.values())
+        # Views still being answered count too: answering awaits, and others arrive meanwhile.
+        watching = sum(
+            c == camera for c in [*(v.camera for v in self._viewers.values()), *self._answering.values()]
+        )
         if watching >= self.config.max_viewers_per_camera:
             raise LiveError(f"camera {camera!r} has {watching} viewers, the most allowed")
+        self._answering[viewer] = camera
+        try:
+            return await self._answer(
+                offer_sdp,
+                stream=stream,
+                camera=camera,
+                profile=profile,
+                viewer=viewer,
+                ice_servers=ice_servers,
+            )
+        finally:
+            del self._answering[viewer]
+
+    async def _answer(
+        self,
+        offer_sdp: str,
+        *,
+        stream: CameraStream,
+        camera: str,
+        profile: ProfileName,
+        viewer: str,
+        ice_servers: Sequence[RTCIceServer],
+    ) -> LiveAnswer:
         pc = RTCPeerConnection(rtc_configuration(ice_servers))
         track = ViewerTrack(
             viewer=viewer,

@@ -177,9 +177,11 @@ def test_views_that_cannot_be_given_are_refused(reader: CameraReader) -> None:
     publisher = started(publisher_for({CAMERA: reader}, max_viewers_per_camera=1))
 
     async def run() -> None:
-        viewer, _ = await watch(publisher)
+        viewer, a = await watch(publisher)
         other = ProbeViewer()
         offer = await other.offer()
+        with pytest.raises(LiveError, match="already watching"):
+            await asyncio.to_thread(publisher.answer, offer, camera=CAMERA, profile="tile", viewer=a.viewer)
         with pytest.raises(LiveError, match="most allowed"):
             await asyncio.to_thread(publisher.answer, offer, camera=CAMERA, profile="focus")
         with pytest.raises(LiveError, match="no camera"):
