@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import re
 import threading
 import uuid
 from collections import OrderedDict
@@ -39,6 +40,9 @@ VP8 = ("video/VP8", "video/rtx")
 KEEP_CLOSED_VIEWERS = 1000  # final counts of ended views, for the patrol's proof of viewing
 STOP_TIMEOUT_S = 10.0
 MAX_VIEWER_ID = 100
+_BANDWIDTH_FEEDBACK = re.compile(
+    r"a=(extmap:\S+ \S*(abs-send-time|transport-wide-cc)|rtcp-fb:\S+ (goog-remb|transport-cc))\b"
+)
 
 
 class LiveError(Exception):
@@ -330,7 +334,9 @@ async def _negotiate(pc: RTCPeerConnection, track: ViewerTrack, offer_sdp: str) 
         [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType in VP8]
     )
     try:
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        await pc.setRemoteDescription(
+            RTCSessionDescription(sdp=without_bandwidth_feedback(offer_sdp), type="offer")
+        )
     except (ValueError, TypeError) as exc:
         raise LiveError(f"the offer cannot be used: {exc}") from exc
     except Exception as exc:  # aiortc's OperationError: e.g. no VP8 in the offer
@@ -340,6 +346,16 @@ async def _negotiate(pc: RTCPeerConnection, track: ViewerTrack, offer_sdp: str) 
     answer = await pc.createAnswer()
     await pc.setLocalDescription(answer)
     return transceiver.sender
+
+
+def without_bandwidth_feedback(sdp: str) -> str:
+    """`sdp` without what asks for bandwidth estimates (abs-send-time, REMB, transport-cc).
+
+    The shared encoder's bitrate is the profile's, whoever watches: one viewer's estimate cannot
+    change it, and each feedback packet costs the edge an SRTCP decryption per viewer (aiortc's own
+    receiver sends a REMB for nearly every packet). An answer only takes what the offer has."""
+    lines = sdp.splitlines(keepends=True)
+    return "".join(line for line in lines if not _BANDWIDTH_FEEDBACK.match(line))
 
 
 def _forward_keyframe_requests(sender: RTCRtpSender, stream: CameraStream) -> None:

@@ -152,7 +152,9 @@ class CameraStream:
                 if frame is None or stop.is_set():
                     continue  # offline or stopping: nothing is sent, not the last picture again
                 seq, now = frame.seq, time.monotonic()
-                due = now + interval
+                # A fixed grid of frame times, not `now + interval`: a camera at the profile's rate
+                # would otherwise lose a frame each time late wake-ups add up to one interval.
+                due = max(due + interval, now - interval)
                 keyframe = self._take_keyframe_request(now - last_keyframe >= MIN_KEYFRAME_GAP_S)
                 try:
                     picture = live_picture(frame.full, self.masks, box)

@@ -81,6 +81,8 @@ def test_two_viewers_share_one_encoder(publisher: LivePublisher) -> None:
         # Every encoded frame went to both viewers: far more frames sent than encoded.
         assert sum(s.frames_sent for s in sent if s) > stats.frames_encoded
         assert first.size == second.size == (320, 180)
+        # No bandwidth feedback is asked for: the shared encoder's rate is the profile's.
+        assert "abs-send-time" not in a.sdp and "goog-remb" not in a.sdp and "nack pli" in a.sdp
         assert publisher.stream_stats(CAMERA, "focus").encoders_started == 0  # nobody asked for it
         await first.close()
         await second.close()
