@@ -30,6 +30,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from rich.console import Console
 
@@ -188,12 +189,20 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=float, default=15.0, help="Length of each measurement.")
+    parser.add_argument(
+        "--focus-kbps",
+        type=int,
+        default=LiveConfig().focus.bitrate_kbps,
+        help="The focus profile's bitrate (a viewer's cost is per RTP packet: about one per 1.2 kB).",
+    )
     args = parser.parse_args()
     seconds = args.seconds
     logging.basicConfig(level=logging.WARNING)
+    cv2.setNumThreads(1)  # as the agent sets it where it has cameras (edge.agent)
     console.print(f"load {load_average()}, machine speed {machine_speed_ms():.0f} ms")
     bank = render_bank()
-    config = LiveConfig(host_addresses=["127.0.0.1"], max_viewers_per_camera=16)
+    focus = LiveConfig().focus.model_copy(update={"bitrate_kbps": args.focus_kbps})
+    config = LiveConfig(host_addresses=["127.0.0.1"], max_viewers_per_camera=16, focus=focus)
 
     cameras = start_cameras(bank, 1)
     publisher = LivePublisher([c for _, c in cameras], config)
@@ -203,7 +212,7 @@ def main() -> None:
         idle = measure(publisher, [], seconds)
         report("one camera, no viewer (capture only)", idle)
         one = measure(publisher, [(name, "focus")], seconds)
-        report("one camera, 1 viewer (focus 1280x720 at 15 fps)", one)
+        report(f"one camera, 1 viewer (focus 1280x720 at 15 fps, {args.focus_kbps} kbps)", one)
         ten = measure(publisher, [(name, "focus")] * 10, seconds)
         report("one camera, 10 viewers (focus)", ten)
     finally:
