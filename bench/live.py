@@ -12,7 +12,9 @@ not the scene generator's. Edge CPU is this process's CPU time (user + system, e
 `--seconds`, once every viewer is receiving:
 1. one camera, 1 viewer and then 10 viewers of its focus profile (1280x720 at 15 fps): the ratio of
    the two, per encoded frame (a loaded machine makes the encoder skip frames it is late for), is
-   the cost of viewers once the encoding is shared (target ≤ 1.3; the ratio per second is printed);
+   the cost of viewers once the encoding is shared (target ≤ 1.3; the ratio per second is printed).
+   What a viewer still costs is aiortc's sending of each RTP packet (packetising, SRTP, a sendto,
+   about one packet per 1.2 kB), so the ratio grows with the focus bitrate (--focus-kbps);
 2. a hall grid: 20 cameras, one inspector watching all 20 as tiles (320x180 at 5 fps): cores (≤ 1).
 The cameras alone (no viewer) are measured too, so the live part can be told from the capture.
 Ends with `RESULT <name> <value> <unit> target=<target>` lines.

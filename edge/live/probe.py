@@ -4,7 +4,7 @@
 bench.live watch the publisher with it. Run as a module it is a viewer in a process of its own,
 signalled over stdin/stdout as JSON lines: it prints {"offers": [sdp, …]} (one per viewer), reads
 {"answers": [sdp, …]}, receives until each viewer has decoded `--frames` frames or `--seconds` have
-passed, and prints {"viewers": [{"frames": n, "width": w, "height": h, "mean": m}, …]}. It offers
+passed, and prints {"viewers": [{"frames": n, "width": w, "height": h}, …]}. It offers
 loopback host candidates only and asks no ICE server.
 """
 
