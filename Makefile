@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.presence
 	$(BIN)/python -m bench.link
 	$(BIN)/python -m bench.patrols
+	$(BIN)/python -m bench.live
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

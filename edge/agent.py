@@ -1,4 +1,5 @@
-"""The edge agent: config → outbox → uploader → camera pipelines and keypad readers → command channel.
+"""The edge agent: config → outbox → uploader → camera pipelines and keypad readers → command channel,
+and the live publisher (edge.live) when the config has a `live` section that is enabled.
 
 `hallwatch edge run CONFIG` builds an Agent and runs it until SIGTERM/SIGINT. Only one agent may use
 an outbox at a time (an exclusive lock file beside it, released by the kernel if the process dies),
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import cv2
 
@@ -31,6 +32,9 @@ from edge.video.config import CameraConfig
 from edge.video.detect.base import make_detector
 from edge.video.pipeline import CameraPipeline
 from rating_device.protocol import Prompt
+
+if TYPE_CHECKING:
+    from edge.live.publisher import LivePublisher
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +116,8 @@ class Agent:
             )
             for k in config.keypads
         }
+        # The live view reads each camera through its pipeline's reader: no second connection to it.
+        self.live = _live_publisher(config, self.cameras)
         self.clock_sync = ClockSync(self._upload_client, self.time, every_seconds=central.clock_sync_seconds)
         # Commands come over the WebSocket channel, or by long-poll while it cannot be opened: one
         # handler (and one cursor in the outbox) for both.
@@ -153,6 +159,8 @@ class Agent:
             reader.start()
         for camera in self.cameras:
             camera.start()
+        if self.live is not None:
+            self.live.start()
         if self.readers:  # prompts only matter where there are keypads
             self.commands.start()
 
@@ -162,6 +170,8 @@ class Agent:
         `outbox.drain_on_stop_seconds` before it stops. What is left stays on disk."""
         for reader in self.readers.values():
             reader.stop()
+        if self.live is not None:
+            self.live.stop()
         for camera in self.cameras:
             camera.stop()
         self.commands.stop()
@@ -205,6 +215,17 @@ class Agent:
 def _citizen_hook(pipeline: CameraPipeline | None, window: str) -> Callable[[datetime], bool | None] | None:
     """The reader's `citizen_present` hook: what `pipeline` (if any) saw at `window`'s counter."""
     return None if pipeline is None else partial(pipeline.citizen_present, window)
+
+
+def _live_publisher(config: EdgeConfig, cameras: list[CameraPipeline]) -> LivePublisher | None:
+    """The live publisher of the hall's cameras, or None when live view is off (or there is no camera)."""
+    if config.live is None or not config.live.enabled or not cameras:
+        return None
+    # Imported here: a box without live view never loads aiortc.
+    from edge.live.publisher import LiveCamera, LivePublisher
+
+    live = [LiveCamera(c.camera.name, c.reader, c.privacy_masks) for c in cameras]
+    return LivePublisher(live, config.live)
 
 
 def _analysed_cameras(config: EdgeConfig) -> list[CameraConfig]:

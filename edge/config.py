@@ -22,6 +22,7 @@ from edge.config_checks import (
     raise_findings,
     verify_unique,
 )
+from edge.live.config import LiveConfig
 from edge.video.config import (
     AnalysisConfig,
     CameraConfig,
@@ -209,6 +210,11 @@ class EdgeConfig(_Section):
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     windows: list[WindowConfig] = Field(default_factory=list, max_length=500)
     displays: list[DisplayConfig] = Field(default_factory=list, max_length=100)
+    live: LiveConfig | None = Field(
+        None,
+        description="Live view of the cameras over WebRTC (edge.live); none: no live view. "
+        "`live: {}` publishes with the defaults.",
+    )
 
     @model_validator(mode="after")
     def _verify(self) -> Self:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from common.yamlio import line_at, load_plain_yaml, node_line
 from edge.config import CentralConfig, EdgeConfig, KeypadConfig, OutboxConfig, verify_sections
 from edge.config_checks import CHECK_ERROR, CODE_PATTERN, Loc
+from edge.live.config import LiveConfig, LiveProfileConfig
 from edge.video.config import (
     DETECTOR_MODELS,
     SOURCE_MODELS,
@@ -42,6 +43,9 @@ _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("analysis",): AnalysisConfig,
     ("windows", "*"): WindowConfig,
     ("displays", "*"): DisplayConfig,
+    ("live",): LiveConfig,
+    ("live", "tile"): LiveProfileConfig,
+    ("live", "focus"): LiveProfileConfig,
 }
 
 
