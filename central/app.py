@@ -67,6 +67,7 @@ from central.jobs.runner import Job, JobRunner
 from central.ledger.pages import TEMPLATES as ledger_templates
 from central.ledger.pages import router as ledger_pages
 from central.ledger.router import router as ledger_router
+from central.live.router import router as live_router
 from central.patrols.jobs import patrol_plan_job
 from central.patrols.pages import TEMPLATES as patrols_templates
 from central.patrols.pages import router as patrols_pages
@@ -229,6 +230,7 @@ def create_app(
         ratings_router,
         patrols_router,
         video_router,
+        live_router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])

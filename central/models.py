@@ -8,6 +8,7 @@ from central.cases.models import Case, CaseEvent, CaseEventVoid
 from central.core.db import Base
 from central.devices.models import DeviceCommand
 from central.investigations.models import Investigation
+from central.live.models import LiveView
 from central.patrols.models import PatrolPlan, PatrolPoolMember, PatrolTask
 from central.ratings.models import (
     FollowUp,
@@ -58,6 +59,7 @@ __all__ = [
     "Item",
     "KeypadHealth",
     "KeypadPress",
+    "LiveView",
     "PatrolPlan",
     "PatrolPoolMember",
     "PatrolTask",

@@ -16,16 +16,17 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import cv2
 
-from edge.central import ClockSync, check_identity, make_client
+from edge.central import ClockSync, check_identity, make_client, post_reply
 from edge.channel import CommandChannel
 from edge.clock import CentralTime, utc_now
 from edge.commands import CommandHandler, CommandPoller
 from edge.config import EdgeConfig
 from edge.keypads.reader import KeypadReader
+from edge.live.commands import LiveCommands
 from edge.outbox import Outbox
 from edge.uploader import Uploader
 from edge.video.config import CameraConfig
@@ -119,9 +120,13 @@ class Agent:
         # The live view reads each camera through its pipeline's reader: no second connection to it.
         self.live = _live_publisher(config, self.cameras)
         self.clock_sync = ClockSync(self._upload_client, self.time, every_seconds=central.clock_sync_seconds)
+        # Live view signalling: offers for this agent's cameras are answered (or refused: live off).
+        self.live_commands = LiveCommands(
+            self.live, cameras=[c.name for c in config.cameras], reply=self.reply
+        )
         # Commands come over the WebSocket channel, or by long-poll while it cannot be opened: one
         # handler (and one cursor in the outbox) for both.
-        handler = CommandHandler(self.outbox, self.prompt, clock=clock)
+        handler = CommandHandler(self.outbox, self.prompt, clock=clock, live=self.live_commands)
         poller = CommandPoller(
             self._poll_client,
             self.outbox,
@@ -136,6 +141,10 @@ class Agent:
         """Have the keypad at `window` show `prompt`; False when this hall has no keypad there."""
         reader = self.readers.get(window)
         return reader is not None and reader.prompt(prompt, expires_at=expires_at)
+
+    def reply(self, command_id: int, body: dict[str, Any]) -> bool:
+        """Answer a command now: up the channel when it is open, else by HTTP (the long-poll fallback)."""
+        return self.commands.reply(command_id, body) or post_reply(self._upload_client, command_id, body)
 
     def start(self) -> None:
         logger.info(
@@ -161,7 +170,7 @@ class Agent:
             camera.start()
         if self.live is not None:
             self.live.start()
-        if self.readers:  # prompts only matter where there are keypads
+        if self.readers or self.cameras:  # prompts for keypads, live view signalling for cameras
             self.commands.start()
 
     def stop(self) -> None:
@@ -170,6 +179,7 @@ class Agent:
         `outbox.drain_on_stop_seconds` before it stops. What is left stays on disk."""
         for reader in self.readers.values():
             reader.stop()
+        self.live_commands.stop()  # answers being made finish before the publisher goes
         if self.live is not None:
             self.live.stop()
         for camera in self.cameras:

@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 from datetime import datetime
+from typing import Any
 
 import httpx
 
@@ -19,6 +20,7 @@ OBSERVATIONS_PATH = "/api/v1/device/observations"
 COMMANDS_PATH = "/api/v1/device/commands"
 ME_PATH = "/api/v1/device/me"
 TIME_PATH = "/api/v1/device/time"
+REPLIES_PATH = "/api/v1/device/replies"
 RETRY_SYNC_S = 10.0  # after a failed exchange, ask again this soon (or at the interval, if shorter)
 USER_AGENT = "hallwatch-edge/0.1"
 
@@ -134,3 +136,22 @@ class ClockSync:
         while not self._stop.is_set():
             answered = self.sync_once()
             self._stop.wait(self.every_seconds if answered else min(self.every_seconds, RETRY_SYNC_S))
+
+
+def post_reply(client: httpx.Client, command_id: int, body: dict[str, Any]) -> bool:
+    """Send a command's reply by HTTP (the channel's `reply` is the fast way; this one works while the
+    agent long-polls); False when central did not take it."""
+    try:
+        response = client.post(REPLIES_PATH, json={"command_id": command_id, "body": body})
+    except httpx.HTTPError as exc:
+        logger.warning("reply to command %d not sent: %s", command_id, exc)
+        return False
+    if response.status_code != 204:
+        logger.warning(
+            "central refused the reply to command %d: %d %s",
+            command_id,
+            response.status_code,
+            response.text[:200],
+        )
+        return False
+    return True

@@ -1,5 +1,6 @@
-"""The command poller: long-polls central for commands and hands prompts to the keypad readers (the
-fallback of the WebSocket channel, `edge.channel`; both hand commands over through `CommandHandler`).
+"""The command poller: long-polls central for commands and hands prompts to the keypad readers and
+live view signalling to `edge.live.commands` (the fallback of the WebSocket channel, `edge.channel`;
+both hand commands over through `CommandHandler`).
 
 `GET /api/v1/device/commands?after=<cursor>&wait=<s>` answers as soon as a command is due (or after
 `wait` seconds with none). The cursor central returns is kept in the outbox database, so a restarted
@@ -19,7 +20,7 @@ from typing import Annotated
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from common.contract import Command, PromptCommand
+from common.contract import Command, LiveCloseCommand, LiveOfferCommand, PromptCommand
 from edge.central import COMMANDS_PATH
 from edge.clock import utc_now
 from edge.outbox import Outbox
@@ -32,6 +33,8 @@ FIRST_BACKOFF_S = 1.0
 
 # Hands a prompt to the reader of a window; False when no keypad stands there.
 Deliver = Callable[[str, Prompt, datetime], bool]
+# Takes a live view command over (answered later, off this thread); False when it is not this agent's.
+LiveHandler = Callable[[LiveOfferCommand | LiveCloseCommand], bool]
 
 
 class OtherCommand(BaseModel):
@@ -67,9 +70,17 @@ class CommandHandler:
     below the kept cursor are skipped, so a page sent again after a lost connection is handed over
     once (at least once when the agent died between handing over and keeping the cursor)."""
 
-    def __init__(self, outbox: Outbox, deliver: Deliver, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        deliver: Deliver,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        live: LiveHandler | None = None,
+    ) -> None:
         self.outbox = outbox
         self.deliver = deliver
+        self.live = live
         self._clock = clock
         self.delivered = 0
 
@@ -101,18 +112,20 @@ class CommandHandler:
         self.delivered += handed
         return handed
 
-    def _handle(self, command: PromptCommand | OtherCommand) -> bool:
-        if not isinstance(command, PromptCommand):
-            what = (
-                "malformed prompt"
-                if command.kind == "prompt"
-                else f"command of unknown kind {command.kind!r}"
-            )
+    def _handle(self, command: PromptCommand | LiveOfferCommand | LiveCloseCommand | OtherCommand) -> bool:
+        if isinstance(command, OtherCommand):
+            known = command.kind in ("prompt", "live_offer", "live_close")
+            what = f"malformed {command.kind}" if known else f"command of unknown kind {command.kind!r}"
             logger.warning("%s %d skipped", what, command.id)
             return False
         if command.expires_at <= self._clock():
-            logger.info("prompt %d for case %s expired before it arrived", command.id, command.case_no)
+            logger.info("%s %d expired before it arrived", command.kind, command.id)
             return False
+        if not isinstance(command, PromptCommand):
+            if self.live is None:
+                logger.info("%s %d skipped: this agent does no live view", command.kind, command.id)
+                return False
+            return self.live(command)
         try:
             prompt = Prompt(command.staff_name or "", command.staff_no or "", command.case_no, command.text)
         except ValueError as exc:

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common.profiles import DEFAULT_PROFILE_KEY, ProfileError, get_profile
 
 DEFAULT_SQLITE_PATH = Path("var") / "hallwatch.db"
+ICE_URL = r"^(stun|stuns|turn|turns):[^\s]{1,290}$"
+
+
+class IceServerSetting(BaseModel):
+    """One STUN/TURN server for live view, given to the hall's agent and to the browser alike."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    urls: list[str] = Field(min_length=1, max_length=4)
+    username: str | None = Field(default=None, max_length=200)
+    credential: str | None = Field(default=None, max_length=200)
+
+    @field_validator("urls")
+    @classmethod
+    def _verify_urls(cls, urls: list[str]) -> list[str]:
+        bad = [u for u in urls if not re.fullmatch(ICE_URL, u)]
+        if bad:
+            raise ValueError(f"not a stun:/turn: URL: {bad[0][:80]!r}")
+        return urls
 
 
 class Settings(BaseSettings):
@@ -99,6 +118,19 @@ class Settings(BaseSettings):
         le=600,
         description="A device channel (WebSocket) silent this long is closed; central pings it after "
         "half of it. Agents heartbeat more often (edge: central.heartbeat_seconds).",
+    )
+    live_ice_servers: list[IceServerSetting] = Field(
+        default_factory=list,
+        max_length=8,
+        description="STUN/TURN servers for live view (JSON list of {urls, username?, credential?}), for "
+        "halls behind NAT; empty (the default, and in tests and the demo): host candidates only, and "
+        "never a public default.",
+    )
+    live_answer_timeout_seconds: float = Field(
+        default=15.0,
+        ge=1,
+        le=60,
+        description="How long a live view request waits for the hall's agent to answer (504 after).",
     )
     api_docs: bool = Field(
         default=False,

@@ -3,18 +3,23 @@ each scoped to its own hall. Mounted under /api/v1 without a user principal."""
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
 from central.devices.commands import wait_for_commands
 from central.devices.device_kinds import KindNotAllowed
 from central.devices.keys_router import DeviceDep
+from central.devices.models import DeviceCommand
 from central.devices.service import ObservationConflict, ingest_observations
 from common.contract import CommandPage, ObservationAnswer, ObservationBatch
+from common.device_channel import CURSOR_MAX, MAX_REPLY_BYTES
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["device"])
@@ -76,3 +81,34 @@ async def get_commands(
         after=after,
         wait=wait,
     )
+
+
+class ReplyIn(BaseModel):
+    """A command's reply by HTTP: what the channel's `reply` message carries, for an agent that
+    long-polls (its channel refused or down)."""
+
+    model_config = ConfigDict(extra="forbid")
+    command_id: int = Field(ge=1, le=CURSOR_MAX)
+    body: dict[str, Any] = Field(description=f"The answer; at most {MAX_REPLY_BYTES} bytes as JSON.")
+
+
+@router.post(
+    "/device/replies",
+    status_code=204,
+    responses={
+        404: {"description": "no such command of this device's hall"},
+        413: {"description": "too large"},
+    },
+)
+async def post_reply(request: Request, reply: ReplyIn, device: DeviceDep, session: SessionDep) -> Response:
+    size = len(json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_REPLY_BYTES:
+        raise HTTPException(413, f"a reply body is at most {MAX_REPLY_BYTES} bytes as JSON, this one {size}")
+    hall = await run_in_threadpool(
+        session.scalar, select(DeviceCommand.hall_id).where(DeviceCommand.id == reply.command_id)
+    )
+    await run_in_threadpool(session.close)
+    if hall != device.hall_id:  # never another hall's command, nor a made-up one
+        raise HTTPException(404, f"no command {reply.command_id} for this device's hall")
+    await request.app.state.replies.deliver(reply.command_id, reply.body)
+    return Response(status_code=204)

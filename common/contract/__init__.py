@@ -12,6 +12,16 @@ from common.contract.commands import (
     PromptCommand,
     PromptPayload,
 )
+from common.contract.live import (
+    IceServer,
+    LiveCloseCommand,
+    LiveClosePayload,
+    LiveOfferCommand,
+    LiveOfferPayload,
+    LiveProfile,
+    LiveRefusal,
+    LiveReply,
+)
 from common.contract.observations import (
     AbsenceIn,
     CameraHealthIn,
@@ -37,8 +47,16 @@ __all__ = [
     "CommandPayload",
     "EvidenceIn",
     "EvidenceReason",
+    "IceServer",
     "KeypadHealthIn",
     "KeypadPressIn",
+    "LiveCloseCommand",
+    "LiveClosePayload",
+    "LiveOfferCommand",
+    "LiveOfferPayload",
+    "LiveProfile",
+    "LiveRefusal",
+    "LiveReply",
     "Observation",
     "ObservationAnswer",
     "ObservationBatch",

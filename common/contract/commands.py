@@ -1,6 +1,6 @@
 """Commands, central → a hall's edge agent (keypads.md: GET /api/v1/device/commands): a discriminated
-union on `kind`, one model a kind. `prompt` (show PROMPT on a window's keypad) is the only kind so far;
-a new kind adds its payload, its command model and a member of `Command` (the edge skips kinds it does
+union on `kind`, one model a kind: `prompt` (show PROMPT on a window's keypad), and `live_offer` and
+`live_close` (live view signalling, `common.contract.live`). A new kind adds its payload, its command model and a member of `Command` (the edge skips kinds it does
 not know, so central may add kinds before every hall's agent is updated).
 
 A command is its kind's payload (what central stores in `device_commands.payload`) flattened beside
@@ -14,6 +14,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from common.contract.live import LiveCloseCommand, LiveClosePayload, LiveOfferCommand, LiveOfferPayload
 from common.dates import AwareMoment
 
 logger = logging.getLogger(__name__)
@@ -46,10 +47,10 @@ class PromptCommand(PromptPayload):
     expires_at: AwareMoment
 
 
-CommandPayload = PromptPayload
-"""What central queues (`central.devices.command_kinds.queue_command`); a union once kinds are added."""
+CommandPayload = PromptPayload | LiveOfferPayload | LiveClosePayload
+"""What central queues (`central.devices.command_kinds.queue_command`)."""
 
-Command = Annotated[PromptCommand, Field(discriminator="kind")]
+Command = Annotated[PromptCommand | LiveOfferCommand | LiveCloseCommand, Field(discriminator="kind")]
 """One command as central sends it; more kinds join with `|`."""
 
 

@@ -78,6 +78,11 @@ class ApprovalRules(StrictModel):
         le=720,
         description="How long an approved evidence view or export stays usable (SC-18).",
     )
+    live_view_needs_grant: bool = Field(
+        default=False,
+        description="Watching a hall's cameras live needs an approved `live_view` request for that hall "
+        "(SC-18 where a province reads it so); a grant stays usable for evidence_access_hours.",
+    )
 
 
 class RatingRules(StrictModel):

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from aiortc import RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
+from common.contract import LiveRefusal
 from edge.clock import utc_now
 from edge.live.config import PROFILES, LiveConfig, ProfileName
 from edge.live.ice import offer_host_addresses, rtc_configuration
@@ -46,7 +47,12 @@ _BANDWIDTH_FEEDBACK = re.compile(
 
 
 class LiveError(Exception):
-    """A view that cannot be given: unknown camera or profile, too many viewers, a bad offer."""
+    """A view that cannot be given: unknown camera or profile, too many viewers, a bad offer.
+    `reason` is what the agent tells central (edge.live.commands)."""
+
+    def __init__(self, message: str, reason: LiveRefusal = LiveRefusal.FAILED) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -194,7 +200,9 @@ class LivePublisher:
             c == camera for c in [*(v.camera for v in self._viewers.values()), *self._answering.values()]
         )
         if watching >= self.config.max_viewers_per_camera:
-            raise LiveError(f"camera {camera!r} has {watching} viewers, the most allowed")
+            raise LiveError(
+                f"camera {camera!r} has {watching} viewers, the most allowed", LiveRefusal.TOO_MANY_VIEWERS
+            )
         self._answering[viewer] = camera
         try:
             return await self._answer(
@@ -314,7 +322,8 @@ class LivePublisher:
     def _camera(self, name: str) -> LiveCamera:
         camera = self._cameras.get(name)
         if camera is None:
-            raise LiveError(f"no camera {name!r} here (known: {', '.join(sorted(self._cameras)) or 'none'})")
+            known = ", ".join(sorted(self._cameras)) or "none"
+            raise LiveError(f"no camera {name!r} here (known: {known})", LiveRefusal.CAMERA_UNKNOWN)
         return camera
 
     def _stream(self, camera: str, profile: ProfileName) -> CameraStream:
@@ -338,11 +347,11 @@ async def _negotiate(pc: RTCPeerConnection, track: ViewerTrack, offer_sdp: str) 
             RTCSessionDescription(sdp=without_bandwidth_feedback(offer_sdp), type="offer")
         )
     except (ValueError, TypeError) as exc:
-        raise LiveError(f"the offer cannot be used: {exc}") from exc
+        raise LiveError(f"the offer cannot be used: {exc}", LiveRefusal.BAD_OFFER) from exc
     except Exception as exc:  # aiortc's OperationError: e.g. no VP8 in the offer
-        raise LiveError(f"the offer cannot be answered: {exc}") from exc
+        raise LiveError(f"the offer cannot be answered: {exc}", LiveRefusal.BAD_OFFER) from exc
     if transceiver.mid is None:
-        raise LiveError("the offer has no video section")
+        raise LiveError("the offer has no video section", LiveRefusal.BAD_OFFER)
     answer = await pc.createAnswer()
     await pc.setLocalDescription(answer)
     return transceiver.sender
