@@ -89,7 +89,7 @@ def end_view(
 
 
 @router.get("/halls/{hall}", response_model=HallLiveOut)
-def hall(
+def read_hall(
     hall: Annotated[str, Path(min_length=1, max_length=40)],
     principal: Viewer,
     session: SessionDep,
