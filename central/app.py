@@ -67,6 +67,8 @@ from central.jobs.runner import Job, JobRunner
 from central.ledger.pages import TEMPLATES as ledger_templates
 from central.ledger.pages import router as ledger_pages
 from central.ledger.router import router as ledger_router
+from central.live.pages import TEMPLATES as live_templates
+from central.live.pages import router as live_pages
 from central.live.router import router as live_router
 from central.patrols.jobs import patrol_plan_job
 from central.patrols.pages import TEMPLATES as patrols_templates
@@ -109,6 +111,7 @@ PAGE_TEMPLATES = (
     ratings_templates,
     video_templates,
     patrols_templates,
+    live_templates,
 )
 
 
@@ -246,6 +249,7 @@ def create_app(
         ratings_pages,
         video_pages,
         patrols_pages,
+        live_pages,
     ):
         app.include_router(pages)
     app.include_router(login_router)

@@ -9,7 +9,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -73,11 +73,15 @@ def chromium(*extra_args: str) -> Iterator[Browser]:
 
 
 @contextmanager
-def local_page(browser: Browser, base_url: str) -> Iterator[Page]:
-    """A fresh zh-CN page; any JS error or request off the machine fails the test."""
+def local_page(browser: Browser, base_url: str, *, permissions: Sequence[str] = ()) -> Iterator[Page]:
+    """A fresh zh-CN page; any JS error or request off the machine fails the test. `permissions`
+    (e.g. camera, microphone for WebRTC: granted, Chromium offers its real host addresses instead of
+    mDNS names) are granted to the page's origin."""
     context: BrowserContext = browser.new_context(
         locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1400, "height": 900}
     )
+    if permissions:
+        context.grant_permissions(list(permissions), origin=base_url)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.set_default_navigation_timeout(ACTION_TIMEOUT_MS)
     outside: list[str] = []

@@ -1,0 +1,105 @@
+/* hallwatch live view (实时视频): the browser's own WebRTC, written here (no third-party code).
+ * Each tile offers to receive one video track; central authorises the view and relays the offer to
+ * the hall's edge agent, whose answer comes back in the same request. Non-trickle: the offer is
+ * posted once its ICE candidates are gathered. A click focuses a tile (the full-size profile); the
+ * views end when the page goes. An offline camera shows 摄像机离线, never a frozen picture. */
+(function () {
+  "use strict";
+  var grid = document.getElementById("live-grid");
+  if (!grid) { return; }
+  var hall = grid.getAttribute("data-hall");
+  var iceServers = JSON.parse(grid.getAttribute("data-ice") || "[]");
+  var csrf = grid.getAttribute("data-csrf");
+  var views = new Map(); /* tile -> {pc, viewer, profile} */
+
+  function say(tile, text) { tile.querySelector(".live-state").textContent = text; }
+
+  function gathered(pc) {
+    if (pc.iceGatheringState === "complete") { return Promise.resolve(); }
+    return new Promise(function (resolve) {
+      var done = function () { if (pc.iceGatheringState === "complete") { resolve(); } };
+      pc.addEventListener("icegatheringstatechange", done);
+      setTimeout(resolve, 3000); /* what is gathered by then is enough on a hall network */
+    });
+  }
+
+  function stop(tile) {
+    var view = views.get(tile);
+    if (!view) { return; }
+    views.delete(tile);
+    view.pc.close();
+    if (view.viewer) {
+      fetch("/api/v1/live/viewers/" + encodeURIComponent(view.viewer), {
+        method: "DELETE", headers: {"X-CSRF-Token": csrf}, credentials: "same-origin", keepalive: true
+      });
+    }
+  }
+
+  async function start(tile, profile) {
+    stop(tile);
+    var camera = tile.getAttribute("data-camera");
+    var pc = new RTCPeerConnection({iceServers: iceServers});
+    var view = {pc: pc, viewer: null, profile: profile};
+    views.set(tile, view);
+    var video = tile.querySelector("video");
+    pc.addTransceiver("video", {direction: "recvonly"});
+    pc.addEventListener("track", function (event) {
+      video.srcObject = event.streams[0] || new MediaStream([event.track]);
+    });
+    pc.addEventListener("connectionstatechange", function () {
+      if (pc.connectionState === "failed") { say(tile, "连接中断"); }
+    });
+    say(tile, "连接中…");
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    var response = await fetch("/api/v1/live/offer", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+      body: JSON.stringify({hall: hall, camera: camera, profile: profile, sdp: pc.localDescription.sdp})
+    });
+    var body = await response.json().catch(function () { return {}; });
+    if (views.get(tile) !== view) { return; } /* replaced meanwhile */
+    if (!response.ok) {
+      var detail = typeof body.detail === "string" ? body.detail : "无法打开画面（" + response.status + "）";
+      say(tile, detail.indexOf("摄像机离线") >= 0 ? "摄像机离线" : detail);
+      pc.close();
+      return;
+    }
+    view.viewer = body.viewer;
+    await pc.setRemoteDescription({type: "answer", sdp: body.sdp});
+    watch(tile, view);
+  }
+
+  function watch(tile, view) {
+    /* frames decoded, from the browser's own statistics: shown, and kept for proof of viewing */
+    var timer = setInterval(async function () {
+      if (views.get(tile) !== view) { clearInterval(timer); return; }
+      var stats = await view.pc.getStats();
+      stats.forEach(function (report) {
+        if (report.type === "inbound-rtp" && report.kind === "video") {
+          tile.setAttribute("data-frames-decoded", String(report.framesDecoded || 0));
+          say(tile, (view.profile === "focus" ? "放大 · " : "") + "已解码 " + (report.framesDecoded || 0) + " 帧");
+        }
+      });
+    }, 1000);
+  }
+
+  function toggleFocus(tile) {
+    var focused = tile.classList.toggle("live-focus");
+    grid.querySelectorAll(".live-tile.live-focus").forEach(function (other) {
+      if (other !== tile) { other.classList.remove("live-focus"); start(other, "tile"); }
+    });
+    start(tile, focused ? "focus" : "tile");
+  }
+
+  grid.querySelectorAll(".live-tile").forEach(function (tile) {
+    if (tile.getAttribute("data-online") !== "true") { return; }
+    tile.addEventListener("click", function () { toggleFocus(tile); });
+    tile.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); toggleFocus(tile); }
+    });
+    start(tile, "tile").catch(function () { say(tile, "无法打开画面"); });
+  });
+  window.addEventListener("pagehide", function () { views.forEach(function (_view, tile) { stop(tile); }); });
+})();
