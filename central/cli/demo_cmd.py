@@ -106,6 +106,7 @@ def demo(
         f"打开 open:\n  办件列表  {base}/console/cases\n  红灯办件  {base}/console/cases?light=red\n"
         f"  预警纠错  {base}/console/signals?view=all\n  监察台帐  {base}/console/ledger\n"
         f"  审批（以 sichuan 登录）  {base}/console/approvals\n  满意度评价  {base}/console/ratings\n"
+        f"  巡查任务  {base}/console/patrols\n  实时视频  {base}/console/live/{DEMO_HALL}\n"
         f"  API 文档  {base}/docs\n按 Ctrl+C 停止"
     )
     hall = SimulatedHall(hall_plan, base_url=base, username="admin", password=DEMO_PASSWORD)

@@ -149,7 +149,10 @@ class SimulatedHall:
             for config, plan in zip(windows, self.plan.windows, strict=False)
         ]
         camera = {"name": DEMO_CAMERA, "source": {"type": "generated", "scene": DEMO_SCENE, "fps": 4}}
-        return {"cameras": [camera], "windows": sections}
+        # Live view for the console's 实时视频 page, offered on loopback only (the demo serves
+        # 127.0.0.1; no ICE servers anywhere: aiortc's default would be a public STUN server).
+        live = {"host_addresses": ["127.0.0.1"]}
+        return {"cameras": [camera], "windows": sections, "live": live}
 
     def _citizens(self) -> None:
         with httpx.Client(base_url=self.base_url, timeout=30) as client:
