@@ -52,6 +52,7 @@ from central.core.security_headers import SecurityHeadersMiddleware
 from central.devices.admin_pages import TEMPLATES as devices_templates
 from central.devices.admin_pages import router as device_admin_pages
 from central.devices.channel import add_channel_route
+from central.devices.jobs import command_purge_job
 from central.devices.keys_router import DEVICE_CREDENTIAL
 from central.devices.keys_router import router as device_router
 from central.devices.notifier import Notifier
@@ -155,6 +156,7 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     if settings.signal_interval_seconds > 0:
         jobs.append(signals_job(interval=settings.signal_interval_seconds, sources=RATINGS_SIGNAL_SOURCES))
         jobs.append(evidence_purge_job(interval=settings.signal_interval_seconds))
+        jobs.append(command_purge_job(interval=settings.signal_interval_seconds))
     if settings.patrol_key_file is not None and settings.patrol_plan_interval_seconds > 0:
         jobs.append(patrol_plan_job(interval=settings.patrol_plan_interval_seconds))
     checkpoints = checkpoint_job(settings)  # reads the signing key now: a bad one stops start-up

@@ -119,7 +119,13 @@ def test_the_app_factory_registers_each_domains_jobs(settings: Settings, tmp_pat
         }
     )
     jobs = {job.name: job.interval for job in periodic_jobs(served)}
-    assert jobs == {"signals": 300, "evidence-purge": 300, "patrol-plan": 600, "audit-checkpoints": 3600}
+    assert jobs == {
+        "signals": 300,
+        "evidence-purge": 300,
+        "device-command-purge": 300,
+        "patrol-plan": 600,
+        "audit-checkpoints": 3600,
+    }
 
 
 def test_serve_starts_and_stops_the_runner(db: Engine, settings: Settings, clock: FakeClock) -> None:
@@ -127,7 +133,7 @@ def test_serve_starts_and_stops_the_runner(db: Engine, settings: Settings, clock
     app = create_app(served, engine=db, clock=clock)
     with TestClient(app):
         runner = app.state.jobs
-        assert runner.alive and runner.names == ["signals", "evidence-purge"]
+        assert runner.alive and runner.names == ["signals", "evidence-purge", "device-command-purge"]
     assert not runner.alive
 
 
