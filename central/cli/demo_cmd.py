@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from central.access.roles import Role
 from central.access.service import create_user
 from central.app import create_app
-from central.calendar.service import load_calendar
 from central.cli.common import console, migrated_engine
 from central.core.clock import shanghai_date, system_clock
 from central.core.config import Settings
@@ -23,10 +22,9 @@ from central.core.warmup import warm_up
 from central.demo.hall_sim import SimulatedHall, plan_hall, wait_until_up
 from central.demo.seed import DEMO_ACTOR, seed_demo
 from central.demo.supervision import seed_supervision
-from central.patrols.key import DrawKeyError, generate_key_file
+from central.patrols.key import generate_key_file
 from central.patrols.models import PatrolTask
-from central.patrols.service import PlanRefused, publish_plan
-from common.worktime import CalendarMissingError
+from central.patrols.service import PlanRefused, plan_by_settings
 
 DEMO_DB = Path("var") / "demo.db"
 DEMO_PASSWORD = "hallwatch-demo-2026"
@@ -123,16 +121,8 @@ def _publish_todays_patrols(session: Session, settings: Settings) -> str:
     """Today's patrol plan, drawn now (as the first inspector's visit would), or why there is none."""
     today = shanghai_date(system_clock())
     try:
-        plan = publish_plan(
-            session,
-            day=today,
-            today=today,
-            calendar=load_calendar(session),
-            key_file=settings.patrol_key_file,
-            default_profile_key=settings.rule_profile,
-            now=system_clock(),
-        )
-    except (PlanRefused, CalendarMissingError, DrawKeyError) as exc:
+        plan = plan_by_settings(session, settings=settings, now=system_clock())
+    except PlanRefused as exc:
         return f"今日无巡查计划 no patrol plan today: {exc}"
     if plan is None:
         return f"{today} 非工作日，无巡查任务"

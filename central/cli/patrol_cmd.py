@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from central.calendar.service import load_calendar
 from central.cli.common import cli_session, console, fail
-from central.core.clock import shanghai_date, system_clock
+from central.core.clock import system_clock
 from central.core.config import Settings
-from central.patrols.key import DrawKeyError, generate_key_file
+from central.patrols.key import generate_key_file
 from central.patrols.queries import plan_public
 from central.patrols.schemas import PlanPublic
-from central.patrols.service import PlanRefused, publish_plan
+from central.patrols.service import PlanRefused, plan_by_settings
 from central.registry.jurisdiction import ScopeKind, jurisdiction_of
-from common.worktime import CalendarMissingError
 
 logger = logging.getLogger(__name__)
 
@@ -52,23 +50,15 @@ def patrol_plan(
     ),
 ) -> None:
     """Print the day's patrol plan of every supervising body (drawing today's if nobody has yet)."""
-    today = shanghai_date(system_clock())
-    wanted: date = day.date() if day else today
     with cli_session() as (settings, session):
         try:
-            plan = publish_plan(
-                session,
-                day=wanted,
-                today=today,
-                calendar=load_calendar(session),
-                key_file=settings.patrol_key_file,
-                default_profile_key=settings.rule_profile,
-                now=system_clock(),
+            plan = plan_by_settings(
+                session, settings=settings, now=system_clock(), day=day.date() if day else None
             )
-        except (PlanRefused, CalendarMissingError, DrawKeyError) as exc:
+        except PlanRefused as exc:
             raise fail(str(exc), 1) from exc
         if plan is None:
-            console.print(f"{wanted} 非工作日，无巡查任务 (not a working day)")
+            console.print(f"{day.date() if day else '今日'} 非工作日，无巡查任务 (not a working day)")
             return
         public = plan_public(
             session, plan, within=jurisdiction_of(session, kind=ScopeKind.DEPLOYMENT, scope_id=0)

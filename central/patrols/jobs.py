@@ -12,11 +12,10 @@ import logging
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from central.calendar.service import load_calendar
-from central.core.clock import Clock, shanghai_date
+from central.core.clock import Clock
 from central.core.config import Settings
 from central.jobs.runner import Job
-from central.patrols.service import PlanRefused, plan_of_day
+from central.patrols.service import PlanRefused, plan_by_settings
 
 logger = logging.getLogger(__name__)
 
@@ -27,18 +26,9 @@ def patrol_plan_job(*, interval: float) -> Job:
     """Every `interval` seconds (settings.patrol_plan_interval_seconds): today's plan, if not yet."""
 
     def run(factory: sessionmaker[Session], clock: Clock, settings: Settings) -> None:
-        now = clock()
         with factory() as session:
             try:
-                plan_of_day(
-                    session,
-                    day=shanghai_date(now),
-                    today=shanghai_date(now),
-                    calendar=load_calendar(session),
-                    key_file=settings.patrol_key_file,
-                    default_profile_key=settings.rule_profile,
-                    now=now,
-                )
+                plan_by_settings(session, settings=settings, now=clock())
             except PlanRefused as refused:
                 logger.warning("today's patrol plan cannot be published: %s", refused)
 

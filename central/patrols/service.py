@@ -23,7 +23,10 @@ from sqlalchemy.orm import Session
 from central.access.models import User
 from central.access.roles import Role
 from central.audit.chain import record
+from central.calendar.service import load_calendar
 from central.core.actor import SYSTEM
+from central.core.clock import shanghai_date
+from central.core.config import Settings
 from central.patrols.key import DrawKeyError, key_id, load_key
 from central.patrols.models import PatrolPlan, PatrolPoolMember, PatrolTask
 from central.patrols.plan import CENTRE_LEVEL, DayPlan, Reason, RegionNode, plan_day, province_pools
@@ -159,6 +162,23 @@ def plan_of_day(
     except DrawKeyError as exc:
         logger.error("%s", exc)
         raise PlanRefused(503, str(exc)) from exc
+
+
+def plan_by_settings(
+    session: Session, *, settings: Settings, now: datetime, day: date | None = None
+) -> PatrolPlan | None:
+    """`plan_of_day` outside a request (the job, the CLI, the demo): the calendar as stored, the key and
+    profile of the deployment's settings, today in hall time unless `day` is given."""
+    today = shanghai_date(now)
+    return plan_of_day(
+        session,
+        day=day or today,
+        today=today,
+        calendar=load_calendar(session),
+        key_file=settings.patrol_key_file,
+        default_profile_key=settings.rule_profile,
+        now=now,
+    )
 
 
 def _draw(session: Session, registry: Registry, *, day: date, calendar: WorkCalendar, key: bytes) -> DayPlan:
