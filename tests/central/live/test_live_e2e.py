@@ -176,6 +176,7 @@ def test_an_agent_with_live_view_off_says_so_by_http_while_it_long_polls(
             r = api.post(OFFER, json=offer())
         assert r.status_code == 409, r.text
         assert "live view is off" in r.json()["detail"]
-        assert running.live_commands.answered == 1
+        # counted once its reply is sent: central may have answered the browser a moment before
+        wait_until(lambda: running.live_commands.answered == 1, what="the agent's reply counted")
     with make_session_factory(db)() as session:
         assert session.scalars(select(LiveView.outcome)).all() == ["refused:live_off"]
