@@ -28,6 +28,7 @@ from edge.config import EdgeConfig
 from edge.keypads.reader import KeypadReader
 from edge.live.commands import LiveCommands
 from edge.outbox import Outbox
+from edge.patrol_capture import PatrolCaptures
 from edge.uploader import Uploader
 from edge.video.config import CameraConfig
 from edge.video.detect.base import make_detector
@@ -118,7 +119,7 @@ class Agent:
             for k in config.keypads
         }
         # The live view reads each camera through its pipeline's reader: no second connection to it.
-        self.live = _live_publisher(config, self.cameras)
+        self.live = _live_publisher(config, self.cameras, clock=clock)
         self.clock_sync = ClockSync(self._upload_client, self.time, every_seconds=central.clock_sync_seconds)
         # Live view signalling: offers for this agent's cameras are answered (or refused: live off).
         self.live_commands = LiveCommands(
@@ -126,7 +127,13 @@ class Agent:
         )
         # Commands come over the WebSocket channel, or by long-poll while it cannot be opened: one
         # handler (and one cursor in the outbox) for both.
-        handler = CommandHandler(self.outbox, self.prompt, clock=clock, live=self.live_commands)
+        # A patrol finding's snapshot and clip: by the agent that has the camera, live view on or off.
+        self.captures = PatrolCaptures(
+            {c.camera.name: c for c in self.cameras}, self.live, outbox=self.outbox
+        )
+        handler = CommandHandler(
+            self.outbox, self.prompt, clock=clock, live=self.live_commands, capture=self.captures
+        )
         poller = CommandPoller(
             self._poll_client,
             self.outbox,
@@ -227,7 +234,9 @@ def _citizen_hook(pipeline: CameraPipeline | None, window: str) -> Callable[[dat
     return None if pipeline is None else partial(pipeline.citizen_present, window)
 
 
-def _live_publisher(config: EdgeConfig, cameras: list[CameraPipeline]) -> LivePublisher | None:
+def _live_publisher(
+    config: EdgeConfig, cameras: list[CameraPipeline], *, clock: Callable[[], datetime]
+) -> LivePublisher | None:
     """The live publisher of the hall's cameras, or None when live view is off (or there is no camera)."""
     if config.live is None or not config.live.enabled or not cameras:
         return None
@@ -235,7 +244,7 @@ def _live_publisher(config: EdgeConfig, cameras: list[CameraPipeline]) -> LivePu
     from edge.live.publisher import LiveCamera, LivePublisher
 
     live = [LiveCamera(c.camera.name, c.reader, c.privacy_masks) for c in cameras]
-    return LivePublisher(live, config.live)
+    return LivePublisher(live, config.live, clock=clock)  # the frames' clock: clips are cut by it
 
 
 def _analysed_cameras(config: EdgeConfig) -> list[CameraConfig]:

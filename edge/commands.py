@@ -1,5 +1,5 @@
-"""The command poller: long-polls central for commands and hands prompts to the keypad readers and
-live view signalling to `edge.live.commands` (the fallback of the WebSocket channel, `edge.channel`;
+"""The command poller: long-polls central for commands and hands prompts to the keypad readers,
+live view signalling to `edge.live.commands` and patrol captures to `edge.patrol_capture` (the fallback of the WebSocket channel, `edge.channel`;
 both hand commands over through `CommandHandler`).
 
 `GET /api/v1/device/commands?after=<cursor>&wait=<s>` answers as soon as a command is due (or after
@@ -20,7 +20,7 @@ from typing import Annotated
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from common.contract import Command, LiveCloseCommand, LiveOfferCommand, PromptCommand
+from common.contract import Command, LiveCloseCommand, LiveOfferCommand, PatrolCaptureCommand, PromptCommand
 from edge.central import COMMANDS_PATH
 from edge.clock import utc_now
 from edge.outbox import Outbox
@@ -35,6 +35,9 @@ FIRST_BACKOFF_S = 1.0
 Deliver = Callable[[str, Prompt, datetime], bool]
 # Takes a live view command over (answered later, off this thread); False when it is not this agent's.
 LiveHandler = Callable[[LiveOfferCommand | LiveCloseCommand], bool]
+# Captures a patrol finding's snapshot and clip; False when the camera is not this agent's.
+CaptureHandler = Callable[[PatrolCaptureCommand], bool]
+KNOWN_KINDS = ("prompt", "live_offer", "live_close", "patrol_capture")
 
 
 class OtherCommand(BaseModel):
@@ -77,10 +80,12 @@ class CommandHandler:
         *,
         clock: Callable[[], datetime] = utc_now,
         live: LiveHandler | None = None,
+        capture: CaptureHandler | None = None,
     ) -> None:
         self.outbox = outbox
         self.deliver = deliver
         self.live = live
+        self.capture = capture
         self._clock = clock
         self.delivered = 0
 
@@ -112,15 +117,23 @@ class CommandHandler:
         self.delivered += handed
         return handed
 
-    def _handle(self, command: PromptCommand | LiveOfferCommand | LiveCloseCommand | OtherCommand) -> bool:
+    def _handle(
+        self,
+        command: PromptCommand | LiveOfferCommand | LiveCloseCommand | PatrolCaptureCommand | OtherCommand,
+    ) -> bool:
         if isinstance(command, OtherCommand):
-            known = command.kind in ("prompt", "live_offer", "live_close")
+            known = command.kind in KNOWN_KINDS
             what = f"malformed {command.kind}" if known else f"command of unknown kind {command.kind!r}"
             logger.warning("%s %d skipped", what, command.id)
             return False
         if command.expires_at <= self._clock():
             logger.info("%s %d expired before it arrived", command.kind, command.id)
             return False
+        if isinstance(command, PatrolCaptureCommand):
+            if self.capture is None:
+                logger.info("patrol_capture %d skipped: this agent has no camera", command.id)
+                return False
+            return self.capture(command)
         if not isinstance(command, PromptCommand):
             if self.live is None:
                 logger.info("%s %d skipped: this agent does no live view", command.kind, command.id)

@@ -17,7 +17,7 @@ from common.contract import Observation
 logger = logging.getLogger(__name__)
 
 KEYPAD_KINDS = frozenset({"keypad_press", "keypad_health"})
-CAMERA_KINDS = frozenset({"camera_health", "presence", "absence", "visitor_count", "evidence"})
+CAMERA_KINDS = frozenset({"camera_health", "presence", "absence", "visitor_count", "evidence", "clip"})
 ALL_KINDS = KEYPAD_KINDS | CAMERA_KINDS
 
 ALLOWED_KINDS: dict[str, frozenset[str]] = {

@@ -102,7 +102,8 @@ def may_view(session: Session, *, evidence_id: int, principal: Principal, now: d
 def evidence_image(
     session: Session, *, evidence_id: int, principal: Principal, export: bool, now: datetime
 ) -> tuple[Evidence, bytes]:
-    """The JPEG of a snapshot for a user holding a grant, audited (the caller commits)."""
+    """The bytes of a snapshot (JPEG) or clip (WebM: `Evidence.media_type`) for a user holding a
+    grant, audited (the caller commits)."""
     evidence = visible_evidence(session, evidence_id=evidence_id, within=principal.jurisdiction)
     if is_gone(evidence, now):
         raise gone(evidence)

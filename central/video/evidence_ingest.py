@@ -14,8 +14,9 @@ import base64
 import binascii
 import hashlib
 import logging
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 import cv2
 import numpy as np
@@ -25,8 +26,8 @@ from central.core.clock import to_utc
 from central.devices.service import ItemOutcome, ObservationContext
 from central.registry.models import ServiceWindow
 from central.video.jpeg import JpegError, jpeg_size
-from central.video.models import Evidence, EvidenceImage
-from central.video.recorded import LIVE_ALREADY, covered_by_live
+from central.video.models import JPEG, Evidence, EvidenceImage
+from central.video.recorded import LIVE_ALREADY, WindowItem, covered_by_live
 from central.video.windows import device_windows, in_future, latest_sightings, note_cameras, unknown_window
 from common.contract import EvidenceIn
 
@@ -35,7 +36,30 @@ logger = logging.getLogger(__name__)
 MAX_PIXELS = 40_000_000  # 8K is 33 Mpx; a snapshot larger than that is not a camera frame
 
 
+class MediaItem(WindowItem, Protocol):
+    @property
+    def camera(self) -> str: ...
+
+
+MediaT = TypeVar("MediaT", bound=MediaItem)
+
+
 def store_evidence(ctx: ObservationContext, items: Sequence[EvidenceIn]) -> dict[str, ItemOutcome]:
+    return store_media(ctx, items, moment=lambda i: i.at, checked=checked_jpeg, row=_snapshot_row)
+
+
+def store_media(
+    ctx: ObservationContext,
+    items: Sequence[MediaT],
+    *,
+    moment: Callable[[MediaT], datetime],
+    checked: Callable[[MediaT], tuple[bytes | None, str]],
+    row: Callable[[MediaT, ServiceWindow, bytes], Evidence],
+) -> dict[str, ItemOutcome]:
+    """Store each item's checked bytes as an `Evidence` with its `EvidenceImage`: snapshots and
+    clips alike. An id already held is a duplicate; an unknown window, a moment ahead of central's
+    clock or bytes that fail `checked` are rejected; a recording's item in an hour the live camera
+    reported is not stored. Kept `presence.evidence_retention_days` after `moment(item)`."""
     session, device = ctx.session, ctx.device
     windows = device_windows(session, device=device, codes=(i.window for i in items))
     held = set(
@@ -46,30 +70,46 @@ def store_evidence(ctx: ObservationContext, items: Sequence[EvidenceIn]) -> dict
             )
         )
     )
-    covered = covered_by_live(session, items=items, windows=windows, moment=lambda i: i.at)
+    covered = covered_by_live(session, items=items, windows=windows, moment=moment)
     retention = timedelta(days=ctx.profile.presence.evidence_retention_days)
     results: dict[str, ItemOutcome] = {}
     seen = []
     for item in items:
         window = windows.get(item.window)
+        at = to_utc(moment(item))
         if window is None:
             results[item.id] = unknown_window(device, item.window)
         elif item.id in held:
             results[item.id] = ItemOutcome("duplicate", "this evidence is stored")
         elif item.id in covered:
             results[item.id] = LIVE_ALREADY
-        elif in_future(ctx.now, to_utc(item.at)):
-            results[item.id] = ItemOutcome(
-                "rejected", f"at {to_utc(item.at).isoformat()} is ahead of central's clock"
-            )
+        elif in_future(ctx.now, at):
+            results[item.id] = ItemOutcome("rejected", f"at {at.isoformat()} is ahead of central's clock")
         else:
-            jpeg, problem = checked_jpeg(item)
-            if jpeg is None:
+            data, problem = checked(item)
+            if data is None:
                 results[item.id] = ItemOutcome("rejected", problem)
                 continue
-            _add(ctx, window, item, jpeg, retention)
+            evidence = row(item, window, data)
+            evidence.device_id, evidence.observation_id = ctx.device.device_id, item.id
+            evidence.hall_id, evidence.window_id = window.hall_id, window.id
+            evidence.department_id = window.department_id
+            evidence.taken_at, evidence.size_bytes = at, len(data)
+            evidence.received_at, evidence.expires_at = ctx.now, at + retention
+            evidence.origin = item.origin
+            session.add(evidence)
+            session.flush()  # the bytes' row needs the evidence id
+            session.add(EvidenceImage(evidence_id=evidence.id, jpeg=data))
+            logger.info(
+                "%s %s of window %s stored as #%d (%d bytes)",
+                evidence.media_type,
+                item.id,
+                window.code,
+                evidence.id,
+                len(data),
+            )
             if item.origin == "live":
-                seen.append((window.id, item.camera, to_utc(item.at)))
+                seen.append((window.id, item.camera, at))
             results[item.id] = ItemOutcome("stored")
     note_cameras(session, device=device, seen=latest_sightings(seen))
     session.flush()
@@ -101,33 +141,16 @@ def checked_jpeg(item: EvidenceIn) -> tuple[bytes | None, str]:
     return data, ""
 
 
-def _add(
-    ctx: ObservationContext, window: ServiceWindow, item: EvidenceIn, jpeg: bytes, retention: timedelta
-) -> None:
-    taken_at = to_utc(item.at)
-    evidence = Evidence(
-        device_id=ctx.device.device_id,
-        observation_id=item.id,
-        hall_id=window.hall_id,
-        window_id=window.id,
-        department_id=window.department_id,
+def _snapshot_row(item: EvidenceIn, window: ServiceWindow, jpeg: bytes) -> Evidence:
+    return Evidence(
         camera=item.camera,
         reason=item.reason,
-        taken_at=taken_at,
         width=item.width,
         height=item.height,
         sha256=item.sha256,
-        size_bytes=len(jpeg),
-        received_at=ctx.now,
-        expires_at=taken_at + retention,
-        origin=item.origin,
-    )
-    ctx.session.add(evidence)
-    ctx.session.flush()  # the image row needs the evidence id
-    ctx.session.add(EvidenceImage(evidence_id=evidence.id, jpeg=jpeg))
-    logger.info(
-        "evidence %s of window %s stored as #%d (%d bytes)", item.id, window.code, evidence.id, len(jpeg)
+        media_type=JPEG,
+        capture=item.capture,
     )
 
 
-__all__ = ["MAX_PIXELS", "checked_jpeg", "store_evidence"]
+__all__ = ["MAX_PIXELS", "checked_jpeg", "store_evidence", "store_media"]

@@ -13,6 +13,7 @@ tomorrow's timeline).
   closes it. An offline camera is a supervision event in itself (SC-5(5)).
 * presence — staff presence intervals per window.
 * absence — `central.video.absences`.  * evidence — `central.video.evidence_ingest`.
+* clip — a patrol finding's WebM clip, `central.video.clip_ingest`.
 * visitor_count — per window per hour; a fuller count of the same hour replaces the stored one.
 """
 
@@ -29,6 +30,7 @@ from central.core.clock import to_utc
 from central.devices.keys import DevicePrincipal
 from central.devices.service import Handler, ItemOutcome, ObservationContext
 from central.video.absences import store_absences
+from central.video.clip_ingest import store_clips
 from central.video.evidence_ingest import store_evidence
 from central.video.models import CameraOutage, CameraState, PresenceInterval, VisitorCount
 from central.video.recorded import LIVE_ALREADY, covered_by_live
@@ -43,6 +45,7 @@ from central.video.windows import (
 from common.contract import (
     AbsenceIn,
     CameraHealthIn,
+    ClipIn,
     EvidenceIn,
     PresenceIn,
     VisitorCountIn,
@@ -255,6 +258,10 @@ def _evidence(ctx: ObservationContext, items: Sequence[EvidenceIn]) -> dict[str,
     return store_evidence(ctx, items)
 
 
+def _clips(ctx: ObservationContext, items: Sequence[ClipIn]) -> dict[str, ItemOutcome]:
+    return store_clips(ctx, items)
+
+
 # The camera kinds' handlers, by observation kind (registered by the app factory).
 CAMERA_HANDLERS: dict[str, Handler] = {
     "camera_health": store_camera_health,
@@ -262,6 +269,7 @@ CAMERA_HANDLERS: dict[str, Handler] = {
     "visitor_count": store_visitor_counts,
     "absence": _absences,
     "evidence": _evidence,
+    "clip": _clips,
 }
 
 __all__ = [

@@ -19,6 +19,9 @@ from central.core.types import UTCDateTime
 
 logger = logging.getLogger(__name__)
 
+JPEG = "image/jpeg"
+WEBM = "video/webm"
+
 
 class CameraState(Base):
     """The newest health report of one camera of one edge agent (an older report never overwrites it)."""
@@ -168,8 +171,10 @@ class VisitorCount(Base):
 
 
 class Evidence(Base):
-    """A masked JPEG snapshot's metadata (SC-18: viewing it needs an approved grant). Kept after the
-    retention purge, with `purged_at` set, so the id answers 410 Gone and the audit trail stays whole."""
+    """A masked JPEG snapshot's or a WebM clip's metadata (SC-18: viewing it needs an approved grant).
+    Kept after the retention purge, with `purged_at` set, so the id answers 410 Gone and the audit
+    trail stays whole. A patrol finding's capture (`capture`, central's reference) is a snapshot and,
+    where the camera was being watched live, a clip (`media_type` video/webm, `duration_ms`)."""
 
     __tablename__ = "video_evidence"
     __table_args__ = (
@@ -184,7 +189,7 @@ class Evidence(Base):
     window_id: Mapped[int] = mapped_column(ForeignKey("windows.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     camera: Mapped[str] = mapped_column(String(40))
-    reason: Mapped[str] = mapped_column(String(16))  # absence_start | absence_end | manual
+    reason: Mapped[str] = mapped_column(String(16))  # absence_start | absence_end | manual | patrol_finding
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
     width: Mapped[int] = mapped_column(Integer)  # as decoded at central, not as claimed
     height: Mapped[int] = mapped_column(Integer)
@@ -194,10 +199,14 @@ class Evidence(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     origin: Mapped[str] = mapped_column(String(10), server_default="live", default="live")
+    media_type: Mapped[str] = mapped_column(String(32), server_default=JPEG, default=JPEG)
+    capture: Mapped[str | None] = mapped_column(String(64), index=True)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)  # clips only
 
 
 class EvidenceImage(Base):
-    """The JPEG bytes of one evidence item; deleted by the retention purge."""
+    """The bytes of one evidence item (a JPEG, or a clip's WebM: `Evidence.media_type`); deleted by
+    the retention purge."""
 
     __tablename__ = "video_evidence_images"
     evidence_id: Mapped[int] = mapped_column(ForeignKey("video_evidence.id"), primary_key=True)

@@ -23,7 +23,7 @@ from central.video.absence_queries import AbsenceFilters, get_absence, list_abse
 from central.video.errors import VideoError
 from central.video.evidence import evidence_for_supervisor, evidence_image, may_view
 from central.video.labels import AbsenceStatus
-from central.video.models import AbsenceEvent, AbsenceEvidence, Evidence
+from central.video.models import WEBM, AbsenceEvent, AbsenceEvidence, Evidence
 from central.video.queries import camera_rows, day_timeline, find_hall, video_halls, window_states
 from central.video.review import confirm_absence, dismiss_absence
 from central.video.schemas import (
@@ -298,6 +298,9 @@ def evidence(
         expires_at=item.expires_at,
         absence_ids=list(absence_ids),
         origin="recording" if item.origin == "recording" else "live",
+        media_type=item.media_type,
+        capture=item.capture,
+        duration_ms=item.duration_ms,
         may_view=may_view(session, evidence_id=item.id, principal=principal, now=now),
         image_url=f"/api/v1/evidence/{item.id}/image",
     )
@@ -306,7 +309,11 @@ def evidence(
 @router.get(
     "/evidence/{evidence_id}/image",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}}}, 403: {"description": "no approved grant"}, 410: {}},
+    responses={
+        200: {"content": {"image/jpeg": {}, "video/webm": {}}},
+        403: {"description": "no approved grant"},
+        410: {},
+    },
 )
 def evidence_jpeg(
     request: Request,
@@ -316,7 +323,8 @@ def evidence_jpeg(
     now: NowDep,
     download: Annotated[bool, Query(description="As a file: needs an evidence_export grant.")] = False,
 ) -> Response:
-    """The JPEG, only with an approved evidence_view (or, to download, evidence_export) grant; audited."""
+    """The JPEG (or a patrol clip's WebM), only with an approved evidence_view (or, to download,
+    evidence_export) grant; audited."""
     try:
         item, jpeg = evidence_image(
             session, evidence_id=evidence_id, principal=principal, export=download, now=now
@@ -327,8 +335,9 @@ def evidence_jpeg(
     session.commit()  # the audit entry of this view
     headers = dict(NO_STORE)
     if download:
-        headers["Content-Disposition"] = f'attachment; filename="evidence-{item.id}.jpg"'
-    return Response(content=jpeg, media_type="image/jpeg", headers=headers)
+        suffix = "webm" if item.media_type == WEBM else "jpg"
+        headers["Content-Disposition"] = f'attachment; filename="evidence-{item.id}.{suffix}"'
+    return Response(content=jpeg, media_type=item.media_type, headers=headers)
 
 
 __all__ = ["router"]

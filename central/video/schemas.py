@@ -156,5 +156,8 @@ class EvidenceOut(_Out):
     expires_at: datetime
     absence_ids: list[int]
     origin: Literal["live", "recording"]
+    media_type: str = Field(description="image/jpeg (a snapshot) or video/webm (a patrol finding's clip).")
+    capture: str | None = Field(description="The patrol finding's capture it answers, if any.")
+    duration_ms: int | None = Field(description="A clip's length.")
     may_view: bool = Field(description="You hold an approved grant to view the image now (SC-18).")
     image_url: str

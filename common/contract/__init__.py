@@ -4,6 +4,14 @@ commands central queues for a hall's agent (`commands`). Central validates what 
 answers with these models; the edge builds what it sends and parses what it gets with them."""
 
 from common.contract.answers import ObservationAnswer, ObservationResult, Outcome
+from common.contract.base import Origin
+from common.contract.capture import (
+    MAX_CLIP_BASE64,
+    MAX_CLIP_SECONDS,
+    ClipIn,
+    PatrolCaptureCommand,
+    PatrolCapturePayload,
+)
 from common.contract.commands import (
     DEFAULT_PROMPT_TEXT,
     Command,
@@ -31,7 +39,6 @@ from common.contract.observations import (
     KeypadPressIn,
     Observation,
     ObservationBatch,
-    Origin,
     PresenceIn,
     VisitorCountIn,
     WatchedWindowIn,
@@ -40,8 +47,11 @@ from common.contract.observations import (
 
 __all__ = [
     "DEFAULT_PROMPT_TEXT",
+    "MAX_CLIP_BASE64",
+    "MAX_CLIP_SECONDS",
     "AbsenceIn",
     "CameraHealthIn",
+    "ClipIn",
     "Command",
     "CommandPage",
     "CommandPayload",
@@ -63,6 +73,8 @@ __all__ = [
     "ObservationResult",
     "Origin",
     "Outcome",
+    "PatrolCaptureCommand",
+    "PatrolCapturePayload",
     "PresenceIn",
     "PromptCommand",
     "PromptPayload",

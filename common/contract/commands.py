@@ -1,6 +1,7 @@
 """Commands, central → a hall's edge agent (keypads.md: GET /api/v1/device/commands): a discriminated
-union on `kind`, one model a kind: `prompt` (show PROMPT on a window's keypad), and `live_offer` and
-`live_close` (live view signalling, `common.contract.live`). A new kind adds its payload, its command model and a member of `Command` (the edge skips kinds it does
+union on `kind`, one model a kind: `prompt` (show PROMPT on a window's keypad), `live_offer` and
+`live_close` (live view signalling, `common.contract.live`), and `patrol_capture` (a finding's
+snapshot and clip, `common.contract.capture`). A new kind adds its payload, its command model and a member of `Command` (the edge skips kinds it does
 not know, so central may add kinds before every hall's agent is updated).
 
 A command is its kind's payload (what central stores in `device_commands.payload`) flattened beside
@@ -14,6 +15,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from common.contract.capture import PatrolCaptureCommand, PatrolCapturePayload
 from common.contract.live import LiveCloseCommand, LiveClosePayload, LiveOfferCommand, LiveOfferPayload
 from common.dates import AwareMoment
 
@@ -47,10 +49,12 @@ class PromptCommand(PromptPayload):
     expires_at: AwareMoment
 
 
-CommandPayload = PromptPayload | LiveOfferPayload | LiveClosePayload
+CommandPayload = PromptPayload | LiveOfferPayload | LiveClosePayload | PatrolCapturePayload
 """What central queues (`central.devices.command_kinds.queue_command`)."""
 
-Command = Annotated[PromptCommand | LiveOfferCommand | LiveCloseCommand, Field(discriminator="kind")]
+Command = Annotated[
+    PromptCommand | LiveOfferCommand | LiveCloseCommand | PatrolCaptureCommand, Field(discriminator="kind")
+]
 """One command as central sends it; more kinds join with `|`."""
 
 

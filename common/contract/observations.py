@@ -12,15 +12,14 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from common.contract.base import ORIGIN_FIELD_DESCRIPTION, CameraCode, CaptureRef, Origin, WindowCode
+from common.contract.base import Strict as _Strict
+from common.contract.capture import ClipIn
 from common.dates import AwareMoment
 
 logger = logging.getLogger(__name__)
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class KeypadPressIn(_Strict):
@@ -54,8 +53,6 @@ class KeypadHealthIn(_Strict):
     reconnects: int = Field(ge=0, le=2**31 - 1)
 
 
-WindowCode = Annotated[str, Field(min_length=1, max_length=40)]
-CameraCode = Annotated[str, Field(min_length=1, max_length=40)]
 # An evidence JPEG travels base64-encoded in the batch: 1.5 MB of text is about 1.1 MB of JPEG.
 MAX_EVIDENCE_BASE64 = 1_500_000
 
@@ -97,13 +94,6 @@ class CameraHealthIn(_Strict):
         description="The windows this camera watches (the edge config) and their state now, so central "
         "knows from the first report which windows an outage blinds, and which are in working hours.",
     )
-
-
-Origin = Literal["live", "recording"]
-ORIGIN_FIELD_DESCRIPTION = (
-    "live: a camera as it happened; recording: footage analysed afterwards (hallwatch edge analyse), "
-    "never counted as live and never stored where the live camera already reported the hour."
-)
 
 
 class PresenceIn(_Strict):
@@ -177,7 +167,7 @@ class VisitorCountIn(_Strict):
         return self
 
 
-EvidenceReason = Literal["absence_start", "absence_end", "manual"]
+EvidenceReason = Literal["absence_start", "absence_end", "manual", "patrol_finding"]
 
 
 class EvidenceIn(_Strict):
@@ -194,10 +184,20 @@ class EvidenceIn(_Strict):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Of the JPEG bytes, checked at central.")
     jpeg_base64: str = Field(min_length=4, max_length=MAX_EVIDENCE_BASE64)
     origin: Origin = Field("live", description=ORIGIN_FIELD_DESCRIPTION)
+    capture: CaptureRef | None = Field(
+        default=None, description="patrol_finding: central's reference of the capture it asked for."
+    )
 
 
 Observation = Annotated[
-    KeypadPressIn | KeypadHealthIn | CameraHealthIn | PresenceIn | AbsenceIn | VisitorCountIn | EvidenceIn,
+    KeypadPressIn
+    | KeypadHealthIn
+    | CameraHealthIn
+    | PresenceIn
+    | AbsenceIn
+    | VisitorCountIn
+    | EvidenceIn
+    | ClipIn,
     Field(discriminator="kind"),
 ]
 

@@ -80,6 +80,13 @@ class LiveConfig(_Section):
     answer_timeout_seconds: float = Field(
         10.0, gt=0, le=60, description="Longest wait for an answer to a viewer's offer."
     )
+    clip_buffer_seconds: int = Field(
+        10,
+        ge=0,
+        le=30,
+        description="Seconds of encoded frames each watched stream keeps (back to a keyframe) for a "
+        "patrol finding's clip; 0: no clips. Only a camera someone watches has them.",
+    )
 
     @model_validator(mode="after")
     def _verify(self) -> Self:

@@ -5,6 +5,9 @@ central; it is not done here) whose one video track is fed by the camera's share
 (edge.live.stream). The publisher runs its own asyncio loop on a thread inside the threaded agent;
 the plain methods (`answer`, `close`, `viewer_stats`, …) may be called from any other thread.
 
+Each watched stream keeps its last seconds of packets (`live.clip_buffer_seconds`): `clip` muxes them
+into a WebM for a patrol finding (edge.live.clips).
+
 Per viewer it counts what it sent (frames, RTP packets, bytes, since when): a patrol's proof of
 viewing compares them with what the browser reports it decoded.
 """
@@ -20,13 +23,14 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from aiortc import RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
 from common.contract import LiveRefusal
 from edge.clock import utc_now
+from edge.live.clips import Clip, clip_of
 from edge.live.config import PROFILES, LiveConfig, ProfileName
 from edge.live.ice import offer_host_addresses, rtc_configuration
 from edge.live.stream import CameraStream, StreamStats
@@ -178,6 +182,20 @@ class LivePublisher:
     def stream_stats(self, camera: str, profile: ProfileName) -> StreamStats:
         return self._stream(camera, profile).stats()
 
+    def clip(self, camera: str, seconds: float, *, max_bytes: int | None = None) -> Clip | None:
+        """The camera's last `seconds` as WebM (from the last keyframe at or before their start);
+        None when neither profile has frames of them (nobody watched the camera). LiveError for an
+        unknown camera."""
+        return self.clip_since(camera, self._clock() - timedelta(seconds=seconds), max_bytes=max_bytes)
+
+    def clip_since(self, camera: str, start: datetime, *, max_bytes: int | None = None) -> Clip | None:
+        """As `clip`, from `start` on: the focus stream's frames when it runs (the larger picture),
+        else the tile's; a stream that stopped meanwhile still gives what it kept. Any thread."""
+        self._camera(camera)
+        return clip_of(
+            [s for n in ("focus", "tile") if (s := self._streams.get((camera, n)))], start, max_bytes
+        )
+
     # --- on the loop -----------------------------------------------------------------------------
 
     async def answer_async(
@@ -306,6 +324,7 @@ class LivePublisher:
                     profile=self.config.profile(name),
                     keyframe_interval_seconds=self.config.keyframe_interval_seconds,
                     loop=asyncio.get_running_loop(),
+                    clip_buffer_seconds=self.config.clip_buffer_seconds,
                 )
 
     async def _close_all(self) -> None:

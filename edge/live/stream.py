@@ -7,6 +7,9 @@ encodes them; the packets are handed to the publisher's asyncio loop, which queu
 viewer's track. The thread runs while the stream has viewers: started by the first, stopped when the
 last one leaves. A camera with no fresh frame gives the reader nothing, so nothing is encoded or sent:
 a viewer never gets a frozen picture, and the page shows the camera offline from `online`.
+
+With `clip_buffer_seconds`, the stream also keeps its last seconds of packets (edge.live.ring) for a
+patrol finding's clip (edge.live.clips); they outlive the spell until the next one starts.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from edge.live.config import LiveProfileConfig, ProfileName
 from edge.live.encoder import EncodedFrame, Vp8Encoder, live_picture
+from edge.live.ring import FrameRing, RingFrame
 from edge.live.track import ViewerTrack
 from edge.video.capture import CameraReader
 from edge.video.config import Polygon
@@ -55,6 +60,7 @@ class CameraStream:
         profile: LiveProfileConfig,
         keyframe_interval_seconds: float,
         loop: asyncio.AbstractEventLoop,
+        clip_buffer_seconds: float = 0,
     ) -> None:
         self.camera, self.reader, self.masks = camera, reader, tuple(masks)
         self.profile_name, self.profile = profile_name, profile
@@ -68,6 +74,7 @@ class CameraStream:
         self._encoders_started = 0
         self._frames = self._keyframes = self._requests = self._errors = 0
         self._last_error_log = 0.0
+        self.ring = FrameRing(clip_buffer_seconds) if clip_buffer_seconds > 0 else None
 
     @property
     def online(self) -> bool:
@@ -76,6 +83,15 @@ class CameraStream:
     @property
     def viewers(self) -> int:
         return len(self._tracks)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def buffered(self, since: datetime) -> list[RingFrame]:
+        """Any thread: the kept frames from the last keyframe at or before `since` ([] if none
+        newer than `since`, or no ring)."""
+        return self.ring.since(since) if self.ring is not None else []
 
     def subscribe(self, track: ViewerTrack) -> None:
         """Add a viewer's track (on the loop); the first one starts the encoder."""
@@ -127,19 +143,22 @@ class CameraStream:
         encoder = Vp8Encoder(self.profile, keyframe_interval_seconds=self._keyframe_interval)
         # Each busy spell has its own thread, encoder and stop flag: a stopping thread that has not
         # yet seen its flag never shares an encoder with the next spell's.
+        with self._lock:
+            self._encoders_started += 1
+            spell = self._encoders_started
+        if self.ring is not None:
+            self.ring.begin(spell)  # a clip is one spell's: its packet times restart at zero
         self._thread = threading.Thread(
             target=self._run,
-            args=(encoder, stop),
+            args=(encoder, stop, spell),
             name=f"live-{self.camera}-{self.profile_name}",
             daemon=True,
         )
         self._spells = [*((t, e) for t, e in self._spells if t.is_alive()), (self._thread, stop)]
-        with self._lock:
-            self._encoders_started += 1
         logger.info("live %s/%s: encoder started", self.camera, self.profile_name)
         self._thread.start()
 
-    def _run(self, encoder: Vp8Encoder, stop: threading.Event) -> None:
+    def _run(self, encoder: Vp8Encoder, stop: threading.Event, spell: int) -> None:
         interval = 1.0 / self.profile.fps
         box = (self.profile.width, self.profile.height)
         began = time.monotonic()
@@ -166,6 +185,13 @@ class CameraStream:
                     continue
                 if encoded.keyframe:
                     last_keyframe = now
+                if self.ring is not None:
+                    ring_frame = RingFrame(
+                        frame.at, encoded.packet, encoded.keyframe, picture.shape[1], picture.shape[0]
+                    )
+                    if self.ring.add(ring_frame, spell=spell):
+                        with self._lock:  # not counted as a viewer's request
+                            self._keyframe_wanted = True
                 with self._lock:
                     self._frames += 1
                     self._keyframes += encoded.keyframe

@@ -86,10 +86,13 @@ def evidence_observation(
     camera: str,
     reason: EvidenceReason,
     origin: Origin = "live",
+    capture: str | None = None,
 ) -> dict[str, Any]:
-    """The `evidence` observation of the edge ↔ central contract (id = f"{window}:ev:{ms}")."""
+    """The `evidence` observation of the edge ↔ central contract (id = f"{window}:ev:{ms}"; a patrol
+    capture's snapshot: `capture_id`, the same for the same capture, so a command handed over twice
+    stores one snapshot)."""
     observation = EvidenceIn(
-        id=evidence_id(window=window, at=at),
+        id=evidence_id(window=window, at=at) if capture is None else capture_id(capture, window, "snap"),
         kind="evidence",
         at=at,
         window=window,
@@ -102,11 +105,20 @@ def evidence_observation(
     )
     if origin != "live":  # set only when not live: to_wire leaves the default out
         observation.origin = origin
+    if capture is not None:  # likewise: a central that predates captures gets no new field
+        observation.capture = capture
     return to_wire(observation)
 
 
 def evidence_id(*, window: str, at: datetime) -> str:
     return f"{window}:ev:{int(at.timestamp() * 1000)}"
+
+
+def capture_id(capture: str, window: str, part: str) -> str:
+    """The id of a patrol capture's `part` ("snap", "clip"): a digest, as the reference and the
+    window together may be longer than an id."""
+    digest = hashlib.sha256(f"{capture}\n{window}".encode()).hexdigest()[:32]
+    return f"pc:{digest}:{part}"
 
 
 def _with_caption(image: np.ndarray, caption: str) -> np.ndarray:

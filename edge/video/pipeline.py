@@ -223,9 +223,12 @@ class CameraPipeline:
             self._log_rarely("evidence", "camera %s: no evidence for %s: %s", self.camera.name, event, exc)
             return None
 
-    def snapshot(self, frame: Frame, *, window: str, reason: EvidenceReason) -> dict[str, Any]:
+    def snapshot(
+        self, frame: Frame, *, window: str, reason: EvidenceReason, capture: str | None = None
+    ) -> dict[str, Any]:
         """The evidence observation of `frame` about `window`: the camera's full-resolution picture
-        with every privacy mask of the camera black. Raises EvidenceError if it cannot be made."""
+        with every privacy mask of the camera black (`capture`: the patrol capture it answers).
+        Raises EvidenceError if it cannot be made."""
         snapshot = make_snapshot(
             frame.full,
             masks=self.privacy_masks,
@@ -233,7 +236,13 @@ class CameraPipeline:
         )
         self.stats.evidence += 1
         return evidence_observation(
-            snapshot, at=frame.at, window=window, camera=self.camera.name, reason=reason, origin=self.origin
+            snapshot,
+            at=frame.at,
+            window=window,
+            camera=self.camera.name,
+            reason=reason,
+            origin=self.origin,
+            capture=capture,
         )
 
     # --- the thread --------------------------------------------------------------------------
