@@ -31,10 +31,8 @@ START_S = 30.0
 def missing() -> str | None:
     """Why this machine cannot run the camera (what to install), or None."""
     if not Path(SYSTEM_PYTHON).exists():
-        return f"{SYSTEM_PYTHON} not found (the RTSP camera needs Debian's python3-gi)"
-    done = subprocess.run(
-        [SYSTEM_PYTHON, str(SERVER), "--check"], capture_output=True, text=True, timeout=60
-    )
+        return f"{SYSTEM_PYTHON} not found (the RTSP camera runs on Debian's python3); `make gstreamer` installs it"
+    done = subprocess.run([SYSTEM_PYTHON, str(SERVER), "--check"], capture_output=True, text=True, timeout=60)
     if done.returncode == 0:
         return None
     why = (done.stdout.strip() or done.stderr.strip()).splitlines()[-1:] or ["no answer"]

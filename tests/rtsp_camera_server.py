@@ -54,11 +54,11 @@ def emit(**event: object) -> None:
 def missing() -> str | None:
     """What this machine lacks to serve, or None."""
     try:
-        import gi
+        import gi  # type: ignore[import-not-found,unused-ignore]
 
         gi.require_version("Gst", "1.0")
         gi.require_version("GstRtspServer", "1.0")
-        from gi.repository import Gst, GstRtspServer  # noqa: F401
+        from gi.repository import Gst, GstRtspServer  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
     except (ImportError, ValueError) as exc:
         return f"GStreamer's RTSP server for Python is not installed ({exc})"
     Gst.init(None)
@@ -69,11 +69,11 @@ def missing() -> str | None:
 
 
 def serve(*, port: int, path: str, width: int, height: int, fps: int) -> None:
-    import gi
+    import gi  # type: ignore[import-not-found,unused-ignore]
 
     gi.require_version("Gst", "1.0")
     gi.require_version("GstRtspServer", "1.0")
-    from gi.repository import GLib, Gst, GstRtspServer
+    from gi.repository import GLib, Gst, GstRtspServer  # type: ignore[import-not-found,unused-ignore]
 
     Gst.init(None)
     encoder = next(launch for name, launch in ENCODERS if Gst.ElementFactory.find(name) is not None)
