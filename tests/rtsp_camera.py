@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 SYSTEM_PYTHON = "/usr/bin/python3"
 SERVER = Path(__file__).with_name("rtsp_camera_server.py")
 START_S = 30.0
+# The readers' stall_seconds for this camera: FFmpeg probes about 30 frames of H.264 when it opens an
+# RTSP stream (~1.2 s at 25 fps), and the open timeout is twice the stall; room for a busy machine.
+STALL_SECONDS = 3.0
 
 
 @functools.cache

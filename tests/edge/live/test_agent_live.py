@@ -20,7 +20,7 @@ from common.contract import AbsenceIn, CameraHealthIn, EvidenceIn
 from edge.agent import Agent
 from edge.configfile import parse_edge_config
 from tests.edge.video.cameras import closed_port
-from tests.rtsp_camera import RtspCamera
+from tests.rtsp_camera import STALL_SECONDS, RtspCamera
 
 WAIT_S = 90.0
 
@@ -126,7 +126,7 @@ def test_the_agent_analyses_and_publishes_a_real_rtsp_camera(tmp_path: Path, rts
     the camera's picture, while a viewer decodes the camera live."""
     text = config_text(tmp_path, "live:\n  host_addresses: [127.0.0.1]\n" + RTSP_WINDOW).replace(
         "source: {type: generated, scene: hall-2, fps: 10}",
-        f"source: {{type: stream, url: '{rtsp_camera.url}'}}\n    stall_seconds: 2\n"
+        f"source: {{type: stream, url: '{rtsp_camera.url}'}}\n    stall_seconds: {STALL_SECONDS}\n"
         "    analysis_fps: 5\n    health_every_seconds: 1",
     )
     agent = Agent(parse_edge_config(text), key="k")

@@ -13,14 +13,13 @@ from edge.live.publisher import LivePublisher
 from edge.video.capture import CameraReader
 from tests.edge.live.cameras import camera_config, publisher_for
 from tests.edge.live.test_publisher import CAMERA, decoded, started, until, watch
-from tests.rtsp_camera import RtspCamera, assert_pattern
+from tests.rtsp_camera import STALL_SECONDS, RtspCamera, assert_pattern
 
 
 @pytest.fixture
 def reader(rtsp_camera: RtspCamera) -> Iterator[CameraReader]:
     source = {"type": "stream", "url": rtsp_camera.url}
-    # stall_seconds 2: FFmpeg probes about 30 frames of H.264 on opening (the open timeout is 2 x stall).
-    config = camera_config(CAMERA, source=source, stall_seconds=2, reconnect_max_seconds=0.5)
+    config = camera_config(CAMERA, source=source, stall_seconds=STALL_SECONDS, reconnect_max_seconds=0.5)
     reader = CameraReader(config, outbox=None)
     reader.start()
     yield reader

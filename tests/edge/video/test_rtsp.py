@@ -15,20 +15,18 @@ from edge.video.capture import CameraReader
 from edge.video.sources import StreamFrameSource, open_source
 from tests.edge.video.cameras import camera
 from tests.edge.video.test_capture import assert_ids_increase, health_reports, outbox, run_reader, wait_for
-from tests.rtsp_camera import RtspCamera, assert_pattern
+from tests.rtsp_camera import STALL_SECONDS, RtspCamera, assert_pattern
 
 __all__ = ["outbox"]
 
 
 @pytest.fixture
 def reader(rtsp_camera: RtspCamera, outbox: Outbox) -> Iterator[CameraReader]:
-    # stall_seconds 2: opening an H.264 stream takes FFmpeg about 30 frames of probing (~1.2 s at
-    # 25 fps), and the open timeout is twice the stall.
     config = camera(
         {"type": "stream", "url": rtsp_camera.url},
         width=160,
         height=120,
-        stall_seconds=2,
+        stall_seconds=STALL_SECONDS,
         reconnect_max_seconds=0.5,
         health_every_seconds=1,
     )
@@ -38,7 +36,7 @@ def reader(rtsp_camera: RtspCamera, outbox: Outbox) -> Iterator[CameraReader]:
 
 
 def test_the_source_opens_an_rtsp_camera_as_h264_decoded_by_ffmpeg(rtsp_camera: RtspCamera) -> None:
-    source = open_source(camera({"type": "stream", "url": rtsp_camera.url}, stall_seconds=2))
+    source = open_source(camera({"type": "stream", "url": rtsp_camera.url}, stall_seconds=STALL_SECONDS))
     try:
         assert isinstance(source, StreamFrameSource)
         assert source.description == f"stream {rtsp_camera.url} (h264 via FFmpeg)"
