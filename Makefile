@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint typecheck check bench browser clean
+.PHONY: demo test lint typecheck check bench browser gstreamer clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,22 @@ browser:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
+# The tests' real RTSP camera (tests/rtsp_camera.py): GStreamer's RTSP server and its Python bindings,
+# run by Debian's python3, and an H.264 encoder (x264enc) with the RTP payloader. Debian packages, as
+# above; skipped when the camera's own check finds everything.
+GSTREAMER_PACKAGES := gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi \
+	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+gstreamer:
+	@if ! /usr/bin/python3 tests/rtsp_camera_server.py --check >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $(GSTREAMER_PACKAGES) >/dev/null; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/hallwatch demo --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser
+test: $(STAMP) browser gstreamer
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy common central edge rating_device hall_display bench
