@@ -13,9 +13,13 @@ import pytest
 from pydantic import ValidationError
 
 from common.contract import (
+    MAX_CLIP_BASE64,
+    ClipIn,
     CommandPage,
     KeypadPressIn,
     ObservationBatch,
+    PatrolCaptureCommand,
+    PatrolCapturePayload,
     PromptCommand,
     PromptPayload,
     to_wire,
@@ -23,7 +27,9 @@ from common.contract import (
 from edge.commands import CommandsAnswer, OtherCommand
 from edge.keypads.health import KeypadStatus, health_observation
 from edge.keypads.reader import press_observation
+from edge.live.clips import Clip
 from edge.outbox import encode_observation
+from edge.patrol_capture import clip_observation
 from edge.video.camera_health import CameraStatus
 from edge.video.camera_health import health_observation as camera_health_observation
 from edge.video.events import AbsenceEnded, AbsenceStarted, PresenceInterval, VisitorHour, to_observation
@@ -78,16 +84,35 @@ def _camera_health() -> dict[str, Any]:
     return camera_health_observation(status, obs_id="C1:cam:1", at=AT, windows=[window])
 
 
-def _evidence(origin: str = "live") -> dict[str, Any]:
+def _evidence(origin: str = "live", capture: str | None = None) -> dict[str, Any]:
     snapshot = Snapshot(JPEG, 640, 384, hashlib.sha256(JPEG).hexdigest())
     return evidence_observation(
         snapshot,
         at=AT,
         window="W01",
         camera="C1",
-        reason="absence_start",
+        reason="absence_start" if capture is None else "patrol_finding",
         origin=origin,  # type: ignore[arg-type]
+        capture=capture,
     )
+
+
+CAPTURE = PatrolCaptureCommand(
+    id=9,
+    kind="patrol_capture",
+    capture="finding-12",
+    camera="C1",
+    window="W01",
+    at=AT,
+    clip_seconds=10,
+    expires_at=AT + timedelta(minutes=10),
+)
+WEBM = b"\x1a\x45\xdf\xa3fake"
+
+
+def _clip() -> dict[str, Any]:
+    clip = Clip(WEBM, 1280, 720, 140, AT - timedelta(seconds=12), AT, 9400, "focus")
+    return clip_observation(clip, command=CAPTURE)
 
 
 # What the edge builds for each kind, and the keys its JSON body holds (optional ones omitted or null as
@@ -148,6 +173,18 @@ EDGE_BUILT: list[tuple[str, Any, set[str]]] = [
         {"id", "kind", "at", "window", "camera", "reason", "width", "height", "sha256", "jpeg_base64"}
         | {"origin"},
     ),
+    (
+        "evidence of a patrol capture",
+        lambda: _evidence(capture="finding-12"),
+        {"id", "kind", "at", "window", "camera", "reason", "width", "height", "sha256", "jpeg_base64"}
+        | {"capture"},
+    ),
+    (
+        "clip",
+        _clip,
+        {"id", "kind", "capture", "at", "started_at", "window", "camera", "width", "height", "frames"}
+        | {"duration_ms", "sha256", "webm_base64"},
+    ),
 ]
 
 
@@ -170,6 +207,14 @@ def test_the_press_without_a_camera_reads_as_no_verdict_at_central() -> None:
 
 GOOD_PRESS = _press()
 GOOD_PRESENCE = to_observation(PresenceInterval("W01", AT, AT + timedelta(minutes=5)), camera="C1")
+GOOD_CLIP = _clip()
+
+
+def test_a_capture_has_the_same_ids_however_often_it_is_made() -> None:
+    """A command handed over twice stores its snapshot and clip once (the outbox and central dedupe)."""
+    assert _clip()["id"] == GOOD_CLIP["id"] != _evidence(capture="finding-12")["id"]
+    assert _evidence(capture="finding-12")["id"] == _evidence(capture="finding-12")["id"]
+    assert len(GOOD_CLIP["id"]) <= 64 and ClipIn.model_validate(GOOD_CLIP).capture == "finding-12"
 
 
 @pytest.mark.parametrize(
@@ -197,6 +242,19 @@ GOOD_PRESENCE = to_observation(PresenceInterval("W01", AT, AT + timedelta(minute
             id="visitor hour off the hour",
         ),
         pytest.param({**_evidence(), "sha256": "ABC"}, id="evidence digest not hex"),
+        pytest.param({**_evidence(), "reason": "patrol"}, id="unknown evidence reason"),
+        pytest.param({**_evidence(), "capture": "f" * 65}, id="capture reference too long"),
+        pytest.param({**_evidence(), "capture": ""}, id="capture reference empty"),
+        pytest.param(
+            {**GOOD_CLIP, "started_at": (AT + timedelta(seconds=1)).isoformat()},
+            id="clip starts after the finding",
+        ),
+        pytest.param({**GOOD_CLIP, "webm_base64": "A" * (MAX_CLIP_BASE64 + 4)}, id="clip over its size cap"),
+        pytest.param({**GOOD_CLIP, "frames": 0}, id="clip without frames"),
+        pytest.param({**GOOD_CLIP, "duration_ms": -1}, id="clip of negative duration"),
+        pytest.param({**GOOD_CLIP, "sha256": "0" * 63}, id="clip digest short"),
+        pytest.param({k: v for k, v in GOOD_CLIP.items() if k != "capture"}, id="clip without its capture"),
+        pytest.param({**GOOD_CLIP, "jpeg_base64": "AAAA"}, id="clip with a snapshot's field"),
     ],
 )
 def test_central_refuses_malformed_observations(bad: dict[str, Any]) -> None:
@@ -244,6 +302,36 @@ def test_a_prompt_as_central_queues_it_and_sends_it() -> None:
     assert payload.KIND == command.kind == "prompt"
     page = CommandPage.model_validate({"commands": [PROMPT], "cursor": 1})
     assert page.commands == [command]
+
+
+def test_a_patrol_capture_as_central_queues_it_and_sends_it() -> None:
+    payload = PatrolCapturePayload(capture="finding-12", camera="C1", window="W01", at=AT, clip_seconds=10)
+    stored = payload.model_dump(mode="json")
+    assert "kind" not in stored and payload.KIND == "patrol_capture"
+    wire = {**stored, "id": 9, "kind": "patrol_capture", "expires_at": CAPTURE.expires_at.isoformat()}
+    page = CommandPage.model_validate({"commands": [wire], "cursor": 9})
+    assert page.commands == [CAPTURE]
+    answer = CommandsAnswer.model_validate({"commands": [wire | {"priority": "high"}], "cursor": 9})
+    assert answer.commands == [CAPTURE]  # a field a newer central adds is ignored
+
+
+CAPTURE_WIRE = {**CAPTURE.model_dump(mode="json")}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param({**CAPTURE_WIRE, "clip_seconds": 0}, id="no clip seconds"),
+        pytest.param({**CAPTURE_WIRE, "clip_seconds": 31}, id="more than 30 clip seconds"),
+        pytest.param({**CAPTURE_WIRE, "capture": "f" * 65}, id="reference too long"),
+        pytest.param({**CAPTURE_WIRE, "at": "2026-11-27T10:00:00"}, id="naive finding moment"),
+        pytest.param({k: v for k, v in CAPTURE_WIRE.items() if k != "camera"}, id="no camera"),
+        pytest.param({**CAPTURE_WIRE, "window": ""}, id="empty window"),
+    ],
+)
+def test_central_sends_no_malformed_capture(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        CommandPage.model_validate({"commands": [bad], "cursor": 9})
 
 
 @pytest.mark.parametrize(
