@@ -17,7 +17,7 @@ from central.devices.keys import issue_key
 from central.registry.document import DeviceKind
 from central.registry.models import Device
 from tests.central.devices.helpers import OBSERVATIONS, health, press
-from tests.central.video.helpers import absence, camera_health, evidence, presence, shanghai, visitors
+from tests.central.video.helpers import absence, camera_health, clip, evidence, presence, shanghai, visitors
 from tests.conftest import FakeClock
 
 # One valid observation of every kind, at a moment of the test's day.
@@ -29,6 +29,7 @@ BUILDERS: dict[str, Callable[[datetime], dict[str, Any]]] = {
     "absence": lambda at: absence(at - timedelta(minutes=20)),
     "visitor_count": lambda at: visitors(at.replace(minute=0, second=0, microsecond=0), 3),
     "evidence": evidence,
+    "clip": clip,
 }
 PAIRS = [(device, kind) for device in get_args(DeviceKind) for kind in sorted(observation_kinds())]
 

@@ -1,7 +1,8 @@
 """Shared by the video tests: a provincial hall with two windows and a county hall, edge agents with
 device keys, the people who review absences and approve evidence access, and builders of every
 camera observation of the contract (`common.contract`). Evidence JPEGs are encoded by
-OpenCV from a real photograph (scikit-image's astronaut)."""
+OpenCV from a real photograph (scikit-image's astronaut); clips by the edge's own VP8 encoder and
+WebM muxer."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ from sqlalchemy.orm import Session
 from central.access.roles import Role
 from central.core.clock import SHANGHAI
 from central.registry.models import Department, ServiceWindow
+from edge.live.clips import make_clip
+from edge.live.config import LiveProfileConfig
+from edge.live.encoder import Vp8Encoder
+from edge.live.ring import RingFrame
 from tests.central.devices.helpers import OBSERVATIONS, edge
 from tests.conftest import FakeClock, SignedIn, make_user
 
@@ -177,6 +182,51 @@ def evidence(
         "height": height,
         "sha256": sha256 or hashlib.sha256(body).hexdigest(),
         "jpeg_base64": base64.b64encode(body).decode("ascii"),
+    }
+
+
+@cache
+def webm(width: int = 320, height: int = 180, count: int = 10) -> bytes:
+    """A real clip: moving stripes encoded by the edge's live VP8 encoder, muxed as the edge does."""
+    encoder = Vp8Encoder(
+        LiveProfileConfig(width=width, height=height, fps=5, bitrate_kbps=150), keyframe_interval_seconds=10
+    )
+    start = datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)
+    frames = []
+    for index in range(count):
+        picture = np.zeros((height, width, 3), np.uint8)
+        picture[:, (index * 16) % width :: 32] = 230
+        encoded = encoder.encode(picture, seconds=index / 5, keyframe=False)
+        assert encoded is not None
+        at = start + timedelta(seconds=index / 5)
+        frames.append(RingFrame(at, encoded.packet, encoded.keyframe, width, height))
+    return make_clip(frames, profile="tile").webm
+
+
+def clip(
+    at: datetime,
+    *,
+    capture: str = "finding-12",
+    data: bytes | None = None,
+    sha256: str | None = None,
+    size: tuple[int, int] = (320, 180),
+    window: str = "W01",
+) -> dict[str, Any]:
+    body = webm() if data is None else data
+    return {
+        "id": f"pc:{ms(at)}:clip",
+        "kind": "clip",
+        "capture": capture,
+        "at": at.isoformat(),
+        "started_at": (at - timedelta(seconds=2)).isoformat(),
+        "window": window,
+        "camera": "cam-1",
+        "width": size[0],
+        "height": size[1],
+        "frames": 10,
+        "duration_ms": 1800,
+        "sha256": sha256 or hashlib.sha256(body).hexdigest(),
+        "webm_base64": base64.b64encode(body).decode("ascii"),
     }
 
 

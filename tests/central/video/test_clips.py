@@ -6,92 +6,39 @@ and the clip by the capture's reference. The WebM is made by the edge's own enco
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import io
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import timedelta
 from typing import Any
 
 import av
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from central.core.clock import SHANGHAI
 from central.registry.models import Hall
 from central.video.capture import captured_evidence, request_capture
 from central.video.models import Evidence, EvidenceImage
-from edge.live.clips import make_clip
-from edge.live.config import LiveProfileConfig
-from edge.live.encoder import Vp8Encoder
-from edge.live.ring import RingFrame
 from tests.central.devices.helpers import COMMANDS
 from tests.central.video.helpers import (
     HALL,
     World,
     astronaut_jpeg,
+    clip,
     details,
     edge,
     evidence,
-    ms,
     outcomes,
     shanghai,
     upload,
+    webm,
     world,
 )
 from tests.central.video.test_evidence import grant
 from tests.conftest import FakeClock
 
 __all__ = ["edge", "world"]
-
-
-@cache
-def webm(width: int = 320, height: int = 180, count: int = 10) -> bytes:
-    """A real clip: moving stripes encoded by the edge's live VP8 encoder, muxed as the edge does."""
-    encoder = Vp8Encoder(
-        LiveProfileConfig(width=width, height=height, fps=5, bitrate_kbps=150), keyframe_interval_seconds=10
-    )
-    start = datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)
-    frames = []
-    for index in range(count):
-        picture = np.zeros((height, width, 3), np.uint8)
-        picture[:, (index * 16) % width :: 32] = 230
-        encoded = encoder.encode(picture, seconds=index / 5, keyframe=False)
-        assert encoded is not None
-        at = start + timedelta(seconds=index / 5)
-        frames.append(RingFrame(at, encoded.packet, encoded.keyframe, width, height))
-    return make_clip(frames, profile="tile").webm
-
-
-def clip(
-    at: datetime,
-    *,
-    capture: str = "finding-12",
-    data: bytes | None = None,
-    sha256: str | None = None,
-    size: tuple[int, int] = (320, 180),
-    window: str = "W01",
-) -> dict[str, Any]:
-    body = webm() if data is None else data
-    return {
-        "id": f"pc:{ms(at)}:clip",
-        "kind": "clip",
-        "capture": capture,
-        "at": at.isoformat(),
-        "started_at": (at - timedelta(seconds=2)).isoformat(),
-        "window": window,
-        "camera": "cam-1",
-        "width": size[0],
-        "height": size[1],
-        "frames": 10,
-        "duration_ms": 1800,
-        "sha256": sha256 or hashlib.sha256(body).hexdigest(),
-        "webm_base64": base64.b64encode(body).decode("ascii"),
-    }
 
 
 def decoded_frames(data: bytes) -> list[tuple[int, int]]:
