@@ -75,6 +75,9 @@ from central.patrols.jobs import patrol_plan_job
 from central.patrols.pages import TEMPLATES as patrols_templates
 from central.patrols.pages import router as patrols_pages
 from central.patrols.router import router as patrols_router
+from central.patrols.session_pages import router as patrol_session_pages
+from central.patrols.session_router import router as patrol_sessions_router
+from central.patrols.viewing import PATROL_HANDLERS
 from central.profiles.router import router as profiles_router
 from central.ratings.keypad_observations import KEYPAD_HANDLERS
 from central.ratings.overdue import RATINGS_SIGNAL_SOURCES
@@ -201,7 +204,7 @@ def create_app(
     app.state.jobs = JobRunner(
         periodic_jobs(settings), factory=app.state.session_factory, clock=clock, settings=settings
     )
-    app.state.observation_handlers = observation_handlers(KEYPAD_HANDLERS, CAMERA_HANDLERS)
+    app.state.observation_handlers = observation_handlers(KEYPAD_HANDLERS, CAMERA_HANDLERS, PATROL_HANDLERS)
     app.state.case_event_listeners = (open_prompts_for_events,)  # 一事一评: cases served are rated
     app.state.load_calendar = load_calendar  # for central.core.deps.CalendarDep
     app.state.signal_form_actions = {SignalAction.INVESTIGATE.value: investigate_from_form}
@@ -234,6 +237,7 @@ def create_app(
         ledger_router,
         ratings_router,
         patrols_router,
+        patrol_sessions_router,
         video_router,
         live_router,
     )
@@ -251,6 +255,7 @@ def create_app(
         ratings_pages,
         video_pages,
         patrols_pages,
+        patrol_session_pages,
         live_pages,
     ):
         app.include_router(pages)

@@ -9,7 +9,7 @@ from central.core.db import Base
 from central.devices.models import DeviceCommand
 from central.investigations.models import Investigation
 from central.live.models import LiveView
-from central.patrols.models import PatrolPlan, PatrolPoolMember, PatrolTask
+from central.patrols.models import PatrolFinding, PatrolPlan, PatrolPoolMember, PatrolSession, PatrolTask
 from central.ratings.models import (
     FollowUp,
     KeypadHealth,
@@ -60,8 +60,10 @@ __all__ = [
     "KeypadHealth",
     "KeypadPress",
     "LiveView",
+    "PatrolFinding",
     "PatrolPlan",
     "PatrolPoolMember",
+    "PatrolSession",
     "PatrolTask",
     "PresenceInterval",
     "Rating",

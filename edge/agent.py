@@ -119,7 +119,7 @@ class Agent:
             for k in config.keypads
         }
         # The live view reads each camera through its pipeline's reader: no second connection to it.
-        self.live = _live_publisher(config, self.cameras, clock=clock)
+        self.live = _live_publisher(config, self.cameras, outbox=self.outbox, clock=clock)
         self.clock_sync = ClockSync(self._upload_client, self.time, every_seconds=central.clock_sync_seconds)
         # Live view signalling: offers for this agent's cameras are answered (or refused: live off).
         self.live_commands = LiveCommands(
@@ -235,16 +235,22 @@ def _citizen_hook(pipeline: CameraPipeline | None, window: str) -> Callable[[dat
 
 
 def _live_publisher(
-    config: EdgeConfig, cameras: list[CameraPipeline], *, clock: Callable[[], datetime]
+    config: EdgeConfig, cameras: list[CameraPipeline], *, outbox: Outbox, clock: Callable[[], datetime]
 ) -> LivePublisher | None:
-    """The live publisher of the hall's cameras, or None when live view is off (or there is no camera)."""
+    """The live publisher of the hall's cameras, or None when live view is off (or there is no camera).
+    Each ended view is reported to central through the outbox (a patrol's proof of viewing)."""
     if config.live is None or not config.live.enabled or not cameras:
         return None
     # Imported here: a box without live view never loads aiortc.
-    from edge.live.publisher import LiveCamera, LivePublisher
+    from edge.live.publisher import LiveCamera, LivePublisher, ViewerStats
+    from edge.live.reports import view_report
+
+    def report(stats: ViewerStats) -> None:
+        outbox.put(view_report(stats))
 
     live = [LiveCamera(c.camera.name, c.reader, c.privacy_masks) for c in cameras]
-    return LivePublisher(live, config.live, clock=clock)  # the frames' clock: clips are cut by it
+    # The frames' clock (clips are cut by it); each ended view is reported through the outbox.
+    return LivePublisher(live, config.live, clock=clock, on_view_ended=report)
 
 
 def _analysed_cameras(config: EdgeConfig) -> list[CameraConfig]:

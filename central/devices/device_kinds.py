@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 
 KEYPAD_KINDS = frozenset({"keypad_press", "keypad_health"})
 CAMERA_KINDS = frozenset({"camera_health", "presence", "absence", "visitor_count", "evidence", "clip"})
-ALL_KINDS = KEYPAD_KINDS | CAMERA_KINDS
+LIVE_KINDS = frozenset({"live_view"})  # the agent's live publisher's reports: only an edge agent has one
+ALL_KINDS = KEYPAD_KINDS | CAMERA_KINDS | LIVE_KINDS
 
 ALLOWED_KINDS: dict[str, frozenset[str]] = {
     "edge": ALL_KINDS,

@@ -59,5 +59,6 @@ def live_page(
         "live": live,
         "ice_json": json.dumps(ice),
         "csrf": csrf_token(request),
+        "may_patrol": principal.may(Permission.PATROLS),
     }
     return render(request, "live_hall.html", context)

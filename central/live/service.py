@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from central.access.deps import Principal
 from central.audit.chain import record
+from central.core.actor import Actor
 from central.core.config import IceServerSetting
 from central.devices.command_kinds import queue_command
 from central.devices.replies import Replies
@@ -93,8 +94,10 @@ def ask_view(
     now: datetime,
     valid_for: timedelta,
     default_profile_key: str,
+    patrol_session_id: int | None = None,
 ) -> Asked:
-    """Check the view may be given, store it, audit it and queue the offer (flushed, not committed)."""
+    """Check the view may be given, store it, audit it and queue the offer (flushed, not committed).
+    `patrol_session_id`: the patrol the view belongs to (its proof of viewing counts it)."""
     hall = find_hall(session, code=offer.hall, within=principal.jurisdiction)
     if not may_watch(
         session, hall=hall, principal=principal, now=now, default_profile_key=default_profile_key
@@ -124,6 +127,7 @@ def ask_view(
         command_id=command.id,
         started_at=now,
         outcome="asked",
+        patrol_session_id=patrol_session_id,
     )
     session.add(view)
     session.flush()
@@ -138,6 +142,7 @@ def ask_view(
             "camera": camera.name,
             "device": camera.device_code,
             "profile": offer.profile,
+            "patrol_session": patrol_session_id,
         },
         at=now,
     )
@@ -154,6 +159,7 @@ async def request_view(
     now: datetime,
     timeout: float,
     default_profile_key: str,
+    patrol_session_id: int | None = None,
 ) -> OfferOut:
     """Relay the offer to the hall's agent and answer with its SDP answer; LiveRefused otherwise."""
     asked = await run_in_threadpool(
@@ -165,6 +171,7 @@ async def request_view(
         now=now,
         valid_for=timedelta(seconds=timeout),
         default_profile_key=default_profile_key,
+        patrol_session_id=patrol_session_id,
     )
     with replies.expect(asked.command_id) as pending:  # before the commit: the reply is never missed
         await run_in_threadpool(session.commit)
@@ -192,25 +199,33 @@ def close_view(session: Session, *, viewer: str, principal: Principal, now: date
         raise LiveRefused(404, f"no live view {viewer[:64]}")
     if view.user_id != principal.user_id and principal.jurisdiction.kind is not ScopeKind.DEPLOYMENT:
         raise LiveRefused(403, "a live view is ended by its own viewer")
-    if view.closed_at is None:
-        queue_command(
-            session,
-            hall_id=view.hall_id,
-            command=LiveClosePayload(viewer=viewer),
-            expires_at=now + CLOSE_VALID,
-            now=now,
-        )
-        view.closed_at = now
-        record(
-            session,
-            actor=principal.actor,
-            action="live.view.close",
-            target_type="live_view",
-            target_id=viewer,
-            after={"camera": view.camera},
-            at=now,
-        )
+    end_view(session, view=view, actor=principal.actor, now=now)
     session.commit()
+
+
+def end_view(session: Session, *, view: LiveView, actor: Actor, now: datetime) -> bool:
+    """Ask the hall's agent to end `view` (a `live_close`), audited; False if it was ended already.
+    Not committed."""
+    if view.closed_at is not None:
+        return False
+    queue_command(
+        session,
+        hall_id=view.hall_id,
+        command=LiveClosePayload(viewer=view.viewer),
+        expires_at=now + CLOSE_VALID,
+        now=now,
+    )
+    view.closed_at = now
+    record(
+        session,
+        actor=actor,
+        action="live.view.close",
+        target_type="live_view",
+        target_id=view.viewer,
+        after={"camera": view.camera},
+        at=now,
+    )
+    return True
 
 
 def _parse(body: dict[str, object] | None, asked: Asked) -> LiveReply | None:

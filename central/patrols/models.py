@@ -6,7 +6,7 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from central.core.db import Base
@@ -56,3 +56,47 @@ class PatrolPoolMember(Base):
     pool: Mapped[str] = mapped_column(String(40))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
     since: Mapped[date] = mapped_column(Date)
+
+
+class PatrolSession(Base):
+    """One inspector watching one hall (issue 15 item 4): for a task of the plan, or unplanned (a
+    department's own office patrols as its work needs). Counts toward the quota only when `state` is
+    complete: the browser's report of what it decoded agrees with what the edge sent, for long enough."""
+
+    __tablename__ = "patrol_sessions"
+    __table_args__ = (
+        Index("ix_patrol_sessions_day_hall", "day", "hall_id"),
+        Index("ix_patrol_sessions_state_ended", "state", "ended_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("patrol_tasks.id"), index=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)  # the hall's working day it was done on
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_note: Mapped[str | None] = mapped_column(String(300))  # the inspector's, or why central ended it
+    state: Mapped[str] = mapped_column(String(12))  # central.patrols.sessions.State
+    verdict: Mapped[str | None] = mapped_column(String(1000))  # why incomplete (zh-CN), once judged
+    watched_seconds: Mapped[float | None] = mapped_column(Float)  # proven viewing, once judged
+    judged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PatrolFinding(Base):
+    """What an inspector saw at a window during a patrol (SC-7: into the ledger), with the snapshot and
+    clip the hall's agent was asked for (`capture` names them at the edge)."""
+
+    __tablename__ = "patrol_findings"
+    __table_args__ = (Index("ix_patrol_findings_hall_at", "hall_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("patrol_sessions.id"), index=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    window_id: Mapped[int] = mapped_column(ForeignKey("windows.id"), index=True)
+    camera: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(12))  # central.patrols.findings.Category
+    note: Mapped[str] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    capture: Mapped[str] = mapped_column(String(64), unique=True)
+    clip_seconds: Mapped[int] = mapped_column(Integer)
+    capture_command_id: Mapped[int | None] = mapped_column(Integer)

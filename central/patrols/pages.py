@@ -18,6 +18,7 @@ from central.patrols.patrollers import patrol_refusal
 from central.patrols.queries import plan_public
 from central.patrols.schemas import PatrolTaskPublic
 from central.patrols.service import PlanRefused, plan_of_day
+from central.patrols.session_queries import task_patrols
 from central.web.forms import PageError, parse_day
 from central.web.templating import PageTemplates, error_page, render
 
@@ -72,7 +73,8 @@ def patrols_page(
     if plan is not None:
         public = plan_public(session, plan, within=principal.jurisdiction)
         mine = [t for t in public.patrols if t.inspector == principal.username]
-        context |= {"plan": public, "mine": mine, "bodies": _by_body(public.patrols)}
+        done = task_patrols(session, task_ids=[t.id for t in mine])
+        context |= {"plan": public, "mine": mine, "bodies": _by_body(public.patrols), "task_patrols": done}
     return render(request, "patrols.html", context)
 
 

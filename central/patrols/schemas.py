@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from central.core.types import Day
+from central.patrols.findings_kinds import FindingCategory
+from common.contract.live import VIEWER_PATTERN
 
 logger = logging.getLogger(__name__)
 
@@ -54,3 +56,85 @@ class BodyPublic(BaseModel):
     level: str
     has_quota: bool = Field(description="Daily patrol quotas (SC-6(1)); a department's office has none.")
     inspectors: list[str] = Field(description="Usernames of the body's active inspectors.")
+
+
+# --- patrol sessions (issue 15 item 4) ---------------------------------------------------------------
+
+
+class PatrolStartIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    task: int | None = Field(default=None, ge=1, description="A task of today's plan (GET /patrols/plan).")
+    hall: str | None = Field(
+        default=None, min_length=1, max_length=40, description="Or a hall, for an unplanned patrol."
+    )
+
+
+class ViewingIn(BaseModel):
+    """One view's WebRTC statistics as the browser reads them (inbound-rtp)."""
+
+    model_config = ConfigDict(extra="forbid")
+    viewer: str = Field(pattern=VIEWER_PATTERN)
+    frames_decoded: int = Field(ge=0, le=2**31 - 1)
+    packets_received: int = Field(ge=0, le=2**31 - 1)
+
+
+class ViewingBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    views: list[ViewingIn] = Field(min_length=1, max_length=100)
+
+
+class PatrolEndIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(
+        default=None, max_length=300, description="Why the patrol ends early or could not be done."
+    )
+
+
+class FindingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    window: str = Field(min_length=1, max_length=40, description="The window's code.")
+    category: FindingCategory
+    note: str = Field(default="", max_length=500)
+
+
+class FindingPublic(BaseModel):
+    id: int
+    window: str
+    window_name: str
+    camera: str
+    category: FindingCategory
+    category_label: str
+    note: str
+    at: datetime
+    inspector: str
+    snapshot: int | None = Field(description="Evidence id of the masked snapshot, once the edge sent it.")
+    clip: int | None = Field(description="Evidence id of the masked WebM clip, once the edge sent it.")
+
+
+class PatrolViewPublic(BaseModel):
+    viewer: str
+    camera: str
+    profile: str
+    outcome: str
+    frames_decoded: int | None
+    packets_received: int | None
+    edge_frames_sent: int | None
+    edge_packets_sent: int | None
+
+
+class PatrolPublic(BaseModel):
+    id: int
+    task: int | None
+    hall_code: str
+    hall_name: str
+    inspector: str
+    day: date
+    started_at: datetime
+    ended_at: datetime | None
+    state: str = Field(description="open | judging | complete | incomplete")
+    state_label: str
+    verdict: str | None = Field(description="Why it does not count (zh-CN), once judged.")
+    watched_seconds: float | None = Field(description="Viewing proven by browser and edge together.")
+    end_note: str | None
+    views: list[PatrolViewPublic]
+    findings: list[FindingPublic]

@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 from common.contract.base import ORIGIN_FIELD_DESCRIPTION, CameraCode, CaptureRef, Origin, WindowCode
 from common.contract.base import Strict as _Strict
 from common.contract.capture import ClipIn
+from common.contract.live import VIEWER_PATTERN, LiveProfile
 from common.dates import AwareMoment
 
 logger = logging.getLogger(__name__)
@@ -189,6 +190,44 @@ class EvidenceIn(_Strict):
     )
 
 
+class LiveViewIn(_Strict):
+    """What the edge sent one live viewer, reported when the view ended (id = f"live:{viewer}").
+
+    A patrol's proof of viewing (issue 15 item 4) sets the browser's own report of what it decoded
+    against these counts: a browser cannot claim frames the edge never sent."""
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: Literal["live_view"]
+    viewer: str = Field(pattern=VIEWER_PATTERN)
+    camera: CameraCode
+    profile: LiveProfile
+    started_at: AwareMoment = Field(description="When the edge answered the view.")
+    ended_at: AwareMoment
+    first_frame_at: AwareMoment | None = Field(default=None, description="The first frame sent; null: none.")
+    last_frame_at: AwareMoment | None = None
+    frames_sent: int = Field(ge=0, le=2**31 - 1)
+    keyframes_sent: int = Field(ge=0, le=2**31 - 1)
+    packets_sent: int = Field(ge=0, le=2**31 - 1, description="RTP packets, as the browser counts them.")
+    bytes_sent: int = Field(ge=0, le=2**53)
+
+    @model_validator(mode="after")
+    def _verify(self) -> Self:
+        if self.ended_at < self.started_at:
+            raise ValueError("ended_at must not be before started_at")
+        if (self.first_frame_at is None) != (self.last_frame_at is None):
+            raise ValueError("first_frame_at and last_frame_at are both set or both null")
+        if self.first_frame_at is not None and self.last_frame_at is not None:
+            if self.last_frame_at < self.first_frame_at:
+                raise ValueError("last_frame_at must not be before first_frame_at")
+            if self.frames_sent == 0:
+                raise ValueError("frame times without frames_sent")
+        elif self.frames_sent:
+            raise ValueError("frames_sent without first_frame_at and last_frame_at")
+        if self.keyframes_sent > self.frames_sent:
+            raise ValueError("keyframes_sent cannot exceed frames_sent")
+        return self
+
+
 Observation = Annotated[
     KeypadPressIn
     | KeypadHealthIn
@@ -197,7 +236,8 @@ Observation = Annotated[
     | AbsenceIn
     | VisitorCountIn
     | EvidenceIn
-    | ClipIn,
+    | ClipIn
+    | LiveViewIn,
     Field(discriminator="kind"),
 ]
 

@@ -182,6 +182,24 @@ class PatrolRules(StrictModel):
     county_centre_times: int = Field(
         default=0, ge=0, le=20, description="Patrols of its own centre by a county."
     )
+    min_viewing_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="Video the browser decoded, and the edge agrees it sent, for a patrol to count.",
+    )
+    edge_report_wait_minutes: int = Field(
+        default=10,
+        ge=1,
+        le=1440,
+        description="How long an ended patrol waits for the edge's counts before it is judged without them.",
+    )
+    session_max_minutes: int = Field(
+        default=240, ge=10, le=1440, description="An open patrol is ended by central after this long."
+    )
+    finding_clip_seconds: int = Field(
+        default=10, ge=1, le=30, description="Seconds of video before a finding its clip holds."
+    )
 
 
 class RuleProfile(StrictModel):

@@ -85,6 +85,8 @@ class ViewerStats:
     packets_sent: int  # RTP packets, as the browser's inbound-rtp packetsReceived counts them
     bytes_sent: int  # RTP payload bytes
     frames_dropped: int
+    first_frame_at: datetime | None = None
+    last_frame_at: datetime | None = None
 
 
 @dataclass
@@ -100,11 +102,17 @@ class _Viewer:
 
 class LivePublisher:
     def __init__(
-        self, cameras: Sequence[LiveCamera], config: LiveConfig, *, clock: Callable[[], datetime] = utc_now
+        self,
+        cameras: Sequence[LiveCamera],
+        config: LiveConfig,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        on_view_ended: Callable[[ViewerStats], None] | None = None,
     ) -> None:
         self.config = config
         self._cameras = {c.name: c for c in cameras}
         self._clock = clock
+        self._on_view_ended = on_view_ended  # the agent reports each ended view to central
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="live-publisher", daemon=True)
         self._streams: dict[tuple[str, ProfileName], CameraStream] = {}
@@ -249,6 +257,7 @@ class LivePublisher:
             viewer=viewer,
             queue_frames=max(4, round(stream.profile.fps)),
             request_keyframe=stream.request_keyframe,
+            clock=self._clock,
         )
         try:
             sender = await _negotiate(pc, track, offer_sdp)
@@ -281,7 +290,13 @@ class LivePublisher:
             self._ended.popitem(last=False)
         entry.track.stop()
         await entry.pc.close()
-        logger.info("live viewer %s: closed (%d frames sent)", viewer, self._ended[viewer].frames_sent)
+        ended = self._ended[viewer]
+        logger.info("live viewer %s: closed (%d frames sent)", viewer, ended.frames_sent)
+        if self._on_view_ended is not None:
+            try:
+                self._on_view_ended(ended)
+            except Exception:  # the report is for central's proof of viewing; the view is closed anyway
+                logger.exception("live viewer %s: its end could not be reported", viewer)
         return True
 
     async def _viewer_stats(self, viewer: str) -> ViewerStats | None:
@@ -310,6 +325,8 @@ class LivePublisher:
             packets_sent=packets,
             bytes_sent=octets,
             frames_dropped=counters.frames_dropped,
+            first_frame_at=counters.first_sent_at,
+            last_frame_at=counters.last_sent_at,
         )
 
     async def _make_streams(self) -> None:

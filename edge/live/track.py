@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import av
@@ -29,14 +30,24 @@ class TrackCounters:
     keyframes_sent: int = 0
     bytes_sent: int = 0  # encoded frame bytes, without RTP headers
     frames_dropped: int = 0  # cut while this viewer was behind (its queue was full)
+    first_sent_at: datetime | None = None  # the clock's time of the first frame handed over
+    last_sent_at: datetime | None = None
 
 
 class ViewerTrack(MediaStreamTrack):
     kind = "video"
 
-    def __init__(self, *, viewer: str, queue_frames: int, request_keyframe: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        *,
+        viewer: str,
+        queue_frames: int,
+        request_keyframe: Callable[[], None],
+        clock: Callable[[], datetime],
+    ) -> None:
         super().__init__()
         self.viewer = viewer
+        self._clock = clock
         self.counters = TrackCounters()
         self._request_keyframe = request_keyframe
         self._queue: asyncio.Queue[EncodedFrame | None] = asyncio.Queue(maxsize=queue_frames)
@@ -72,6 +83,9 @@ class ViewerTrack(MediaStreamTrack):
         if frame is None:
             raise MediaStreamError
         self.counters.frames_sent += 1
+        self.counters.last_sent_at = self._clock()
+        if self.counters.first_sent_at is None:
+            self.counters.first_sent_at = self.counters.last_sent_at
         self.counters.keyframes_sent += frame.keyframe
         self.counters.bytes_sent += frame.size
         return frame.packet

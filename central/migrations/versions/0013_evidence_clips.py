@@ -2,7 +2,7 @@
 each evidence item says its media type, the capture it answers and, for a clip, its duration
 
 Revision ID: 0013_evidence_clips
-Revises: 0011_live_views
+Revises: 0012_patrol_sessions
 Create Date: 2026-12-06 10:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_evidence_clips"
-down_revision = "0011_live_views"
+down_revision = "0012_patrol_sessions"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,10 @@
  * Each tile offers to receive one video track; central authorises the view and relays the offer to
  * the hall's edge agent, whose answer comes back in the same request. Non-trickle: the offer is
  * posted once its ICE candidates are gathered. A click focuses a tile (the full-size profile); the
- * views end when the page goes. An offline camera shows 摄像机离线, never a frozen picture. */
+ * views end when the page goes. An offline camera shows 摄像机离线, never a frozen picture.
+ * In a patrol (data-viewing-url), every view's counts from the browser's own statistics (frames
+ * decoded, packets received) are posted every few seconds and when a view ends: central sets them
+ * beside the edge's count of what it sent (proof of viewing). */
 (function () {
   "use strict";
   var grid = document.getElementById("live-grid");
@@ -10,7 +13,26 @@
   var hall = grid.getAttribute("data-hall");
   var iceServers = JSON.parse(grid.getAttribute("data-ice") || "[]");
   var csrf = grid.getAttribute("data-csrf");
-  var views = new Map(); /* tile -> {pc, viewer, profile} */
+  var offerUrl = grid.getAttribute("data-offer-url") || "/api/v1/live/offer";
+  var viewingUrl = grid.getAttribute("data-viewing-url");
+  var views = new Map(); /* tile -> {pc, viewer, profile, decoded, received} */
+  var ended = []; /* views ended since the last report */
+
+  function counts(view) {
+    return {viewer: view.viewer, frames_decoded: view.decoded, packets_received: view.received};
+  }
+
+  function report(keepalive) {
+    if (!viewingUrl) { return Promise.resolve(); }
+    var items = ended.splice(0);
+    views.forEach(function (view) { if (view.viewer) { items.push(counts(view)); } });
+    if (!items.length) { return Promise.resolve(); }
+    return fetch(viewingUrl, {
+      method: "POST", credentials: "same-origin", keepalive: keepalive,
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+      body: JSON.stringify({views: items})
+    }).catch(function () { /* the next report carries the counts again */ });
+  }
 
   function say(tile, text) { tile.querySelector(".live-state").textContent = text; }
 
@@ -28,6 +50,7 @@
     if (!view) { return; }
     views.delete(tile);
     view.pc.close();
+    if (view.viewer) { ended.push(counts(view)); }
     if (view.viewer) {
       fetch("/api/v1/live/viewers/" + encodeURIComponent(view.viewer), {
         method: "DELETE", headers: {"X-CSRF-Token": csrf}, credentials: "same-origin", keepalive: true
@@ -39,7 +62,7 @@
     stop(tile);
     var camera = tile.getAttribute("data-camera");
     var pc = new RTCPeerConnection({iceServers: iceServers});
-    var view = {pc: pc, viewer: null, profile: profile};
+    var view = {pc: pc, viewer: null, profile: profile, decoded: 0, received: 0};
     views.set(tile, view);
     var video = tile.querySelector("video");
     pc.addTransceiver("video", {direction: "recvonly"});
@@ -52,7 +75,7 @@
     say(tile, "连接中…");
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
-    var response = await fetch("/api/v1/live/offer", {
+    var response = await fetch(offerUrl, {
       method: "POST",
       credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
@@ -76,10 +99,12 @@
     var timer = setInterval(async function () {
       if (views.get(tile) !== view) { clearInterval(timer); return; }
       var stats = await view.pc.getStats();
-      stats.forEach(function (report) {
-        if (report.type === "inbound-rtp" && report.kind === "video") {
-          tile.setAttribute("data-frames-decoded", String(report.framesDecoded || 0));
-          say(tile, (view.profile === "focus" ? "放大 · " : "") + "已解码 " + (report.framesDecoded || 0) + " 帧");
+      stats.forEach(function (item) {
+        if (item.type === "inbound-rtp" && item.kind === "video") {
+          view.decoded = Math.max(view.decoded, item.framesDecoded || 0);
+          view.received = Math.max(view.received, item.packetsReceived || 0);
+          tile.setAttribute("data-frames-decoded", String(view.decoded));
+          say(tile, (view.profile === "focus" ? "放大 · " : "") + "已解码 " + view.decoded + " 帧");
         }
       });
     }, 1000);
@@ -101,5 +126,16 @@
     });
     start(tile, "tile").catch(function () { say(tile, "无法打开画面"); });
   });
-  window.addEventListener("pagehide", function () { views.forEach(function (_view, tile) { stop(tile); }); });
+  if (viewingUrl) { setInterval(function () { report(false); }, 5000); }
+  window.addEventListener("pagehide", function () {
+    views.forEach(function (_view, tile) { stop(tile); });
+    report(true);
+  });
+  /* The patrol page ends its views before it ends the patrol, with their last counts. */
+  window.hallwatchLive = {
+    stopAll: function () {
+      views.forEach(function (_view, tile) { stop(tile); });
+      return report(false);
+    }
+  };
 })();

@@ -9,6 +9,7 @@ from typing import Any, get_args
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from central.core.actor import Actor
@@ -17,6 +18,7 @@ from central.devices.keys import issue_key
 from central.registry.document import DeviceKind
 from central.registry.models import Device
 from tests.central.devices.helpers import OBSERVATIONS, health, press
+from tests.central.patrols.helpers import live_view, live_view_row
 from tests.central.video.helpers import absence, camera_health, clip, evidence, presence, shanghai, visitors
 from tests.conftest import FakeClock
 
@@ -30,7 +32,9 @@ BUILDERS: dict[str, Callable[[datetime], dict[str, Any]]] = {
     "visitor_count": lambda at: visitors(at.replace(minute=0, second=0, microsecond=0), 3),
     "evidence": evidence,
     "clip": clip,
+    "live_view": lambda at: live_view(LIVE_VIEWER, at),
 }
+LIVE_VIEWER = "v-kinds"
 PAIRS = [(device, kind) for device in get_args(DeviceKind) for kind in sorted(observation_kinds())]
 
 
@@ -42,7 +46,9 @@ def test_the_table_covers_every_device_kind_and_observation_kind() -> None:
 
 
 @pytest.fixture
-def device_keys(registry: dict[str, int], session: Session, clock: FakeClock) -> dict[str, dict[str, str]]:
+def device_keys(
+    registry: dict[str, int], session: Session, db: Engine, clock: FakeClock
+) -> dict[str, dict[str, str]]:
     """A device of every kind in the provincial hall, each with its own key."""
     keys = {}
     for kind in get_args(DeviceKind):
@@ -52,6 +58,9 @@ def device_keys(registry: dict[str, int], session: Session, clock: FakeClock) ->
         issued = issue_key(session, device=device, now=clock(), issued_by=None, actor=Actor("cli", "tests"))
         keys[kind] = {"X-Device-Key": issued.key}
     session.commit()
+    live_view_row(
+        session, db, hall_id=registry["hall"], viewer=LIVE_VIEWER, at=clock()
+    )  # what live_view reports on
     return keys
 
 

@@ -6,12 +6,13 @@ import pytest
 
 from central.devices.device_kinds import ALL_KINDS
 from central.devices.service import observation_handlers
+from central.patrols.viewing import PATROL_HANDLERS
 from central.ratings.keypad_observations import KEYPAD_HANDLERS
 from central.video.handlers import CAMERA_HANDLERS
 
 
-def test_keypads_and_cameras_cover_every_kind_once() -> None:
-    table = observation_handlers(KEYPAD_HANDLERS, CAMERA_HANDLERS)
+def test_keypads_cameras_and_patrols_cover_every_kind_once() -> None:
+    table = observation_handlers(KEYPAD_HANDLERS, CAMERA_HANDLERS, PATROL_HANDLERS)
     assert set(table) == ALL_KINDS
     assert table["keypad_press"] is KEYPAD_HANDLERS["keypad_press"]
 
