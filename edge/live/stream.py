@@ -2,7 +2,7 @@
 viewers' tracks it fans the packets out to.
 
 The thread takes frames from the camera's reader (edge.video.capture: the agent's one connection
-to the camera), at most the profile's frame rate, masks and scales them (edge.live.encoder) and
+to the camera) as they arrive, at most the profile's frame rate, masks and scales them (edge.live.encoder) and
 encodes them; the packets are handed to the publisher's asyncio loop, which queues them on every
 viewer's track. The thread runs while the stream has viewers: started by the first, stopped when the
 last one leaves. A camera with no fresh frame gives the reader nothing, so nothing is encoded or sent:
@@ -27,6 +27,7 @@ from edge.video.config import Polygon
 logger = logging.getLogger(__name__)
 
 WAIT_FRAME_S = 0.5  # a stop is seen within this while the camera is silent
+EARLY_SHARE = 0.25  # a frame this share of an interval before its time is still taken (camera jitter)
 MIN_KEYFRAME_GAP_S = 0.25  # requests (a new viewer, a PLI from each viewer) within this share a keyframe
 LOG_EVERY_S = 60.0
 
@@ -146,14 +147,17 @@ class CameraStream:
         seq, due, last_keyframe = 0, began, -MIN_KEYFRAME_GAP_S
         try:
             while not stop.is_set():
-                if stop.wait(max(0.0, due - time.monotonic())):
-                    break
+                # Each frame is encoded as it arrives, never held for a frame time: holding a camera
+                # at the profile's rate until a fixed tick added up to a whole interval (66 ms at
+                # 15 fps, by the phase of the two clocks) to every frame's latency.
                 frame = self.reader.wait_newer(seq, WAIT_FRAME_S)
                 if frame is None or stop.is_set():
                     continue  # offline or stopping: nothing is sent, not the last picture again
                 seq, now = frame.seq, time.monotonic()
+                if now < due - interval * EARLY_SHARE:
+                    continue  # a faster camera: this frame is too early for the profile's rate
                 # A fixed grid of frame times, not `now + interval`: a camera at the profile's rate
-                # would otherwise lose a frame each time late wake-ups add up to one interval.
+                # would otherwise lose a frame each time its jitter adds up to one interval.
                 due = max(due + interval, now - interval)
                 keyframe = self._take_keyframe_request(now - last_keyframe >= MIN_KEYFRAME_GAP_S)
                 try:
