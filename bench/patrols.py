@@ -161,7 +161,12 @@ def main() -> None:
     parser.add_argument(
         "--first-frame-views", type=int, default=20, help="Views opened for the first-frame figure."
     )
-    parser.add_argument("--camera-fps", type=float, default=15.0, help="The live cameras' frame rate.")
+    parser.add_argument(
+        "--camera-fps",
+        type=float,
+        default=25.0,
+        help="The live cameras' frame rate (25: a common IP camera's; the focus profile encodes 15 of them).",
+    )
     parser.add_argument(
         "--jitter-ms",
         type=float,
