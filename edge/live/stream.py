@@ -2,8 +2,8 @@
 viewers' tracks it fans the packets out to.
 
 The thread takes frames from the camera's reader (edge.video.capture: the agent's one connection
-to the camera) as they arrive, at most the profile's frame rate, masks and scales them (edge.live.encoder) and
-encodes them; the packets are handed to the publisher's asyncio loop, which queues them on every
+to the camera) as they arrive, at most the profile's frame rate, masks and scales them
+(edge.live.encoder) and encodes them; the packets are handed to the publisher's asyncio loop, which queues them on every
 viewer's track. The thread runs while the stream has viewers: started by the first, stopped when the
 last one leaves. A camera with no fresh frame gives the reader nothing, so nothing is encoded or sent:
 a viewer never gets a frozen picture, and the page shows the camera offline from `online`.
@@ -147,9 +147,9 @@ class CameraStream:
         seq, due, last_keyframe = 0, began, -MIN_KEYFRAME_GAP_S
         try:
             while not stop.is_set():
-                # Each frame is encoded as it arrives, never held for a frame time: holding a camera
-                # at the profile's rate until a fixed tick added up to a whole interval (66 ms at
-                # 15 fps, by the phase of the two clocks) to every frame's latency.
+                # Each frame is encoded as it arrives, never held until a tick: holding the newest
+                # frame until the profile's next frame time added up to a camera interval to its
+                # latency (p50 15 ms, up to 40 ms, for a 25 fps camera; bench.patrols).
                 frame = self.reader.wait_newer(seq, WAIT_FRAME_S)
                 if frame is None or stop.is_set():
                     continue  # offline or stopping: nothing is sent, not the last picture again
