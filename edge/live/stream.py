@@ -5,8 +5,9 @@ The thread takes frames from the camera's reader (edge.video.capture: the agent'
 to the camera) as they arrive, at most the profile's frame rate, masks and scales them
 (edge.live.encoder) and encodes them; the packets are handed to the publisher's asyncio loop, which
 queues them on every viewer's track. The thread runs while the stream has viewers: started by the
-first, stopped when the last one leaves. A camera with no fresh frame gives the reader nothing, so nothing is encoded or sent:
-a viewer never gets a frozen picture, and the page shows the camera offline from `online`.
+first, stopped when the last one leaves. A camera with no fresh frame gives the reader nothing, so
+nothing is encoded or sent: a viewer never gets a frozen picture, and the page shows the camera
+offline from `online`.
 """
 
 from __future__ import annotations
