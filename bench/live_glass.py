@@ -1,8 +1,9 @@
 """Glass-to-glass latency of a live view: camera → edge publisher → WebRTC on loopback → Chromium.
 
 A stamped camera (bench.live_stamp: each frame carries its capture time, drawn as blocks) at 1280x720
-(25 fps by default, as many IP cameras; the profile takes 15 of them a second) is read by the agent's real capture (CameraReader) and published by the real `LivePublisher` in its
-`focus` profile (1280x720 at 15 fps). Headless Chromium (Debian's, under Playwright) receives it on a
+(25 fps by default, as many IP cameras; the profile takes 15 of them a second) is read by the
+agent's real capture (CameraReader) and published by the real `LivePublisher` in its `focus` profile
+(1280x720 at 15 fps). Headless Chromium (Debian's, under Playwright) receives it on a
 page the bench serves itself on 127.0.0.1 (bench/glass.html); signalling goes straight to
 `LivePublisher.answer` (central's relay is not on the media path: bench.live_first_frame covers it).
 As each frame is presented (requestVideoFrameCallback) the page reads the stamp back from the
