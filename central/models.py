@@ -9,7 +9,14 @@ from central.core.db import Base
 from central.devices.models import DeviceCommand
 from central.investigations.models import Investigation
 from central.live.models import LiveView
-from central.patrols.models import PatrolFinding, PatrolPlan, PatrolPoolMember, PatrolSession, PatrolTask
+from central.patrols.models import (
+    PatrolFinding,
+    PatrolPlan,
+    PatrolPoolMember,
+    PatrolSession,
+    PatrolShortfall,
+    PatrolTask,
+)
 from central.ratings.models import (
     FollowUp,
     KeypadHealth,
@@ -64,6 +71,7 @@ __all__ = [
     "PatrolPlan",
     "PatrolPoolMember",
     "PatrolSession",
+    "PatrolShortfall",
     "PatrolTask",
     "PresenceInterval",
     "Rating",

@@ -25,6 +25,8 @@ class PatrolPlan(Base):
     key_id: Mapped[str] = mapped_column(String(16))  # sha256 of the draw key, first 16 hex digits
     drawn: Mapped[dict[str, Any]] = mapped_column(JSON)  # pool -> region codes, in draw order
     gaps: Mapped[list[str]] = mapped_column(JSON)  # regions a quota names that have no centre
+    # When the day's compliance was checked (shortfalls raised): once, after the day ended.
+    compliance_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PatrolTask(Base):
@@ -100,3 +102,17 @@ class PatrolFinding(Base):
     capture: Mapped[str] = mapped_column(String(64), unique=True)
     clip_seconds: Mapped[int] = mapped_column(Integer)
     capture_command_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class PatrolShortfall(Base):
+    """A supervising body that did not meet its quota on a working day (issue 15 item 5): raised once,
+    after the day ended and its patrols were judged, and shown on the compliance table."""
+
+    __tablename__ = "patrol_shortfalls"
+    __table_args__ = (UniqueConstraint("body_region_id", "day", name="uq_patrol_shortfalls_body_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    required: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,13 +10,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 
 from central.access.console_session import PagePrincipal
 from central.core.clock import shanghai_date
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
+from central.patrols.compliance import compliance_month
+from central.patrols.compliance_router import month_of
 from central.patrols.patrollers import patrol_refusal
 from central.patrols.queries import plan_public
-from central.patrols.schemas import PatrolTaskPublic
+from central.patrols.schemas import ComplianceQuery, PatrolTaskPublic
 from central.patrols.service import PlanRefused, plan_of_day
 from central.patrols.session_queries import task_patrols
 from central.web.forms import PageError, parse_day
@@ -83,3 +86,30 @@ def _by_body(patrols: list[PatrolTaskPublic]) -> list[tuple[str, list[PatrolTask
     for task in patrols:
         groups[f"{task.body.name}（{task.body.code}）"].append(task)
     return list(groups.items())
+
+
+@router.get("/console/patrols/compliance", response_class=HTMLResponse)
+def compliance_page(
+    request: Request,
+    principal: PagePrincipal,
+    session: SessionDep,
+    now: NowDep,
+    month: str | None = None,
+) -> HTMLResponse:
+    """巡查完成情况: the month's required and done patrols per supervising body."""
+    today = shanghai_date(now)
+    if patrol_refusal(principal) is not None:
+        message = "巡查完成情况只向监察机构（地区范围）的电子监察员开放。"
+        return error_page(request, PageError(403, "无权查看巡查完成情况", message), nav="patrols")
+    try:
+        query = ComplianceQuery(month=month or None)
+    except ValidationError:
+        return error_page(
+            request, PageError(400, "月份格式不正确", "请按 2026-12 的格式选择月份。"), nav="patrols"
+        )
+    table = compliance_month(
+        session, month=month_of(query.month, today), within=principal.jurisdiction, today=today
+    )
+    return render(
+        request, "patrol_compliance.html", {"nav": "patrols", "principal": principal, "table": table}
+    )

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from central.core.types import Day
+from central.exports.tables import ExportFormat
 from central.patrols.findings_kinds import FindingCategory
 from common.contract.live import VIEWER_PATTERN
 
@@ -138,3 +139,34 @@ class PatrolPublic(BaseModel):
     end_note: str | None
     views: list[PatrolViewPublic]
     findings: list[FindingPublic]
+
+
+# --- compliance (issue 15 item 5) ------------------------------------------------------------------
+
+
+class ComplianceQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    month: str | None = Field(
+        default=None, pattern=r"^20\d\d-(0[1-9]|1[0-2])$", description="YYYY-MM; this month when absent."
+    )
+
+
+class ComplianceExportQuery(ComplianceQuery):
+    format: ExportFormat
+
+
+class BodyCompliance(BaseModel):
+    code: str = Field(description="The supervising body's region code.")
+    name: str
+    level: str
+    required: int = Field(description="Patrols the month's plans required of the body (to date).")
+    done: int = Field(description="Of those, patrols complete with proof of viewing.")
+    rate: float | None = Field(description="done / required (None: nothing required).")
+    short_days: list[date] = Field(description="Ended working days the body was short of its quota.")
+    shortfalls_raised: int = Field(description="Of those days, the shortfalls central has raised.")
+
+
+class ComplianceMonth(BaseModel):
+    month: str
+    until: date = Field(description="Counted up to this day (today for the current month).")
+    bodies: list[BodyCompliance]
