@@ -9,12 +9,15 @@ is the shipped profile. Loopback only, as in tests/central/live/test_live_browse
 
 from __future__ import annotations
 
+import asyncio
 import io
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import av
 import cv2
+import httpx
 import numpy as np
 import pytest
 from sqlalchemy import Engine, select
@@ -26,9 +29,10 @@ from central.video.models import Evidence, EvidenceImage
 from common.profiles.loader import get_profile
 from common.profiles.schema import RuleProfile
 from edge.agent import Agent
+from edge.live.probe import ProbeViewer
 from tests.browser import chromium, local_page, sign_in
 from tests.central.devices.helpers import edge
-from tests.central.live.helpers import people
+from tests.central.live.helpers import offer, people
 from tests.central.live.test_live_browser import WEBRTC_ARGS
 from tests.central.live.test_live_e2e import LIVE_ON, WAIT_S, camera_online_at_central, central, real_time
 from tests.conftest import FakeClock, SignedIn
@@ -60,6 +64,20 @@ def short_patrols(monkeypatch: pytest.MonkeyPatch) -> None:
         return shipped.model_copy(update={"patrols": rules})
 
     monkeypatch.setattr(assignment, "get_profile", profile)
+
+
+async def second_viewer(url: str, who: SignedIn) -> int:
+    """Frames an aiortc viewer decodes through central's live API (then its view is ended)."""
+    probe = ProbeViewer()
+    sdp = await probe.offer()
+    async with httpx.AsyncClient(base_url=url, auth=who, trust_env=False, timeout=WAIT_S + 30) as api:
+        answer = await api.post("/api/v1/live/offer", json=offer(profile="tile", sdp=sdp))
+        assert answer.status_code == 200, answer.text
+        await probe.accept(answer.json()["sdp"])
+        frames = await probe.wait_frames(3, WAIT_S)
+        await api.delete(f"/api/v1/live/viewers/{answer.json()['viewer']}")
+    await probe.close()
+    return frames
 
 
 def masked_share(image: np.ndarray) -> float:
@@ -101,6 +119,12 @@ def test_a_patrol_in_chromium_records_a_finding_with_its_clip_and_counts_with_pr
                 "() => Number(document.querySelector('.live-tile').dataset.framesDecoded || 0) >= 5",
                 timeout=WAIT_S * 1000,
             )
+            # A second viewer at once (another inspector, aiortc through central): the same tile encoder
+            # serves both.
+            with ThreadPoolExecutor(1) as pool:  # its own loop: Playwright's runs on this thread
+                assert pool.submit(asyncio.run, second_viewer(central, people["prov2"])).result() >= 3
+            assert running.live is not None
+            assert running.live.stream_stats("CAM-1", "tile").encoders_started == 1
             tab.locator(".live-tile").first.click()  # focus: the full-size stream, whose ring holds the clip
             tab.wait_for_function(
                 "() => (document.querySelector('.live-state').textContent || '').startsWith('放大')"
