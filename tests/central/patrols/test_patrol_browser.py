@@ -111,6 +111,7 @@ def test_a_patrol_in_chromium_records_a_finding_with_its_clip_and_counts_with_pr
             chromium(*WEBRTC_ARGS) as browser,
             local_page(browser, central, permissions=["camera", "microphone"]) as tab,
         ):
+            tab.set_default_timeout(WAIT_S * 1000)  # a loaded machine (CI) is slow to load pages with video
             sign_in(tab, central, "prov", people["prov"].password)
             tab.goto(f"{central}/console/live/510000-ZWFW")
             tab.get_by_role("button", name="开始计划外巡查（记录发现、计入台帐）").click()
