@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 import uvicorn
 from rich.progress import Progress
+
 from central.app import create_app
 from central.cli.common import console, migrated_engine
 from central.core.clock import system_clock
@@ -36,11 +37,13 @@ def demo(
         path.unlink()
     if not DEMO_PATROL_KEY.exists():
         generate_key_file(DEMO_PATROL_KEY)
-    settings = Settings(  # the demo shows /docs; its hall is on loopback: no ICE servers, whatever the env says
-        database_url=f"sqlite:///{DEMO_DB}",
-        api_docs=True,
-        patrol_key_file=DEMO_PATROL_KEY,
-        live_ice_servers=[],
+    settings = (
+        Settings(  # the demo shows /docs; its hall is on loopback: no ICE servers, whatever the env says
+            database_url=f"sqlite:///{DEMO_DB}",
+            api_docs=True,
+            patrol_key_file=DEMO_PATROL_KEY,
+            live_ice_servers=[],
+        )
     )
     engine = migrated_engine(settings)
     with make_session_factory(engine)() as session, Progress(console=console) as progress:

@@ -139,7 +139,9 @@ def test_the_demo_halls_agent_maps_its_windows_to_the_camera_and_goes_live_on_lo
 ) -> None:
     seed_demo(session, now=clock(), default_profile_key="sichuan-2011", cases=10)
     plan = plan_hall(session, hall_code=DEMO_HALL, windows=4, now=datetime.now(UTC))
-    hall = SimulatedHall(plan, base_url="http://127.0.0.1:8000", username="admin", password="-", workdir=tmp_path)
+    hall = SimulatedHall(
+        plan, base_url="http://127.0.0.1:8000", username="admin", password="-", workdir=tmp_path
+    )
     config = hall.edge_config()
     assert [w.name for w in config.windows] == ["W01", "W02", "W03", "W04"]
     assert {w.camera for w in config.windows} == {DEMO_CAMERA} == {c.name for c in config.cameras}
