@@ -94,7 +94,7 @@ class PatrolGuide:
                 f"     在「{MY_TASKS}」中{self.hall_name}一行点「{START_TASK}」 click {START_TASK} on that row"
             )
         else:
-            head = f"{self.no_task}：请从实时视频页做计划外巡查 do an unplanned patrol from the live page"
+            head = f"{self.no_task}\n  → 请从实时视频页做计划外巡查 do an unplanned patrol from the live page"
             start = (
                 f"  2. 实时视频 live page  {base}{self.start_path}\n"
                 f"     点「{START_UNPLANNED}」 click it to open an unplanned patrol"

@@ -30,6 +30,7 @@ from central.demo.patrol_guide import (
 from central.demo.seed import seed_demo
 from central.patrols.models import PatrolSession, PatrolTask
 from central.registry.models import Hall
+from edge.configfile import load_edge_config
 from tests.conftest import FakeClock, with_form_token
 
 PROVINCE_INSPECTORS = {"sichuan", "sichuan2"}
@@ -134,15 +135,20 @@ def test_on_a_day_off_the_demo_points_to_the_unplanned_patrol_on_the_live_page(
         assert opened.status_code == 303, opened.text
 
 
+@pytest.mark.parametrize("source", ["simulated hall", "camera_configs/demo-hall.yaml"])
 def test_the_demo_halls_agent_maps_its_windows_to_the_camera_and_goes_live_on_loopback_only(
-    session: Session, clock: FakeClock, tmp_path: Path
+    session: Session, clock: FakeClock, tmp_path: Path, repo_root: Path, source: str
 ) -> None:
-    seed_demo(session, now=clock(), default_profile_key="sichuan-2011", cases=10)
-    plan = plan_hall(session, hall_code=DEMO_HALL, windows=4, now=datetime.now(UTC))
-    hall = SimulatedHall(
-        plan, base_url="http://127.0.0.1:8000", username="admin", password="-", workdir=tmp_path
-    )
-    config = hall.edge_config()
+    if source == "simulated hall":  # what `hallwatch demo` runs
+        seed_demo(session, now=clock(), default_profile_key="sichuan-2011", cases=10)
+        plan = plan_hall(session, hall_code=DEMO_HALL, windows=4, now=datetime.now(UTC))
+        hall = SimulatedHall(
+            plan, base_url="http://127.0.0.1:8000", username="admin", password="-", workdir=tmp_path
+        )
+        config = hall.edge_config()
+    else:  # the same hall's agent run by hand (README: hallwatch edge run)
+        config = load_edge_config(repo_root / source)
+    assert config.hall == DEMO_HALL
     assert [w.name for w in config.windows] == ["W01", "W02", "W03", "W04"]
     assert {w.camera for w in config.windows} == {DEMO_CAMERA} == {c.name for c in config.cameras}
     assert config.live is not None and config.live.enabled
