@@ -92,6 +92,7 @@ def demo_start_up(session: Session, settings: Settings, *, now: datetime) -> tup
 
 def follow_the_steps(tab: Page, url: str, db: Engine, guide: PatrolGuide) -> None:
     """Steps 1–5 as the demo prints them: sign in, open the patrol, watch, record a finding, end."""
+    tab.set_default_timeout(WAIT_S * 1000)  # a loaded machine (CI) is slow to load pages with video
     sign_in(tab, url, guide.account, guide.password)
     tab.goto(f"{url}{guide.start_path}")
     start = tab.get_by_role("button", name=guide.start_button, exact=True)
