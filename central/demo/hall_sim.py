@@ -39,6 +39,7 @@ from central.demo.recorded_footage import analyse_yesterday
 from central.devices.keys import issue_key
 from central.registry.models import Device, Hall, Item, ServiceWindow, Staff
 from edge.agent import Agent
+from edge.config import EdgeConfig
 from edge.configfile import parse_edge_config
 from edge.video.scene import make_scene
 from rating_device.emulator import KeypadEmulator
@@ -78,12 +79,14 @@ class SimulatedHall:
         every_seconds: float = 8.0,
         workdir: Path | None = None,
         seed: int = 20261128,
+        recording: bool = True,
     ) -> None:
         self.plan, self.base_url = plan, base_url.rstrip("/")
         self._login = {"username": username, "password": password}
         self.every_seconds = every_seconds
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="hallwatch-demo-hall-"))
         self._rng = random.Random(seed)
+        self.recording = recording  # yesterday's footage analysed too (tests of the live parts skip it)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._keypads: dict[str, KeypadEmulator] = {}
@@ -94,9 +97,17 @@ class SimulatedHall:
     def start(self) -> SimulatedHall:
         for n, window in enumerate(self.plan.windows, start=1):
             self._keypads[window.window] = KeypadEmulator(n, self.workdir / f"keypad-{window.window}").start()
-        config = parse_edge_config(self._edge_config(), origin="demo hall")
+        config = self.edge_config()
         self._agent = Agent(config, key=self.plan.edge_key)
         self._agent.start()
+        if self.recording:
+            self._analyse_yesterday(config)
+        self._thread = threading.Thread(target=self._citizens, name="demo-citizens", daemon=True)
+        self._thread.start()
+        logger.info("demo hall %s: %d keypads in %s", self.plan.hall, len(self._keypads), self.workdir)
+        return self
+
+    def _analyse_yesterday(self, config: EdgeConfig) -> None:
         threading.Thread(  # yesterday's NVR export, analysed as an inspector would (录像分析)
             target=analyse_yesterday,
             args=(config,),
@@ -109,10 +120,6 @@ class SimulatedHall:
             name="demo-recording",
             daemon=True,
         ).start()
-        self._thread = threading.Thread(target=self._citizens, name="demo-citizens", daemon=True)
-        self._thread.start()
-        logger.info("demo hall %s: %d keypads in %s", self.plan.hall, len(self._keypads), self.workdir)
-        return self
 
     def stop(self) -> None:
         self._stop.set()
@@ -123,7 +130,11 @@ class SimulatedHall:
         for keypad in self._keypads.values():
             keypad.close()
 
-    def _edge_config(self) -> str:
+    def edge_config(self) -> EdgeConfig:
+        """The hall's agent config: its keypads, the camera over its windows, live view on loopback."""
+        return parse_edge_config(self._edge_config_text(), origin="demo hall")
+
+    def _edge_config_text(self) -> str:
         keypads = "".join(
             f"  - name: KP-{w.window}\n    port: {self.workdir / f'keypad-{w.window}'}\n    window: {w.window}\n"
             for w in self.plan.windows
