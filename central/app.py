@@ -72,6 +72,7 @@ from central.live.pages import TEMPLATES as live_templates
 from central.live.pages import router as live_pages
 from central.live.router import router as live_router
 from central.patrols.compliance_router import router as patrol_compliance_router
+from central.patrols.finding_router import router as patrol_findings_router
 from central.patrols.jobs import patrol_plan_job
 from central.patrols.pages import TEMPLATES as patrols_templates
 from central.patrols.pages import router as patrols_pages
@@ -240,6 +241,7 @@ def create_app(
         patrols_router,
         patrol_sessions_router,
         patrol_compliance_router,
+        patrol_findings_router,
         video_router,
         live_router,
     )

@@ -55,6 +55,8 @@ COLUMNS: tuple[Column[LedgerRow], ...] = (
     Column("办件编号", lambda r: r.case_no, "text", 22),
     Column("大厅", lambda r: r.hall_name, "text", 24),
     Column("部门", lambda r: r.department_name, "text", 20),
+    Column("窗口", lambda r: f"{r.window_name}（{r.window_code}）" if r.window_code else None, "text", 18),
+    Column("监察员", lambda r: r.inspector, "text", 12),
     Column("纠正期限", lambda r: r.correct_by, "date", 12),
     Column("升级时间", lambda r: r.escalated_at, "datetime", 20),
     Column("办结时间", lambda r: r.closed_at, "datetime", 20),
@@ -64,6 +66,8 @@ COLUMNS: tuple[Column[LedgerRow], ...] = (
     Column("调查超期", lambda r: r.investigation_overdue, "bool", 10),
     Column("最后动作", lambda r: r.last_action_label, "text", 10),
     Column("最后动作时间", lambda r: r.last_action_at, "datetime", 20),
+    Column("巡查编号", lambda r: r.patrol_id, "int", 10),
+    Column("所发信号编号", lambda r: r.signal_id, "int", 12),
 )
 HEADERS = [column.header for column in COLUMNS]
 

@@ -15,16 +15,21 @@ logger = logging.getLogger(__name__)
 
 
 class LedgerKind(StrEnum):
-    """Where a ledger entry comes from; patrol findings and rating follow-ups will join (SC-7)."""
+    """Where a ledger entry comes from (SC-7: every finding goes into the ledger)."""
 
     SIGNAL = "signal"
     FOLLOWUP = "followup"  # the follow-up of a 差评 (HCP): central.ratings
+    FINDING = "finding"  # a video patrol's finding, whatever its review: central.patrols
 
 
 # The issue of a signal is its row, not an event: the ledger names it like an action all the same.
 ISSUE_ACTION = "issue"
 
-KIND_LABELS: dict[str, str] = {LedgerKind.SIGNAL: "预警纠错", LedgerKind.FOLLOWUP: "差评回访整改"}
+KIND_LABELS: dict[str, str] = {
+    LedgerKind.SIGNAL: "预警纠错",
+    LedgerKind.FOLLOWUP: "差评回访整改",
+    LedgerKind.FINDING: "视频巡查发现",
+}
 COLOR_LABELS: dict[str, str] = {Color.GREEN: "绿色预警", Color.YELLOW: "黄色纠错", Color.RED: "红色纠错"}
 ORIGIN_LABELS: dict[str, str] = {
     Origin.LIGHT: "办件亮灯",
@@ -32,6 +37,7 @@ ORIGIN_LABELS: dict[str, str] = {
     Origin.MANUAL: "人工发出",
     Origin.FOLLOWUP: "差评整改超期",
     Origin.VIDEO: "视频监察",
+    Origin.PATROL: "视频巡查",
 }
 SIGNAL_STATUS_LABELS: dict[str, str] = {status.value: text for status, text in STATUS_LABELS.items()}
 SIGNAL_ACTION_LABELS: dict[str, str] = {

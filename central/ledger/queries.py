@@ -1,16 +1,16 @@
-"""The ledger (台帐, SC-7): one record of signals, later patrol findings and follow-ups, as a query layer.
+"""The ledger (台帐, SC-7): one record of signals, patrol findings and follow-ups, as a query layer.
 
-No table of its own: each *source* (signals; follow-ups of 差评, HCP) builds a SELECT over its own tables that yields the same columns
-(`COLUMNS`), applying the filters it understands and the caller's jurisdiction in SQL. The sources'
-SELECTs are merged with UNION ALL and ordered by time, newest first, so a new source (patrol
-findings, rating follow-ups) is one more `LedgerSource` in `SOURCES`, not a rewrite.
+No table of its own: each *source* (signals; follow-ups of 差评, HCP; patrol findings) builds a
+SELECT over its own tables that yields the same columns (`COLUMNS`), applying the filters it
+understands and the caller's jurisdiction in SQL. The sources'
+SELECTs are merged with UNION ALL and ordered by time, newest first, so a new source is one more
+`LedgerSource` in `SOURCES`, not a rewrite (the columns and filters are in `central.ledger.filters`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -36,6 +36,8 @@ from sqlalchemy.orm import Session
 from central.cases.models import Case
 from central.core.types import UTCDateTime
 from central.investigations.models import Investigation
+from central.ledger.filters import COLUMNS, LedgerFilters, LedgerSource, absent_columns
+from central.ledger.finding_source import FINDING_SOURCE
 from central.ledger.labels import (
     COLOR_LABELS,
     ISSUE_ACTION,
@@ -48,99 +50,16 @@ from central.ledger.labels import (
     LedgerKind,
     label,
 )
-from central.ledger.schemas import LedgerPage, LedgerQuery, LedgerRow
+from central.ledger.schemas import LedgerPage, LedgerRow
 from central.ratings.labels import FOLLOWUP_ACTION_LABELS, FOLLOWUP_STATUS_LABELS, OPEN_ACTION
 from central.ratings.models import FollowUp, Rating
-from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Department, Hall
-from central.signals.lifecycle import SignalStatus
 from central.signals.models import Signal, SignalEvent
-from central.signals.reasons import Color, Origin
 
 logger = logging.getLogger(__name__)
 
 INVESTIGATION_OPEN = "open"  # Investigation.status: open | reported
 EXPORT_CHUNK_ROWS = 1000
-
-# Every source's SELECT yields exactly these columns, in this order (UNION ALL matches by position).
-COLUMNS = (
-    "kind",
-    "id",
-    "issued_at",
-    "issued_on",
-    "color",
-    "reason_code",
-    "origin",
-    "status",
-    "case_no",
-    "hall_code",
-    "hall_name",
-    "department_code",
-    "department_name",
-    "correct_by",
-    "escalated_at",
-    "closed_at",
-    "finding",
-    "investigation_due",
-    "investigation_status",
-    "investigation_reported_at",
-    "last_action",
-    "last_action_at",
-)
-
-
-@dataclass(frozen=True, kw_only=True)
-class LedgerFilters:
-    """What to show; `within` (the caller's jurisdiction) is required and always applied in SQL."""
-
-    within: Jurisdiction
-    issued_from: date | None = None  # Shanghai dates of issue, inclusive
-    issued_to: date | None = None
-    color: Color | None = None
-    status: SignalStatus | None = None
-    origin: Origin | None = None
-    reason_code: str | None = None
-    hall_code: str | None = None
-    department_code: str | None = None
-    case_no_prefix: str | None = None
-    overdue_investigation: bool = False  # only entries whose investigation is open past its due date
-
-    @classmethod
-    def from_query(cls, query: LedgerQuery, *, within: Jurisdiction) -> LedgerFilters:
-        return cls(
-            within=within,
-            issued_from=query.issued_from,
-            issued_to=query.issued_to,
-            color=query.color,
-            status=query.status,
-            origin=query.origin,
-            reason_code=query.reason_code,
-            hall_code=query.hall,
-            department_code=query.department,
-            case_no_prefix=query.case_no,
-            overdue_investigation=query.overdue_investigation,
-        )
-
-    def describe(self) -> dict[str, Any]:
-        """The filters that are set, JSON-able (for the audit entry and the export's metadata)."""
-        described: dict[str, Any] = {"jurisdiction": self.within.code}
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if field.name == "within" or value is None or value is False:
-                continue
-            described[field.name] = value.isoformat() if isinstance(value, date) else value
-        return described
-
-
-@dataclass(frozen=True)
-class LedgerSource:
-    """One kind of ledger entry: its SELECT (None when a filter rules the whole source out) and
-    how one of its result rows becomes a `LedgerRow` (labels differ per kind)."""
-
-    kind: LedgerKind
-    build: Callable[[LedgerFilters, date], Select[*tuple[Any, ...]] | None]
-    to_row: Callable[[RowMapping, date], LedgerRow]
-
 
 # -- the signal source (SZ-10..13) --------------------------------------------------------------
 
@@ -183,6 +102,7 @@ def _signal_select(filters: LedgerFilters, today: date) -> Select[*tuple[Any, ..
             Investigation.reported_at.label("investigation_reported_at"),
             func.coalesce(latest, ISSUE_ACTION).label("last_action"),
             type_coerce(func.coalesce(latest_at, Signal.issued_at), UTCDateTime()).label("last_action_at"),
+            *absent_columns(),
         )
         .join(Hall, Hall.id == Signal.hall_id)
         .join(Department, Department.id == Signal.department_id)
@@ -230,6 +150,8 @@ def _signal_row(row: RowMapping, today: date) -> LedgerRow:
         finding_label=label(SIGNAL_FINDING_LABELS, row["finding"]),
         investigation_overdue=overdue,
         last_action_label=label(SIGNAL_ACTION_LABELS, row["last_action"]),
+        category_label="",
+        url=f"/console/signals/{row['id']}",
     )
 
 
@@ -280,6 +202,7 @@ def _followup_select(filters: LedgerFilters, today: date) -> Select[*tuple[Any, 
             sql_cast(null(), UTCDateTime()).label("investigation_reported_at"),
             last_action.label("last_action"),
             type_coerce(last_at, UTCDateTime()).label("last_action_at"),
+            *absent_columns(),
         )
         .join(Rating, Rating.id == FollowUp.rating_id)
         .join(Hall, Hall.id == FollowUp.hall_id)
@@ -312,12 +235,15 @@ def _followup_row(row: RowMapping, _today: date) -> LedgerRow:
         finding_label="",
         investigation_overdue=False,
         last_action_label=label(FOLLOWUP_ACTION_LABELS, row["last_action"]),
+        category_label="",
+        url=f"/console/ratings/followups/{row['id']}",
     )
 
 
 SOURCES: tuple[LedgerSource, ...] = (
     LedgerSource(LedgerKind.SIGNAL, _signal_select, _signal_row),
     LedgerSource(LedgerKind.FOLLOWUP, _followup_select, _followup_row),
+    FINDING_SOURCE,
 )
 _BY_KIND = {source.kind.value: source for source in SOURCES}
 

@@ -72,7 +72,7 @@ class LedgerExportQuery(LedgerQuery):
 
 
 class LedgerRow(BaseModel):
-    """One ledger entry, whatever its source: a signal now; patrol findings and follow-ups later."""
+    """One ledger entry, whatever its source: a signal, a 差评's follow-up, a patrol's finding."""
 
     kind: LedgerKind
     kind_label: str
@@ -104,6 +104,14 @@ class LedgerRow(BaseModel):
     last_action: str
     last_action_label: str
     last_action_at: datetime
+    window_code: str | None = Field(description="A patrol finding's window.")
+    window_name: str | None
+    inspector: str | None = Field(description="A patrol finding's inspector (username).")
+    patrol_id: int | None = Field(description="The patrol session a finding was recorded in.")
+    category: str | None = Field(description="A patrol finding's category (central.patrols.findings_kinds).")
+    category_label: str
+    signal_id: int | None = Field(description="The signal a confirmed patrol finding raised.")
+    url: str = Field(description="The entry's console page.")
 
 
 class LedgerPage(BaseModel):

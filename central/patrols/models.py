@@ -89,7 +89,10 @@ class PatrolFinding(Base):
     clip the hall's agent was asked for (`capture` names them at the edge)."""
 
     __tablename__ = "patrol_findings"
-    __table_args__ = (Index("ix_patrol_findings_hall_at", "hall_id", "at"),)
+    __table_args__ = (
+        Index("ix_patrol_findings_hall_at", "hall_id", "at"),
+        Index("ix_patrol_findings_status", "status"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("patrol_sessions.id"), index=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
@@ -102,6 +105,14 @@ class PatrolFinding(Base):
     capture: Mapped[str] = mapped_column(String(64), unique=True)
     clip_seconds: Mapped[int] = mapped_column(Integer)
     capture_command_id: Mapped[int | None] = mapped_column(Integer)
+    # Review (central.patrols.review): pending until confirmed (raising `signal_id`) or dismissed
+    # with the reason; a mistaken finding is never deleted. A confirmed 离岗 names the camera's absence.
+    status: Mapped[str] = mapped_column(String(12), server_default="pending", default="pending")
+    reviewed_by: Mapped[str | None] = mapped_column(String(120))  # actor label
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_note: Mapped[str | None] = mapped_column(String(500))
+    signal_id: Mapped[int | None] = mapped_column(ForeignKey("signals.id"))
+    absence_id: Mapped[int | None] = mapped_column(ForeignKey("video_absences.id"))
 
 
 class PatrolShortfall(Base):

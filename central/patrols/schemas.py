@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from central.core.types import Day
 from central.exports.tables import ExportFormat
-from central.patrols.findings_kinds import FindingCategory
+from central.patrols.findings_kinds import FindingCategory, FindingStatus
 from common.contract.live import VIEWER_PATTERN
 
 logger = logging.getLogger(__name__)
@@ -110,6 +110,18 @@ class FindingPublic(BaseModel):
     inspector: str
     snapshot: int | None = Field(description="Evidence id of the masked snapshot, once the edge sent it.")
     clip: int | None = Field(description="Evidence id of the masked WebM clip, once the edge sent it.")
+    patrol: int = Field(description="The patrol session it was recorded in.")
+    hall_code: str
+    status: FindingStatus = Field(description="pending | confirmed | dismissed (a finding is never deleted).")
+    status_label: str
+    reviewed_by: str | None = Field(description="Who confirmed or dismissed it (actor label).")
+    reviewed_at: datetime | None
+    review_note: str | None = Field(description="The reviewer's note; a dismissal's reason.")
+    signal_id: int | None = Field(description="The signal confirming raised (SC-9: it may be investigated).")
+    absence_id: int | None = Field(
+        description="A confirmed 离岗: the camera's absence record of that moment."
+    )
+    absence_url: str | None = Field(description="The absence on its hall's video page.")
 
 
 class PatrolViewPublic(BaseModel):
@@ -170,3 +182,28 @@ class ComplianceMonth(BaseModel):
     month: str
     until: date = Field(description="Counted up to this day (today for the current month).")
     bodies: list[BodyCompliance]
+
+
+# --- reviewing findings (issue 15 item 5) -------------------------------------------------------------
+
+
+class FindingReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(
+        default=None, max_length=500, description="Why (required to dismiss: 不予认定 needs a reason)."
+    )
+
+
+class FindingListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    status: FindingStatus | None = None
+    hall: str | None = Field(default=None, min_length=1, max_length=40, description="A hall's code.")
+    page: int = Field(default=1, ge=1, le=1_000_000)
+    page_size: int = Field(default=50, ge=1, le=500)
+
+
+class FindingPage(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    items: list[FindingPublic]

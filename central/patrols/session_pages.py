@@ -1,6 +1,7 @@
 """Console pages (zh-CN) of patrol sessions (issue 15 item 4): start a patrol from a task of today's
 plan (a form), and the patrol page: the hall's windows live in a grid (live.js), the findings form,
-the findings with their snapshot and clip, and ending the patrol (patrol.js)."""
+the findings with their snapshot and clip, their review (finding_review.js: 确认 / 不予认定 through the
+API), and ending the patrol (patrol.js)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from central.core.deps import NowDep, SessionDep, SettingsDep
 from central.live.service import hall_live
 from central.live.views import LiveRefused
 from central.patrols.findings_kinds import CATEGORY_LABELS
+from central.patrols.review import reviewable_ids
 from central.patrols.session_queries import patrol_public
 from central.patrols.sessions import PatrolRefused, State, may_patrol, start_patrol, visible_patrol
 from central.web.forms import PageError
@@ -91,6 +93,7 @@ def patrol_page(
         "open": mine_open,
         "windows": windows,
         "categories": CATEGORY_LABELS,
+        "reviewable": reviewable_ids(session, patrol_id=patrol.id, principal=principal),
         "ice_json": json.dumps(ice),
         "csrf": csrf_token(request),
         "offer_url": f"/api/v1/patrols/sessions/{patrol.id}/offer",

@@ -5,18 +5,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.access.models import User
+from central.core.clock import shanghai_date
 from central.live.models import LiveView
-from central.patrols.findings_kinds import CATEGORY_LABELS
+from central.patrols.findings_kinds import CATEGORY_LABELS, FINDING_STATUS_LABELS
 from central.patrols.models import PatrolFinding, PatrolSession
 from central.patrols.schemas import FindingPublic, PatrolPublic, PatrolViewPublic
 from central.patrols.sessions import STATE_LABELS, State
 from central.registry.models import Hall, ServiceWindow
 from central.video.capture import captured_evidence
+from central.video.models import AbsenceEvent
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +27,7 @@ logger = logging.getLogger(__name__)
 def finding_public(session: Session, finding: PatrolFinding) -> FindingPublic:
     window = session.get(ServiceWindow, finding.window_id)
     inspector = session.get(User, finding.inspector_id)
+    hall = session.get(Hall, finding.hall_id)
     snapshot = clip = None
     for evidence in captured_evidence(session, capture=finding.capture):
         if evidence.media_type == "video/webm":
@@ -42,7 +46,26 @@ def finding_public(session: Session, finding: PatrolFinding) -> FindingPublic:
         inspector=inspector.username if inspector else "",
         snapshot=snapshot,
         clip=clip,
+        patrol=finding.session_id,
+        hall_code=hall.code if hall else "",
+        status=finding.status,
+        status_label=FINDING_STATUS_LABELS.get(finding.status, finding.status),
+        reviewed_by=finding.reviewed_by,
+        reviewed_at=finding.reviewed_at,
+        review_note=finding.review_note,
+        signal_id=finding.signal_id,
+        absence_id=finding.absence_id,
+        absence_url=_absence_url(session, finding.absence_id, hall),
     )
+
+
+def _absence_url(session: Session, absence_id: int | None, hall: Hall | None) -> str | None:
+    """The absence's card on its hall's video page (that page shows one day's absences)."""
+    absence = session.get(AbsenceEvent, absence_id) if absence_id is not None else None
+    if absence is None or hall is None:
+        return None
+    day = shanghai_date(absence.started_at)
+    return f"/console/video/halls/{quote(hall.code)}?day={day.isoformat()}#absence-{absence.id}"
 
 
 def patrol_public(session: Session, patrol: PatrolSession) -> PatrolPublic:

@@ -18,6 +18,7 @@ class Origin(StrEnum):
     MANUAL = "manual"  # raised by an inspector with a reason and evidence
     FOLLOWUP = "followup"  # a 差评 not rectified by its deadline (HCP; central.ratings.overdue)
     VIDEO = "video"  # an absence (离岗) the cameras saw and an inspector confirmed (central.video.review)
+    PATROL = "patrol"  # a video patrol's finding, confirmed on review (central.patrols.review)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ _REASONS = [
     # Work discipline seen on video (SC-6.1): one of SZ-11's "other minor violations", so yellow,
     # turning red if not corrected in time; raised only by confirming a camera-reported absence.
     Reason("staff_absent", Color.YELLOW, "工作时间擅离岗位", "SC-6.1", manual=False),
+    # The same for what an inspector saw on a patrol (SC-6.1: 工作纪律、服务态度), raised only by
+    # confirming the patrol's finding; attitude is its own reason, as the scoring weighs it apart.
+    Reason("patrol_discipline", Color.YELLOW, "视频巡查发现违反工作纪律", "SC-6.1", manual=False),
+    Reason("patrol_attitude", Color.YELLOW, "视频巡查发现服务态度问题", "SC-6.1", manual=False),
     # SZ-11: yellow, turning red if not corrected within the profile's working days.
     Reason("refused_lawful_acceptance", Color.YELLOW, "对符合条件的申请不予受理", "SZ-11"),
     Reason("late_decision", Color.YELLOW, "未在法定期限内作出决定", "SZ-11"),

@@ -16,6 +16,7 @@ from central.access.roles import Permission
 from central.audit.chain import record
 from central.cases.models import Case
 from central.cases.queries import case_clause
+from central.core.actor import Actor
 from central.core.clock import shanghai_date
 from central.profiles.assignment import profile_for_hall
 from central.registry.jurisdiction import Jurisdiction
@@ -82,7 +83,47 @@ def raise_signal(
 ) -> Signal:
     """An inspector's signal with a reason and evidence; yellow ones carry their correction deadline."""
     case_id, hall_id, department_id = _subject(session, body=body, within=principal.jurisdiction)
-    reason = REASONS[body.reason_code]
+    return issue_signal(
+        session,
+        reason_code=body.reason_code,
+        origin=Origin.MANUAL,
+        text=body.reason,
+        evidence=body.evidence,
+        case_id=case_id,
+        hall_id=hall_id,
+        department_id=department_id,
+        actor=principal.actor,
+        now=now,
+        calendar=calendar,
+        default_profile=default_profile,
+    )
+
+
+def issue_signal(
+    session: Session,
+    *,
+    reason_code: str,
+    origin: Origin,
+    text: str | None,
+    evidence: str | None,
+    hall_id: int,
+    department_id: int,
+    actor: Actor,
+    now: datetime,
+    calendar: WorkCalendar,
+    default_profile: str,
+    case_id: int | None = None,
+    dedupe_key: str | None = None,
+    audit_extra: dict[str, object] | None = None,
+) -> Signal:
+    """Issue one signal (status issued; a yellow one with the profile's correction deadline) and
+    audit it (`signal.raise`). With a `dedupe_key` already taken, the signal that holds it is
+    returned and nothing is written: a decision confirmed twice raises one signal. Not committed."""
+    if dedupe_key is not None:
+        held = session.scalar(select(Signal).where(Signal.dedupe_key == dedupe_key))
+        if held is not None:
+            return held
+    reason = REASONS[reason_code]
     profile = profile_for_hall(session, hall_id=hall_id, default_key=default_profile)
     today = shanghai_date(now)
     correct_by = (
@@ -93,17 +134,18 @@ def raise_signal(
     signal = Signal(
         color=reason.color.value,
         initial_color=reason.color.value,
-        origin=Origin.MANUAL.value,
+        origin=origin.value,
         reason_code=reason.code,
-        reason=body.reason,
-        evidence=body.evidence,
+        reason=text,
+        evidence=evidence,
+        dedupe_key=dedupe_key,
         case_id=case_id,
         hall_id=hall_id,
         department_id=department_id,
         status=SignalStatus.ISSUED.value,
         issued_at=now,
         issued_on=today,
-        issued_by=principal.actor.label,
+        issued_by=actor.label,
         correct_by=correct_by,
         updated_at=now,
     )
@@ -111,14 +153,18 @@ def raise_signal(
     session.flush()
     record(
         session,
-        actor=principal.actor,
+        actor=actor,
         action="signal.raise",
         target_type="signal",
         target_id=str(signal.id),
-        after=_snapshot(signal) | {"reason": body.reason, "evidence": body.evidence, "case_id": case_id},
+        after=_snapshot(signal)
+        | {"origin": signal.origin, "reason": text, "evidence": evidence, "case_id": case_id}
+        | (audit_extra or {}),
         at=now,
     )
-    logger.info("signal #%d (%s, %s) raised by %s", signal.id, reason.color, reason.code, principal.username)
+    logger.info(
+        "signal #%d (%s, %s, %s) raised by %s", signal.id, reason.color, reason.code, origin, actor.label
+    )
     return signal
 
 

@@ -33,6 +33,15 @@
     row.appendChild(cell(finding.category_label));
     row.appendChild(cell(finding.note));
     row.appendChild(cell("截图与片段上传中（刷新后可查看）"));
+    row.setAttribute("data-status", finding.status);
+    var state = cell(finding.status_label);
+    state.className = "finding-state";
+    row.appendChild(state);
+    var review = document.createElement("td");
+    review.className = "finding-review";
+    // The patrol's own inspector may review what they recorded (finding_review.js).
+    if (window.hallwatchFindings) { review.appendChild(window.hallwatchFindings.reviewContent(finding, true)); }
+    row.appendChild(review);
     document.querySelector("#findings tbody").appendChild(row);
     var count = document.getElementById("findings-count");
     count.textContent = String(Number(count.textContent) + 1);

@@ -80,6 +80,14 @@ async def second_viewer(url: str, who: SignedIn) -> int:
     return frames
 
 
+def a_second_viewer_joins_the_running_encoder(running: Agent, central: str, who: SignedIn) -> None:
+    assert running.live is not None
+    spells = running.live.stream_stats("CAM-1", "tile").encoders_started  # the live page's went
+    with ThreadPoolExecutor(1) as pool:  # its own loop: Playwright's runs on this thread
+        assert pool.submit(asyncio.run, second_viewer(central, who)).result() >= 3
+    assert running.live.stream_stats("CAM-1", "tile").encoders_started == spells  # no new encoder
+
+
 def masked_share(image: np.ndarray) -> float:
     """How dark the masked right quarter is: the share of its pixels below 16 of 255."""
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
@@ -122,11 +130,7 @@ def test_a_patrol_in_chromium_records_a_finding_with_its_clip_and_counts_with_pr
             )
             # A second viewer at once (another inspector, aiortc through central): the same tile encoder
             # serves both.
-            assert running.live is not None
-            spells = running.live.stream_stats("CAM-1", "tile").encoders_started  # the live page's went
-            with ThreadPoolExecutor(1) as pool:  # its own loop: Playwright's runs on this thread
-                assert pool.submit(asyncio.run, second_viewer(central, people["prov2"])).result() >= 3
-            assert running.live.stream_stats("CAM-1", "tile").encoders_started == spells  # no new encoder
+            a_second_viewer_joins_the_running_encoder(running, central, people["prov2"])
             tab.locator(".live-tile").first.click()  # focus: the full-size stream, whose ring holds the clip
             tab.wait_for_function(
                 "() => (document.querySelector('.live-state').textContent || '').startsWith('放大')"
