@@ -31,7 +31,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # A writer waits its turn this long: long enough for a busy machine (CI runs several test
+    # workers beside Chromium and live encoders), where 10 s was seen to run out.
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from central.access.console_session import PagePrincipal
 from central.access.csrf import csrf_token
+from central.access.deps import Principal
 from central.core.clock import shanghai_date
 from central.core.deps import NowDep, SessionDep, SettingsDep
 from central.live.service import hall_live
@@ -37,24 +41,31 @@ async def start_from_form(
     """开始巡查: open (or resume) a patrol of a task of today's plan, or of a hall; then its page."""
     form = await request.form()
     task_text, hall = str(form.get("task") or "").strip(), str(form.get("hall") or "").strip()
+    # The database work runs off the event loop: blocked on SQLite's write lock there, it would stop
+    # the request that holds the lock (a live offer between its flush and its commit) from finishing.
     try:
-        if may_patrol(principal) is not None:
-            raise PatrolRefused(403, "巡查只由电子监察员进行。")
-        if task_text and not (task_text.isdigit() and len(task_text) <= 9):
-            raise PatrolRefused(404, "该巡查任务不存在。")
-        patrol = start_patrol(
-            session,
-            principal=principal,
-            task_id=int(task_text) if task_text else None,
-            hall_code=None if task_text else hall[:40] or None,
-            today=shanghai_date(now),
-            now=now,
-        )
+        patrol_id = await run_in_threadpool(_start, session, principal, task_text, hall, now)
     except PatrolRefused as refused:
         title = REFUSED_TITLES.get(refused.status_code, "无法开始巡查")
         return error_page(request, PageError(refused.status_code, title, refused.detail), nav="patrols")
+    return RedirectResponse(f"/console/patrols/sessions/{patrol_id}", status_code=303)
+
+
+def _start(session: Session, principal: Principal, task_text: str, hall: str, now: datetime) -> int:
+    if may_patrol(principal) is not None:
+        raise PatrolRefused(403, "巡查只由电子监察员进行。")
+    if task_text and not (task_text.isdigit() and len(task_text) <= 9):
+        raise PatrolRefused(404, "该巡查任务不存在。")
+    patrol = start_patrol(
+        session,
+        principal=principal,
+        task_id=int(task_text) if task_text else None,
+        hall_code=None if task_text else hall[:40] or None,
+        today=shanghai_date(now),
+        now=now,
+    )
     session.commit()
-    return RedirectResponse(f"/console/patrols/sessions/{patrol.id}", status_code=303)
+    return patrol.id
 
 
 @router.get("/console/patrols/sessions/{patrol_id}", response_class=HTMLResponse)
