@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ from central.patrols.models import PatrolSession
 from central.patrols.viewing import settle_patrols
 from tests.central.devices.helpers import OBSERVATIONS, edge
 from tests.central.live.helpers import COUNTY, PROVINCIAL, camera, offer, people
+from tests.central.patrols.helpers import live_view
 from tests.central.video.helpers import evidence
 from tests.conftest import FakeClock, SignedIn
 
@@ -67,26 +68,6 @@ def answered_view(
     view.outcome = "answered"
     session.commit()
     return view.viewer
-
-
-def edge_report(
-    viewer: str, *, start: datetime, seconds: float, frames: int, packets: int, camera: str = "CAM-1"
-) -> dict[str, Any]:
-    return {
-        "id": f"live:{viewer}",
-        "kind": "live_view",
-        "viewer": viewer,
-        "camera": camera,
-        "profile": "tile",
-        "started_at": start.isoformat(),
-        "ended_at": (start + timedelta(seconds=seconds + 1)).isoformat(),
-        "first_frame_at": start.isoformat(),
-        "last_frame_at": (start + timedelta(seconds=seconds)).isoformat(),
-        "frames_sent": frames,
-        "keyframes_sent": 1,
-        "packets_sent": packets,
-        "bytes_sent": packets * 900,
-    }
 
 
 def post_report(api: TestClient, key: dict[str, str], item: dict[str, Any]) -> str:
@@ -154,9 +135,7 @@ def test_a_patrol_the_edge_confirms_for_long_enough_counts(
     session.expire_all()
     close = session.scalars(select(DeviceCommand).where(DeviceCommand.kind == "live_close")).all()
     assert [json.loads(c.payload)["viewer"] for c in close] == [viewer]  # ending closes its views
-    report = edge_report(
-        viewer, start=clock() - timedelta(seconds=200), seconds=150, frames=750, packets=1200
-    )
+    report = live_view(viewer, clock() - timedelta(seconds=200), seconds=150, frames=750, packets=1200)
     assert post_report(api, edge["EDGE-K"], report) == "rejected"  # another hall's agent
     assert post_report(api, edge["EDGE-P"], report) == "stored"
     assert post_report(api, edge["EDGE-P"], report) == "duplicate"
@@ -194,9 +173,7 @@ def test_a_patrol_without_proof_of_viewing_is_stored_as_incomplete_with_the_reas
     counts = {"viewer": viewer, "frames_decoded": decoded, "packets_received": received}
     api.post(f"{url}/viewing", json={"views": [counts]}, auth=prov)
     api.post(f"{url}/end", json={"note": "网络中断"}, auth=prov)
-    report = edge_report(
-        viewer, start=clock() - timedelta(seconds=200), seconds=150, frames=frames, packets=1500
-    )
+    report = live_view(viewer, clock() - timedelta(seconds=200), seconds=150, frames=frames, packets=1500)
     post_report(api, edge["EDGE-P"], report)
     judged = api.get(url, auth=prov).json()
     assert judged["state"] == "incomplete"
