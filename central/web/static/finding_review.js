@@ -7,23 +7,7 @@
   if (!table) { return; }
   var csrf = table.getAttribute("data-csrf") || "";
 
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) {
-          // `message` is central's zh-CN text; a validation error has only a list in `detail`.
-          var text = typeof data.message === "string" ? data.message : "请求失败（" + response.status + "）";
-          throw new Error(text);
-        }
-        return data;
-      });
-    });
-  }
+  function post(url, body) { return window.hallwatchApi.post(url, body, csrf); }
 
   function link(href, text) {
     var a = document.createElement("a");

@@ -6,22 +6,7 @@
   var grid = document.getElementById("live-grid");
   var csrf = grid ? grid.getAttribute("data-csrf") : "";
 
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) {
-          var detail = typeof data.detail === "string" ? data.detail : "请求失败（" + response.status + "）";
-          throw new Error(detail);
-        }
-        return data;
-      });
-    });
-  }
+  function post(url, body) { return window.hallwatchApi.post(url, body, csrf); }
 
   function cell(text) { var td = document.createElement("td"); td.textContent = text; return td; }
 
