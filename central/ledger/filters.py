@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, Label, RowMapping, Select, String, null
+from sqlalchemy import ColumnElement, Integer, Label, RowMapping, Select, String, null
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.types import TypeEngine
 
@@ -128,3 +128,20 @@ def absent_columns(*present: str) -> list[Label[Any]]:
         for name, type_ in OPTIONAL_COLUMNS.items()
         if name not in present
     ]
+
+
+def day_and_place_conditions(
+    filters: LedgerFilters, *, day: Any, hall_code: Any, department_code: Any
+) -> list[ColumnElement[bool]]:
+    """The filters every source understands: its day between issued_from and issued_to, the hall's
+    and the department's codes (each source names its own columns)."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.issued_from:
+        conditions.append(day >= filters.issued_from)
+    if filters.issued_to:
+        conditions.append(day <= filters.issued_to)
+    if filters.hall_code:
+        conditions.append(hall_code == filters.hall_code)
+    if filters.department_code:
+        conditions.append(department_code == filters.department_code)
+    return conditions

@@ -16,7 +16,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Date,
     RowMapping,
     Select,
@@ -33,7 +32,7 @@ from sqlalchemy.orm import aliased
 
 from central.access.models import User
 from central.core.types import UTCDateTime
-from central.ledger.filters import COLUMNS, LedgerFilters, LedgerSource
+from central.ledger.filters import COLUMNS, LedgerFilters, LedgerSource, day_and_place_conditions
 from central.ledger.labels import KIND_LABELS, ORIGIN_LABELS, LedgerKind, label
 from central.ledger.schemas import LedgerRow
 from central.patrols.findings_kinds import CATEGORY_LABELS, FINDING_STATUS_LABELS, FindingStatus
@@ -107,16 +106,11 @@ def finding_select(filters: LedgerFilters, _today: date) -> Select[*tuple[Any, .
         .outerjoin(Department, Department.id == window.department_id)
         .where(filters.within.clause(hall_id=PatrolFinding.hall_id, department_id=window.department_id))
     )
-    conditions: list[ColumnElement[bool]] = []
-    if filters.issued_from:
-        conditions.append(PatrolSession.day >= filters.issued_from)
-    if filters.issued_to:
-        conditions.append(PatrolSession.day <= filters.issued_to)
-    if filters.hall_code:
-        conditions.append(Hall.code == filters.hall_code)
-    if filters.department_code:
-        conditions.append(Department.code == filters.department_code)
-    return query.where(*conditions)
+    return query.where(
+        *day_and_place_conditions(
+            filters, day=PatrolSession.day, hall_code=Hall.code, department_code=Department.code
+        )
+    )
 
 
 def finding_row(row: RowMapping, _today: date) -> LedgerRow:

@@ -36,7 +36,13 @@ from sqlalchemy.orm import Session
 from central.cases.models import Case
 from central.core.types import UTCDateTime
 from central.investigations.models import Investigation
-from central.ledger.filters import COLUMNS, LedgerFilters, LedgerSource, absent_columns
+from central.ledger.filters import (
+    COLUMNS,
+    LedgerFilters,
+    LedgerSource,
+    absent_columns,
+    day_and_place_conditions,
+)
 from central.ledger.finding_source import FINDING_SOURCE
 from central.ledger.labels import (
     COLOR_LABELS,
@@ -110,11 +116,9 @@ def _signal_select(filters: LedgerFilters, today: date) -> Select[*tuple[Any, ..
         .outerjoin(Investigation, Investigation.signal_id == Signal.id)
         .where(filters.within.clause(hall_id=Signal.hall_id, department_id=Signal.department_id))
     )
-    conditions: list[ColumnElement[bool]] = []
-    if filters.issued_from:
-        conditions.append(Signal.issued_on >= filters.issued_from)
-    if filters.issued_to:
-        conditions.append(Signal.issued_on <= filters.issued_to)
+    conditions = day_and_place_conditions(
+        filters, day=Signal.issued_on, hall_code=Hall.code, department_code=Department.code
+    )
     if filters.color:
         conditions.append(Signal.color == filters.color.value)
     if filters.status:
@@ -123,10 +127,6 @@ def _signal_select(filters: LedgerFilters, today: date) -> Select[*tuple[Any, ..
         conditions.append(Signal.origin == filters.origin.value)
     if filters.reason_code:
         conditions.append(Signal.reason_code == filters.reason_code)
-    if filters.hall_code:
-        conditions.append(Hall.code == filters.hall_code)
-    if filters.department_code:
-        conditions.append(Department.code == filters.department_code)
     if filters.case_no_prefix:
         conditions.append(Case.case_no.startswith(filters.case_no_prefix, autoescape=True))
     if filters.overdue_investigation:
@@ -210,15 +210,9 @@ def _followup_select(filters: LedgerFilters, today: date) -> Select[*tuple[Any, 
         .outerjoin(Case, Case.id == Rating.case_id)
         .where(filters.within.clause(hall_id=FollowUp.hall_id, department_id=FollowUp.department_id))
     )
-    conditions: list[ColumnElement[bool]] = []
-    if filters.issued_from:
-        conditions.append(Rating.rated_on >= filters.issued_from)
-    if filters.issued_to:
-        conditions.append(Rating.rated_on <= filters.issued_to)
-    if filters.hall_code:
-        conditions.append(Hall.code == filters.hall_code)
-    if filters.department_code:
-        conditions.append(Department.code == filters.department_code)
+    conditions = day_and_place_conditions(
+        filters, day=Rating.rated_on, hall_code=Hall.code, department_code=Department.code
+    )
     if filters.case_no_prefix:
         conditions.append(Case.case_no.startswith(filters.case_no_prefix, autoescape=True))
     return query.where(*conditions)
