@@ -81,6 +81,11 @@ from central.patrols.session_pages import router as patrol_session_pages
 from central.patrols.session_router import router as patrol_sessions_router
 from central.patrols.viewing import PATROL_HANDLERS
 from central.profiles.router import router as profiles_router
+from central.public.hub import FeedHub
+from central.public.jobs import public_feed_job
+from central.public.limits import ClientLimits
+from central.public.publish import publish_stored_cases
+from central.public.router import router as public_router
 from central.ratings.keypad_observations import KEYPAD_HANDLERS
 from central.ratings.overdue import RATINGS_SIGNAL_SOURCES
 from central.ratings.pages import TEMPLATES as ratings_templates
@@ -162,6 +167,8 @@ def periodic_jobs(settings: Settings) -> list[Job]:
         jobs.append(signals_job(interval=settings.signal_interval_seconds, sources=RATINGS_SIGNAL_SOURCES))
         jobs.append(evidence_purge_job(interval=settings.signal_interval_seconds))
         jobs.append(command_purge_job(interval=settings.signal_interval_seconds))
+    if settings.public_feed_interval_seconds > 0:
+        jobs.append(public_feed_job(interval=settings.public_feed_interval_seconds))
     if settings.patrol_key_file is not None and settings.patrol_plan_interval_seconds > 0:
         jobs.append(patrol_plan_job(interval=settings.patrol_plan_interval_seconds))
     checkpoints = checkpoint_job(settings)  # reads the signing key now: a bad one stops start-up
@@ -179,6 +186,7 @@ async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with jobs_lifespan(app):
             yield
     finally:
+        await app.state.public_hub.close()
         await run_in_threadpool(app.state.notifier.stop)
 
 
@@ -207,7 +215,12 @@ def create_app(
         periodic_jobs(settings), factory=app.state.session_factory, clock=clock, settings=settings
     )
     app.state.observation_handlers = observation_handlers(KEYPAD_HANDLERS, CAMERA_HANDLERS, PATROL_HANDLERS)
-    app.state.case_event_listeners = (open_prompts_for_events,)  # 一事一评: cases served are rated
+    # 一事一评: cases served are rated; the hall screens show the change at once.
+    app.state.case_event_listeners = (open_prompts_for_events, publish_stored_cases)
+    app.state.public_hub = FeedHub(factory=app.state.session_factory, notifier=app.state.notifier, clock=clock)
+    app.state.public_limits = ClientLimits(
+        per_minute=settings.public_requests_per_minute, streams=settings.public_streams_per_client
+    )
     app.state.load_calendar = load_calendar  # for central.core.deps.CalendarDep
     app.state.signal_form_actions = {SignalAction.INVESTIGATE.value: investigate_from_form}
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -226,6 +239,7 @@ def create_app(
     app.include_router(access_router, prefix="/api/v1")
     app.include_router(device_router, prefix="/api/v1")  # user or device auth per endpoint
     app.include_router(device_link_router, prefix="/api/v1")  # device auth (X-Device-Key)
+    app.include_router(public_router, prefix="/api/v1")  # no sign-in: the hall screens and kiosks
     add_channel_route(app)  # the agents' WebSocket, device auth on the upgrade
     # Everything else needs a signed-in user; endpoints narrow it further by permission and jurisdiction.
     api_routers = (

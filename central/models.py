@@ -17,6 +17,7 @@ from central.patrols.models import (
     PatrolShortfall,
     PatrolTask,
 )
+from central.public.models import PublicCaseRow, PublicFeedEvent, PublicFeedHall, PublicNotice
 from central.ratings.models import (
     FollowUp,
     KeypadHealth,
@@ -74,6 +75,10 @@ __all__ = [
     "PatrolShortfall",
     "PatrolTask",
     "PresenceInterval",
+    "PublicCaseRow",
+    "PublicFeedEvent",
+    "PublicFeedHall",
+    "PublicNotice",
     "Rating",
     "RatingPrompt",
     "RatingRevision",

@@ -41,7 +41,9 @@ SnapshotReason = Literal["start", "behind", "ahead"]
 # What a kiosk user types: the case number as printed on the receipt, and the query password's digits.
 CaseNo = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 QUERY_PASSWORD_DIGITS = 6
-QueryPassword = Annotated[str, Field(min_length=QUERY_PASSWORD_DIGITS, max_length=QUERY_PASSWORD_DIGITS, pattern=r"^[0-9]+$")]
+QueryPassword = Annotated[
+    str, Field(min_length=QUERY_PASSWORD_DIGITS, max_length=QUERY_PASSWORD_DIGITS, pattern=r"^[0-9]+$")
+]
 
 
 class _Public(BaseModel):
@@ -80,7 +82,9 @@ class HallSummary(_Public):
     open: int = Field(ge=0, description="Open cases now")
     ratings: int = Field(ge=0, description="Ratings given today at the hall's keypads")
     satisfied: int = Field(ge=0, description="Of those, 满意 or 非常满意")
-    satisfaction: float | None = Field(None, ge=0, le=1, description="satisfied / ratings; None without ratings")
+    satisfaction: float | None = Field(
+        None, ge=0, le=1, description="satisfied / ratings; None without ratings"
+    )
 
 
 class Notice(_Public):

@@ -37,6 +37,7 @@ XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 # tests run the scheduler themselves, at the moments they choose.
 os.environ.setdefault("HALLWATCH_SIGNAL_INTERVAL_SECONDS", "0")
 os.environ.setdefault("HALLWATCH_PATROL_PLAN_INTERVAL_SECONDS", "0")  # likewise the day's patrol plan
+os.environ.setdefault("HALLWATCH_PUBLIC_FEED_INTERVAL_SECONDS", "0")  # and the hall screens' feed pass
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 
@@ -136,6 +137,7 @@ def settings(db: Engine, patrol_key_file: Path) -> Settings:
         database_url=db.url.render_as_string(hide_password=False),
         signal_interval_seconds=0,
         patrol_key_file=patrol_key_file,
+        public_feed_interval_seconds=0,
     )
 
 

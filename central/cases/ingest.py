@@ -22,6 +22,7 @@ from central.audit.chain import Change, record_many
 from central.cases.lifecycle import CaseState, EventFact, TransitionError, replay
 from central.cases.models import Case, CaseEvent
 from central.cases.projection import apply_projection, event_voids, fact_of, live_events, policy_of
+from central.cases.query_password import new_query_password, password_digest
 from central.cases.references import Refs, chunks, load_refs, reference_problem
 from central.cases.schemas import BatchResult, CaseEventIn, EventOutcome, EventResult
 from central.core.actor import Actor
@@ -73,10 +74,22 @@ class _Batch:
             case if self.within.covers_case(hall_id=case.hall_id, department_id=case.department_id) else None
         )
 
-    def mark(self, index: int, outcome: EventOutcome, detail: str | None = None) -> None:
+    def mark(
+        self,
+        index: int,
+        outcome: EventOutcome,
+        detail: str | None = None,
+        *,
+        query_password: str | None = None,
+    ) -> None:
         event = self.events[index]
         self.results[index] = EventResult(
-            index=index, event_id=event.event_id, case_no=event.case_no, outcome=outcome, detail=detail
+            index=index,
+            event_id=event.event_id,
+            case_no=event.case_no,
+            outcome=outcome,
+            detail=detail,
+            query_password=query_password,
         )
 
     def undecided(self) -> list[int]:
@@ -141,9 +154,13 @@ def ingest_batch(
         for case_no, indexes in by_case.items():
             before = cases.get(case_no)
             before_status = {"status": before.status} if before else None
+            password = new_query_password() if before is None else None
             case = _write_case(session, batch, before, indexes, calendar=calendar, now=now, source=source)
-            for index in indexes:
-                batch.mark(index, EventOutcome.STORED)
+            if password is not None:
+                case.query_password_digest = password_digest(case.case_no, password)
+            for position, index in enumerate(indexes):
+                # The password goes back once, on the event that created the case, for its receipt.
+                batch.mark(index, EventOutcome.STORED, query_password=password if position == 0 else None)
             stored_events = [{"event_id": events[i].event_id, "type": events[i].type.value} for i in indexes]
             changes.append(
                 Change(

@@ -33,6 +33,9 @@ class Case(Base):
     window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     applicant_name: Mapped[str | None] = mapped_column(String(100))
+    # The kiosk's query password (query_password.py), as a salted digest; None for cases recorded
+    # before central issued passwords, until one is issued.
+    query_password_digest: Mapped[str | None] = mapped_column(String(64))
     # Limits are fixed when the case is created: a later catalog change does not move a case.
     promised_limit_days: Mapped[int] = mapped_column()
     legal_limit_days: Mapped[int] = mapped_column()

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,10 +25,11 @@ from common.worktime import WorkCalendar
 logger = logging.getLogger(__name__)
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
+T = TypeVar("T")
 _CHUNK = 900  # stay under every backend's bound-parameter limit
 
 
-def chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+def chunks(values: Sequence[T]) -> Iterable[Sequence[T]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from central.access.deps import CasesReader, CasesWriter
 from central.access.refusals import audit_refusal
@@ -14,6 +15,7 @@ from central.cases.clock import Light
 from central.cases.ingest import ConcurrentWriteError
 from central.cases.lifecycle import CaseStatus
 from central.cases.queries import CaseFilters, case_exists, get_case, light_counts, list_cases
+from central.cases.query_password import reissue_query_password
 from central.cases.schemas import BatchResult, CaseDetail, CasePage
 from central.cases.service import batch_status_code, submit_raw_events
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
@@ -89,6 +91,26 @@ def lights_summary(
         "red": counts.red,
         "calendar_missing": counts.unknown,
     }
+
+
+class QueryPasswordIssued(BaseModel):
+    case_no: str
+    query_password: str
+
+
+@router.post("/{case_no}/query-password", response_model=QueryPasswordIssued)
+def reissue_password(
+    request: Request, case_no: str, session: SessionDep, now: NowDep, principal: CasesWriter
+) -> QueryPasswordIssued:
+    """A new query password (查询密码) for the case's receipt; the old one stops working. Audited."""
+    password = reissue_query_password(
+        session, case_no=case_no, within=principal.jurisdiction, actor=principal.actor, now=now
+    )
+    if password is None:
+        if case_exists(session, case_no=case_no):
+            audit_refusal(request, action="refused.out_of_jurisdiction", detail=f"case {case_no}")
+        raise HTTPException(404, f"no case {case_no}")
+    return QueryPasswordIssued(case_no=case_no, query_password=password)
 
 
 @router.get("/{case_no}", response_model=CaseDetail)

@@ -60,6 +60,11 @@ class EventResult(BaseModel):
     case_no: str
     outcome: EventOutcome
     detail: str | None = None
+    query_password: str | None = Field(
+        default=None,
+        description="The case's query password (查询密码), on the event that created the case: print it "
+        "on the receipt; central keeps only a digest and cannot show it again (reissue makes a new one).",
+    )
 
 
 class BatchResult(BaseModel):

@@ -111,6 +111,35 @@ class Settings(BaseSettings):
         "time a working day is seen, so it waits for the inspectors); 0 disables it (the plan is then drawn "
         "by the first request of the day).",
     )
+    public_feed_interval_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="Seconds between passes of the hall screens' feed inside `serve` (a new day's lights, "
+        "today's ratings, changes by other writers; case events reach the screens at once anyway); 0 "
+        "disables it.",
+    )
+    public_feed_keep_hours: int = Field(
+        default=48,
+        ge=1,
+        le=24 * 30,
+        description="How long a hall's numbered changes are kept for screens that resume; one away longer "
+        "gets a fresh snapshot.",
+    )
+    public_requests_per_minute: int = Field(
+        default=120,
+        ge=1,
+        le=1_000_000,
+        description="Requests per minute one address may make to the public API (the hall screens' "
+        "feed, catalog, kiosk lookups); display agents with their device key are not limited.",
+    )
+    public_streams_per_client: int = Field(
+        default=50,
+        ge=1,
+        le=1_000_000,
+        description="Open change streams (SSE) one address may hold; display agents with their key are "
+        "not limited.",
+    )
     sql_echo: bool = Field(default=False, description="Log every SQL statement.")
     device_channel_idle_seconds: float = Field(
         default=60.0,

@@ -13,8 +13,8 @@ instance:
 
 Topics today: `commands` (key: hall id) wakes a hall's command long-polls and channels,
 `device_key_revoked` (key: key id) closes that key's channels, `replies` (key: command id, data: the
-reply) relays a device's reply to the instance waiting for it. The hall display feed adds its own topic
-(e.g. key `<hall_id>`) to `TOPICS` and subscribes the same way.
+reply) relays a device's reply to the instance waiting for it, `public_feed` (key: hall id, data: its
+last change number) wakes the hall display feed's subscribers (central.public.hub).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ logger = logging.getLogger(__name__)
 COMMANDS = "commands"
 KEY_REVOKED = "device_key_revoked"
 REPLIES = "replies"
-TOPICS = (COMMANDS, KEY_REVOKED, REPLIES)
+PUBLIC_FEED = "public_feed"  # key: hall id, data: the hall's last change number (central.public)
+TOPICS = (COMMANDS, KEY_REVOKED, REPLIES, PUBLIC_FEED)
 CHANNEL_PREFIX = "hallwatch_"
 # With LISTEN up a waiter still re-reads this often: a belt for a notification lost in a way not
 # foreseen (a NOTIFY queue overflow, a bug); cheap at this rate even for thousands of halls.

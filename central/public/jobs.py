@@ -1,0 +1,68 @@
+"""The public feed's periodic pass (`central.jobs`): each hall's screens brought up to date with what
+only time or other writers change — a new day's lights and yesterday's closed cases gone (a full pass
+once a day, and every `FULL_EVERY` as a belt), today's ratings in the figures — and old changes pruned.
+
+Safe on several instances: each hall's pass is serialised by its feed row (`publish.sync_hall`), and
+a second pass right after the first finds nothing to change.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from central.calendar.service import load_calendar
+from central.core.clock import Clock, shanghai_date
+from central.core.config import Settings
+from central.jobs.runner import Job
+from central.public.models import PublicFeedEvent, PublicFeedHall
+from central.public.publish import sync_hall
+from central.registry.models import Hall
+
+logger = logging.getLogger(__name__)
+
+PUBLIC_FEED_JOB = "public-feed"
+FULL_EVERY = timedelta(minutes=10)
+
+
+def refresh_public_feeds(session: Session, *, now: datetime, default_key: str, keep: timedelta) -> int:
+    """One pass over every hall; answers how many changes it numbered. Commits per hall."""
+    calendar = load_calendar(session)
+    today = shanghai_date(now)
+    synced = {
+        hall_id: (on, at) for hall_id, on, at in session.execute(
+            select(PublicFeedHall.hall_id, PublicFeedHall.full_sync_on, PublicFeedHall.full_sync_at)
+        )
+    }  # fmt: skip
+    changes = 0
+    for hall_id in session.scalars(select(Hall.id).order_by(Hall.id)).all():
+        on, at = synced.get(hall_id, (None, None))
+        full = on != today or at is None or now - at >= FULL_EVERY
+        changes += sync_hall(
+            session, hall_id=hall_id, now=now, calendar=calendar, default_key=default_key,
+            case_ids=None if full else (),
+        )  # fmt: skip
+        session.commit()
+    pruned = session.execute(delete(PublicFeedEvent).where(PublicFeedEvent.at < now - keep))
+    session.commit()
+    if changes or getattr(pruned, "rowcount", 0):
+        logger.info(
+            "public feed: %d change(s), %s old change(s) pruned", changes, getattr(pruned, "rowcount", 0)
+        )
+    return changes
+
+
+def public_feed_job(*, interval: float) -> Job:
+    def run(factory: sessionmaker[Session], clock: Clock, settings: Settings) -> None:
+        with factory() as session:
+            refresh_public_feeds(
+                session,
+                now=clock(),
+                default_key=settings.rule_profile,
+                keep=timedelta(hours=settings.public_feed_keep_hours),
+            )
+
+    return Job(PUBLIC_FEED_JOB, interval, run)
