@@ -27,4 +27,8 @@ def serve(
         raise fail(f"审计签名密钥不可用 audit signing key refused: {exc}") from exc
     warm_up(app)  # before the port opens: the first request after a restart is not the slow one
     # Forwarded headers are believed only from HALLWATCH_FORWARDED_ALLOW_IPS, inside the app (create_app).
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    # Hall screens hold their change streams open: a stop waits this long for them, then closes them
+    # (the screens reconnect, to another instance, and resume where they were).
+    uvicorn.run(
+        app, host=host, port=port, log_level="info", proxy_headers=False, timeout_graceful_shutdown=5
+    )

@@ -9,6 +9,11 @@ Then the garbage collector is told that everything alive now (modules, the app, 
 hundreds of thousands of objects) lives for good (`gc.freeze`): otherwise every full collection
 walks them all again, pauses of tens of milliseconds in the middle of requests that allocate a lot,
 such as a drained outbox's batches of a thousand observations.
+
+And its first threshold is raised: a central holding thousands of hall screens' streams allocates a
+future and a callback per stream for every change, so with the default (700 allocations) one change
+to 8,000 screens set off a dozen collections, some of them full walks of every connection's objects
+(bench/displays.py: p99 delivery 830 ms → 306 ms). Garbage in cycles is still collected, later.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from fastapi import FastAPI
 from sqlalchemy.orm import configure_mappers
 
 logger = logging.getLogger(__name__)
+
+GC_THRESHOLDS = (50_000, 20, 10)  # Python's defaults: (700, 10, 10)
 
 WARM_UP_PATH = "/__warm-up__"  # matches no route, so every router's table is walked
 
@@ -41,4 +48,5 @@ def warm_up(app: FastAPI) -> None:
     asyncio.run(warm_routes(app))
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     logger.info("%d objects frozen out of garbage collection", gc.get_freeze_count())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
@@ -35,38 +36,61 @@ class PublicClient:
     limited: bool
 
 
-def public_client(
+def _identify(session: Session, *, address: str, key: str | None, now: datetime) -> PublicClient:
+    """Who asks, for the limits: a display agent by its key (not limited), anyone else by address."""
+    if key:
+        device = authenticate_device(session, presented=key, now=now)
+        if device is None:
+            raise HTTPException(401, "the device key is not valid (unknown, malformed or revoked)")
+        return PublicClient(name=f"device:{device.device_code}", limited=False)
+    return PublicClient(name=address, limited=True)
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def _take(request: Request, client: PublicClient) -> None:
+    limits: ClientLimits = request.app.state.public_limits
+    wait = limits.take(client.name) if client.limited else None
+    if wait is not None:
+        raise HTTPException(
+            429,
+            f"too many requests from {client.name}: retry after {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def limited(
     request: Request,
     session: SessionDep,
     now: NowDep,
     x_device_key: Annotated[str | None, Header(description="A display agent's device key")] = None,
 ) -> PublicClient:
-    """Who asks, for the limits: a display agent by its key (not limited), anyone else by address."""
-    if x_device_key:
-        device = authenticate_device(session, presented=x_device_key, now=now)
-        if device is None:
-            raise HTTPException(401, "the device key is not valid (unknown, malformed or revoked)")
-        return PublicClient(name=f"device:{device.device_code}", limited=False)
-    return PublicClient(name=request.client.host if request.client else "?", limited=True)
-
-
-ClientDep = Annotated[PublicClient, Depends(public_client)]
-
-
-def limited(request: Request, client: ClientDep) -> PublicClient:
-    limits: ClientLimits = request.app.state.public_limits
-    if client.limited:
-        wait = limits.take(client.name)
-        if wait is not None:
-            raise HTTPException(
-                429,
-                f"too many requests from {client.name}: retry after {wait} s",
-                headers={"Retry-After": str(wait)},
-            )
+    client = _identify(session, address=_address(request), key=x_device_key, now=now)
+    _take(request, client)
     return client
 
 
 LimitedClient = Annotated[PublicClient, Depends(limited)]
+
+
+async def _admit(request: Request, hall: str, key: str | None) -> tuple[int, PublicClient]:
+    """The hall's id and the client, looked up in a session of their own: a stream must not hold a
+    database connection for its life (SessionDep would, until the response ends)."""
+    hub: FeedHub = request.app.state.public_hub
+    now = request.app.state.clock()
+
+    def look(session: Session) -> tuple[int | None, PublicClient]:
+        client = _identify(session, address=_address(request), key=key, now=now)
+        found = hall_by_code(session, hall)
+        return (found.id if found else None), client
+
+    hall_id, client = await hub.run(look)
+    _take(request, client)
+    if hall_id is None:
+        raise HTTPException(404, f"no hall with code {hall!r}")
+    return hall_id, client
 
 
 def _hall(session: Session, code: str) -> Hall:
@@ -76,15 +100,16 @@ def _hall(session: Session, code: str) -> Hall:
     return hall
 
 
+DeviceKeyHeader = Annotated[str | None, Header(description="A display agent's device key (no limits)")]
+
+
 @router.get("/halls/{hall}/progress", response_model=FeedSnapshot)
-async def progress(request: Request, hall: str, _client: LimitedClient) -> Response:
+async def progress(request: Request, hall: str, x_device_key: DeviceKeyHeader = None) -> Response:
     """Every case on the hall's screens now, today's figures and notices, and the number of the last
     change included (resume the stream after it)."""
+    hall_id, _client = await _admit(request, hall, x_device_key)
     hub: FeedHub = request.app.state.public_hub
-    found = await hub.run(hall_by_code, hall)
-    if found is None:
-        raise HTTPException(404, f"no hall with code {hall!r}")
-    feed = await hub.join(found.id)
+    feed = await hub.join(hall_id)
     try:
         parts = await feed.snapshot()
     finally:
@@ -95,22 +120,21 @@ async def progress(request: Request, hall: str, _client: LimitedClient) -> Respo
 @router.get(
     "/halls/{hall}/events", response_class=Response, responses={200: {"content": {"text/event-stream": {}}}}
 )
-def events(
+async def events(
     request: Request,
     hall: str,
-    session: SessionDep,
-    client: LimitedClient,
+    x_device_key: DeviceKeyHeader = None,
     last_event_id: Annotated[str | None, Header(description="Resume after this change")] = None,
 ) -> Response:
     """The hall's changes as Server-Sent Events (see common/public_feed.py for the messages)."""
-    found = _hall(session, hall)
+    hall_id, client = await _admit(request, hall, x_device_key)
     limits: ClientLimits = request.app.state.public_limits
     resume = _parse_event_id(last_event_id or request.query_params.get("last_event_id"))
     if client.limited and not limits.open_stream(client.name):
         raise HTTPException(429, f"too many open streams from {client.name}", headers={"Retry-After": "30"})
     close = BackgroundTask(limits.close_stream, client.name) if client.limited else None
     return FeedStream(
-        hub=request.app.state.public_hub, hall_id=found.id, last_event_id=resume, background=close
+        hub=request.app.state.public_hub, hall_id=hall_id, last_event_id=resume, background=close
     )
 
 

@@ -58,9 +58,13 @@ class FeedStream(Response):
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             await self._stream(feed, send)
         except asyncio.CancelledError:
-            if not gone.is_set():
-                raise
-            task.uncancel()
+            # The watcher left, or the server is stopping and its grace ran out (hundreds of screens
+            # would each log a traceback): either way the stream simply ends; screens reconnect.
+            if gone.is_set():
+                task.uncancel()
+            logger.debug(
+                "stream of hall %s ended (%s)", self._hall_id, "left" if gone.is_set() else "shutdown"
+            )
         finally:
             watcher.cancel()
             self._hub.leave(feed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete
@@ -145,3 +146,17 @@ def test_changes_numbered_on_other_days_keep_counting(
         assert reader.next().id == start.id + 1  # type: ignore[operator]
     finally:
         reader.close()
+
+
+def test_open_streams_hold_no_database_connection(central: str, writer: TestClient) -> None:
+    """More screens than the connection pool holds (15): each still gets its snapshot and changes."""
+    readers = [SseReader(f"{central}{FEED}/events") for _ in range(24)]
+    try:
+        starts = [reader.next() for reader in readers]
+        push(writer, received("e1", "C-500", "2026-11-27T09:30:00+08:00"))
+        for reader, start in zip(readers, starts, strict=True):
+            assert reader.next().id == start.id + 1  # type: ignore[operator]
+        assert httpx.get(f"{central}{FEED}/progress", timeout=10).status_code == 200
+    finally:
+        for reader in readers:
+            reader.close()
