@@ -1,0 +1,105 @@
+"""The hall display pages (issue 16 item 2) in headless Chromium, against the small stand-in for the
+display agent (page_server.py) that serves them with fixture data and an event stream the test
+pushes into. Screenshots at each screen's size are left in the test's tmp_path, like the other page
+tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from common.public_feed import AgentStatus, CaseRemoved
+from tests.browser import chromium, local_page, serve
+from tests.hall_display.hall_data import NOW, TODAY, case, hall_data
+from tests.hall_display.page_server import PageServer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+def open_cases() -> list:
+    """Six open cases (one red, one yellow) and one closed today."""
+    cases = [case(n) for n in range(1, 5)]
+    cases.append(case(5, light="yellow", due=TODAY + timedelta(days=1)))
+    cases.append(case(6, light="red", due=TODAY - timedelta(days=1)))
+    cases.append(case(7, closed_on=TODAY))
+    return cases
+
+
+@pytest.fixture
+def hall() -> Iterator[PageServer]:
+    server = PageServer(hall_data(open_cases()))
+    yield server
+    server.closed = True
+
+
+@pytest.fixture
+def url(hall: PageServer) -> Iterator[str]:
+    with serve(hall.app) as base:
+        yield base
+        hall.closed = True  # ends the open event streams, so the server can stop
+
+
+def applied(page: Page, event_id: int) -> None:
+    page.wait_for_function(
+        f"() => window.hallwatchDisplay && window.hallwatchDisplay.lastEventId >= {event_id}"
+    )
+
+
+def test_marquee_scrolls_urgent_cases_first_and_takes_new_ones_at_once(
+    browser: Browser, hall: PageServer, url: str, tmp_path: Path
+) -> None:
+    with local_page(browser, url) as page:
+        page.set_viewport_size({"width": 384, "height": 64})
+        page.goto(f"{url}/marquee")
+        stage = page.locator("#stage")
+        expect(page.locator("#ribbon .entry").first).to_be_attached()
+        assert stage.bounding_box() == {"x": 0, "y": 0, "width": 384, "height": 64}
+        listed = page.locator("#entries li")
+        expect(listed.first).to_have_attribute("data-case-no", "SC-2026-000006")  # red first
+        expect(listed.nth(1)).to_have_attribute("data-case-no", "SC-2026-000005")  # then yellow
+        assert "⚠红灯" in listed.first.inner_text()
+        assert page.locator('#entries [data-case-no="SC-2026-000007"]').count() == 0  # closed today
+        assert "【公告】本大厅实行延时服务" in page.locator("#entries").inner_text()
+
+        start = page.locator("#ribbon").evaluate("r => r.style.transform")
+        page.wait_for_function(f"() => document.getElementById('ribbon').style.transform !== '{start}'")
+
+        red = case(999, light="red", due=TODAY, stage="审核中")
+        hall.push("case", red, event_id=11)
+        entry = page.locator('#ribbon [data-case-no="SC-2026-000999"]')
+        expect(entry).to_have_attribute("data-light", "red")
+        expect(entry).to_contain_text("⚠红灯SC-2026-000999 · 社会保障卡补办 · 审核中 · 承诺办结日 03-05")
+        expect(listed.nth(1)).to_have_attribute("data-case-no", "SC-2026-000999")  # after the older red
+
+        # An event the page already has (its id is not above the last applied) is ignored.
+        hall.push("case", case(998, light="red"), event_id=11)
+        hall.push("case", case(2, light="yellow"), event_id=12)  # turns yellow: straight in
+        applied(page, 12)
+        assert page.locator('[data-case-no="SC-2026-000998"]').count() == 0
+        expect(page.locator('#ribbon [data-case-no="SC-2026-000002"][data-light="yellow"]')).to_be_attached()
+
+        hall.push("case_removed", CaseRemoved(case_no="SC-2026-000001"), event_id=13)
+        expect(page.locator('#entries [data-case-no="SC-2026-000001"]')).to_have_count(0)
+
+        page.screenshot(path=str(tmp_path / "marquee-384x64.png"))
+        hall.push_status(AgentStatus(central="unreachable", updated_at=NOW, last_event_id=13))
+        expect(page.locator("#entries li").first).to_have_text("中心连接中断 · 数据更新于 09:41")
+        expect(page.locator('#ribbon [data-key="s"]')).to_be_attached()
+
+        page.set_viewport_size({"width": 768, "height": 96})
+        page.goto(f"{url}/marquee?w=768&h=96")
+        expect(page.locator("#ribbon .entry").first).to_be_attached()
+        assert stage.bounding_box() == {"x": 0, "y": 0, "width": 768, "height": 96}
+        assert page.locator("#ribbon").evaluate("r => r.style.fontSize") == "72px"
+        page.wait_for_function("() => document.getElementById('ribbon').offsetWidth > 768")
+        page.screenshot(path=str(tmp_path / "marquee-768x96.png"))
