@@ -5,6 +5,7 @@ tests."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -12,9 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from common.public_feed import AgentStatus, CaseRemoved
+from common.public_feed import AgentStatus, CaseRemoved, Notice, NoticeList
 from tests.browser import chromium, local_page, serve
-from tests.hall_display.hall_data import NOW, TODAY, case, hall_data
+from tests.hall_display.hall_data import NOW, TODAY, case, hall_data, summary
 from tests.hall_display.page_server import PageServer
 
 pytestmark = pytest.mark.browser
@@ -103,3 +104,72 @@ def test_marquee_scrolls_urgent_cases_first_and_takes_new_ones_at_once(
         assert page.locator("#ribbon").evaluate("r => r.style.fontSize") == "72px"
         page.wait_for_function("() => document.getElementById('ribbon').offsetWidth > 768")
         page.screenshot(path=str(tmp_path / "marquee-768x96.png"))
+
+
+def test_board_shows_counts_satisfaction_pages_and_the_data_age(
+    browser: Browser, hall: PageServer, url: str, tmp_path: Path
+) -> None:
+    hall.data.snapshot = hall.data.snapshot.model_copy(
+        update={"cases": [*open_cases(), *(case(n) for n in range(10, 40))]}
+    )
+    with local_page(browser, url) as page:
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.goto(f"{url}/board?page_seconds=1")
+        expect(page.locator("#hall-name")).to_have_text("武侯区政务服务中心")
+        expect(page.locator("#stat-received")).to_have_text("37")
+        assert [page.locator(f"#stat-{name}").inner_text() for name in ("completed", "overdue", "open")] == [
+            "21",
+            "2",
+            "58",
+        ]
+        expect(page.locator("#stat-satisfaction")).to_have_text("93.8%")
+        expect(page.locator("#stat-ratings")).to_have_text("16 条评价")
+        expect(page.locator("#clock")).to_have_text(re.compile(r"^\d{2}:\d{2}:\d{2}$"))
+
+        rows = page.locator("#case-rows tr")
+        expect(page.locator("#pager")).to_have_text(re.compile(r"^第 1/\d+ 页 · 共 37 件$"))
+        pages = int(re.findall(r"/(\d+)", page.locator("#pager").inner_text())[0])
+        per_page = rows.count()
+        assert pages == -(-37 // per_page) and pages > 1
+        first = rows.first
+        expect(first).to_have_attribute("data-case-no", "SC-2026-000006")  # red first, then yellow
+        assert first.locator(".light").inner_text() == "红灯"
+        assert rows.nth(1).get_attribute("data-case-no") == "SC-2026-000005"
+        assert rows.nth(1).locator(".light").inner_text() == "黄灯"
+        assert first.locator("td").all_inner_texts()[1:] == [
+            "SC-2026-000006",
+            "营业执照核发",
+            "市场监督管理局",
+            "7号窗口",
+            "李*",
+            "审核中",
+            "02-27",
+            "03-04",
+        ]
+        expect(page.locator("#conn")).to_be_hidden()
+        page.screenshot(path=str(tmp_path / "board-1920x1080.png"))
+        expect(page.locator("#pager")).to_have_text(re.compile(rf"^第 2/{pages} 页"))  # turns by itself
+        expect(page.locator("#pager")).to_have_text(re.compile(rf"^第 {pages}/{pages} 页"))
+        expect(rows.last).to_have_attribute("data-case-no", "SC-2026-000007")  # closed today: last
+        assert rows.last.locator("td").nth(6).inner_text() == "已办结"
+
+        hall.push("summary", summary(ratings=0, satisfied=0, satisfaction=None, received=38), event_id=11)
+        expect(page.locator("#stat-satisfaction")).to_have_text("暂无评价")
+        expect(page.locator("#stat-received")).to_have_text("38")
+        hall.push("notices", NoticeList(notices=[Notice(id=3, text="明日系统升级，暂停办理一小时。")]), 12)
+        expect(page.locator("#ticker-ribbon span").first).to_have_text("明日系统升级，暂停办理一小时。")
+
+        hall.push_status(AgentStatus(central="unreachable", updated_at=NOW, last_event_id=12))
+        expect(page.locator("#conn")).to_be_visible()
+        expect(page.locator("#conn")).to_have_text("中心连接中断")
+        expect(page.locator("#updated")).to_have_text("数据更新于 09:41")
+        page.screenshot(path=str(tmp_path / "board-central-down.png"))
+        hall.push_status(AgentStatus(central="connected", updated_at=NOW + timedelta(minutes=5)))
+        expect(page.locator("#conn")).to_be_hidden()
+        expect(page.locator("#updated")).to_have_text("数据更新于 09:46")
+
+        page.set_viewport_size({"width": 960, "height": 540})  # a smaller screen: all of it, scaled
+        page.wait_for_function(
+            "() => document.getElementById('screen').getBoundingClientRect().width === 960"
+        )
+        assert page.locator("#screen").bounding_box() == {"x": 0, "y": 0, "width": 960, "height": 540}
