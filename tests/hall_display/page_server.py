@@ -73,6 +73,7 @@ class PageServer:
         self._log: list[_Message] = []
         self._lock = threading.Lock()
         self.closed = False
+        self._generation = 0  # drop_streams() ends the streams of earlier generations
         self.app = self._build()
 
     def push(self, name: FeedEventName, payload: BaseModel, event_id: int) -> None:
@@ -80,6 +81,11 @@ class PageServer:
 
     def push_status(self, status: AgentStatus) -> None:
         self._append(_Message(None, "status", status.model_dump_json()))
+
+    def drop_streams(self) -> None:
+        """Ends every open stream (as a network cut would): the browsers reconnect by themselves."""
+        with self._lock:
+            self._generation += 1
 
     def _append(self, message: _Message) -> None:
         with self._lock:
@@ -92,6 +98,7 @@ class PageServer:
     async def _stream(self, request: Request, last_event_id: int | None) -> AsyncIterator[str]:
         """A snapshot first unless resuming; then every logged change after the resumed or snapshot
         id, and every status from the latest one logged before the connection on."""
+        generation = self._generation
         yield "retry: 500\n\n"
         snapshot = self.data.snapshot
         after = snapshot.last_event_id if last_event_id is None else last_event_id
@@ -103,7 +110,7 @@ class PageServer:
         for message in [*statuses[-1:], *(m for m in backlog if m.event_id is not None)]:
             if message.event_id is None or message.event_id > after:
                 yield message.encode()
-        while not self.closed and not await request.is_disconnected():
+        while not self.closed and generation == self._generation and not await request.is_disconnected():
             for message in self._since(index):
                 index += 1
                 yield message.encode()
