@@ -30,10 +30,13 @@ function fitScreen() {
   $("screen").style.transform = `translate(${left}px, ${top}px) scale(${scale})`;
 }
 
+let feed = null;
+
 function tick() {
   const now = new Date();
   $("date").textContent = dayFormat.format(now);
   $("clock").textContent = timeFormat.format(now);
+  if (feed) { showFreshness(feed.state); }  // live data is as of now
   setTimeout(tick, 1000 - (now.getTime() % 1000) + 5);  // just after the next whole second
 }
 
@@ -166,7 +169,7 @@ async function main() {
   if (config.hall_name) { $("hall-name").textContent = config.hall_name; }
   const pages = new Pages();
   const ticker = new Ticker();
-  const feed = new HallFeed(config, (state, change) => {
+  feed = new HallFeed(config, (state, change) => {
     showFreshness(state);
     if (state.hall && state.hall.name) { $("hall-name").textContent = state.hall.name; }
     if (change.type === "status" || change.type === "link") { return; }

@@ -179,15 +179,17 @@ export function casesByUrgency(state, openOnly = false) {
   return (openOnly ? cases.filter((c) => !c.closed_on) : cases).sort(byUrgency);
 }
 
-/** What the data-age marker says: {stale, label, updated} — stale when central (per the agent) or
- * this page's own stream is down. */
-export function freshness(state) {
+/** What the data-age marker says: {stale, label, updated}. Stale when central (per the agent) or this
+ * page's own stream is down: the data is as of when it last came from central. Otherwise it is live,
+ * as of now (the feed sends every change; a quiet hour is not old data). */
+export function freshness(state, now = new Date()) {
   const central = state.status ? state.status.central : "connected";
-  const updatedAt = (state.status && state.status.updated_at) || state.receivedAt;
+  const stale = central !== "connected" || state.linkDown;
+  const updatedAt = stale ? (state.status && state.status.updated_at) || state.receivedAt : now;
   const updated = updatedAt ? `数据更新于 ${shanghaiHM(updatedAt)}` : "";
-  if (central !== "connected") { return { stale: true, label: "中心连接中断", updated }; }
-  if (state.linkDown) { return { stale: true, label: "连接中断，正在重连", updated }; }
-  return { stale: false, label: "", updated };
+  if (central !== "connected") { return { stale, label: "中心连接中断", updated }; }
+  if (state.linkDown) { return { stale, label: "连接中断，正在重连", updated }; }
+  return { stale, label: "", updated };
 }
 
 /** Shows freshness(state) in the page's marker elements (#conn, #updated) when they exist. */

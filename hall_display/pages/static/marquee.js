@@ -13,6 +13,7 @@ import {
 
 const WARN = new Set(["yellow", "red"]);
 const MAX_STEP_S = 0.1;  // after a stall (tab hidden, slow frame) move on at most this much
+const MAX_APPEND = 50;  // entries appended in one frame at most
 
 function positive(value) {
   const number = Number(value);
@@ -169,12 +170,15 @@ class Marquee {
     if (!this.state) { return; }
     this.x -= this.geo.speed * seconds;
     let first = this.ribbon.firstElementChild;
-    while (first && this.x + first.offsetWidth <= 0) {
+    while (first && first.offsetWidth > 0 && this.x + first.offsetWidth <= 0) {
       this.x += first.offsetWidth;
       first.remove();
       first = this.ribbon.firstElementChild;
     }
-    while (this.x + this.ribbon.offsetWidth < this.geo.width) { this.ribbon.append(this.nextEntry()); }
+    // Bounded: a ribbon not laid out (zero widths) must not append forever.
+    for (let n = 0; n < MAX_APPEND && this.x + this.ribbon.offsetWidth < this.geo.width; n += 1) {
+      this.ribbon.append(this.nextEntry());
+    }
     // Whole pixels: an LED shows each CSS px as one lamp, a fractional offset would smear it.
     this.ribbon.style.transform = `translate3d(${Math.round(this.x)}px, 0, 0)`;
   }
