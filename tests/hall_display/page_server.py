@@ -82,6 +82,10 @@ class PageServer:
     def push_status(self, status: AgentStatus) -> None:
         self._append(_Message(None, "status", status.model_dump_json()))
 
+    def push_raw(self, name: str, data: str, event_id: int | None) -> None:
+        """Anything, shaped or not (one line of data): what a page does with garbage."""
+        self._append(_Message(event_id, name, data))
+
     def drop_streams(self) -> None:
         """Ends every open stream (as a network cut would): the browsers reconnect by themselves."""
         with self._lock:

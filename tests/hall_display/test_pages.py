@@ -406,3 +406,45 @@ def test_a_page_resumes_its_stream_after_a_cut_missing_nothing(
             "data-light", "yellow"
         )
         assert page.locator('[data-case-no="SC-2026-000050"]').count() == 0
+
+
+GARBAGE = [
+    ("case", "not json"),
+    ("case", "{}"),
+    ("case", '{"case_no": 5}'),
+    ("case", "null"),
+    ("case_removed", "[]"),
+    ("summary", '"counts"'),
+    ("notices", '{"notices": "x"}'),
+    ("notices", '{"notices": [{"id": 1}]}'),
+    ("snapshot", '{"cases": 1}'),
+    ("snapshot", '{"last_event_id": 3, "cases": [{}], "notices": []}'),
+    ("no_such_event", "{}"),
+    ("status", "unreachable"),
+]
+HOSTILE = '<img src="/static/none.png"><b>粗</b>'
+
+
+@pytest.mark.parametrize("path", ["board", "marquee"])
+def test_pages_ignore_garbage_events_and_show_text_only_as_text(
+    browser: Browser, hall: PageServer, url: str, path: str
+) -> None:
+    with local_page(browser, url) as page:  # any script error fails the test
+        page.goto(f"{url}/{path}")
+        applied(page, 10)
+        for n, (name, data) in enumerate(GARBAGE, start=11):
+            hall.push_raw(name, data, n)
+        hostile = case(60, light="red").model_copy(update={"item": HOSTILE, "stage": "<script>x()</script>"})
+        hall.push("case", hostile, event_id=30)
+        applied(page, 30)
+        shown = page.locator(
+            '#case-rows [data-case-no="SC-2026-000060"], #entries [data-case-no="SC-2026-000060"]'
+        )
+        expect(shown).to_contain_text(HOSTILE)
+        assert (
+            page.locator("main img, #screen img, #stage img, #entries img, b, script:not([src])").count() == 0
+        )
+        state = page.evaluate(
+            "() => ({central: window.hallwatchDisplay.status, n: window.hallwatchDisplay.applied})"
+        )
+        assert state["central"] is None

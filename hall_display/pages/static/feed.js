@@ -27,11 +27,38 @@ export function monthDay(isoDate) {
 
 export const LIGHT_TEXT = { green: "绿灯", yellow: "黄灯", red: "红灯" };
 
+// The shapes the pages rely on. Central sends valid models; a screen still must not die of a bad one.
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const isCase = (c) => isObject(c) && typeof c.case_no === "string" && c.case_no !== "";
+const isNotice = (n) => isObject(n) && typeof n.text === "string";
+const SHAPES = {
+  case: isCase,
+  case_removed: (d) => isObject(d) && typeof d.case_no === "string",
+  summary: isObject,
+  notices: (d) => isObject(d) && Array.isArray(d.notices) && d.notices.every(isNotice),
+  snapshot: (d) => isObject(d) && Number.isInteger(d.last_event_id) && Array.isArray(d.cases)
+    && d.cases.every(isCase) && Array.isArray(d.notices) && d.notices.every(isNotice),
+  status: (d) => isObject(d) && typeof d.central === "string",
+};
+
+/** The parsed data of an event, or null (and a warning) when it is not what `name` needs. */
+function parse(name, text) {
+  try {
+    const data = JSON.parse(text);
+    if (SHAPES[name](data)) { return data; }
+  } catch (error) {
+    console.warn(`bad ${name} event`, error);
+    return null;
+  }
+  console.warn(`bad ${name} event: unexpected shape`);
+  return null;
+}
+
 /** Red first, then yellow, then the rest, closed cases last; within each, the earliest due date first. */
 export function byUrgency(a, b) {
   const rank = (c) => (c.closed_on ? 3 : c.light === "red" ? 0 : c.light === "yellow" ? 1 : 2);
   return rank(a) - rank(b)
-    || (a.due_date || "9999").localeCompare(b.due_date || "9999")
+    || String(a.due_date || "9999").localeCompare(String(b.due_date || "9999"))
     || a.case_no.localeCompare(b.case_no);
 }
 
@@ -56,7 +83,7 @@ export class HallFeed {
     this.state = {
       hall: { code: config.hall, name: config.hall_name || "" },
       lastEventId: 0,
-      cases: {},  // case_no → PublicCase
+      cases: Object.create(null),  // case_no → PublicCase
       summary: null,
       notices: [],
       status: null,  // the agent's AgentStatus; null when talking to central directly
@@ -70,7 +97,8 @@ export class HallFeed {
   async start() {
     try {
       const response = await fetch(hallPath(this.config, "progress"), { cache: "no-store" });
-      if (response.ok) { this.applySnapshot(await response.json()); }
+      const snapshot = response.ok ? parse("snapshot", await response.text()) : null;
+      if (snapshot) { this.applySnapshot(snapshot); }
     } catch (error) {
       console.warn("snapshot not loaded; the stream sends one", error);
     }
@@ -107,13 +135,8 @@ export class HallFeed {
   }
 
   onMessage(name, message) {
-    let data;
-    try {
-      data = JSON.parse(message.data);
-    } catch (error) {
-      console.warn(`bad ${name} event`, error);
-      return;
-    }
+    const data = parse(name, message.data);
+    if (data === null) { return; }
     if (name === "snapshot") {
       this.applySnapshot(data);
       return;
@@ -151,11 +174,11 @@ export class HallFeed {
 
   applySnapshot(snapshot) {
     const state = this.state;
-    state.hall = snapshot.hall;
+    if (isObject(snapshot.hall)) { state.hall = snapshot.hall; }
     state.lastEventId = snapshot.last_event_id;
-    state.cases = {};
+    state.cases = Object.create(null);
     for (const item of snapshot.cases) { state.cases[item.case_no] = item; }
-    state.summary = snapshot.summary;
+    state.summary = isObject(snapshot.summary) ? snapshot.summary : null;
     state.notices = snapshot.notices;
     state.receivedAt = snapshot.generated_at;
     state.applied += 1;
@@ -163,12 +186,9 @@ export class HallFeed {
   }
 
   onStatus(message) {
-    try {
-      this.state.status = JSON.parse(message.data);
-    } catch (error) {
-      console.warn("bad status event", error);
-      return;
-    }
+    const status = parse("status", message.data);
+    if (status === null) { return; }
+    this.state.status = status;
     this.listener(this.state, { type: "status" });
   }
 }
