@@ -166,3 +166,12 @@ def hall_data(cases: list[PublicCase], *, idle_seconds: int = 60, kind: str = "t
     }
     timelines = {(c.case_no, PASSWORD): timeline(c) for c in cases[:1]}
     return HallData(config, snapshot(cases), catalog(), info(), timelines)
+
+
+def open_cases() -> list[PublicCase]:
+    """Six open cases (one red, one yellow) and one closed today."""
+    cases = [case(n) for n in range(1, 5)]
+    cases.append(case(5, light="yellow", due=TODAY + timedelta(days=1)))
+    cases.append(case(6, light="red", due=TODAY - timedelta(days=1)))
+    cases.append(case(7, closed_on=TODAY))
+    return cases
