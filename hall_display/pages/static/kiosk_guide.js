@@ -28,7 +28,7 @@ export function resetCatalog() {
   $("search").value = "";
   department = "";
   $("item").replaceChildren();
-  if (items) { render(); }
+  render();
 }
 
 /** The catalog screen; `open(item)` is called when an item is chosen. */
@@ -86,6 +86,7 @@ function matches(item, words) {
 }
 
 function render() {
+  if (!items) { return; }  // typed before the catalog arrived: shown once it does
   const departments = [...new Set(items.map((item) => item.department))].sort((a, b) => a.localeCompare(b, "zh-CN"));
   const chips = ["", ...departments].map((name) => {
     const chip = button("chip", name || "全部部门", () => { department = name; render(); });
