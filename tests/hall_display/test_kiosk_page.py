@@ -147,9 +147,11 @@ def test_kiosk_case_lookup_with_the_digit_pad(
 def test_kiosk_catalog_search_item_detail_and_hall_info(
     browser: Browser, kiosk_hall: PageServer, kiosk_url: str, tmp_path: Path
 ) -> None:
+    kiosk_hall.data.config["hall_name"] = None  # the agent has not heard it from central yet
     with local_page(browser, kiosk_url) as page:
         page.set_viewport_size({"width": 1080, "height": 1920})
         page.goto(f"{kiosk_url}/kiosk")
+        expect(page.locator("#hall-name")).to_have_text("武侯区政务服务中心")  # from the hall info
         page.get_by_role("button", name="办事指南").click()
         listed = page.locator("#catalog-list .item-name")
         expect(listed).to_have_count(3)

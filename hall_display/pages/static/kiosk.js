@@ -6,7 +6,7 @@
  * must not find the last one's case number or password). The password is kept only in this module,
  * never in the DOM or on window.hallwatchDisplay. */
 
-import { LIGHT_TEXT, el, loadConfig, shanghaiHM } from "./feed.js";
+import { LIGHT_TEXT, el, hallPath, loadConfig, shanghaiHM } from "./feed.js";
 import { resetCatalog, showCatalog, showInfo, showItem } from "./kiosk_guide.js";
 
 const PASSWORD_DIGITS = 6;
@@ -256,14 +256,25 @@ function wire() {
   });
 }
 
+/** Where the agent has not heard the hall's name from central yet, the hall info may have it. */
+async function showHallNameFromInfo() {
+  const response = await fetch(hallPath(config, "info"), { cache: "no-store" });
+  const info = response.ok ? await response.json() : null;
+  if (info && info.hall && typeof info.hall.name === "string") { $("hall-name").textContent = info.hall.name; }
+}
+
 async function main() {
   buildCaseKeys();
   buildPasswordKeys();
   wire();
   goHome();
   config = await loadConfig();
-  if (config.hall_name) { $("hall-name").textContent = config.hall_name; }
   keepAwake();
+  if (config.hall_name) {
+    $("hall-name").textContent = config.hall_name;
+  } else {
+    showHallNameFromInfo().catch((error) => console.warn("hall name not known yet", error));
+  }
 }
 
 main().catch((error) => {
