@@ -1,0 +1,33 @@
+"""Fixtures of the display page tests: one headless Chromium per module, and the stand-in for the
+display agent (page_server.py) serving the sample hall, on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser
+
+from tests.browser import chromium, serve
+from tests.hall_display.hall_data import hall_data, open_cases
+from tests.hall_display.page_server import PageServer
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def hall() -> Iterator[PageServer]:
+    server = PageServer(hall_data(open_cases()))
+    yield server
+    server.closed = True
+
+
+@pytest.fixture
+def url(hall: PageServer) -> Iterator[str]:
+    with serve(hall.app) as base:
+        yield base
+        hall.closed = True  # ends the open event streams, so the server can stop
