@@ -85,6 +85,7 @@ from central.public.hub import FeedHub
 from central.public.jobs import public_feed_job
 from central.public.limits import ClientLimits
 from central.public.publish import publish_stored_cases
+from central.public.notice_router import router as notice_router
 from central.public.router import router as public_router
 from central.ratings.keypad_observations import KEYPAD_HANDLERS
 from central.ratings.overdue import RATINGS_SIGNAL_SOURCES
@@ -258,6 +259,7 @@ def create_app(
         patrol_findings_router,
         video_router,
         live_router,
+        notice_router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])

@@ -66,7 +66,10 @@ class HallFeed:
         return b"".join(self._ring[start:])
 
     async def snapshot(self) -> SnapshotParts:
-        """The hall's state, built once per change number for every watcher that needs it."""
+        """The hall's state, built once per change number for every watcher that needs it; never older
+        than what the database held when asked (the NOTIFY of a change may not have arrived yet)."""
+        if await self._feeds.run(last_seq, self.hall_id) > self.last_seq:
+            await self.refresh()
         async with self._snapshot_lock:
             if self._snapshot is None or self._snapshot.seq < self.last_seq:
                 self._snapshot = await self._feeds.run(self._feeds.build_snapshot, self.hall_id)

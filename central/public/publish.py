@@ -164,6 +164,13 @@ def _store(
     logger.debug("hall %s: %d public change(s), up to %d", feed.hall_id, len(changes), seq)
 
 
+def number_change(session: Session, *, hall_id: int, name: str, data: str, now: datetime) -> int:
+    """Number one change that is not a case's (the notices); answers its number. Does not commit."""
+    feed = _lock_hall(session, hall_id)
+    _store(session, feed=feed, changes=[_Change(name, data)], stored={}, now=now)
+    return feed.last_seq
+
+
 def publish_stored_cases(
     session: Session,
     *,

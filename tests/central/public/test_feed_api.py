@@ -185,3 +185,21 @@ def test_the_feed_pass_drops_yesterdays_closed_cases_and_turns_lights(
     kept = session.scalars(select(PublicFeedEvent.at)).all()
     assert kept and all(at >= clock() - timedelta(days=30) for at in kept)
     assert {c["case_no"] for c in anon.get(f"{FEED}/progress").json()["cases"]} == {"C-020"}
+
+
+def test_notices_reach_the_screens_without_phone_numbers_and_leave_when_ended(
+    client: TestClient, anon: TestClient, registry: dict[str, int]
+) -> None:
+    posted = client.post(
+        "/api/v1/halls/510000-ZWFW/notices", json={"text": "本周六照常办公，咨询 13812345678"}
+    )
+    assert posted.status_code == 201, posted.text
+    assert "13812345678" not in posted.text and "[已隐去]" in posted.json()["text"]
+    snapshot = anon.get(f"{FEED}/progress").json()
+    assert [n["text"] for n in snapshot["notices"]] == [posted.json()["text"]]
+    assert client.delete(f"/api/v1/halls/510000-ZWFW/notices/{posted.json()['id']}").status_code == 204
+    assert anon.get(f"{FEED}/progress").json()["notices"] == []
+    assert client.delete(f"/api/v1/halls/510000-ZWFW/notices/{posted.json()['id']}").status_code == 404
+    assert client.post("/api/v1/halls/NOPE/notices", json={"text": "x"}).status_code == 404
+    assert client.post("/api/v1/halls/510000-ZWFW/notices", json={"text": ""}).status_code == 422
+    assert anon.post("/api/v1/halls/510000-ZWFW/notices", json={"text": "x"}).status_code == 401
