@@ -43,7 +43,7 @@ class FeedState:
     """The hall's public feed: cases by case_no (in the order central gave them, new ones last)."""
 
     hall: HallRef | None = None
-    cases: Mapping[str, PublicCase] = field(default=_EMPTY)
+    cases: Mapping[str, PublicCase] = field(default_factory=lambda: _EMPTY)
     summary: HallSummary | None = None
     notices: tuple[Notice, ...] = ()
     last_event_id: int = 0
