@@ -79,7 +79,7 @@ class FakeCentral:
 
     def publish(self, name: str, data: str) -> int:
         """A change: its id, sent to every open stream (kept for later ones while stopped)."""
-        return self._call(self._publish(name, data))
+        return int(self._call(self._publish(name, data)))
 
     def publish_case(self, case: PublicCase) -> int:
         self.cases[case.case_no] = case

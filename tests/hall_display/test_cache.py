@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from common.public_feed import HallRef
 from hall_display.cache import CATALOG_FILE, FEED_FILE, INFO_FILE, DisplayCache, FeedWriter, atomic_write
 from hall_display.state import FeedState, apply, from_snapshot
 from tests.hall_display import samples
@@ -75,7 +76,7 @@ def test_a_file_it_cannot_read_is_an_empty_start(tmp_path: Path, caplog) -> None
 
 def test_another_halls_copy_is_not_shown(tmp_path: Path, caplog) -> None:
     cache = DisplayCache(tmp_path)
-    other = samples.HallRef(code="510100-ZWFW", name="成都市政务服务中心")
+    other = HallRef(code="510100-ZWFW", name="成都市政务服务中心")
     cache._write(FEED_FILE, samples.snapshot(3, [], hall=other))  # not even the right shape
     cache.save_feed(from_snapshot(samples.snapshot(3, [samples.case(1)], hall=other), NOW))
     cache.save_catalog(samples.catalog(other))

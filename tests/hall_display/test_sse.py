@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -71,7 +73,7 @@ def test_any_split_of_the_bytes_gives_the_same_events(cuts: list[int]) -> None:
     """Chunks split lines, CRLF pairs and UTF-8 characters anywhere."""
     data = STREAM.encode()
     bounds = [0, *sorted(cuts), len(data)]
-    chunks = [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    chunks = [data[a:b] for a, b in pairwise(bounds)]
     assert parse(*chunks) == [ev("case", '{"stage": "承办中"}', "41"), ev("summary", "a\nb", "42")]
 
 
