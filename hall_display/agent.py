@@ -88,60 +88,73 @@ class DisplayAgent:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set; then end the pages' streams, write the copy and return."""
-        display = self.settings.display
         self.browser = self._browser()
-        try:
-            cache = DisplayCache(display.cache_path)
-        except OSError as exc:
-            raise AgentStartError(
-                f"cannot create the cache directory {display.cache_path}: {exc.strerror}"
-            ) from exc
-        hub = self.hub = FeedHub(cache.load_feed(self.settings.hall))
-        hub.catalog = cache.load_catalog(self.settings.hall)
-        hub.info = cache.load_info(self.settings.hall)
-        _log_start(self.settings, hub)
+        cache = self._open_cache()
+        hub = self.hub = self._load(cache)
         writer = FeedWriter(cache, lambda: hub.state)
         hub.on_change = writer.mark_dirty
         sock = self.bind()
-        async with self._client() as client:
-            server = _Server(
-                uvicorn.Config(
-                    build_app(
-                        self.settings,
-                        hub,
-                        client,
-                        pages_dir=self.tuning.pages_dir,
-                        keepalive_seconds=self.tuning.page_keepalive_seconds,
-                    ),
-                    log_level="warning",
-                    lifespan="off",
-                    timeout_graceful_shutdown=3,
+        try:
+            async with self._client() as client:
+                server = self._page_server(hub, client)
+                side = SideData(
+                    client,
+                    hub,
+                    cache,
+                    hall=self.settings.hall,
+                    every_seconds=self.tuning.side_data_every_seconds,
                 )
-            )
-            side = SideData(
-                client, hub, cache, hall=self.settings.hall, every_seconds=self.tuning.side_data_every_seconds
-            )
-            self.feed = FeedClient(
-                client,
-                hub,
-                hall=self.settings.hall,
-                reconnect_max_seconds=display.reconnect_max_seconds,
-                read_timeout_seconds=self.tuning.read_timeout_seconds,
-                on_connected=side.connected,
-                clock=self.tuning.clock,
-            )
-            serving = asyncio.create_task(server.serve(sockets=[sock]), name="pages")
-            writing = asyncio.create_task(writer.run(), name="feed-writer")
-            workers = [
-                asyncio.create_task(self.feed.run(), name="feed"),
-                asyncio.create_task(side.run(), name="side-data"),
-                *([asyncio.create_task(self.browser.run(), name="browser")] if self.browser else []),
-            ]
-            try:
-                await self._until_stopped(stop, server, serving)
-            finally:
-                await self._shut_down(hub, server, serving, workers, writer, writing)
-                sock.close()
+                self.feed = self._feed_client(client, hub, side)
+                serving = asyncio.create_task(server.serve(sockets=[sock]), name="pages")
+                writing = asyncio.create_task(writer.run(), name="feed-writer")
+                workers = [
+                    asyncio.create_task(self.feed.run(), name="feed"),
+                    asyncio.create_task(side.run(), name="side-data"),
+                    *([asyncio.create_task(self.browser.run(), name="browser")] if self.browser else []),
+                ]
+                try:
+                    await self._until_stopped(stop, server, serving)
+                finally:
+                    await self._shut_down(hub, server, serving, workers, writer, writing)
+        finally:
+            sock.close()
+
+    def _open_cache(self) -> DisplayCache:
+        path = self.settings.display.cache_path
+        try:
+            return DisplayCache(path)
+        except OSError as exc:
+            raise AgentStartError(f"cannot create the cache directory {path}: {exc.strerror}") from exc
+
+    def _load(self, cache: DisplayCache) -> FeedHub:
+        """The hub with the copy on disk: what the pages show until central is reached."""
+        hall = self.settings.hall
+        hub = FeedHub(cache.load_feed(hall))
+        hub.catalog = cache.load_catalog(hall)
+        hub.info = cache.load_info(hall)
+        _log_start(self.settings, hub)
+        return hub
+
+    def _page_server(self, hub: FeedHub, client: httpx.AsyncClient) -> uvicorn.Server:
+        app = build_app(
+            self.settings,
+            hub,
+            client,
+            pages_dir=self.tuning.pages_dir,
+            keepalive_seconds=self.tuning.page_keepalive_seconds,
+        )
+        return _Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=3))
+
+    def _feed_client(self, client: httpx.AsyncClient, hub: FeedHub, side: SideData) -> FeedClient:
+        return FeedClient(
+            client,
+            hub,
+            hall=self.settings.hall,
+            reconnect_max_seconds=self.settings.display.reconnect_max_seconds,
+            read_timeout_seconds=self.tuning.read_timeout_seconds,
+            on_connected=side.connected,
+            clock=self.tuning.clock,
+        )
 
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
