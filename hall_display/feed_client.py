@@ -6,7 +6,7 @@ it exactly once; a repeat is ignored anyway). A dropped stream, a read timeout (
 `read_timeout_seconds`) or a refused connection: reconnect with jittered, doubling waits up to
 `reconnect_max_seconds`. An event that breaks the contract: start over with a fresh snapshot (no
 Last-Event-ID). A refused key (401/403): said clearly in the log, retried slowly (an administrator
-may issue the key meanwhile).
+may issue the key meanwhile). Throttled (429 or 503 with Retry-After): it waits as long as asked.
 
 `SideData.run` fetches the catalog and the hall's info when the stream connects and every hour;
 when central fails the cached copy stays.
@@ -40,6 +40,7 @@ KEEPALIVE_SECONDS = 15.0  # central's keep-alive comment interval (public_feed: 
 READ_TIMEOUT_SECONDS = 3 * KEEPALIVE_SECONDS
 FIRST_RETRY_SECONDS = 1.0
 SIDE_DATA_EVERY_SECONDS = 3600.0
+MAX_RETRY_AFTER_SECONDS = 600.0
 USER_AGENT = "hallwatch-display"
 
 
@@ -93,17 +94,17 @@ class FeedClient:
         self.connections = 0  # streams opened, for the curious (tests, logs)
         self._fresh = False  # the next connection asks for a snapshot (no Last-Event-ID)
         self._refused = False
+        self._retry_after = 0.0
 
     async def run(self) -> None:
         """Until cancelled."""
         while True:
             outcome = await self.connect_once()
-            if outcome is Outcome.DROPPED:
-                self.hub.set_central("connecting")
-            else:
-                self.hub.set_central("unreachable")
+            talked = outcome in (Outcome.DROPPED, Outcome.BAD_DATA)  # central was there a moment ago
+            self.hub.set_central("connecting" if talked else "unreachable")
             delay = self.backoff.most if outcome is Outcome.REFUSED else self.backoff.next()
-            await asyncio.sleep(delay)
+            await asyncio.sleep(max(delay, self._retry_after))
+            self._retry_after = 0.0
 
     async def connect_once(self) -> Outcome:
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
@@ -152,6 +153,9 @@ class FeedClient:
             self._refused = True
             return Outcome.REFUSED
         content_type = response.headers.get("content-type", "")
+        retry_after = response.headers.get("retry-after", "")
+        if status in (429, 503) and retry_after.isascii() and retry_after.isdigit():
+            self._retry_after = min(float(retry_after), MAX_RETRY_AFTER_SECONDS)  # throttled: as asked
         if status != 200 or not content_type.startswith("text/event-stream"):
             logger.warning(
                 "feed: central answered HTTP %d (%s), not an event stream", status, content_type or "-"

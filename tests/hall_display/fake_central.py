@@ -74,6 +74,7 @@ class FakeCentral:
 
     def close(self) -> None:
         self.stop()
+        self._call(self._finish_handlers())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 
@@ -107,6 +108,12 @@ class FakeCentral:
             writer.transport.abort()
         for queue in list(self._streams):
             queue.put_nowait(None)
+
+    async def _finish_handlers(self) -> None:
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     async def _publish(self, name: str, data: str) -> int:
         self.last_id += 1

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hall_display.feed_client import Backoff
 from hall_display.state import FeedDataError, FeedState, apply, from_snapshot, parse_event_id, touch
 from tests.hall_display import samples
 
@@ -134,3 +135,12 @@ def test_event_ids(raw: str | int | None, number: int | str | None) -> None:
             parse_event_id(raw)
     else:
         assert parse_event_id(raw) == number
+
+
+def test_reconnect_waits_double_jittered_up_to_the_most_and_start_over() -> None:
+    backoff = Backoff(most=30.0)
+    waits = [backoff.next() for _ in range(12)]
+    bounds = [min(30.0, 2.0**n) for n in range(12)]
+    assert all(b / 2 <= w <= b for w, b in zip(waits, bounds, strict=True))
+    backoff.reset()
+    assert backoff.next() <= 1.0
