@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
+from common.config_fields import ENV_NAME_PATTERN
+from common.display_config import DisplayConfig
 from edge.config_checks import (
     CODE_PATTERN,
     Code40,
@@ -26,7 +28,6 @@ from edge.live.config import LiveConfig
 from edge.video.config import (
     AnalysisConfig,
     CameraConfig,
-    DisplayConfig,
     WindowConfig,
     verify_window_cameras,
 )
@@ -34,7 +35,6 @@ from rating_device.protocol import DEFAULT_BAUDRATE, STANDARD_BAUDRATES, baudrat
 
 logger = logging.getLogger(__name__)
 
-ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 DEFAULT_KEY_ENV = "HALLWATCH_EDGE_KEY"
 
 # A press id is f"{keypad}:{seq}:{uptime_ms}": 40 + 1 + 5 + 1 + 10 characters fit central's 64.
@@ -209,7 +209,12 @@ class EdgeConfig(_Section):
     cameras: list[CameraConfig] = Field(default_factory=list, max_length=200)
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     windows: list[WindowConfig] = Field(default_factory=list, max_length=500)
-    displays: list[DisplayConfig] = Field(default_factory=list, max_length=100)
+    displays: list[DisplayConfig] = Field(
+        default_factory=list,
+        max_length=100,
+        description="The hall's displays; each is run by its own display agent (`hallwatch display run`), "
+        "the edge agent only validates them.",
+    )
     live: LiveConfig | None = Field(
         None,
         description="Live view of the cameras over WebRTC (edge.live); none: no live view. "

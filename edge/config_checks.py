@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field
-
+from common.config_fields import CODE_PATTERN, Code40
 from common.findings import CHECK_ERROR, Finding, Loc, raise_findings
 
 __all__ = [
@@ -29,10 +28,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-# Codes travel in observation ids, URLs and logs: letters, digits and a few separators, no spaces.
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
-Code40 = Annotated[str, Field(min_length=1, max_length=40, pattern=CODE_PATTERN)]
 
 
 def verify_unique(entries: Sequence[Any], section: str, field: str) -> list[Finding]:

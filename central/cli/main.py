@@ -1,7 +1,8 @@
 """The one CLI, `hallwatch <command>`: each command's module is imported only when that command runs.
 
-A hall's box runs `hallwatch edge run` and `hallwatch keypad emulate` with the `edge` extra only: those
-modules live on the hall's side (`edge.cli`, `rating_device.cli`) and import nothing of central, and
+A hall's box runs `hallwatch edge run` and `hallwatch keypad emulate` with the `edge` extra only, a
+display PC `hallwatch display run` with the `display` extra: those modules live on the hall's side
+(`edge.cli`, `rating_device.cli`, `hall_display.cli`) and import nothing of central, and
 loading them lazily keeps FastAPI, SQLAlchemy, Alembic and uvicorn out of the process (tested).
 """
 
@@ -41,6 +42,7 @@ COMMANDS: dict[str, Command] = {
     "demo": Command("central.cli.demo_cmd", "demo", "Seed a demo province and serve it with a live hall."),
     "edge": Command("edge.cli", "app", "Edge agent: cameras, keypads, outbox, recordings."),
     "keypad": Command("rating_device.cli", "app", "Keypad emulator (评价器模拟)."),
+    "display": Command("hall_display.cli", "app", "Hall display agent (大厅显示屏)."),
 }
 
 

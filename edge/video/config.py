@@ -1,4 +1,4 @@
-"""Camera, window and display sections of the edge config (camera_configs/*.yaml), Frigate style.
+"""Camera, window and analysis sections of the edge config (camera_configs/*.yaml), Frigate style.
 
 A camera's `source` and the `detector` are discriminated unions keyed by `type`. Regions and privacy
 masks are polygons in coordinates relative to the frame (0..1, origin top left), so a config survives
@@ -201,12 +201,6 @@ class WindowConfig(_Section):
             ]
         )
         return self
-
-
-class DisplayConfig(_Section):
-    name: Code40 = Field(..., description="The display's code; unique in the file.")
-    kind: Literal["led", "tv", "kiosk"] = Field("tv", description="LED strip, TV board or touchscreen kiosk.")
-    url: str | None = Field(None, max_length=1000, description="Where the display's page is served.")
 
 
 # --- cross-field checks ----------------------------------------------------------------------
