@@ -84,8 +84,8 @@ from central.profiles.router import router as profiles_router
 from central.public.hub import FeedHub
 from central.public.jobs import public_feed_job
 from central.public.limits import ClientLimits
-from central.public.publish import publish_stored_cases
 from central.public.notice_router import router as notice_router
+from central.public.publish import publish_stored_cases
 from central.public.router import router as public_router
 from central.ratings.keypad_observations import KEYPAD_HANDLERS
 from central.ratings.overdue import RATINGS_SIGNAL_SOURCES
@@ -218,7 +218,9 @@ def create_app(
     app.state.observation_handlers = observation_handlers(KEYPAD_HANDLERS, CAMERA_HANDLERS, PATROL_HANDLERS)
     # 一事一评: cases served are rated; the hall screens show the change at once.
     app.state.case_event_listeners = (open_prompts_for_events, publish_stored_cases)
-    app.state.public_hub = FeedHub(factory=app.state.session_factory, notifier=app.state.notifier, clock=clock)
+    app.state.public_hub = FeedHub(
+        factory=app.state.session_factory, notifier=app.state.notifier, clock=clock
+    )
     app.state.public_limits = ClientLimits(
         per_minute=settings.public_requests_per_minute, streams=settings.public_streams_per_client
     )

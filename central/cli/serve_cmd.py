@@ -29,6 +29,4 @@ def serve(
     # Forwarded headers are believed only from HALLWATCH_FORWARDED_ALLOW_IPS, inside the app (create_app).
     # Hall screens hold their change streams open: a stop waits this long for them, then closes them
     # (the screens reconnect, to another instance, and resume where they were).
-    uvicorn.run(
-        app, host=host, port=port, log_level="info", proxy_headers=False, timeout_graceful_shutdown=5
-    )
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, timeout_graceful_shutdown=5)
