@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.presence
 	$(BIN)/python -m bench.link
 	$(BIN)/python -m bench.patrols
+	$(BIN)/python -m bench.displays
 	$(BIN)/python -m bench.live
 
 clean:
