@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -50,3 +53,42 @@ def machine_speed_ms() -> float:
         sum(range(10_000_000))
         timings.append((time.perf_counter() - started) * 1000)
     return min(timings)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def served_process(
+    command: Sequence[str],
+    *,
+    env: dict[str, str],
+    ready_url: str,
+    what: str,
+    timeout: float = 90,
+    quiet: bool = False,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`command` as a subprocess, yielded once `ready_url` answers 200; terminated afterwards."""
+    output = subprocess.DEVNULL if quiet else None
+    process = subprocess.Popen(list(command), env=env, stdout=output, stderr=output)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(ready_url, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{what} did not start")
+            time.sleep(0.2)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()

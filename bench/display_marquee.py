@@ -9,16 +9,13 @@ this machine's clock.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
+from bench.common import free_port, served_process
 from bench.live_browser import browser_page
 
 MARQUEE_WIDTH, MARQUEE_HEIGHT = 384, 64
@@ -37,9 +34,7 @@ OBSERVE = """() => {
 @contextmanager
 def display_agent(workdir: Path, *, hall: str, central: str, key: str) -> Iterator[str]:
     """`hallwatch display run` for an LED display of `hall` on a free port; yields its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     config = workdir / "display.yaml"
     config.write_text(
         f"hall: {hall}\ncentral:\n  url: {central}\ndisplays:\n  - name: LED-BENCH\n    kind: led\n"
@@ -49,23 +44,11 @@ def display_agent(workdir: Path, *, hall: str, central: str, key: str) -> Iterat
     )
     env = {**os.environ, "HALLWATCH_DISPLAY_KEY": key}
     command = [sys.executable, "-m", "central.cli", "display", "run", str(config), "--display", "LED-BENCH"]
-    agent = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/display-config.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if agent.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the display agent did not start")
-            time.sleep(0.2)
+    with served_process(
+        command, env=env, ready_url=f"{url}/display-config.json", what="the display agent", quiet=True
+    ):
         yield url
-    finally:
-        agent.terminate()
-        agent.wait(timeout=30)
 
 
 def marquee_latencies(agent_url: str, push: Callable[[str], None], count: int) -> list[float]:

@@ -29,8 +29,6 @@ import gc
 import os
 import re
 import resource
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +44,14 @@ import httpx
 import uvloop
 from rich.console import Console
 
-from bench.common import count_label, load_average, machine_speed_ms, scratch_postgres
+from bench.common import (
+    count_label,
+    free_port,
+    load_average,
+    machine_speed_ms,
+    scratch_postgres,
+    served_process,
+)
 from bench.display_marquee import display_agent, marquee_latencies
 from central.access.roles import Role
 from central.access.service import create_user
@@ -115,9 +120,7 @@ def seed(url: str) -> str:
 @contextmanager
 def central(database_url: str) -> Iterator[tuple[str, int]]:
     """`hallwatch serve` on a free port; yields its base URL and process id."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     env = {
         **os.environ,
         "HALLWATCH_DATABASE_URL": database_url,
@@ -127,27 +130,12 @@ def central(database_url: str) -> Iterator[tuple[str, int]]:
         "HALLWATCH_PUBLIC_STREAMS_PER_CLIENT": "1000000",  # every watcher comes from 127.0.0.1
         "HALLWATCH_PUBLIC_REQUESTS_PER_MINUTE": "1000000",
     }
-    command = [sys.executable, "-m", "central.cli", "serve", "--port", str(port)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # inherits the raised limit
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the bench central did not start")
-            time.sleep(0.2)
+    command = [sys.executable, "-m", "central.cli", "serve", "--port", str(port)]  # inherits the raised limit
+    with served_process(
+        command, env=env, ready_url=f"{url}/healthz", what="the bench central", quiet=True
+    ) as server:
         yield url, server.pid
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def rss_kb(pid: int) -> int:

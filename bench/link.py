@@ -29,8 +29,6 @@ import asyncio
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +42,7 @@ import httpx
 from rich.console import Console
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench.common import load_average, machine_speed_ms, scratch_postgres
+from bench.common import free_port, load_average, machine_speed_ms, scratch_postgres, served_process
 from central.core.actor import Actor
 from central.core.db import make_engine, make_session_factory
 from central.core.migrate import upgrade
@@ -88,27 +86,12 @@ def seed(url: str, agents: int) -> list[tuple[int, str]]:
 @contextmanager
 def central(database_url: str) -> Iterator[str]:
     """`bench.link_server` as a subprocess on a free port; yields its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     env = {**os.environ, "HALLWATCH_DATABASE_URL": database_url, "HALLWATCH_SIGNAL_INTERVAL_SECONDS": "0"}
-    server = subprocess.Popen([sys.executable, "-m", "bench.link_server", "--port", str(port)], env=env)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the bench central did not start")
-            time.sleep(0.2)
+    command = [sys.executable, "-m", "bench.link_server", "--port", str(port)]
+    with served_process(command, env=env, ready_url=f"{url}/healthz", what="the bench central"):
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 class Agents:
