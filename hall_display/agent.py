@@ -12,6 +12,7 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -208,6 +209,60 @@ class DisplayAgent:
             await serving
         await writer.close(writing)
         self.ready.clear()
+
+
+class AgentThread:
+    """An agent on its own event loop in a thread of this process (the demo runs its hall's three
+    displays so; tests run theirs so), instead of `hallwatch display run`'s own process."""
+
+    def __init__(self, agent: DisplayAgent) -> None:
+        self.agent = agent
+        self.failure: BaseException | None = None  # what ended the agent, if it did not stop cleanly
+        self._started = False
+        self._loop = asyncio.new_event_loop()
+        self._stop = asyncio.Event()
+        name = f"display-agent-{agent.settings.display.name}"
+        self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def start(self, timeout: float) -> AgentThread:
+        """Start the agent and wait until it serves its pages; raises what stopped it from starting
+        (AgentStartError: its port, its cache directory) or AgentStartError after `timeout` seconds."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.agent.ready.wait(0.05):
+            if not self._thread.is_alive():
+                self._thread.join()
+                raise self.failure or AgentStartError("the display agent stopped while starting")
+            if time.monotonic() >= deadline:
+                self.stop(timeout)
+                raise AgentStartError(f"the display agent did not start within {timeout:g} s")
+        self._started = True
+        return self
+
+    def stop(self, timeout: float) -> None:
+        """Stop the agent (its copy written) and wait up to `timeout` seconds for its thread."""
+        if self._thread.is_alive():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the agent has ended
+                self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(timeout=timeout)
+        if self._thread.is_alive():
+            logger.warning(
+                "display agent %s did not stop within %g s", self.agent.settings.display.name, timeout
+            )
+
+    def _main(self) -> None:
+        try:
+            self._loop.run_until_complete(self.agent.run(self._stop))
+        except BaseException as exc:  # kept for whoever started it, not lost in the thread
+            self.failure = exc
+            if self._started:  # a failure to start is the starter's to report
+                logger.error("display agent %s stopped: %r", self.agent.settings.display.name, exc)
+        finally:
+            self._loop.close()
 
 
 def _log_start(settings: DisplaySettings, hub: FeedHub) -> None:

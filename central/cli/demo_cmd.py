@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import socket
 import threading
 from pathlib import Path
 
@@ -16,11 +19,14 @@ from central.core.config import Settings
 from central.core.db import make_session_factory
 from central.core.warmup import warm_up
 from central.demo.accounts import DEMO_HALL, DEMO_PASSWORD, DEMO_PATROLLER, DEMO_USERS, create_demo_users
+from central.demo.displays import DEMO_DISPLAY_PORTS
 from central.demo.hall_sim import SimulatedHall, plan_hall, wait_until_up
 from central.demo.patrol_guide import patrol_guide, publish_todays_patrols
 from central.demo.seed import seed_demo
 from central.demo.supervision import seed_supervision
 from central.patrols.key import generate_key_file
+
+logger = logging.getLogger(__name__)
 
 DEMO_DB = Path("var") / "demo.db"
 DEMO_PATROL_KEY = Path("var") / "demo-patrol.key"  # the demo's own draw key (kept between runs)
@@ -64,7 +70,13 @@ def demo(
             county_inspector="jinjiang",
             clerk="clerk",
         )
-        hall_plan = plan_hall(session, hall_code=DEMO_HALL, windows=4, now=system_clock())
+        hall_plan = plan_hall(
+            session,
+            hall_code=DEMO_HALL,
+            windows=4,
+            now=system_clock(),
+            default_profile_key=settings.rule_profile,
+        )
         patrols = publish_todays_patrols(session, settings=settings, now=system_clock())
         guide = patrol_guide(
             session,
@@ -96,20 +108,47 @@ def demo(
     )
     console.print("\n".join(guide.lines(base)), highlight=False, soft_wrap=True)  # URLs unbroken
     console.print("按 Ctrl+C 停止")
-    hall = SimulatedHall(hall_plan, base_url=base, username="admin", password=DEMO_PASSWORD)
+    hall = SimulatedHall(
+        hall_plan,
+        base_url=base,
+        username="admin",
+        password=DEMO_PASSWORD,
+        display_ports=DEMO_DISPLAY_PORTS,
+        display_host=host,
+    )
     threading.Thread(target=_start_hall, args=(hall, base), daemon=True).start()
     try:
         app = create_app(settings, engine=engine)
         warm_up(app)
-        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", proxy_headers=False, timeout_graceful_shutdown=5
+        )
+        _DemoServer(config, hall).run()
     finally:
         hall.stop()
 
 
+class _DemoServer(uvicorn.Server):
+    """On Ctrl+C the demo hall stops first, while central still answers: its screens end their event
+    streams (which central would otherwise wait on) and its edge agent delivers what it holds."""
+
+    def __init__(self, config: uvicorn.Config, hall: SimulatedHall) -> None:
+        super().__init__(config)
+        self.hall = hall
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await asyncio.to_thread(self.hall.stop)
+        await super().shutdown(sockets=sockets)
+
+
 def _start_hall(hall: SimulatedHall, base: str) -> None:
-    """Once central answers, the demo hall's keypads, edge agent and citizens start."""
+    """Once central answers, the demo hall's keypads, edge agent, citizens and screens start."""
     if wait_until_up(base):
         hall.start()
         console.print(
             f"模拟大厅 {hall.plan.hall}：{len(hall.plan.windows)} 个评价器（{hall.workdir}），群众每隔数秒办件并评价"
         )
+        lines = [status.line() for status in hall.displays.statuses]
+        if hall.plan.kiosk_case is not None:
+            lines.append(f"  {hall.plan.kiosk_case.line()}")
+        console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)  # URLs unbroken

@@ -24,8 +24,9 @@ import random
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.core.actor import Actor
+from central.demo.displays import DisplayKey, HallDisplays, KioskCase, demo_kiosk_case, register_displays
 from central.demo.recorded_footage import analyse_yesterday
 from central.devices.keys import issue_key
+from central.public.jobs import refresh_public_feeds
 from central.registry.models import Device, Hall, Item, ServiceWindow, Staff
+from common.profiles import DEFAULT_PROFILE_KEY
 from edge.agent import Agent
 from edge.config import EdgeConfig
 from edge.configfile import parse_edge_config
@@ -50,6 +54,7 @@ logger = logging.getLogger(__name__)
 KEY_SHARES = {5: 0.62, 4: 0.22, 3: 0.09, 2: 0.04, 1: 0.03}
 CLERK_PRESS_SHARE = 0.03  # rounds in which a clerk presses their own keypad with nobody at the counter
 DEMO_SCENE, DEMO_CAMERA = "hall", "CAM-HALL"
+FEED_KEEP = timedelta(hours=48)  # the feed's changes kept for screens that resume (nothing is older yet)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class HallPlan:
     hall: str
     edge_key: str
     windows: list[WindowPlan]
+    displays: tuple[DisplayKey, ...] = ()  # the hall's screens, registered with their keys
+    kiosk_case: KioskCase | None = None  # a case whose query password is known (the kiosk's lookup)
 
 
 class SimulatedHall:
@@ -80,6 +87,8 @@ class SimulatedHall:
         workdir: Path | None = None,
         seed: int = 20261128,
         recording: bool = True,
+        display_ports: Mapping[str, int] | None = None,
+        display_host: str = "127.0.0.1",
     ) -> None:
         self.plan, self.base_url = plan, base_url.rstrip("/")
         self._login = {"username": username, "password": password}
@@ -93,6 +102,16 @@ class SimulatedHall:
         self._agent: Agent | None = None
         self._token: str | None = None
         self.served = 0
+        # The hall's screens, each on the port given by its name (the demo: DEMO_DISPLAY_PORTS); none
+        # without ports (the tests of the other live parts).
+        self.displays = HallDisplays(
+            plan.displays,
+            hall=plan.hall,
+            central_url=self.base_url,
+            host=display_host,
+            ports=display_ports or {},
+            workdir=self.workdir,
+        )
 
     def start(self) -> SimulatedHall:
         for n, window in enumerate(self.plan.windows, start=1):
@@ -104,6 +123,7 @@ class SimulatedHall:
             self._analyse_yesterday(config)
         self._thread = threading.Thread(target=self._citizens, name="demo-citizens", daemon=True)
         self._thread.start()
+        self.displays.start()
         logger.info("demo hall %s: %d keypads in %s", self.plan.hall, len(self._keypads), self.workdir)
         return self
 
@@ -122,9 +142,13 @@ class SimulatedHall:
         ).start()
 
     def stop(self) -> None:
+        """Stop everything started (once: the demo stops the hall before central, and again after)."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=10)
+        self.displays.stop()
         if self._agent:
             self._agent.stop()
         for keypad in self._keypads.values():
@@ -230,8 +254,17 @@ class SimulatedHall:
         return {"Authorization": f"Bearer {self._token}"}
 
 
-def plan_hall(session: Session, *, hall_code: str, windows: int, now: datetime) -> HallPlan:
-    """Register the hall's edge box and its key, and what citizens at its first windows bring."""
+def plan_hall(
+    session: Session,
+    *,
+    hall_code: str,
+    windows: int,
+    now: datetime,
+    default_profile_key: str = DEFAULT_PROFILE_KEY,
+) -> HallPlan:
+    """Register the hall's edge box and displays with their keys, and what citizens at its first windows
+    bring; give one of its cases a known query password; put the seeded data on every hall's screens
+    (the seeding wrote no feed: without this they would wait for the feed job's first pass)."""
     hall = session.scalars(select(Hall).where(Hall.code == hall_code)).one()
     device = Device(code=f"EDGE-{hall_code}", kind="edge", name=f"{hall.name}边缘盒", hall_id=hall.id)
     session.add(device)
@@ -252,8 +285,11 @@ def plan_hall(session: Session, *, hall_code: str, windows: int, now: datetime) 
         ).first()
         if staff and item:
             plans.append(WindowPlan(window=window.code, staff=staff, item=item))
+    displays = tuple(register_displays(session, hall=hall, now=now))
     session.commit()
-    return HallPlan(hall=hall_code, edge_key=key, windows=plans)
+    kiosk_case = demo_kiosk_case(session, hall=hall, now=now)
+    refresh_public_feeds(session, now=now, default_key=default_profile_key, keep=FEED_KEEP)
+    return HallPlan(hall=hall_code, edge_key=key, windows=plans, displays=displays, kiosk_case=kiosk_case)
 
 
 def wait_until_up(base_url: str, *, timeout: float = 60.0) -> bool:

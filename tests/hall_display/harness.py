@@ -10,10 +10,8 @@ end-to-end tests), and read its page stream the way a page does.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from hall_display.agent import DisplayAgent, Tuning
+from hall_display.agent import AgentThread, DisplayAgent, Tuning
 from hall_display.config import DisplaySettings, parse_display_config
 from hall_display.sse import SseEvent, SseParser
 from tests.hall_display import samples
@@ -85,36 +83,16 @@ class RunningAgent:
 def running_agent(
     settings: DisplaySettings, *, key: str = TEST_KEY, tuning: Tuning = FAST
 ) -> Iterator[RunningAgent]:
-    """The agent on its own event loop in a thread, as `hallwatch display run` runs it; stopped (its
-    copy written) on exit."""
-    agent = DisplayAgent(settings, key, tuning)
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    failure: list[BaseException] = []
-
-    def main() -> None:
-        try:
-            loop.run_until_complete(agent.run(stop))
-        except BaseException as exc:  # shown by the test, not lost in the thread
-            failure.append(exc)
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=main, name=f"display-agent-{settings.display.name}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not agent.ready.wait(0.05):
-        if failure:
-            raise failure[0]
-        assert time.monotonic() < deadline, "the display agent did not start"
+    """The agent on its own event loop in a thread, as the demo runs it; stopped (its copy written) on
+    exit. What stopped it from starting, or ended it, is raised here (not lost in the thread)."""
+    thread = AgentThread(DisplayAgent(settings, key, tuning)).start(timeout=WAIT_SECONDS)
     try:
-        yield RunningAgent(agent, settings)
+        yield RunningAgent(thread.agent, settings)
     finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout=WAIT_SECONDS)
-        assert not thread.is_alive(), "the display agent did not stop"
-        if failure:
-            raise failure[0]
+        thread.stop(timeout=WAIT_SECONDS)
+        assert not thread.alive, "the display agent did not stop"
+        if thread.failure is not None:
+            raise thread.failure
 
 
 class PageStream:
