@@ -9,8 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser
+from sqlalchemy.orm import Session
 
+from central.core.actor import Actor
+from central.devices.keys import issue_key
+from central.registry.models import Device
 from tests.browser import chromium, serve
+from tests.conftest import FakeClock
 from tests.hall_display.fake_central import FakeCentral
 from tests.hall_display.hall_data import hall_data, open_cases
 from tests.hall_display.page_server import PageServer
@@ -45,3 +50,16 @@ def fake_central() -> Iterator[FakeCentral]:
         yield central
     finally:
         central.close()
+
+
+@pytest.fixture
+def display_key(session: Session, registry: dict[str, int], clock: FakeClock) -> str:
+    """A display device of the test registry's provincial hall, and its key (X-Device-Key)."""
+    device = Device(code="DISPLAY-TEST", kind="display", name="大厅屏幕", hall_id=registry["hall"])
+    session.add(device)
+    session.flush()
+    key = issue_key(
+        session, device=device, now=clock(), issued_by=None, actor=Actor(kind="cli", name="tests")
+    )
+    session.commit()
+    return key.key

@@ -24,13 +24,9 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from central.app import create_app
-from central.core.actor import Actor
 from central.core.config import Settings
-from central.devices.keys import issue_key
-from central.registry.models import Device
 from tests.browser import local_page, serve
 from tests.central.cases.helpers import HALL, ev
 from tests.central.public.helpers import received
@@ -48,18 +44,6 @@ ARTIFACTS = (
 def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name))
-
-
-@pytest.fixture
-def display_key(session: Session, registry: dict[str, int], clock: FakeClock) -> str:
-    device = Device(code="DISPLAY-TEST", kind="display", name="大厅屏幕", hall_id=registry["hall"])
-    session.add(device)
-    session.flush()
-    key = issue_key(
-        session, device=device, now=clock(), issued_by=None, actor=Actor(kind="cli", name="tests")
-    )
-    session.commit()
-    return key.key
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from tests.public_data import chinese_names, company_names, id_numbers, mobile_n
 
 _numbers = itertools.count(1)
 
-field_values = st.one_of(
+field_values: st.SearchStrategy[tuple[str, list[str]]] = st.one_of(
     chinese_names().map(lambda name: (name, [name])),
     company_names().map(lambda name: (name, [])),
     id_numbers().map(lambda number: (number, [number])),
