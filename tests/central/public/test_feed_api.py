@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
@@ -19,10 +20,11 @@ from tests.conftest import FakeClock
 LOOKUP = "/api/v1/public/cases/lookup"
 
 
-def push(client: TestClient, *events: dict[str, object]) -> dict[str, object]:
+def push(client: TestClient, *events: dict[str, Any]) -> dict[str, Any]:
     response = client.post("/api/v1/cases/events", json=list(events))
     assert response.status_code == 200, response.text
-    return response.json()
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 def test_a_new_case_gets_a_query_password_once_and_the_kiosk_shows_its_timeline(
@@ -33,13 +35,13 @@ def test_a_new_case_gets_a_query_password_once_and_the_kiosk_shows_its_timeline(
         received("e1", "C-001", "2026-11-27T09:30:00+08:00"),
         ev("e2", "C-001", "accepted", "2026-11-27T09:40:00+08:00", window_code="W01", staff_code="S001"),
     )
-    first, second = answer["results"]  # type: ignore[index]
+    first, second = answer["results"]
     password = first["query_password"]
     assert password.isdigit() and len(password) == 6
     assert second["query_password"] is None
     # A later event of the same case gives no new password.
     later = push(client, ev("e3", "C-001", "undertaken", "2026-11-27T09:50:00+08:00"))
-    assert later["results"][0]["query_password"] is None  # type: ignore[index]
+    assert later["results"][0]["query_password"] is None
 
     found = anon.post(LOOKUP, json={"case_no": "C-001", "password": password})
     assert found.status_code == 200, found.text
@@ -57,7 +59,7 @@ def test_a_wrong_password_and_an_unknown_case_get_the_same_answer_and_are_thrott
 ) -> None:
     password = push(client, received("e1", "C-002", "2026-11-27T09:30:00+08:00"))["results"][0][
         "query_password"
-    ]  # type: ignore[index]
+    ]
     wrong = f"{(int(password) + 1) % 1_000_000:06d}"
     bad = anon.post(LOOKUP, json={"case_no": "C-002", "password": wrong})
     unknown = anon.post(LOOKUP, json={"case_no": "C-999", "password": wrong})
@@ -76,7 +78,7 @@ def test_a_wrong_password_and_an_unknown_case_get_the_same_answer_and_are_thrott
 
 
 def test_lookup_refuses_malformed_input_with_a_422(anon: TestClient, registry: dict[str, int]) -> None:
-    for body in (
+    bodies: list[Any] = [
         {"case_no": "C-001"},
         {"case_no": "C-001", "password": "12345"},
         {"case_no": "C-001", "password": "abcdef"},
@@ -84,14 +86,15 @@ def test_lookup_refuses_malformed_input_with_a_422(anon: TestClient, registry: d
         {"case_no": "C 001", "password": "123456"},
         {"case_no": "C-001", "password": "123456", "extra": 1},
         [],
-    ):
+    ]
+    for body in bodies:
         assert anon.post(LOOKUP, json=body).status_code == 422, body
 
 
 def test_a_reissued_password_replaces_the_old_one(
     client: TestClient, anon: TestClient, registry: dict[str, int]
 ) -> None:
-    old = push(client, received("e1", "C-003", "2026-11-27T09:30:00+08:00"))["results"][0]["query_password"]  # type: ignore[index]
+    old = push(client, received("e1", "C-003", "2026-11-27T09:30:00+08:00"))["results"][0]["query_password"]
     reissued = client.post("/api/v1/cases/C-003/query-password")
     assert reissued.status_code == 200, reissued.text
     new = reissued.json()["query_password"]
