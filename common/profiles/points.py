@@ -168,14 +168,19 @@ def _within_cap(rule: ScoredRule, points: float, why: str, so_far: float) -> Rul
         return RulePoints(points, why)
     # Toward the cap only: a line never turns a deduction into a bonus, whatever came before.
     if points < 0:
-        allowed = _round(min(0.0, max(points, -rule.cap - so_far)))
+        allowed = -_round_down(max(0.0, min(-points, rule.cap + so_far)))
     else:
-        allowed = _round(max(0.0, min(points, rule.cap - so_far)))
+        allowed = _round_down(max(0.0, min(points, rule.cap - so_far)))
     if allowed == points:
         return RulePoints(points, why)
     limit = signed(rule.cap if points > 0 else -rule.cap)
     note = f"（本月上限 {limit}，此前已计 {signed(so_far)}，本次计 {signed(allowed)}）"
     return RulePoints(allowed, why + note, capped=True)
+
+
+def _round_down(magnitude: float) -> float:
+    """To 1/100 toward 0, so that what is left under a cap is never exceeded by rounding."""
+    return _round(math.floor(magnitude * 10**DECIMALS + 1e-6) / 10**DECIMALS)
 
 
 def _round(value: float) -> float:

@@ -3,6 +3,8 @@ and a wrong scheme is refused with every problem named at its place in the file.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import yaml
 
@@ -15,9 +17,9 @@ DIMENSIONS = [
     {"code": "time_limits", "name": "期限合法", "weight": 60},
     {"code": "fees", "name": "收费", "weight": 40},
 ]
-RED = {"type": "per_record", "code": "red", "label": "红灯", "dimension": "time_limits"}
+RED: dict[str, Any] = {"type": "per_record", "code": "red", "label": "红灯", "dimension": "time_limits"}
 RED |= {"source": "red_signal", "points": -10}
-SATISFACTION = {"type": "satisfaction", "code": "s", "label": "满意度", "dimension": "fees"}
+SATISFACTION: dict[str, Any] = {"type": "satisfaction", "code": "s", "label": "满意度", "dimension": "fees"}
 SATISFACTION |= {"full_rate": 0.95, "floor_rate": 0.6, "points_at_floor": -10}
 
 
@@ -43,7 +45,7 @@ def test_sichuan_carries_the_one_city_scheme_of_rules() -> None:
         "政务公开": 10, "流程规范": 14, "期限合法": 14, "收费合理": 8, "满意度": 10,
         "服务态度": 10, "监督检查": 14, "法律责任": 10, "廉洁行政": 10,
     }  # fmt: skip
-    rules = {r.code: r for r in scoring.rules}
+    rules: dict[str, Any] = {r.code: r for r in scoring.rules}
     assert (rules["light_yellow"].points, rules["light_red"].points) == (-5, -10)
     run = rules["warnings_in_a_row"]
     assert run.type == "run" and (run.length, run.points) == (3, -3)
