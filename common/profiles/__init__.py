@@ -2,5 +2,13 @@
 
 from common.profiles.loader import DEFAULT_PROFILE_KEY, ProfileError, get_profile, shipped_profiles
 from common.profiles.schema import RuleProfile
+from common.profiles.scoring import ScoringRules
 
-__all__ = ["DEFAULT_PROFILE_KEY", "ProfileError", "RuleProfile", "get_profile", "shipped_profiles"]
+__all__ = [
+    "DEFAULT_PROFILE_KEY",
+    "ProfileError",
+    "RuleProfile",
+    "ScoringRules",
+    "get_profile",
+    "shipped_profiles",
+]

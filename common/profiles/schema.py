@@ -6,13 +6,15 @@ locality's rules so code never hard-codes them. Later capabilities add their own
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from common.profiles.base import StrictModel
+from common.profiles.scoring import ScoringRules
 
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+logger = logging.getLogger(__name__)
 
 
 class LightRules(StrictModel):
@@ -216,6 +218,10 @@ class RuleProfile(StrictModel):
     ratings: RatingRules = Field(default_factory=RatingRules)
     presence: PresenceRules = Field(default_factory=PresenceRules)
     patrols: PatrolRules = Field(default_factory=PatrolRules)
+    scoring: ScoringRules = Field(
+        default_factory=ScoringRules,
+        description="The performance scoring scheme (QTH-3, SZ-16..18); none by default: scores nothing.",
+    )
 
     @model_validator(mode="after")
     def _verify(self) -> RuleProfile:
