@@ -12,8 +12,10 @@ from contextlib import contextmanager
 import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from central.core.db import make_engine
+from central.registry.models import Department, Hall, Region
 
 
 @contextmanager
@@ -92,3 +94,17 @@ def served_process(
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def provincial_hall(session: Session, *, hall_code: str = "510000-ZWFW") -> tuple[Hall, Department]:
+    """The province, its centre and one department (省市场监管局), flushed: what a bench's hall needs."""
+    region = Region(code="510000", name="四川省", level="province")
+    session.add(region)
+    session.flush()
+    hall = Hall(code=hall_code, name="四川省政务服务中心", region_id=region.id, level="provincial")
+    session.add(hall)
+    session.flush()
+    department = Department(code="SCJGJ", name="省市场监管局", hall_id=hall.id)
+    session.add(department)
+    session.flush()
+    return hall, department

@@ -49,6 +49,7 @@ from bench.common import (
     free_port,
     load_average,
     machine_speed_ms,
+    provincial_hall,
     scratch_postgres,
     served_process,
 )
@@ -60,7 +61,7 @@ from central.core.db import make_engine, make_session_factory
 from central.core.migrate import upgrade
 from central.core.warmup import GC_THRESHOLDS
 from central.devices.keys import issue_key
-from central.registry.models import Department, Device, Hall, Item, Region, ServiceWindow, Staff
+from central.registry.models import Device, Item, ServiceWindow, Staff
 
 console = Console()
 HALL, ITEM = "510000-ZWFW", "SCJGJ-XK-001"
@@ -85,15 +86,7 @@ def seed(url: str) -> str:
     upgrade(engine)
     now = datetime.now(UTC)
     with make_session_factory(engine)() as session:
-        region = Region(code="510000", name="四川省", level="province")
-        session.add(region)
-        session.flush()
-        hall = Hall(code=HALL, name="四川省政务服务中心", region_id=region.id, level="provincial")
-        session.add(hall)
-        session.flush()
-        department = Department(code="SCJGJ", name="省市场监管局", hall_id=hall.id)
-        session.add(department)
-        session.flush()
+        hall, department = provincial_hall(session, hall_code=HALL)
         window = ServiceWindow(code="W01", name="1号窗口", hall_id=hall.id, department_id=department.id)
         session.add(window)
         session.flush()

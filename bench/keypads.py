@@ -47,13 +47,13 @@ import httpx
 from rich.console import Console
 from sqlalchemy import Connection, Engine, func, select
 
-from bench.common import load_average, machine_speed_ms, scratch_postgres
+from bench.common import load_average, machine_speed_ms, provincial_hall, scratch_postgres
 from central.core.actor import Actor
 from central.core.db import make_engine, make_session_factory
 from central.core.migrate import upgrade
 from central.devices.keys import issue_key
 from central.ratings.models import KeypadPress
-from central.registry.models import Department, Device, Hall, Item, Region, ServiceWindow, Staff
+from central.registry.models import Device, Item, ServiceWindow, Staff
 from common.contract import to_wire
 from edge.configfile import parse_edge_config
 from edge.keypads.reader import KeypadReader, press_observation
@@ -91,15 +91,7 @@ def _wait(condition: Callable[[], bool], *, what: str, timeout: float = 120.0, s
 def _registry(engine: Engine) -> str:
     """A hall with window W01 (staff, item) and an edge device; returns the device's key."""
     with make_session_factory(engine)() as session:
-        region = Region(code="510000", name="四川省", level="province")
-        session.add(region)
-        session.flush()
-        hall = Hall(code=HALL, name="四川省政务服务中心", region_id=region.id, level="provincial")
-        session.add(hall)
-        session.flush()
-        department = Department(code="SCJGJ", name="省市场监管局", hall_id=hall.id)
-        session.add(department)
-        session.flush()
+        hall, department = provincial_hall(session, hall_code=HALL)
         windows = [
             ServiceWindow(code=f"W{n:02d}", name=f"{n}号窗口", hall_id=hall.id, department_id=department.id)
             for n in range(1, WINDOWS + 1)
