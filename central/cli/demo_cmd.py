@@ -6,6 +6,7 @@ import asyncio
 import logging
 import socket
 import threading
+import time
 from pathlib import Path
 
 import typer
@@ -21,6 +22,7 @@ from central.core.warmup import warm_up
 from central.demo.accounts import DEMO_HALL, DEMO_PASSWORD, DEMO_PATROLLER, DEMO_USERS, create_demo_users
 from central.demo.displays import DEMO_DISPLAY_PORTS
 from central.demo.hall_sim import SimulatedHall, plan_hall, wait_until_up
+from central.demo.history import seed_history
 from central.demo.patrol_guide import patrol_guide, publish_todays_patrols
 from central.demo.seed import seed_demo
 from central.demo.supervision import seed_supervision
@@ -29,6 +31,7 @@ from central.patrols.key import generate_key_file
 logger = logging.getLogger(__name__)
 
 DEMO_DB = Path("var") / "demo.db"
+DEMO_WINDOWS = 4  # the live hall's windows with keypads under its camera
 DEMO_PATROL_KEY = Path("var") / "demo-patrol.key"  # the demo's own draw key (kept between runs)
 
 
@@ -62,6 +65,17 @@ def demo(
         )
         create_demo_users(session, now=system_clock())
         session.commit()
+        started = time.monotonic()
+        history = seed_history(
+            session,
+            now=system_clock(),
+            default_profile=settings.rule_profile,
+            live_hall=DEMO_HALL,
+            live_windows=DEMO_WINDOWS,
+            handler="admin",
+            reviewer="sichuan",
+        )
+        logger.info("demo history seeded in %.1f s", time.monotonic() - started)
         supervision = seed_supervision(
             session,
             now=system_clock(),
@@ -73,7 +87,7 @@ def demo(
         hall_plan = plan_hall(
             session,
             hall_code=DEMO_HALL,
-            windows=4,
+            windows=DEMO_WINDOWS,
             now=system_clock(),
             default_profile_key=settings.rule_profile,
         )
@@ -90,6 +104,7 @@ def demo(
         f"演示数据已生成: {summary.halls} 个政务服务中心, {summary.items} 个事项, "
         f"{summary.cases} 件办件 ({summary.events} 条事件) → {DEMO_DB}"
     )
+    console.print(history.line())
     console.print(
         f"监察信号 {supervision.signals} 条，调查 {supervision.investigations} 件，待审批申请 {supervision.approvals} 件"
     )

@@ -266,9 +266,12 @@ def plan_hall(
     bring; give one of its cases a known query password; put the seeded data on every hall's screens
     (the seeding wrote no feed: without this they would wait for the feed job's first pass)."""
     hall = session.scalars(select(Hall).where(Hall.code == hall_code)).one()
-    device = Device(code=f"EDGE-{hall_code}", kind="edge", name=f"{hall.name}边缘盒", hall_id=hall.id)
-    session.add(device)
-    session.flush()
+    code = f"EDGE-{hall_code}"  # the demo's history may have registered it already
+    device = session.scalars(select(Device).where(Device.code == code)).first()
+    if device is None:
+        device = Device(code=code, kind="edge", name=f"{hall.name}边缘盒", hall_id=hall.id)
+        session.add(device)
+        session.flush()
     key = issue_key(
         session, device=device, now=now, issued_by=None, actor=Actor(kind="system", name="demo")
     ).key

@@ -40,7 +40,8 @@ class SupervisionSummary:
     approvals: int
 
 
-def _principal(session: Session, username: str) -> Principal:
+def demo_principal(session: Session, username: str) -> Principal:
+    """The signed-in principal of a demo account, as the API would build it."""
     user = session.scalars(select(User).where(User.username == username)).one()
     return Principal(
         user_id=user.id,
@@ -69,7 +70,7 @@ def seed_supervision(
         instance="demo",
         sources=RATINGS_SIGNAL_SOURCES,
     )
-    province, county, post = (_principal(session, name) for name in (inspector, county_inspector, clerk))
+    province, county, post = (demo_principal(session, name) for name in (inspector, county_inspector, clerk))
     department = post.jurisdiction.code
     raise_signal(
         session,

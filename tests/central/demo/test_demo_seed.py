@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from central.access.roles import Role
 from central.cases.lifecycle import CaseStatus
 from central.cases.models import Case
+from central.core.clock import shanghai_date, to_utc
+from central.demo.accounts import DEMO_HALL
+from central.demo.history import HistorySummary, seed_history
 from central.demo.seed import seed_demo
 from central.demo.supervision import seed_supervision
-from tests.conftest import ROOT_PASSWORD, login, make_user
+from central.ratings.models import FollowUp, KeypadPress, Rating
+from central.signals.models import Signal
+from central.video.models import AbsenceEvent
+from tests.conftest import ROOT_PASSWORD, _wipe, login, make_user
 
 
 def test_demo_seed_covers_every_state_and_light(client: TestClient, session: Session, clock) -> None:
@@ -53,3 +61,73 @@ def test_demo_supervision_fills_the_signal_ledger_and_approval_pages(
     assert [a["kind"] for a in inbox.json()] == ["case_event_void"]
     county = login(anon, "jinjiang", ROOT_PASSWORD)
     assert anon.get("/api/v1/investigations", headers=county).json()["total"] == 1
+
+
+def _seed_with_history(db: Engine, session: Session, now: datetime) -> HistorySummary:
+    seed_demo(session, now=now, default_profile_key="sichuan-2011", cases=400)
+    make_user(db, "handler", password=ROOT_PASSWORD, now=now)
+    make_user(db, "sichuan", role=Role.INSPECTOR, scope="region:510000", password=ROOT_PASSWORD, now=now)
+    return seed_history(
+        session,
+        now=now,
+        default_profile="sichuan-2011",
+        live_hall=DEMO_HALL,
+        live_windows=4,
+        handler="handler",
+        reviewer="sichuan",
+    )
+
+
+def test_demo_history_fills_ratings_followups_and_absences(
+    client: TestClient, db: Engine, session: Session, clock
+) -> None:
+    now = clock()
+    today = shanghai_date(now)
+    summary = _seed_with_history(db, session, now)
+    assert summary.days >= 35 and summary.ratings > 1000
+    figures = client.get(
+        "/api/v1/ratings/figures",
+        params={"by": "day", "from": str(today - timedelta(days=60)), "to": str(today)},
+    ).json()
+    days = {date.fromisoformat(row["key"]) for row in figures["rows"] if row["count"] > 0}
+    assert len(days) == summary.days  # every working day has its bar, not just today's
+    assert figures["total"]["count"] == summary.ratings and figures["total"]["bad_count"] > 0
+    assert 0.85 < figures["total"]["satisfaction_rate"] < 0.99  # mostly satisfied, a few 差评
+    bound = session.scalar(select(func.count()).where(Rating.case_id.is_not(None)))
+    assert 0 < bound < summary.ratings  # bound to served cases, and window ratings besides
+    assert {"open", "called_back", "rectified", "closed"} <= set(summary.followups)
+    assert summary.bad == sum(summary.followups.values()) and summary.overdue > 0
+    assert summary.absences["confirmed"] > 0 and summary.absences["dismissed"] > 0
+    absences = session.scalars(select(AbsenceEvent)).all()
+    assert len({shanghai_date(a.started_at) for a in absences}) == len(absences)  # on different days
+    assert {shanghai_date(a.started_at) for a in absences} <= days  # on working days
+    signals = session.scalar(select(func.count()).where(Signal.dedupe_key.like("absence:%")))
+    assert signals == summary.absences["confirmed"]  # raised by the review itself, once each
+    _assert_nothing_after(session, now)
+
+
+def _assert_nothing_after(session: Session, now: datetime) -> None:
+    moments = [
+        session.scalar(select(func.max(Rating.rated_at))),
+        session.scalar(select(func.max(KeypadPress.received_at))),
+        session.scalar(select(func.max(FollowUp.opened_at))),
+        session.scalar(select(func.max(FollowUp.callback_at))),
+        session.scalar(select(func.max(FollowUp.rectified_at))),
+        session.scalar(select(func.max(FollowUp.closed_at))),
+        session.scalar(select(func.max(AbsenceEvent.ended_at))),
+        session.scalar(select(func.max(AbsenceEvent.reviewed_at))),
+    ]
+    assert all(m is not None and to_utc(m) <= now for m in moments), moments
+
+
+def test_demo_history_is_deterministic(db: Engine, session: Session, clock) -> None:
+    first = _seed_with_history(db, session, clock())
+    levels = session.execute(select(Rating.rated_at, Rating.level).order_by(Rating.rated_at, Rating.id)).all()
+    session.close()
+    _wipe(db)
+    again = _seed_with_history(db, session, clock())
+    assert again == first
+    assert (
+        session.execute(select(Rating.rated_at, Rating.level).order_by(Rating.rated_at, Rating.id)).all()
+        == levels
+    )
