@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from central.cli.common import console as cli_console
 from central.cli.main import app
 from central.patrols.findings_kinds import FindingCategory
 from central.signals.reasons import REASONS, Color
@@ -63,7 +64,10 @@ def test_the_profile_api_serves_the_scheme(client: TestClient) -> None:
     assert empty == {"total": 100, "dimensions": [], "rules": []}
 
 
-def test_the_profiles_listing_tells_which_profiles_score() -> None:
+def test_the_profiles_listing_tells_which_profiles_score(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CLI's console took its width when first imported (another test's terminal, under xdist):
+    # wide enough here that no cell wraps.
+    monkeypatch.setattr(cli_console, "width", 240)
     result = CliRunner().invoke(app, ["profiles", "list"], env={"COLUMNS": "240"})
     assert result.exit_code == 0, result.output
     lines = {line.split()[1]: line for line in result.output.splitlines() if line.startswith("│")}
