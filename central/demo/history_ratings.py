@@ -40,14 +40,7 @@ def edge_device(session: Session, hall: Hall) -> DevicePrincipal:
         device = Device(code=code, kind="edge", name=f"{hall.name}边缘盒", hall_id=hall.id)
         session.add(device)
         session.flush()
-    return DevicePrincipal(
-        device_id=device.id,
-        device_code=device.code,
-        kind=device.kind,
-        hall_id=hall.id,
-        hall_code=hall.code,
-        key_id="demo-history",
-    )
+    return DevicePrincipal.of(device, hall, key_id="demo-history")
 
 
 def working_days(calendar: WorkCalendar, *, today: date, days: int) -> list[date]:

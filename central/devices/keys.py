@@ -40,6 +40,17 @@ class DevicePrincipal:
     def actor(self) -> Actor:
         return Actor(kind="device", name=self.device_code)
 
+    @classmethod
+    def of(cls, device: Device, hall: Hall, *, key_id: str) -> DevicePrincipal:
+        return cls(
+            device_id=device.id,
+            device_code=device.code,
+            kind=device.kind,
+            hall_id=hall.id,
+            hall_code=hall.code,
+            key_id=key_id,
+        )
+
 
 @dataclass(frozen=True)
 class IssuedKey:
@@ -194,11 +205,4 @@ def authenticate_device(session: Session, *, presented: str, now: datetime) -> D
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         key.last_used_at = now  # at most one write a minute per key, not one per request
         session.commit()
-    return DevicePrincipal(
-        device_id=device.id,
-        device_code=device.code,
-        kind=device.kind,
-        hall_id=hall.id,
-        hall_code=hall.code,
-        key_id=key_id,
-    )
+    return DevicePrincipal.of(device, hall, key_id=key_id)
