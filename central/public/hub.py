@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from central.core.clock import Clock
 from central.devices.notifier import PUBLIC_FEED, Notifier
-from central.public.snapshot import SnapshotParts, StoredChanges, changes_after, last_seq, snapshot_of
+from central.public.snapshot import (
+    SnapshotParts,
+    StoredChanges,
+    changes_after,
+    first_kept_seq,
+    last_seq,
+    snapshot_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -109,11 +116,9 @@ class HallFeed:
         """The last ring's worth of stored changes: resumes within them need no query."""
         while True:
             try:
-                stored = await self._feeds.run(
-                    lambda session: changes_after(session, hall_id=self.hall_id, after=-1, limit=0)
-                )
+                first = await self._feeds.run(first_kept_seq, self.hall_id)
                 head = await self._feeds.run(last_seq, self.hall_id)
-                start = max(stored.first_kept or head + 1, head - RING_SIZE + 1)
+                start = max(first or head + 1, head - RING_SIZE + 1)
                 self._base, self.last_seq = start, start - 1
                 await self.refresh()
                 return

@@ -18,6 +18,7 @@ from central.calendar.service import load_calendar
 from central.core.clock import Clock, shanghai_date
 from central.core.config import Settings
 from central.jobs.runner import Job
+from central.profiles.assignment import hall_profile_keys
 from central.public.models import PublicFeedEvent, PublicFeedHall
 from central.public.publish import sync_hall
 from central.registry.models import Hall
@@ -31,6 +32,7 @@ FULL_EVERY = timedelta(minutes=10)
 def refresh_public_feeds(session: Session, *, now: datetime, default_key: str, keep: timedelta) -> int:
     """One pass over every hall; answers how many changes it numbered. Commits per hall."""
     calendar = load_calendar(session)
+    keys = hall_profile_keys(session, default_key=default_key)
     today = shanghai_date(now)
     synced = {
         hall_id: (on, at) for hall_id, on, at in session.execute(
@@ -42,7 +44,7 @@ def refresh_public_feeds(session: Session, *, now: datetime, default_key: str, k
         on, at = synced.get(hall_id, (None, None))
         full = on != today or at is None or now - at >= FULL_EVERY
         changes += sync_hall(
-            session, hall_id=hall_id, now=now, calendar=calendar, default_key=default_key,
+            session, hall_id=hall_id, now=now, calendar=calendar, profile_key=keys.get(hall_id, default_key),
             case_ids=None if full else (),
         )  # fmt: skip
         session.commit()

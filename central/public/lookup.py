@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from common.masking import public_staff
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,7 +20,9 @@ from central.cases.lifecycle import EventType
 from central.cases.models import Case
 from central.cases.projection import event_voids, live_events
 from central.cases.query_password import password_digest, password_matches
-from central.public.rows import public_rows
+from central.profiles.assignment import hall_profile_keys
+from central.public.rows import hall_light, public_rows
+from common.masking import public_staff
 from common.public_feed import CaseLookup, CaseTimeline, TimelineStep
 from common.worktime import WorkCalendar
 
@@ -79,14 +80,10 @@ def lookup_case(
 def _timeline(
     session: Session, *, case: Case, now: datetime, calendar: WorkCalendar, default_key: str
 ) -> CaseTimeline:
+    key = hall_profile_keys(session, default_key=default_key).get(case.hall_id, default_key)
+    light = hall_light(profile_key=key, now=now, calendar=calendar)
     row = public_rows(
-        session,
-        hall_id=case.hall_id,
-        now=now,
-        calendar=calendar,
-        default_key=default_key,
-        case_ids=[case.id],
-        on_screen_only=False,
+        session, hall_id=case.hall_id, now=now, light=light, case_ids=[case.id], on_screen_only=False
     )[case.id]
     voided = event_voids(session, case_ids=[case.id])
     steps = [

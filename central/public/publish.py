@@ -31,8 +31,9 @@ from central.cases.schemas import CaseEventIn
 from central.core.actor import Actor
 from central.core.clock import shanghai_date
 from central.devices.notifier import PUBLIC_FEED, publish_after_commit
+from central.profiles.assignment import hall_profile_keys
 from central.public.models import PublicCaseRow, PublicFeedEvent, PublicFeedHall
-from central.public.rows import hall_summary, public_rows
+from central.public.rows import hall_light, hall_summary, public_rows
 from common.public_feed import CaseRemoved
 from common.worktime import WorkCalendar
 
@@ -68,22 +69,21 @@ def sync_hall(
     hall_id: int,
     now: datetime,
     calendar: WorkCalendar,
-    default_key: str,
+    profile_key: str,
     case_ids: Collection[int] | None = None,
 ) -> int:
     """Number and store what changed on the hall's screens (all its cases, or only `case_ids`, and the
-    day's figures). Answers how many changes; does not commit."""
+    day's figures), under the hall's rule profile. Answers how many changes; does not commit."""
     feed = _lock_hall(session, hall_id)
-    fresh = public_rows(
-        session, hall_id=hall_id, now=now, calendar=calendar, default_key=default_key, case_ids=case_ids
-    )
+    light = hall_light(profile_key=profile_key, now=now, calendar=calendar)
+    fresh = public_rows(session, hall_id=hall_id, now=now, light=light, case_ids=case_ids)
     stored = _stored_rows(session, hall_id=hall_id, case_ids=case_ids)
     changes = _case_changes(
         fresh_json={cid: row.model_dump_json() for cid, row in fresh.items()},
         fresh_no={cid: row.case_no for cid, row in fresh.items()},
         stored=stored,
     )
-    summary = hall_summary(session, hall_id=hall_id, now=now, calendar=calendar, default_key=default_key)
+    summary = hall_summary(session, hall_id=hall_id, now=now, light=light)
     summary_data = summary.model_dump(mode="json")
     if summary_data != feed.summary:
         changes.append(_Change("summary", summary.model_dump_json()))
@@ -192,13 +192,14 @@ def publish_stored_cases(
         ):
             by_hall.setdefault(hall_id, []).append(case_id)
     calendar = load_calendar(session)
+    keys = hall_profile_keys(session, default_key=default_profile_key)
     return sum(
         sync_hall(
             session,
             hall_id=hall_id,
             now=now,
             calendar=calendar,
-            default_key=default_profile_key,
+            profile_key=keys.get(hall_id, default_profile_key),
             case_ids=ids,
         )
         for hall_id, ids in sorted(by_hall.items())

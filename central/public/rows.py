@@ -16,7 +16,6 @@ from central.cases.lights import OPEN_VALUES, light_expression
 from central.cases.models import Case
 from central.cases.references import chunks
 from central.core.clock import shanghai_date
-from central.profiles.assignment import hall_profile_keys
 from central.ratings.models import Rating
 from central.registry.models import Department, Item, ServiceWindow, Staff
 from common.masking import mask_applicant, public_staff
@@ -28,12 +27,11 @@ logger = logging.getLogger(__name__)
 SATISFIED_LEVEL = 4  # 满意 and 非常满意 (5 … 1, ratings.models.Rating)
 
 
-def _light(
-    session: Session, *, hall_id: int, today: date, calendar: WorkCalendar, default_key: str
-) -> ColumnElement[str | None]:
-    key = hall_profile_keys(session, default_key=default_key).get(hall_id, default_key)
+def hall_light(*, profile_key: str, now: datetime, calendar: WorkCalendar) -> ColumnElement[str | None]:
+    """The light of a hall's cases today under its rule profile (one SQL expression; the caller looks
+    the hall's profile up once for every query that needs it)."""
     return light_expression(
-        as_of=today, calendar=calendar, halls_by_profile={key: [hall_id]}, default_key=key
+        as_of=shanghai_date(now), calendar=calendar, halls_by_profile={}, default_key=profile_key
     )
 
 
@@ -47,15 +45,14 @@ def public_rows(
     *,
     hall_id: int,
     now: datetime,
-    calendar: WorkCalendar,
-    default_key: str,
+    light: ColumnElement[str | None],
     case_ids: Collection[int] | None = None,
     on_screen_only: bool = True,
 ) -> dict[int, PublicCase]:
     """The masked row of every case of the hall on its screens now (or of `case_ids` among them; with
-    `on_screen_only` False, of `case_ids` whatever their state: the kiosk's lookup)."""
+    `on_screen_only` False, of `case_ids` whatever their state: the kiosk's lookup); `light` is
+    `hall_light`'s."""
     today = shanghai_date(now)
-    light = _light(session, hall_id=hall_id, today=today, calendar=calendar, default_key=default_key)
     query = (
         select(
             Case.id,
@@ -108,11 +105,10 @@ def _public_case(row: tuple[object, ...]) -> PublicCase:
 
 
 def hall_summary(
-    session: Session, *, hall_id: int, now: datetime, calendar: WorkCalendar, default_key: str
+    session: Session, *, hall_id: int, now: datetime, light: ColumnElement[str | None]
 ) -> HallSummary:
     """Today's figures (Asia/Shanghai day): received, completed, open and overdue now, ratings."""
     today = shanghai_date(now)
-    light = _light(session, hall_id=hall_id, today=today, calendar=calendar, default_key=default_key)
     of_hall = Case.hall_id == hall_id
     received = session.scalar(select(func.count()).where(of_hall, Case.accepted_on == today)) or 0
     completed = (

@@ -84,8 +84,13 @@ class StoredChanges:
     entries: list[tuple[int, str, str]]  # (seq, name, data) after the asked number, in order
 
 
+def first_kept_seq(session: Session, hall_id: int) -> int | None:
+    """The oldest change number of the hall still stored (None: none stored)."""
+    return session.scalar(select(func.min(PublicFeedEvent.seq)).where(PublicFeedEvent.hall_id == hall_id))
+
+
 def changes_after(session: Session, *, hall_id: int, after: int, limit: int) -> StoredChanges:
-    first = session.scalar(select(func.min(PublicFeedEvent.seq)).where(PublicFeedEvent.hall_id == hall_id))
+    first = first_kept_seq(session, hall_id)
     rows = session.execute(
         select(PublicFeedEvent.seq, PublicFeedEvent.name, PublicFeedEvent.data)
         .where(PublicFeedEvent.hall_id == hall_id, PublicFeedEvent.seq > after)
