@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import logging
 
-from common.masking import scrub_identifiers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.profiles.assignment import profile_for_hall
 from central.registry.models import Department, Hall, Item
+from common.masking import scrub_identifiers
 from common.public_feed import Catalog, CatalogItem, HallInfo, HallRef, InfoSection
 
 logger = logging.getLogger(__name__)
