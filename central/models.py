@@ -27,6 +27,8 @@ from central.ratings.models import (
     RatingRevision,
 )
 from central.registry.models import Department, Device, Hall, Item, Region, ServiceWindow, Staff
+from central.reports.models import MonthlyReport
+from central.scores.models import ScoreCorrection, ScoreDay, ScoreLine, ScoreMonth, ScoreRun
 from central.signals.models import Signal, SignalEvent, SignalRun
 from central.video.models import (
     AbsenceEvent,
@@ -68,6 +70,7 @@ __all__ = [
     "KeypadHealth",
     "KeypadPress",
     "LiveView",
+    "MonthlyReport",
     "PatrolFinding",
     "PatrolPlan",
     "PatrolPoolMember",
@@ -84,6 +87,11 @@ __all__ = [
     "RatingRevision",
     "RefusalTally",
     "Region",
+    "ScoreCorrection",
+    "ScoreDay",
+    "ScoreLine",
+    "ScoreMonth",
+    "ScoreRun",
     "ServiceWindow",
     "SignInFailure",
     "Signal",

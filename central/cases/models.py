@@ -43,7 +43,7 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(24))
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     accepted_on: Mapped[date | None] = mapped_column(Date, index=True)
-    closed_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date, index=True)  # scores, reports: a day's closures
     extension_days: Mapped[int] = mapped_column(default=0)
     promised_due_date: Mapped[date | None] = mapped_column(Date)
     legal_due_date: Mapped[date | None] = mapped_column(Date)

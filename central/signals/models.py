@@ -43,8 +43,8 @@ class Signal(Base):
     issued_on: Mapped[date] = mapped_column(Date)  # Shanghai date of issue, for the ledger
     issued_by: Mapped[str] = mapped_column(String(120))  # actor label
     correct_by: Mapped[date | None] = mapped_column(Date)  # yellow: last working day to correct
-    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     finding: Mapped[str | None] = mapped_column(String(12))  # fault | no_fault, when closed
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
