@@ -30,6 +30,8 @@ class User(Base):
     # SC-15: permissions are reviewed periodically; this is when they were last confirmed.
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The staff member this account belongs to, if any: their own score page (SZ-19, issue 17).
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
     granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id], remote_side=[id])
 

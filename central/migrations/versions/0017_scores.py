@@ -123,6 +123,9 @@ def upgrade() -> None:
     with op.batch_alter_table("score_corrections", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_score_corrections_done_at"), ["done_at"], unique=False)
 
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("staff_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f("fk_users_staff_id_staff"), "staff", ["staff_id"], ["id"])
     # A day's closures and escalations, read by the daily scores and the monthly report.
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_cases_closed_on"), ["closed_on"], unique=False)
@@ -132,6 +135,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_users_staff_id_staff"), type_="foreignkey")
+        batch_op.drop_column("staff_id")
     with op.batch_alter_table("signals", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_signals_closed_at"))
         batch_op.drop_index(batch_op.f("ix_signals_escalated_at"))
