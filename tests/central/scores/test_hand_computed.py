@@ -23,15 +23,20 @@ Month score on the 12th: 0 + 10 + 5.71 + 9 + 8 + 10 + 8 + 10 + 10 = 70.71.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import json
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from central.approvals.models import ApprovalRequest
 from central.audit.models import AuditEntry
+from central.calendar.service import load_calendar
+from central.ratings.models import Rating
 from central.scores.daily import run_scores
-from central.scores.models import ScoreDay, ScoreLine, ScoreMonth
+from central.scores.engine import SubjectRef, compute_day
+from central.scores.models import ScoreCorrection, ScoreDay, ScoreLine, ScoreMonth
 from tests.central.scores.world import World, at, build_world
 
 NOV = {d: date(2026, 11, d) for d in range(1, 31)}
@@ -189,3 +194,88 @@ def test_the_pass_is_idempotent_and_catches_up(session: Session, november: World
     assert session.scalars(select(ScoreMonth.month)).all() == ["2026-10"]
     actions = session.scalars(select(AuditEntry.action)).all()
     assert "score.month.close" in actions and "score.day.compute" in actions
+
+
+def _approve_exclusion(session: Session, world: World, rating_id: int, *, decided: datetime) -> int:
+    """What an approved 差评 exclusion leaves behind (central.ratings.exclusion): the request, decided
+    and applied, and the rating marked excluded by it."""
+    request = ApprovalRequest(
+        kind="rating_exclusion",
+        status="approved",
+        level="province",
+        target_type="rating",
+        target_id=str(rating_id),
+        payload="{}",
+        reason="恶意差评",
+        hall_id=world.hall,
+        requested_by_id=world.user,
+        requested_at=decided - timedelta(hours=2),
+        decided_by_id=world.user,
+        decided_at=decided,
+        result=json.dumps({"rating_id": rating_id, "excluded": True}),
+    )
+    session.add(request)
+    session.flush()
+    rating = session.get_one(Rating, rating_id)
+    rating.excluded, rating.excluded_by_approval_id = True, request.id
+    session.commit()
+    return request.id
+
+
+def test_an_approved_exclusion_recomputes_the_days_and_keeps_the_earlier_figure(
+    session: Session, november: World
+) -> None:
+    scored(session, november)
+    before = row(session, "staff", november.s001, NOV[12])
+    assert before.month_score == 70.71
+    bad = session.scalars(select(Rating.id).where(Rating.level == 1)).one()
+    later = NOW + timedelta(days=1)
+    approval = _approve_exclusion(session, november, bad, decided=later)
+    run_scores(
+        session,
+        now=later + timedelta(minutes=5),
+        default_profile_key="sichuan-2011",
+        instance="test",
+        delay=timedelta(hours=1),
+        close_working_day=5,
+        through=NOV[12],
+    )
+    # Four ratings left: fewer than the five the rule needs, so 满意度 is not scored (+4.29 back), and
+    # the excluded 差评's follow-up no longer counts (+2 back).
+    after = row(session, "staff", november.s001, NOV[12])
+    assert after.month_score == 77.0 and after.revision == 2
+    assert ("satisfaction", -4.29) not in lines(session, "staff", november.s001, NOV[6])
+    assert lines(session, "staff", november.s001, NOV[10]) == []
+    earlier = session.get_one(ScoreDay, before.id)
+    assert not earlier.current and earlier.month_score == 70.71
+    assert earlier.superseded_reason is not None and f"审批 #{approval}" in earlier.superseded_reason
+    # Days before the rating's day kept their rows; the county hall was not touched.
+    assert row(session, "staff", november.s001, NOV[5]).revision == 1
+    assert row(session, "hall", november.county_hall, NOV[12]).revision == 1
+    correction = session.scalars(select(ScoreCorrection)).one()
+    assert correction.approval_id == approval and correction.day == NOV[6] and correction.changed
+    assert "score.recompute" in session.scalars(select(AuditEntry.action)).all()
+
+
+def test_a_day_recomputed_as_of_its_first_computation_gives_the_same_lines(
+    session: Session, november: World
+) -> None:
+    """Records as they stood: an exclusion approved after `as_of` is not yet an exclusion."""
+    scored(session, november)
+    bad = session.scalars(select(Rating.id).where(Rating.level == 1)).one()
+    _approve_exclusion(session, november, bad, decided=NOW + timedelta(days=1))
+    again = compute_day(
+        session,
+        day=NOV[6],
+        as_of=NOW,
+        calendar=load_calendar(session),
+        default_profile_key="sichuan-2011",
+        hall_ids=[november.hall],
+    )
+    clerk = next(
+        s
+        for s in again.subjects
+        if s.subject == SubjectRef("staff", november.s001, november.hall, november.dept, "sichuan-2011")
+    )
+    assert clerk.month_score == row(session, "staff", november.s001, NOV[6]).month_score
+    assert ("satisfaction", -4.29) in [(line.rule_code, line.points) for line in clerk.lines]
