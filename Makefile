@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.lights
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.signals
+	$(BIN)/python -m bench.scores
 	$(BIN)/python -m bench.keypads
 	$(BIN)/python -m bench.presence
 	$(BIN)/python -m bench.link

@@ -56,7 +56,12 @@ class Rows:
             typed = [p for p in parts if p is not None]
             numeric = typed and all(p.dtype != object for p in typed)
             dtype = np.result_type(*typed) if numeric else np.dtype(object)
-            out[name] = np.concatenate([_null_fill(n, dtype) if p is None else p for (n, _), p in zip(self.chunks, parts, strict=True)])
+            out[name] = np.concatenate(
+                [
+                    _null_fill(n, dtype) if p is None else p
+                    for (n, _), p in zip(self.chunks, parts, strict=True)
+                ]
+            )
         return out
 
 
@@ -101,18 +106,33 @@ def _cells(kind: str, values: np.ndarray, *, postgres: bool) -> list[Any]:
         missing = values == NULL
         stamps = np.datetime_as_string(np.where(missing, 0, values).astype("datetime64[s]"), unit="s")
         stamps = np.char.add(np.char.replace(stamps, "T", " "), "+00" if postgres else ".000000")
-        return np.where(missing, None, stamps.astype(object)).tolist()  # type: ignore[no-any-return]
+        return _nulled(stamps, missing)
     if kind == "date":
         unique, inverse = np.unique(values, return_inverse=True)
-        labels = np.array([None if v == NULL else date.fromordinal(int(v)).isoformat() for v in unique], dtype=object)
+        labels = np.array(
+            [None if v == NULL else date.fromordinal(int(v)).isoformat() for v in unique], dtype=object
+        )
         return labels[inverse.reshape(-1)].tolist()  # type: ignore[no-any-return]
     if kind == "bool":
-        return ["t" if v else "f" for v in values.tolist()] if postgres else values.astype(int).tolist()  # type: ignore[no-any-return]
+        return ["t" if v else "f" for v in values.tolist()] if postgres else values.astype(int).tolist()
     if values.dtype.kind in "iu":
-        return np.where(values == NULL, None, values.astype(object)).tolist()  # type: ignore[no-any-return]
+        return _nulled(values, values == NULL)
     if values.dtype.kind == "f":
-        return np.where(np.isnan(values), None, values.astype(object)).tolist()  # type: ignore[no-any-return]
+        return _nulled(values, np.isnan(values))
     return values.tolist()  # type: ignore[no-any-return]
+
+
+def _nulled(values: np.ndarray, missing: np.ndarray) -> list[Any]:
+    out = values.astype(object)
+    out[missing] = None
+    return out.tolist()  # type: ignore[no-any-return]
+
+
+def text_where(mask: np.ndarray, value: str | np.ndarray) -> np.ndarray:
+    """Text (one value, or an array's) where `mask`, NULL elsewhere."""
+    out = np.full(len(mask), None, dtype=object)
+    out[mask] = value if isinstance(value, str) else value[mask]
+    return out
 
 
 def _copy_text(value: Any) -> str:
@@ -148,7 +168,9 @@ class Loader:
             sql = f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
             cursor = self.raw.cursor()
             for start in range(0, n, CHUNK):
-                cursor.executemany(sql, list(zip(*(column[start : start + CHUNK] for column in cells), strict=True)))
+                cursor.executemany(
+                    sql, list(zip(*(column[start : start + CHUNK] for column in cells), strict=True))
+                )
         self.loaded[name] = self.loaded.get(name, 0) + n
         logger.debug("loaded %d rows into %s", n, name)
 
@@ -174,7 +196,9 @@ def bulk_load(engine: Engine) -> Iterator[Loader]:
         if postgres:
             for name in loader.loaded:
                 conn.execute(
-                    text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"
+                    )
                 )
             conn.execute(text("VACUUM (ANALYZE)"))
         else:

@@ -21,13 +21,17 @@ from tests.central.patrols.sichuan import sichuan_tree
 
 logger = logging.getLogger(__name__)
 
-SCORE_DAY = date(2026, 11, 30)  # a Monday: its month (2026-11) is whole once it is scored
-AS_OF = datetime(2026, 12, 1, 1, 0, tzinfo=SHANGHAI)  # the daily pass, just after the day ended
+# The last day of a month, with a working day before it (overdue follow-ups and investigations count
+# on the calendar day after their deadline): the month is whole once it is scored, for its report.
+SCORE_DAY = date(2026, 9, 30)  # a Wednesday
+AS_OF = datetime(2026, 10, 1, 1, 0, tzinfo=SHANGHAI)  # the daily pass, just after the day ended
 PROFILE = "sichuan-2011"
 LEGAL_LIMIT = 20
 EPOCH = date(1970, 1, 1).toordinal()
 OPENS, CLOSES = 9 * 3600, 17 * 3600 + 1800  # a hall's day, in seconds after midnight (Shanghai)
-SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈")
+SURNAMES = list(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
+)
 GIVEN = list("芳伟娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国红梅")
 
 
@@ -88,7 +92,9 @@ class Days:
 
 def moment(ordinal: np.ndarray | int, seconds: np.ndarray | int) -> np.ndarray:
     """UTC epoch seconds of a Shanghai day (ordinal) and a time of that day (seconds after midnight)."""
-    return (np.asarray(ordinal, dtype=np.int64) - EPOCH) * 86400 + np.asarray(seconds, dtype=np.int64) - 8 * 3600
+    return (
+        (np.asarray(ordinal, dtype=np.int64) - EPOCH) * 86400 + np.asarray(seconds, dtype=np.int64) - 8 * 3600
+    )
 
 
 def office_seconds(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -129,7 +135,8 @@ class Registry:
         return self.window_staff[self.window_staff_start[window - 1] + pick]  # type: ignore[no-any-return]
 
     def item_of(self, rng: np.random.Generator, dept: np.ndarray) -> np.ndarray:
-        return (dept - 1) * self.items_per_department + rng.integers(1, self.items_per_department + 1, len(dept))  # type: ignore[no-any-return]
+        first = (dept - 1) * self.items_per_department
+        return first + rng.integers(1, self.items_per_department + 1, len(dept))
 
 
 def build_registry(scale: Scale, rng: np.random.Generator) -> tuple[Registry, list[Rows]]:
@@ -161,7 +168,9 @@ def build_registry(scale: Scale, rng: np.random.Generator) -> tuple[Registry, li
     weight = np.array([{"province": 40, "city": 10}.get(level, 4) for level in levels], dtype=np.float64)
     per_hall = np.maximum(2, np.floor(weight / weight.sum() * scale.windows)).astype(np.int64)
     per_hall[0] += scale.windows - per_hall.sum()
-    dept_count = np.minimum(np.array([{"province": 40, "city": 30}.get(lv, 20) for lv in levels]), per_hall // 2)
+    dept_count = np.minimum(
+        np.array([{"province": 40, "city": 30}.get(lv, 20) for lv in levels]), per_hall // 2
+    )
     dept_hall = np.repeat(np.arange(1, len(codes) + 1), dept_count)
     dept_first = np.concatenate([[1], np.cumsum(dept_count)[:-1] + 1])
     window_hall = np.repeat(np.arange(1, len(codes) + 1), per_hall)
@@ -206,12 +215,25 @@ def build_registry(scale: Scale, rng: np.random.Generator) -> tuple[Registry, li
 def _registry_rows(reg: Registry, rng: np.random.Generator) -> list[Rows]:
     departments, windows, staff, items = Rows("departments"), Rows("windows"), Rows("staff"), Rows("items")
     devices, users = Rows("devices"), Rows("users")
-    n_depts, n_windows, n_staff, n_items = len(reg.dept_hall), len(reg.window_hall), len(reg.staff_dept), len(reg.item_promised)
-    dept_no = np.arange(1, n_depts + 1) - np.searchsorted(reg.dept_hall, reg.dept_hall)  # 1.. within the centre
+    n_depts, n_windows, n_staff, n_items = (
+        len(reg.dept_hall),
+        len(reg.window_hall),
+        len(reg.staff_dept),
+        len(reg.item_promised),
+    )
+    dept_no = np.arange(1, n_depts + 1) - np.searchsorted(
+        reg.dept_hall, reg.dept_hall
+    )  # 1.. within the centre
     departments.add(
         n_depts,
         code=np.array([f"D{d:05d}" for d in range(1, n_depts + 1)], dtype=object),
-        name=np.array([f"{reg.region_codes[h - 1]}部门{n:02d}" for h, n in zip(reg.dept_hall.tolist(), dept_no.tolist(), strict=True)], dtype=object),
+        name=np.array(
+            [
+                f"{reg.region_codes[h - 1]}部门{n:02d}"
+                for h, n in zip(reg.dept_hall.tolist(), dept_no.tolist(), strict=True)
+            ],
+            dtype=object,
+        ),
         hall_id=reg.dept_hall,
     )
     window_no = np.arange(1, n_windows + 1) - np.searchsorted(reg.window_hall, reg.window_hall)
@@ -292,7 +314,9 @@ def case_people(reg: Registry, rng: np.random.Generator, n: int) -> dict[str, np
     }
 
 
-def open_cases(reg: Registry, scale: Scale, days: Days, day: int, rng: np.random.Generator, rows: Rows) -> OpenCases:
+def open_cases(
+    reg: Registry, scale: Scale, days: Days, day: int, rng: np.random.Generator, rows: Rows
+) -> OpenCases:
     """`scale.open_cases` cases open at the end of working day `day` (an index), by their light then:
     green (more than 3 working days left), yellow (0–3 left) and red (overdue, mostly by a few days).
     5 % of the green ones are paused (suspended or awaiting correction) with their days frozen."""
@@ -307,7 +331,9 @@ def open_cases(reg: Registry, scale: Scale, days: Days, day: int, rng: np.random
     remaining = np.where(
         red,
         -np.minimum(rng.geometric(0.2, n), 20),
-        np.where(yellow, rng.integers(0, 4, n), 4 + (rng.random(n) * np.maximum(total - 3, 1)).astype(np.int64)),
+        np.where(
+            yellow, rng.integers(0, 4, n), 4 + (rng.random(n) * np.maximum(total - 3, 1)).astype(np.int64)
+        ),
     )
     remaining = np.minimum(remaining, total)  # never accepted after the day
     due = day + remaining
@@ -340,6 +366,10 @@ def open_cases(reg: Registry, scale: Scale, days: Days, day: int, rng: np.random
         event_count=2 + paused.astype(np.int64) + (extension > 0),
     )
     logger.info(
-        "open cases: %d green (%d paused), %d yellow, %d red", (~red & ~yellow).sum(), paused.sum(), yellow.sum(), red.sum()
+        "open cases: %d green (%d paused), %d yellow, %d red",
+        (~red & ~yellow).sum(),
+        paused.sum(),
+        yellow.sum(),
+        red.sum(),
     )
     return OpenCases(ids, people["hall_id"], people["department_id"], due, accepted, paused)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bench.bulk import NULL, Rows
+from bench.bulk import NULL, Rows, text_where
 from bench.scores_data import CLOSES, OPENS, Days, Registry, Scale, case_people, moment, office_seconds
 from bench.scores_signals import SignalTables
 from central.signals.reasons import MANUAL_REASONS
@@ -18,7 +18,10 @@ from central.signals.reasons import MANUAL_REASONS
 logger = logging.getLogger(__name__)
 
 LEVELS, LEVEL_SHARES = np.array([5, 4, 3, 2, 1]), [0.72, 0.18, 0.06, 0.024, 0.016]
-CHANNELS, CHANNEL_SHARES = np.array(["window_device", "pad", "web", "app", "qr"], dtype=object), [0.85, 0.05, 0.04, 0.04, 0.02]
+CHANNELS, CHANNEL_SHARES = (
+    np.array(["window_device", "pad", "web", "app", "qr"], dtype=object),
+    [0.85, 0.05, 0.04, 0.04, 0.02],
+)
 CATEGORIES = np.array(["absent", "phone", "eating", "sleeping", "attitude", "dress", "other"], dtype=object)
 CATEGORY_SHARES = [0.25, 0.25, 0.05, 0.05, 0.2, 0.1, 0.1]
 COLORS = {reason.code: reason.color.value for reason in MANUAL_REASONS}
@@ -41,9 +44,17 @@ class Month:
 
     def tables(self) -> list[Rows]:
         return [
-            self.cases, self.sig.signals, self.sig.events, self.approvals, self.ratings, self.followups,
-            self.absences, self.sessions, self.findings, self.investigations,
-        ]  # fmt: skip
+            self.cases,
+            self.sig.signals,
+            self.sig.events,
+            self.approvals,
+            self.ratings,
+            self.followups,
+            self.absences,
+            self.sessions,
+            self.findings,
+            self.investigations,
+        ]
 
 
 def review_day(rng: np.random.Generator, day: int, scored: int, n: int) -> np.ndarray:
@@ -67,7 +78,10 @@ def closed_cases(m: Month, reg: Registry, scale: Scale, days: Days, day: int) ->
     )
     due = day + np.minimum(left, limit)
     accepted = due - limit
-    missing = rng.random(n) < 0.005  # the calendar lacked the year: no due dates (missing data)
+    missing = rng.random(n) < 0.005  # the calendar lacked the year: no due dates
+    unplaced = rng.random(n) < 0.01  # imported without window or clerk (missing data, SZ-17(5))
+    people["window_id"] = np.where(unplaced, NULL, people["window_id"])
+    people["staff_id"] = np.where(unplaced, NULL, people["staff_id"])
     closing = moment(days.ordinal[day], office_seconds(rng, n))
     ids = m.cases.add(
         n,
@@ -85,21 +99,33 @@ def closed_cases(m: Month, reg: Registry, scale: Scale, days: Days, day: int) ->
         event_count=4,
     )
     m.sig.light(
-        case=ids, hall=people["hall_id"], dept=people["department_id"], due=np.where(missing, day + 99, due),
-        accepted=accepted, closed=np.full(n, day),
-    )  # fmt: skip
+        case=ids,
+        hall=people["hall_id"],
+        dept=people["department_id"],
+        due=np.where(missing, day + 99, due),
+        accepted=accepted,
+        closed=np.full(n, day),
+    )
     return {"id": ids, "closing": closing, **people}
 
 
-def ratings(m: Month, scale: Scale, reg: Registry, days: Days, day: int, closed: dict[str, np.ndarray]) -> None:
+def ratings(
+    m: Month, scale: Scale, reg: Registry, days: Days, day: int, closed: dict[str, np.ndarray]
+) -> None:
     """The day's ratings: four fifths bound to a case closed that day (一事一评), the rest window
     ratings; a few burst or unattended presses weigh less; each 差评 gets a follow-up."""
     rng, n = m.sig.rng, scale.ratings_per_day
-    bound = min(int(n * 0.8), len(closed["id"]))
-    pick = rng.choice(len(closed["id"]), bound, replace=False)
+    placed = np.flatnonzero(closed["window_id"] != NULL)
+    bound = min(int(n * 0.8), len(placed))
+    pick = rng.choice(placed, bound, replace=False)
     window = np.concatenate([closed["window_id"][pick], rng.integers(1, len(reg.window_hall) + 1, n - bound)])
     staff = np.concatenate([closed["staff_id"][pick], reg.staff_at(rng, window[bound:])])
-    rated = np.concatenate([closed["closing"][pick] + rng.integers(10, 170, bound), moment(days.ordinal[day], office_seconds(rng, n - bound))])
+    rated = np.concatenate(
+        [
+            closed["closing"][pick] + rng.integers(10, 170, bound),
+            moment(days.ordinal[day], office_seconds(rng, n - bound)),
+        ]
+    )
     level = rng.choice(LEVELS, n, p=LEVEL_SHARES)
     burst, unattended = rng.random(n) < 0.01, rng.random(n) < 0.005
     bad = level <= 2
@@ -108,12 +134,20 @@ def ratings(m: Month, scale: Scale, reg: Registry, days: Days, day: int, closed:
     k = int(excluded.sum())
     approval = m.approvals.add(
         k,
-        kind="rating_exclusion", status="approved", level="province", target_type="rating",
+        kind="rating_exclusion",
+        status="approved",
+        level="province",
+        target_type="rating",
         target_id=np.arange(m.ratings.next_id, m.ratings.next_id + n)[excluded].astype(str).astype(object),
-        payload="{}", reason="群众误按评价键，经核实予以剔除", hall_id=hall[excluded], department_id=dept[excluded],
-        requested_by_id=rng.integers(1, reg.inspectors + 1, k), requested_at=rated[excluded] + 3600,
-        decided_by_id=rng.integers(1, reg.inspectors + 1, k), decided_at=rated[excluded] + 7200,
-    )  # fmt: skip
+        payload="{}",
+        reason="群众误按评价键，经核实予以剔除",
+        hall_id=hall[excluded],
+        department_id=dept[excluded],
+        requested_by_id=rng.integers(1, reg.inspectors + 1, k),
+        requested_at=rated[excluded] + 3600,
+        decided_by_id=rng.integers(1, reg.inspectors + 1, k),
+        decided_at=rated[excluded] + 7200,
+    )
     approval_of = np.full(n, NULL, dtype=np.int64)
     approval_of[excluded] = approval
     ids = m.ratings.add(
@@ -139,7 +173,14 @@ def ratings(m: Month, scale: Scale, reg: Registry, days: Days, day: int, closed:
 
 
 def followups(
-    m: Month, days: Days, day: int, rating: np.ndarray, rated: np.ndarray, hall: np.ndarray, dept: np.ndarray, excluded: np.ndarray
+    m: Month,
+    days: Days,
+    day: int,
+    rating: np.ndarray,
+    rated: np.ndarray,
+    hall: np.ndarray,
+    dept: np.ndarray,
+    excluded: np.ndarray,
 ) -> None:
     """Due 15 working days after the 差评; by the scored day most are rectified in time, an eighth of
     the due ones are not (open or called back: overdue, a yellow signal the next working day)."""
@@ -158,7 +199,9 @@ def followups(
     rectified = np.where(rectified <= scored, rectified, NULL)
     closed = np.where((closed != NULL) & (closed <= scored) | excluded, np.where(excluded, day, closed), NULL)
     at = m.sig.when
-    status = np.select([closed != NULL, rectified != NULL, called != NULL], ["closed", "rectified", "called_back"], "open")
+    status = np.select(
+        [closed != NULL, rectified != NULL, called != NULL], ["closed", "rectified", "called_back"], "open"
+    )
     ids = m.followups.add(
         n,
         rating_id=rating,
@@ -168,18 +211,22 @@ def followups(
         opened_at=rated + 1,
         rectify_due=days.at(np.full(n, due)),
         callback_at=at(called, OPENS + rng.integers(0, 20000, n)),
-        callback_by=np.where(called != NULL, "窗口负责人", None).astype(object),
-        callback_result=np.where(called != NULL, "已回访，向群众致歉并说明情况", None).astype(object),
+        callback_by=text_where(called != NULL, "窗口负责人"),
+        callback_result=text_where(called != NULL, "已回访，向群众致歉并说明情况"),
         rectified_at=at(rectified, OPENS + rng.integers(0, 20000, n)),
-        rectified_by=np.where(rectified != NULL, "窗口负责人", None).astype(object),
-        rectification=np.where(rectified != NULL, "已对窗口人员进行服务规范提醒谈话", None).astype(object),
+        rectified_by=text_where(rectified != NULL, "窗口负责人"),
+        rectification=text_where(rectified != NULL, "已对窗口人员进行服务规范提醒谈话"),
         closed_at=at(closed, CLOSES),
     )
     if overdue.any() and due + 1 <= scored:  # the scheduler's night pass after the deadline
         m.sig.follow_through(
-            issued=np.full(int(overdue.sum()), due + 1), reason="followup_overdue", origin="followup",
-            hall=hall[overdue], dept=dept[overdue], dedupe=np.char.add("followup:", ids[overdue].astype(str)).astype(object),
-        )  # fmt: skip
+            issued=np.full(int(overdue.sum()), due + 1),
+            reason="followup_overdue",
+            origin="followup",
+            hall=hall[overdue],
+            dept=dept[overdue],
+            dedupe=np.char.add("followup:", ids[overdue].astype(str)).astype(object),
+        )
 
 
 def absences(m: Month, scale: Scale, reg: Registry, days: Days, day: int) -> None:
@@ -189,7 +236,9 @@ def absences(m: Month, scale: Scale, reg: Registry, days: Days, day: int) -> Non
     start = moment(days.ordinal[day], rng.integers(OPENS, CLOSES - 3600, n))
     reviewed = review_day(rng, day, m.sig.day, n)
     roll = rng.random(n)
-    status = np.where(reviewed == NULL, "pending", np.where(roll < 0.65, "confirmed", "dismissed")).astype(object)
+    status = np.where(reviewed == NULL, "pending", np.where(roll < 0.65, "confirmed", "dismissed")).astype(
+        object
+    )
     status[(roll > 0.85) & (day >= m.sig.day - 1)] = "pending"
     reviewed = np.where(status == "pending", NULL, reviewed)
     review_seconds = np.where(reviewed == day, CLOSES, OPENS) + rng.integers(0, 3600, n)
@@ -199,21 +248,34 @@ def absences(m: Month, scale: Scale, reg: Registry, days: Days, day: int) -> Non
     signal = np.full(n, NULL, dtype=np.int64)
     hall, dept = reg.window_hall[window - 1], reg.window_dept[window - 1]
     signal[confirmed] = m.sig.follow_through(
-        issued=reviewed[confirmed], reason="staff_absent", origin="video", hall=hall[confirmed], dept=dept[confirmed],
-        dedupe=np.char.add("absence:", ids[confirmed].astype(str)).astype(object), issued_seconds=review_seconds[confirmed],
-    )  # fmt: skip
+        issued=reviewed[confirmed],
+        reason="staff_absent",
+        origin="video",
+        hall=hall[confirmed],
+        dept=dept[confirmed],
+        dedupe=np.char.add("absence:", ids[confirmed].astype(str)).astype(object),
+        issued_seconds=review_seconds[confirmed],
+    )
     m.absences.add(
         n,
-        hall_id=hall, window_id=window, department_id=dept, device_id=hall, camera="cam-1",
-        started_at=start, ended_at=start + rng.integers(660, 3600, n),
+        hall_id=hall,
+        window_id=window,
+        department_id=dept,
+        device_id=hall,
+        camera="cam-1",
+        started_at=start,
+        ended_at=start + rng.integers(660, 3600, n),
         start_observation_id=np.char.add("abs-s-", ids.astype(str)).astype(object),
         end_observation_id=np.char.add("abs-e-", ids.astype(str)).astype(object),
-        status=status, reviewed_at=reviewed_at,
-        reviewed_by=np.where(status == "pending", None, "监察员").astype(object),
-        review_note=np.where(status == "dismissed", "窗口人员外出取件，已报备", None).astype(object),
-        signal_id=signal, received_at=start + 600, updated_at=np.where(reviewed_at == NULL, start + 600, reviewed_at),
+        status=status,
+        reviewed_at=reviewed_at,
+        reviewed_by=text_where(status != "pending", "监察员"),
+        review_note=text_where(status == "dismissed", "窗口人员外出取件，已报备"),
+        signal_id=signal,
+        received_at=start + 600,
+        updated_at=np.where(reviewed_at == NULL, start + 600, reviewed_at),
         origin="live",
-    )  # fmt: skip
+    )
 
 
 def patrols(m: Month, scale: Scale, reg: Registry, days: Days, day: int) -> None:
@@ -222,9 +284,16 @@ def patrols(m: Month, scale: Scale, reg: Registry, days: Days, day: int) -> None
     hall = rng.integers(1, reg.halls + 1, n)
     start = moment(days.ordinal[day], rng.integers(OPENS, CLOSES - 1800, n))
     session = m.sessions.add(
-        n, hall_id=hall, inspector_id=rng.integers(1, reg.inspectors + 1, n), day=days.ordinal[day],
-        started_at=start, ended_at=start + 600, state="complete", watched_seconds=560.0, judged_at=start + 660,
-    )  # fmt: skip
+        n,
+        hall_id=hall,
+        inspector_id=rng.integers(1, reg.inspectors + 1, n),
+        day=days.ordinal[day],
+        started_at=start,
+        ended_at=start + 600,
+        state="complete",
+        watched_seconds=560.0,
+        judged_at=start + 660,
+    )
     k = scale.findings_per_day
     of = rng.integers(0, n, k)
     hall_windows = np.searchsorted(reg.window_hall, np.arange(1, reg.halls + 2))
@@ -232,28 +301,46 @@ def patrols(m: Month, scale: Scale, reg: Registry, days: Days, day: int) -> None
     window = first + 1 + (rng.random(k) * count).astype(np.int64)
     category = rng.choice(CATEGORIES, k, p=CATEGORY_SHARES)
     reviewed = review_day(rng, day, m.sig.day, k)
-    status = np.where(reviewed == NULL, "pending", np.where(rng.random(k) < 0.7, "confirmed", "dismissed")).astype(object)
+    status = np.where(
+        reviewed == NULL, "pending", np.where(rng.random(k) < 0.7, "confirmed", "dismissed")
+    ).astype(object)
     review_seconds = np.where(reviewed == day, CLOSES, OPENS) + rng.integers(0, 3600, k)
     ids = np.arange(m.findings.next_id, m.findings.next_id + k)
     confirmed = status == "confirmed"
     signal = np.full(k, NULL, dtype=np.int64)
     dept = reg.window_dept[window - 1]
     signal[confirmed] = m.sig.follow_through(
-        issued=reviewed[confirmed], reason=np.where(category == "attitude", "patrol_attitude", "patrol_discipline")[confirmed],
-        origin="patrol", hall=hall[of][confirmed], dept=dept[confirmed],
-        dedupe=np.char.add("patrol-finding:", ids[confirmed].astype(str)).astype(object), issued_seconds=review_seconds[confirmed],
-    )  # fmt: skip
+        issued=reviewed[confirmed],
+        reason=np.where(category == "attitude", "patrol_attitude", "patrol_discipline")[confirmed],
+        origin="patrol",
+        hall=hall[of][confirmed],
+        dept=dept[confirmed],
+        dedupe=np.char.add("patrol-finding:", ids[confirmed].astype(str)).astype(object),
+        issued_seconds=review_seconds[confirmed],
+    )
     m.findings.add(
-        k, session_id=session[of], hall_id=hall[of], window_id=window, camera="cam-1", category=category,
-        note="巡查发现", at=start[of] + rng.integers(0, 600, k), inspector_id=rng.integers(1, reg.inspectors + 1, k),
-        capture=np.char.add("cap-", ids.astype(str)).astype(object), clip_seconds=10, status=status,
-        reviewed_by=np.where(status == "pending", None, "监察员").astype(object),
+        k,
+        session_id=session[of],
+        hall_id=hall[of],
+        window_id=window,
+        camera="cam-1",
+        category=category,
+        note="巡查发现",
+        at=start[of] + rng.integers(0, 600, k),
+        inspector_id=rng.integers(1, reg.inspectors + 1, k),
+        capture=np.char.add("cap-", ids.astype(str)).astype(object),
+        clip_seconds=10,
+        status=status,
+        reviewed_by=text_where(status != "pending", "监察员"),
         reviewed_at=m.sig.when(reviewed, review_seconds),
-        review_note=np.where(status == "dismissed", "画面不清，无法认定", None).astype(object), signal_id=signal,
-    )  # fmt: skip
+        review_note=text_where(status == "dismissed", "画面不清，无法认定"),
+        signal_id=signal,
+    )
 
 
-def manual_signals(m: Month, scale: Scale, reg: Registry, open_ids: np.ndarray, case_dept: np.ndarray, day: int) -> None:
+def manual_signals(
+    m: Month, scale: Scale, reg: Registry, open_ids: np.ndarray, case_dept: np.ndarray, day: int
+) -> None:
     """Inspectors' signals of the day, reasons from SZ-11/12; seven in ten about a case. Red ones
     are partly passed down for investigation (reported within 15 working days, or overdue)."""
     rng, n, scored = m.sig.rng, scale.manual_signals_per_day, m.sig.day
@@ -276,20 +363,40 @@ def manual_signals(m: Month, scale: Scale, reg: Registry, open_ids: np.ndarray, 
     closed[investigate] = reported
     finding = np.where(rng.random(n) < 0.4, "fault", "no_fault").astype(object)
     ids = m.sig.add(
-        issued=np.full(n, day), color=color, reason=reason, origin="manual", hall=reg.dept_hall[dept - 1], dept=dept,
-        case=np.where(about, open_ids[pick], NULL), corrected=np.where(~red & fixes, day + rng.integers(0, 2, n), NULL),
-        escalated=np.where(~red & ~fixes, day + 2, NULL), investigated=np.where(investigate, day, NULL),
-        closed=closed, finding=finding, issued_by="监察员", issued_seconds=office_seconds(rng, n),
-    )  # fmt: skip
+        issued=np.full(n, day),
+        color=color,
+        reason=reason,
+        origin="manual",
+        hall=reg.dept_hall[dept - 1],
+        dept=dept,
+        case=np.where(about, open_ids[pick], NULL),
+        corrected=np.where(~red & fixes, day + rng.integers(0, 2, n), NULL),
+        escalated=np.where(~red & ~fixes, day + 2, NULL),
+        investigated=np.where(investigate, day, NULL),
+        closed=closed,
+        finding=finding,
+        issued_by="监察员",
+        issued_seconds=office_seconds(rng, n),
+    )
     assigned = m.sig.when(np.full(k, day), CLOSES)
     m.investigations.add(
-        k, signal_id=ids[investigate], subject=np.char.add("信号 #", ids[investigate].astype(str)).astype(object),
-        assigned_by_id=rng.integers(1, reg.inspectors + 1, k), assignee_scope_kind="department",
-        assignee_scope_id=dept[investigate], assignee_scope_code=np.array([f"D{d:05d}" for d in dept[investigate].tolist()], dtype=object),
-        hall_id=reg.dept_hall[dept[investigate] - 1], department_id=dept[investigate], assigned_at=assigned,
-        assigned_on=m.sig.days.ordinal[day], due_date=m.sig.days.at(np.full(k, due)), extension_days=0, extensions=0,
+        k,
+        signal_id=ids[investigate],
+        subject=np.char.add("信号 #", ids[investigate].astype(str)).astype(object),
+        assigned_by_id=rng.integers(1, reg.inspectors + 1, k),
+        assignee_scope_kind="department",
+        assignee_scope_id=dept[investigate],
+        assignee_scope_code=np.array([f"D{d:05d}" for d in dept[investigate].tolist()], dtype=object),
+        hall_id=reg.dept_hall[dept[investigate] - 1],
+        department_id=dept[investigate],
+        assigned_at=assigned,
+        assigned_on=m.sig.days.ordinal[day],
+        due_date=m.sig.days.at(np.full(k, due)),
+        extension_days=0,
+        extensions=0,
         status=np.where(reported == NULL, "open", "reported").astype(object),
-        reported_at=m.sig.when(reported, CLOSES + 600), reported_by=np.where(reported == NULL, None, "部门负责人").astype(object),
-        report=np.where(reported == NULL, None, "已核查，情况属实并已整改").astype(object),
-        finding=np.where(reported == NULL, None, finding[investigate]).astype(object),
-    )  # fmt: skip
+        reported_at=m.sig.when(reported, CLOSES + 600),
+        reported_by=text_where(reported != NULL, "部门负责人"),
+        report=text_where(reported != NULL, "已核查，情况属实并已整改"),
+        finding=text_where(reported != NULL, finding[investigate]),
+    )

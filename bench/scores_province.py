@@ -4,7 +4,7 @@
 
 Sichuan's tree (1 province, 21 cities, 183 counties, a centre each) under the sichuan-2011 profile;
 10,000 windows, 20,000 staff, their departments and items; 1,000,000 cases open at the end of the
-scored day (2026-11-30), by their light then; and every working day of that month up to it: the
+scored day (2026-09-30), by their light then; and every working day of that month up to it: the
 closures, ratings, 差评 follow-ups, light and manual signals with their lifecycle, confirmed absences
 and patrol findings, investigations. `--small` is a hundredth of it. Prints what the scored day holds.
 """
@@ -64,10 +64,16 @@ def generate(scale: Scale, day: date, seed: int = SEED) -> tuple[list[Rows], lis
     opened = open_cases(registry, scale, days, scored, rng, cases)
     month = Month(cases, SignalTables(days, scored, rng))
     month.sig.light(
-        case=opened.ids, hall=opened.hall, dept=opened.dept, due=opened.due, accepted=opened.accepted,
+        case=opened.ids,
+        hall=opened.hall,
+        dept=opened.dept,
+        due=opened.due,
+        accepted=opened.accepted,
         closed=np.full(len(opened.ids), NULL),
-    )  # fmt: skip
-    first = days.index(min(d for d in map(date.fromordinal, days.ordinal.tolist()) if d >= day.replace(day=1)))
+    )
+    first = days.index(
+        min(d for d in map(date.fromordinal, days.ordinal.tolist()) if d >= day.replace(day=1))
+    )
     for index in range(first, scored + 1):
         closed = closed_cases(month, registry, scale, days, index)
         ratings(month, scale, registry, days, index, closed)
@@ -86,7 +92,10 @@ def build(engine: Engine, scale: Scale, day: date = SCORE_DAY) -> Province:
         tables, month_days = generate(scale, day)
     generate_s = time.perf_counter() - started
     started = time.perf_counter()
-    with console.status(f"loading {sum(len(t) for t in tables):,} rows into {engine.dialect.name}"), bulk_load(engine) as loader:
+    with (
+        console.status(f"loading {sum(len(t) for t in tables):,} rows into {engine.dialect.name}"),
+        bulk_load(engine) as loader,
+    ):
         for rows in tables:
             loader.insert(rows)
     load_s = time.perf_counter() - started
@@ -101,6 +110,7 @@ DAY_FIGURES = {
     "… early (before the promised due date)": "SELECT count(*) FROM cases WHERE closed_on = :day AND promised_due_date > :day",
     "… late": "SELECT count(*) FROM cases WHERE closed_on = :day AND promised_due_date < :day",
     "… missing due dates": "SELECT count(*) FROM cases WHERE closed_on = :day AND calendar_missing",
+    "… without window or clerk": "SELECT count(*) FROM cases WHERE closed_on = :day AND staff_id IS NULL",
     "signals issued: light_yellow": "SELECT count(*) FROM signals WHERE issued_on = :day AND reason_code = 'light_yellow'",
     "signals issued: light_red": "SELECT count(*) FROM signals WHERE issued_on = :day AND reason_code = 'light_red'",
     "signals issued: other reasons": "SELECT count(*) FROM signals WHERE issued_on = :day AND reason_code NOT IN ('light_yellow', 'light_red')",
@@ -125,7 +135,9 @@ def day_figures(engine: Engine, province: Province) -> dict[str, int]:
     stamp = {k: time.strftime(fmt, time.gmtime(v)) for k, v in (("start", start), ("end", end))}
     params = {"day": province.day.isoformat(), "previous": province.previous.isoformat(), **stamp}
     with engine.connect() as conn:
-        return {label: int(conn.execute(text(sql), params).scalar_one()) for label, sql in DAY_FIGURES.items()}
+        return {
+            label: int(conn.execute(text(sql), params).scalar_one()) for label, sql in DAY_FIGURES.items()
+        }
 
 
 def print_figures(province: Province, figures: dict[str, int]) -> None:
@@ -139,7 +151,9 @@ def print_figures(province: Province, figures: dict[str, int]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.scores_province", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.scores_province", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--small", action="store_true", help="a hundredth of the province: a quick check")
     parser.add_argument("--db", type=Path, help="write the SQLite file here (kept) instead of a temp dir")
     args = parser.parse_args(argv)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bench.bulk import NULL, Rows
+from bench.bulk import NULL, Rows, text_where
 from bench.scores_data import CLOSES, OPENS, Days, moment
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,9 @@ class SignalTables:
         arrays are the day of each later step (NULL: never). Answers their ids."""
         n, rng = len(issued), self.rng
         none = np.full(n, NULL, dtype=np.int64)
-        at_issue = issued_seconds if issued_seconds is not None else rng.integers(60, 3600, n)  # the night pass
+        at_issue = (
+            issued_seconds if issued_seconds is not None else rng.integers(60, 3600, n)
+        )  # the night pass
         steps = {
             "corrected": none if corrected is None else corrected,
             "escalated": none if escalated is None else escalated,
@@ -65,13 +67,20 @@ class SignalTables:
         # A step happens only by the scored day, never before the issue, and each after the one before.
         stamp: dict[str, np.ndarray] = {}
         floor = issued.copy()
-        for name, index in steps.items():
-            index = np.where((index != NULL) & (index >= floor) & (index <= self.day), index, NULL)
-            stamp[name] = self.when(index, np.where(index == issued, CLOSES, OPENS) + rng.integers(0, 7200, n))
+        for name, given in steps.items():
+            index = np.where((given != NULL) & (given >= floor) & (given <= self.day), given, NULL)
+            stamp[name] = self.when(
+                index, np.where(index == issued, CLOSES, OPENS) + rng.integers(0, 7200, n)
+            )
             floor = np.where(index != NULL, index, floor)
         red = (color == "red") | (stamp["escalated"] != NULL)
         status = np.select(
-            [stamp["closed"] != NULL, stamp["investigated"] != NULL, stamp["escalated"] != NULL, stamp["corrected"] != NULL],
+            [
+                stamp["closed"] != NULL,
+                stamp["investigated"] != NULL,
+                stamp["escalated"] != NULL,
+                stamp["corrected"] != NULL,
+            ],
             ["closed", "investigating", "escalated", "corrected"],
             np.where(rng.random(n) < 0.3, "acknowledged", "issued"),
         ).astype(object)
@@ -97,7 +106,7 @@ class SignalTables:
             correct_by=np.where(yellow, self.days.at(issued + 1), NULL),  # the profile's 1 working day
             escalated_at=stamp["escalated"],
             closed_at=stamp["closed"],
-            finding=np.where(stamp["closed"] != NULL, finding if finding is not None else "no_fault", None).astype(object),
+            finding=text_where(stamp["closed"] != NULL, finding if finding is not None else "no_fault"),
             updated_at=updated,
         )
         before = np.where(rng.random(n) < 0.3, "acknowledged", "issued").astype(object)
@@ -150,7 +159,11 @@ class SignalTables:
         auto = (corrected == NULL) & (escalated == NULL) & (closed != NULL) & ~direct
         corrected = np.where(auto, closed, corrected)
         red_now = direct | (escalated != NULL)
-        closes = np.where(red_now & (rng.random(n) < 0.3), np.maximum(issued, np.where(escalated == NULL, issued, escalated)) + rng.integers(2, 6, n), NULL)
+        closes = np.where(
+            red_now & (rng.random(n) < 0.3),
+            np.maximum(issued, np.where(escalated == NULL, issued, escalated)) + rng.integers(2, 6, n),
+            NULL,
+        )
         k = keep
         self.add(
             issued=issued[k],
