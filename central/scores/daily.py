@@ -60,6 +60,18 @@ class PassReport:
     months_closed: list[str] = field(default_factory=list)
     stopped: str | None = None  # why the pass stopped early (a calendar year missing)
 
+    def summary(self) -> str:
+        """One zh-CN line for the demo and the logs."""
+        scored = [run for run in self.days if run.computed]
+        if not scored:
+            return "绩效得分：没有需要计算的日期"
+        span = f"{scored[0].day.isoformat()} 至 {scored[-1].day.isoformat()}"
+        closed = f"，已结账月份 {'、'.join(self.months_closed)}" if self.months_closed else ""
+        return (
+            f"绩效得分：{span} 共 {len(scored)} 天，{sum(r.subjects for r in scored)} 个对象·日，"
+            f"{sum(r.lines for r in scored)} 条扣加分明细{closed}"
+        )
+
 
 def score_day(
     session: Session,
