@@ -18,7 +18,7 @@ from central.audit.verify import verify
 from central.core.config import Settings
 from central.core.db import make_session_factory
 from central.scores.daily import PassReport, run_scores
-from central.scores.models import ScoreDay, ScoreRun
+from central.scores.models import ScoreDay, ScoreLine, ScoreRun
 from tests.central.scores.world import World, at, build_world
 from tests.conftest import FakeClock
 
@@ -120,3 +120,19 @@ def test_the_cli_scores_through_a_day_and_recomputes_by_hand(
     assert again.returncode == 0, again.stderr
     assert "0 subject-day(s) changed" in again.stdout  # nothing changed: no new rows
     assert session.scalar(select(func.count(ScoreDay.id)).where(ScoreDay.current.is_(False))) == 0
+
+
+def test_an_absence_confirmed_days_later_counts_on_the_day_it_was_confirmed(
+    session: Session, registry: dict[str, int]
+) -> None:
+    """Its own day was scored before anyone reviewed it: counting it there would lose it."""
+    world = build_world(session, registry)
+    world.absence(window=world.w01, day=date(2026, 11, 5), reviewed=date(2026, 11, 9))
+    session.commit()
+    _pass(session, "central-1")
+    found = session.execute(
+        select(ScoreDay.day, ScoreLine.rule_code)
+        .join(ScoreLine, ScoreLine.score_day_id == ScoreDay.id)
+        .where(ScoreDay.subject_kind == "staff", ScoreDay.subject_id == world.s001)
+    ).all()
+    assert [(day, code) for day, code in found] == [(date(2026, 11, 9), "confirmed_absence")]
