@@ -31,7 +31,7 @@ from central.audit.chain import record
 from central.calendar.service import load_calendar
 from central.core.actor import Actor
 from central.core.clock import shanghai_date
-from central.scores.corrections import apply_corrections, detect_corrections
+from central.scores.corrections import apply_corrections, detect_corrections, detect_late_ratings
 from central.scores.engine import compute_day
 from central.scores.models import ScoreRun
 from central.scores.months import close_months
@@ -165,6 +165,7 @@ def run_scores(
     report = PassReport()
     calendar = load_calendar(session)
     detect_corrections(session, now=now)
+    detect_late_ratings(session, now=now)
     report.corrections = apply_corrections(
         session, now=now, calendar=calendar, default_profile_key=default_profile_key
     )
