@@ -73,6 +73,40 @@ def detect_corrections(session: Session, *, now: datetime) -> int:
     return len(rows)
 
 
+LATE_WINDOW_DAYS = 7  # how far back late uploads are looked for (an edge outbox drained after an outage)
+
+
+def detect_late_ratings(session: Session, *, now: datetime) -> int:
+    """Book a correction for each hall and scored day that ratings reached after the day was scored
+    (an edge agent's outbox drained after a drop): the day is recomputed with them. A later arrival
+    after that correction books another. Commits."""
+    last = session.scalar(select(func.max(ScoreRun.day)))
+    if last is None:
+        return 0
+    since = last - timedelta(days=LATE_WINDOW_DAYS)
+    late = session.execute(
+        select(Rating.hall_id, Rating.rated_on, func.count(Rating.id), func.max(Rating.updated_at))
+        .join(ScoreRun, ScoreRun.day == Rating.rated_on)
+        .where(Rating.rated_on >= since, Rating.updated_at > ScoreRun.finished_at)
+        .group_by(Rating.hall_id, Rating.rated_on)
+    ).all()
+    booked = 0
+    for hall_id, day, count, newest in late:
+        covered = session.scalar(
+            select(ScoreCorrection.id).where(
+                ScoreCorrection.hall_id == hall_id,
+                ScoreCorrection.day <= day,
+                ScoreCorrection.requested_at >= newest,
+            )
+        )
+        if covered is None:
+            reason = f"迟到数据：{count} 条 {day.isoformat()} 的评价在当日计分后到达"
+            session.add(ScoreCorrection(hall_id=hall_id, day=day, reason=reason, requested_at=now))
+            booked += 1
+    session.commit()
+    return booked
+
+
 def _correction_of(session: Session, approval: ApprovalRequest, *, now: datetime) -> dict[str, Any] | None:
     result: dict[str, Any] = json.loads(approval.result or "{}")
     found: tuple[int, date] | None = None

@@ -31,7 +31,7 @@ from central.audit.chain import record
 from central.calendar.service import load_calendar
 from central.core.actor import Actor
 from central.core.clock import shanghai_date
-from central.scores.corrections import apply_corrections, detect_corrections
+from central.scores.corrections import apply_corrections, detect_corrections, detect_late_ratings
 from central.scores.engine import compute_day
 from central.scores.models import ScoreRun
 from central.scores.months import close_months
@@ -59,6 +59,18 @@ class PassReport:
     corrections: int = 0
     months_closed: list[str] = field(default_factory=list)
     stopped: str | None = None  # why the pass stopped early (a calendar year missing)
+
+    def summary(self) -> str:
+        """One zh-CN line for the demo and the logs."""
+        scored = [run for run in self.days if run.computed]
+        if not scored:
+            return "绩效得分：没有需要计算的日期"
+        span = f"{scored[0].day.isoformat()} 至 {scored[-1].day.isoformat()}"
+        closed = f"，已结账月份 {'、'.join(self.months_closed)}" if self.months_closed else ""
+        return (
+            f"绩效得分：{span} 共 {len(scored)} 天，{sum(r.subjects for r in scored)} 个对象·日，"
+            f"{sum(r.lines for r in scored)} 条扣加分明细{closed}"
+        )
 
 
 def score_day(
@@ -153,6 +165,7 @@ def run_scores(
     report = PassReport()
     calendar = load_calendar(session)
     detect_corrections(session, now=now)
+    detect_late_ratings(session, now=now)
     report.corrections = apply_corrections(
         session, now=now, calendar=calendar, default_profile_key=default_profile_key
     )

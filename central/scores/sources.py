@@ -6,6 +6,11 @@ escalated or closed after it, a review decided after it, an exclusion approved a
 there. So a day recomputed with the same `as_of` gives the same lines, and a recomputation after an
 approval (a later `as_of`) shows what the approval changed.
 
+**Which day.** A record counts on the day it became a fact: a signal on the day it was issued (or
+turned red), a closure with a fault finding on the day it closed, an absence or a patrol finding on
+the day an inspector confirmed it (reviews come days later, after that day was scored), a follow-up
+or an investigation on the first day after its deadline passed.
+
 Who a record belongs to: its hall and department always; a window and a staff member when the record
 names them (a case's window and clerk, a rating's). A record that names a window but no staff member
 (an absence, a patrol finding) belongs to the window's staff member when exactly one active staff
@@ -325,7 +330,7 @@ def _absences(
     query = (
         select(AbsenceEvent.id, AbsenceEvent.hall_id, department, AbsenceEvent.window_id)
         .join(ServiceWindow, ServiceWindow.id == AbsenceEvent.window_id)
-        .where(AbsenceEvent.started_at >= start, AbsenceEvent.started_at < end)
+        .where(AbsenceEvent.reviewed_at >= start, AbsenceEvent.reviewed_at < end)
         .where(AbsenceEvent.status == AbsenceStatus.CONFIRMED, AbsenceEvent.reviewed_at <= as_of)
         .where(
             scope.clause(
@@ -353,7 +358,7 @@ def _patrol_findings(
             PatrolFinding.window_id,
         )
         .join(ServiceWindow, ServiceWindow.id == PatrolFinding.window_id)
-        .where(PatrolFinding.at >= start, PatrolFinding.at < end)
+        .where(PatrolFinding.reviewed_at >= start, PatrolFinding.reviewed_at < end)
         .where(PatrolFinding.status == FindingStatus.CONFIRMED, PatrolFinding.reviewed_at <= as_of)
         .where(
             scope.clause(

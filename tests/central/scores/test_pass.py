@@ -17,8 +17,9 @@ from central.app import create_app
 from central.audit.verify import verify
 from central.core.config import Settings
 from central.core.db import make_session_factory
+from central.ratings.models import Rating
 from central.scores.daily import PassReport, run_scores
-from central.scores.models import ScoreDay, ScoreRun
+from central.scores.models import ScoreDay, ScoreLine, ScoreRun
 from tests.central.scores.world import World, at, build_world
 from tests.conftest import FakeClock
 
@@ -120,3 +121,71 @@ def test_the_cli_scores_through_a_day_and_recomputes_by_hand(
     assert again.returncode == 0, again.stderr
     assert "0 subject-day(s) changed" in again.stdout  # nothing changed: no new rows
     assert session.scalar(select(func.count(ScoreDay.id)).where(ScoreDay.current.is_(False))) == 0
+
+
+def test_an_absence_confirmed_days_later_counts_on_the_day_it_was_confirmed(
+    session: Session, registry: dict[str, int]
+) -> None:
+    """Its own day was scored before anyone reviewed it: counting it there would lose it."""
+    world = build_world(session, registry)
+    world.absence(window=world.w01, day=date(2026, 11, 5), reviewed=date(2026, 11, 9))
+    session.commit()
+    _pass(session, "central-1")
+    found = session.execute(
+        select(ScoreDay.day, ScoreLine.rule_code)
+        .join(ScoreLine, ScoreLine.score_day_id == ScoreDay.id)
+        .where(ScoreDay.subject_kind == "staff", ScoreDay.subject_id == world.s001)
+    ).all()
+    assert [(day, code) for day, code in found] == [(date(2026, 11, 9), "confirmed_absence")]
+
+
+def test_ratings_that_arrive_after_their_day_was_scored_recompute_it(
+    session: Session, registry: dict[str, int]
+) -> None:
+    """An edge agent back from a drop drains its outbox: yesterday's ratings reach central today."""
+    world = build_world(session, registry)
+    session.commit()
+    _pass(session, "central-1")
+    day = date(2026, 11, 10)
+    for level in (1, 1, 1, 1, 1):
+        rating = world.rating(level=level, day=day, staff=world.s001, window=world.w01)
+        session.get_one(Rating, rating).updated_at = NOW + timedelta(hours=2)  # received now
+    session.commit()
+    later = NOW + timedelta(hours=3)
+    run_scores(
+        session,
+        now=later,
+        default_profile_key="sichuan-2011",
+        instance="central-1",
+        delay=timedelta(hours=1),
+        close_working_day=5,
+    )
+    clerk = session.scalars(
+        select(ScoreDay).where(
+            ScoreDay.subject_kind == "staff",
+            ScoreDay.subject_id == world.s001,
+            ScoreDay.day == day,
+            ScoreDay.current.is_(True),
+        )
+    ).one()
+    assert clerk.revision == 2 and clerk.month_score == 90  # 好评率 0: 满意度 −10
+    assert clerk.superseded_reason is None
+    earlier = session.scalars(
+        select(ScoreDay).where(
+            ScoreDay.subject_kind == "staff",
+            ScoreDay.subject_id == world.s001,
+            ScoreDay.day == day,
+            ScoreDay.current.is_(False),
+        )
+    ).one()
+    assert earlier.superseded_reason is not None and "迟到数据" in earlier.superseded_reason
+    # Once corrected, the next pass books nothing more.
+    again = run_scores(
+        session,
+        now=later + timedelta(minutes=10),
+        default_profile_key="sichuan-2011",
+        instance="central-1",
+        delay=timedelta(hours=1),
+        close_working_day=5,
+    )
+    assert again.corrections == 0

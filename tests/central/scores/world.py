@@ -145,7 +145,9 @@ class World:
         self.session.flush()
         return row.id
 
-    def absence(self, *, window: int, day: date, status: str = "confirmed") -> int:
+    def absence(
+        self, *, window: int, day: date, status: str = "confirmed", reviewed: date | None = None
+    ) -> int:
         row = AbsenceEvent(
             hall_id=self.hall,
             window_id=window,
@@ -155,10 +157,10 @@ class World:
             started_at=at(day, 10),
             ended_at=at(day, 11),
             status=status,
-            reviewed_at=at(day, 16),
+            reviewed_at=at(reviewed or day, 16),
             reviewed_by="user:inspector",
             received_at=at(day, 11),
-            updated_at=at(day, 16),
+            updated_at=at(reviewed or day, 16),
         )
         self.session.add(row)
         self.session.flush()
