@@ -93,6 +93,9 @@ from central.ratings.pages import TEMPLATES as ratings_templates
 from central.ratings.pages import router as ratings_pages
 from central.ratings.prompts import open_prompts_for_events
 from central.ratings.router import router as ratings_router
+from central.reports.pages import router as reports_pages
+from central.reports.render import TEMPLATES as reports_templates
+from central.reports.router import router as reports_router
 from central.signals.jobs import signals_job
 from central.signals.lifecycle import SignalAction
 from central.signals.pages import TEMPLATES as signals_templates
@@ -124,6 +127,7 @@ PAGE_TEMPLATES = (
     video_templates,
     patrols_templates,
     live_templates,
+    reports_templates,
 )
 
 
@@ -262,6 +266,7 @@ def create_app(
         video_router,
         live_router,
         notice_router,
+        reports_router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])
@@ -279,6 +284,7 @@ def create_app(
         patrols_pages,
         patrol_session_pages,
         live_pages,
+        reports_pages,
     ):
         app.include_router(pages)
     app.include_router(login_router)
