@@ -79,6 +79,7 @@ def _save(figure: Any, fmt: Format, *, name: str, title: str) -> Chart:
 
 def _volume(data: MonthlyReportData, fmt: Format) -> Chart:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     rows = data.volume.by_department[:MAX_BARS][::-1]  # the largest at the top
     figure = Figure(figsize=(8, 1.2 + 0.32 * max(len(rows), 1)))
@@ -98,6 +99,7 @@ def _volume(data: MonthlyReportData, fmt: Format) -> Chart:
         ys, [f"{_short(r.name)}（{r.hall_code}）" if r.hall_code else _short(r.name) for r in rows]
     )
     axes.set_xlabel("件")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.legend(loc="lower right", fontsize=8)
     axes.spines[["top", "right"]].set_visible(False)
     return _save(figure, fmt, name="volume", title="各部门办件量")
@@ -105,6 +107,7 @@ def _volume(data: MonthlyReportData, fmt: Format) -> Chart:
 
 def _lights(data: MonthlyReportData, fmt: Format) -> Chart:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     total = data.lights.total
     labels = ["绿灯", "黄灯", "红灯", "无期限"]
@@ -116,6 +119,7 @@ def _lights(data: MonthlyReportData, fmt: Format) -> Chart:
     )
     axes.bar_label(bars, padding=3, fontsize=8)
     axes.set_xlabel("月末在办件数")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)
     return _save(figure, fmt, name="lights", title="月末在办件亮灯情况")
 

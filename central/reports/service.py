@@ -232,7 +232,7 @@ def record_download(
 
 def _region_scopes(session: Session, levels: Collection[str]) -> list[Jurisdiction]:
     """The regions of `levels` that have a hall somewhere below them."""
-    parents = dict(session.execute(select(Region.id, Region.parent_id)).tuples())
+    parents = {rid: parent for rid, parent in session.execute(select(Region.id, Region.parent_id))}
     with_halls: set[int] = set()
     for region_id in session.scalars(select(Hall.region_id).distinct()):
         current: int | None = region_id
