@@ -96,6 +96,8 @@ from central.ratings.router import router as ratings_router
 from central.reports.pages import router as reports_pages
 from central.reports.render import TEMPLATES as reports_templates
 from central.reports.router import router as reports_router
+from central.reports.service import closed_month_hook
+from central.scores.jobs import scores_job
 from central.signals.jobs import signals_job
 from central.signals.lifecycle import SignalAction
 from central.signals.pages import TEMPLATES as signals_templates
@@ -174,6 +176,13 @@ def periodic_jobs(settings: Settings) -> list[Job]:
         jobs.append(command_purge_job(interval=settings.signal_interval_seconds))
     if settings.public_feed_interval_seconds > 0:
         jobs.append(public_feed_job(interval=settings.public_feed_interval_seconds))
+    if settings.score_interval_seconds > 0:
+        jobs.append(
+            scores_job(
+                interval=settings.score_interval_seconds,
+                on_month_closed=closed_month_hook(default_profile=settings.rule_profile),
+            )
+        )
     if settings.patrol_key_file is not None and settings.patrol_plan_interval_seconds > 0:
         jobs.append(patrol_plan_job(interval=settings.patrol_plan_interval_seconds))
     checkpoints = checkpoint_job(settings)  # reads the signing key now: a bad one stops start-up

@@ -38,6 +38,7 @@ XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 os.environ.setdefault("HALLWATCH_SIGNAL_INTERVAL_SECONDS", "0")
 os.environ.setdefault("HALLWATCH_PATROL_PLAN_INTERVAL_SECONDS", "0")  # likewise the day's patrol plan
 os.environ.setdefault("HALLWATCH_PUBLIC_FEED_INTERVAL_SECONDS", "0")  # and the hall screens' feed pass
+os.environ.setdefault("HALLWATCH_SCORE_INTERVAL_SECONDS", "0")  # and the daily scores pass
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 

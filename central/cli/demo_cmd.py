@@ -7,6 +7,7 @@ import logging
 import socket
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -27,6 +28,8 @@ from central.demo.patrol_guide import patrol_guide, publish_todays_patrols
 from central.demo.seed import seed_demo
 from central.demo.supervision import seed_supervision
 from central.patrols.key import generate_key_file
+from central.reports.service import closed_month_hook
+from central.scores.daily import run_scores
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +87,17 @@ def demo(
             county_inspector="jinjiang",
             clerk="clerk",
         )
+        started = time.monotonic()
+        scores = run_scores(
+            session,
+            now=system_clock(),
+            default_profile_key=settings.rule_profile,
+            instance="demo",
+            delay=timedelta(minutes=settings.score_delay_minutes),
+            close_working_day=settings.score_month_close_working_day,
+            on_month_closed=closed_month_hook(default_profile=settings.rule_profile),
+        )
+        logger.info("demo scores computed in %.1f s", time.monotonic() - started)
         hall_plan = plan_hall(
             session,
             hall_code=DEMO_HALL,
@@ -109,6 +123,7 @@ def demo(
         f"监察信号 {supervision.signals} 条，调查 {supervision.investigations} 件，待审批申请 {supervision.approvals} 件"
     )
     console.print(patrols.summary())
+    console.print(scores.summary())
     users = "、".join(name for name, _, _ in DEMO_USERS)
     console.print(f"演示账号 users: {users}，密码 password: {DEMO_PASSWORD}")
     if not serve:

@@ -37,6 +37,9 @@ COMMANDS: dict[str, Command] = {
     "signals": Command("central.cli.signals_cmd", "app", "Signals (预警纠错): one scheduler pass."),
     "devices": Command("central.cli.devices_cmd", "app", "Devices and their keys (设备密钥)."),
     "evidence": Command("central.cli.evidence_cmd", "app", "Evidence snapshots (证据快照)."),
+    "scores": Command(
+        "central.cli.scores_cmd", "app", "Performance scores (绩效得分): daily pass, recompute."
+    ),
     "patrol": Command("central.cli.patrol_cmd", "app", "Video patrols (视频监察): draw key, daily plan."),
     "report": Command(
         "central.cli.report_cmd", "app", "Reports (电子监察月报): the monthly report as a PDF."

@@ -111,6 +111,27 @@ class Settings(BaseSettings):
         "time a working day is seen, so it waits for the inspectors); 0 disables it (the plan is then drawn "
         "by the first request of the day).",
     )
+    score_interval_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=24 * 60 * 60,
+        description="Seconds between passes of the daily scores inside `serve` (each finished day scored "
+        "once, corrections after approvals, months closed); 0 disables it (`hallwatch scores run` then).",
+    )
+    score_delay_minutes: int = Field(
+        default=60,
+        ge=0,
+        le=24 * 60,
+        description="A day is scored this long after it ends (Shanghai time), for late verdicts and "
+        "uploads after a reconnect.",
+    )
+    score_month_close_working_day: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description="A month's scores close on this working day of the next month (after that they change "
+        "only through an approval) and its monthly report is generated.",
+    )
     public_feed_interval_seconds: int = Field(
         default=60,
         ge=0,

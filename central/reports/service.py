@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import cast, get_args
 
@@ -29,13 +29,14 @@ from sqlalchemy.orm import Session
 from central.audit.chain import record
 from central.calendar.service import load_calendar
 from central.core.actor import Actor, ActorKind
-from central.core.clock import shanghai_date
+from central.core.clock import shanghai_date, system_clock
 from central.core.config import load_settings
 from central.registry.jurisdiction import Jurisdiction, ScopeKind, jurisdiction_of
 from central.registry.models import Hall, Region
+from central.reports.charts import ChartFontMissing
 from central.reports.figures import assemble, gather, report_data
 from central.reports.models import MonthlyReport
-from central.reports.pdf import report_pdf
+from central.reports.pdf import PdfUnavailable, report_pdf
 from central.reports.period import Month, ReportInputError, parse_month, report_scope, scope_name
 from central.reports.schemas import MonthlyReportData
 from central.scores.models import ScoreMonth
@@ -283,9 +284,29 @@ def generate_closed_month_reports(
     return written
 
 
+def closed_month_hook(*, default_profile: str) -> Callable[[Session, str], None]:
+    """The scores pass's `on_month_closed` (wired by the app, the CLI and the demo: reports sit beside
+    scores, not below): the month's reports as of the moment it was closed (its `ScoreMonth`), so they
+    are final at once. A server that cannot make PDFs says so in the log and leaves the scores pass
+    alone; the reports are then made on their first download."""
+
+    def on_month_closed(session: Session, month: str) -> None:
+        closed_at = session.scalar(select(ScoreMonth.closed_at).where(ScoreMonth.month == month))
+        try:
+            generate_closed_month_reports(
+                session, month=month, now=closed_at or system_clock(), default_profile=default_profile
+            )
+        except (PdfUnavailable, ChartFontMissing) as exc:
+            session.rollback()
+            logger.error("monthly reports of %s not generated: %s", month, exc)
+
+    return on_month_closed
+
+
 __all__ = [
     "DOWNLOAD_ACTION",
     "GENERATE_ACTION",
+    "closed_month_hook",
     "generate_closed_month_reports",
     "generate_monthly_report",
     "record_download",

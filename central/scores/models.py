@@ -97,7 +97,8 @@ class ScoreCorrection(Base):
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
     day: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
-    approval_id: Mapped[int | None] = mapped_column(ForeignKey("approval_requests.id"))
+    # One correction per approval (unique; NULLs, a recomputation asked for by hand, never collide).
+    approval_id: Mapped[int | None] = mapped_column(ForeignKey("approval_requests.id"), unique=True)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     changed: Mapped[int | None] = mapped_column(Integer)  # subject-days whose figure changed

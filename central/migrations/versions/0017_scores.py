@@ -119,6 +119,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["hall_id"], ["halls.id"], name=op.f("fk_score_corrections_hall_id_halls")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_score_corrections")),
+        sa.UniqueConstraint("approval_id", name=op.f("uq_score_corrections_approval_id")),
     )
     with op.batch_alter_table("score_corrections", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_score_corrections_done_at"), ["done_at"], unique=False)

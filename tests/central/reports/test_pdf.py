@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from central.reports.figures import NO_SCORES, report_data
 from central.reports.models import MonthlyReport
 from central.reports.period import report_scope
 from central.reports.render import change, hours, percent, score
-from central.reports.service import generate_closed_month_reports
+from central.reports.service import closed_month_hook, generate_closed_month_reports
+from central.scores.models import ScoreMonth
 from tests.central.reports.conftest import first_page_png, pdf_text
 from tests.central.reports.world import MONTH, NOW, World, build_world
 from tests.conftest import FakeClock
@@ -180,3 +182,21 @@ def test_the_closed_month_pass_writes_the_leaderships_reports(session: Session, 
     entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "report.monthly.generate")).all()
     assert [json.loads(e.after or "{}")["scope_code"] for e in entries] == ["*", "510000", "510100"]
     assert {e.actor for e in entries} == {"system:reports"}
+
+
+def test_the_scores_pass_hook_writes_final_reports_as_of_the_close(
+    client: TestClient, session: Session, world: World
+) -> None:
+    closed_at = NOW - timedelta(hours=1)
+    session.add(ScoreMonth(month=MONTH, closed_at=closed_at, closed_by="system:scores"))
+    session.commit()
+    closed_month_hook(default_profile="sichuan-2011")(session, MONTH)
+    rows = session.scalars(select(MonthlyReport)).all()
+    assert len(rows) == 3 and {r.generated_at for r in rows} == {closed_at}
+    deployment = next(r for r in rows if r.scope_code == "*")
+    served = client.get(PDF_URL, params={"month": MONTH, "scope": "*"})
+    assert served.content == deployment.pdf  # final: served as stored, not made again
+    generated = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "report.monthly.generate")
+    ).all()
+    assert len(generated) == 3
