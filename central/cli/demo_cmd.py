@@ -28,7 +28,6 @@ from central.demo.patrol_guide import patrol_guide, publish_todays_patrols
 from central.demo.seed import seed_demo
 from central.demo.supervision import seed_supervision
 from central.patrols.key import generate_key_file
-from central.reports.service import closed_month_hook
 from central.scores.daily import run_scores
 
 logger = logging.getLogger(__name__)
@@ -95,7 +94,6 @@ def demo(
             instance="demo",
             delay=timedelta(minutes=settings.score_delay_minutes),
             close_working_day=settings.score_month_close_working_day,
-            on_month_closed=closed_month_hook(default_profile=settings.rule_profile),
         )
         logger.info("demo scores computed in %.1f s", time.monotonic() - started)
         hall_plan = plan_hall(

@@ -11,6 +11,8 @@ from central.reports.render import PDF_CSS, pdf_html
 from central.reports.schemas import MonthlyReportData
 
 logger = logging.getLogger(__name__)
+# WeasyPrint logs each layout step at INFO: a line per step of every report in the server's log.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 class PdfUnavailable(RuntimeError):

@@ -285,7 +285,7 @@ def generate_closed_month_reports(
 
 
 def closed_month_hook(*, default_profile: str) -> Callable[[Session, str], None]:
-    """The scores pass's `on_month_closed` (wired by the app, the CLI and the demo: reports sit beside
+    """The scores pass's `on_month_closed` (wired by the app and `hallwatch scores run`: reports sit beside
     scores, not below): the month's reports as of the moment it was closed (its `ScoreMonth`), so they
     are final at once. A server that cannot make PDFs says so in the log and leaves the scores pass
     alone; the reports are then made on their first download."""
