@@ -92,4 +92,4 @@ def report_monthly(
     except OSError as exc:
         raise fail(f"cannot write {target}: {exc}", 1) from exc
     console.print(_summary(data))
-    console.print(f"PDF：{target}（{len(pdf) // 1024} KB）")
+    console.print(f"PDF：{target}（{len(pdf) // 1024} KB）", soft_wrap=True)  # a path unbroken, to copy

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from central.audit.models import AuditEntry
 from central.calendar.service import load_calendar
+from central.cli.common import console as cli_console
 from central.cli.main import app as cli
 from central.core.config import Settings
 from central.reports.figures import NO_SCORES, report_data
@@ -139,6 +140,8 @@ def test_the_cli_writes_the_pdf(
     settings: Settings, session: Session, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("central.cli.report_cmd.system_clock", lambda: NOW)
+    # The CLI's console took its width when first imported (another test's terminal, under xdist).
+    monkeypatch.setattr(cli_console, "width", 160)
     env = {"HALLWATCH_DATABASE_URL": settings.database_url, "COLUMNS": "160"}
     out = tmp_path / "county.pdf"
     result = CliRunner().invoke(
