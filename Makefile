@@ -15,11 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Headless Chromium and CJK fonts for the page tests (Debian packages; needs root or sudo).
+# Headless Chromium and CJK fonts for the page tests and the monthly report's charts and PDF, and
+# poppler-utils (pdftotext, pdftoppm) to read that PDF in its tests (Debian packages; needs root or sudo).
 browser:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto.*CJK"; then \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto.*CJK" || [ ! -x /usr/bin/pdftotext ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null; \
 	fi
 
 # The tests' real RTSP camera (tests/rtsp_camera.py): GStreamer's RTSP server and its Python bindings,

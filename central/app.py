@@ -93,6 +93,10 @@ from central.ratings.pages import TEMPLATES as ratings_templates
 from central.ratings.pages import router as ratings_pages
 from central.ratings.prompts import open_prompts_for_events
 from central.ratings.router import router as ratings_router
+from central.reports.pages import router as reports_pages
+from central.reports.render import TEMPLATES as reports_templates
+from central.reports.router import router as reports_router
+from central.reports.service import closed_month_hook
 from central.scores.jobs import scores_job
 from central.signals.jobs import signals_job
 from central.signals.lifecycle import SignalAction
@@ -125,6 +129,7 @@ PAGE_TEMPLATES = (
     video_templates,
     patrols_templates,
     live_templates,
+    reports_templates,
 )
 
 
@@ -172,7 +177,12 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     if settings.public_feed_interval_seconds > 0:
         jobs.append(public_feed_job(interval=settings.public_feed_interval_seconds))
     if settings.score_interval_seconds > 0:
-        jobs.append(scores_job(interval=settings.score_interval_seconds))
+        jobs.append(
+            scores_job(
+                interval=settings.score_interval_seconds,
+                on_month_closed=closed_month_hook(default_profile=settings.rule_profile),
+            )
+        )
     if settings.patrol_key_file is not None and settings.patrol_plan_interval_seconds > 0:
         jobs.append(patrol_plan_job(interval=settings.patrol_plan_interval_seconds))
     checkpoints = checkpoint_job(settings)  # reads the signing key now: a bad one stops start-up
@@ -265,6 +275,7 @@ def create_app(
         video_router,
         live_router,
         notice_router,
+        reports_router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])
@@ -282,6 +293,7 @@ def create_app(
         patrols_pages,
         patrol_session_pages,
         live_pages,
+        reports_pages,
     ):
         app.include_router(pages)
     app.include_router(login_router)

@@ -15,6 +15,7 @@ from central.cli.common import cli_actor, cli_session, console, fail
 from central.core.clock import shanghai_date, system_clock
 from central.core.types import DateOutOfRange, check_day
 from central.jobs.runner import instance_name
+from central.reports.service import closed_month_hook
 from central.scores.corrections import recompute
 from central.scores.daily import last_scored_day, run_scores
 from central.scores.engine import month_of
@@ -56,6 +57,7 @@ def scores_run(
             delay=timedelta(minutes=settings.score_delay_minutes),
             close_working_day=settings.score_month_close_working_day,
             through=day,
+            on_month_closed=closed_month_hook(default_profile=settings.rule_profile),
         )
     table = Table(title="绩效得分 scores")
     table.add_column("day")

@@ -82,11 +82,12 @@ def trend_svg(points: list[DayPoint], *, label: str) -> str:
         figure.tight_layout()
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    return _inline(buffer.getvalue(), label=label)
+    return inline_svg(buffer.getvalue(), label=label)
 
 
-def _inline(svg: str, *, label: str) -> str:
-    """The <svg> element alone, scaling to its container, labelled for screen readers."""
+def inline_svg(svg: str, *, label: str) -> str:
+    """The <svg> element alone, scaling to its container, labelled for screen readers (the monthly
+    report's charts use it too)."""
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.DOTALL)
     svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 width="100%"', svg, count=1)
@@ -108,4 +109,4 @@ def _presentation_attributes(match: re.Match[str]) -> str:
     return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
 
 
-__all__ = ["DayPoint", "daily_points", "trend_svg"]
+__all__ = ["DayPoint", "daily_points", "inline_svg", "trend_svg"]
