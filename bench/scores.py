@@ -25,7 +25,6 @@ Ends with `RESULT <name> <value> <unit> target=<target>` lines.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import statistics
@@ -49,6 +48,7 @@ from bench.scores_province import Province, build, day_figures, print_figures
 from central.calendar.service import load_calendar
 from central.core.clock import SHANGHAI
 from central.core.db import make_engine, make_session_factory
+from central.reports.service import generate_monthly_report
 from central.scores.daily import score_day
 from central.scores.engine import DayScores, compute_day
 
@@ -189,16 +189,9 @@ def measure(factory: sessionmaker[Session], outcome: Outcome, sample: int) -> No
 
 def measure_report(factory: sessionmaker[Session], outcome: Outcome) -> None:
     month = f"{outcome.province.day:%Y-%m}"
-    try:  # the reports domain lands on its own: until it does, the figure is left out, said so
-        generate = importlib.import_module("central.reports.service").generate_monthly_report
-    except (ImportError, AttributeError):
-        console.print(
-            "[yellow]central.reports.service.generate_monthly_report is not there yet: no report figure"
-        )
-        return
     with factory() as session:
         started = time.perf_counter()
-        report = generate(
+        report = generate_monthly_report(
             session,
             month=month,
             scope_kind="region",
