@@ -45,6 +45,7 @@ from common.profiles.scoring import (
     RunRule,
     SatisfactionRule,
     ScoreLevel,
+    ScoreSource,
     ScoringRules,
 )
 from common.worktime import WorkCalendar
@@ -233,13 +234,17 @@ def compute_day(
     )
     previous = previous_states(session, day=day, hall_ids=hall_ids, subject=subject)
     workday = calendar.is_workday(day)
+    plans: dict[tuple[str, str], Plan] = {}
+    empty = _Figures()
     for ref in registry.subjects():
-        scheme = registry.schemes[ref.profile_key]
-        figures = gathered.get((ref.kind, ref.id), _Figures())
+        plan = plans.get((ref.profile_key, ref.kind))
+        if plan is None:
+            plan = plans[ref.profile_key, ref.kind] = plan_for(registry.schemes[ref.profile_key], ref.kind)
+        figures = gathered.get((ref.kind, ref.id), empty)
         result.subjects.append(
             score_subject(
                 ref,
-                scheme=scheme,
+                scheme=plan,
                 figures=figures,
                 state=previous.get((ref.kind, ref.id)),
                 day=day,
@@ -300,16 +305,40 @@ def previous_states(
     return {(kind, subject_id): state for kind, subject_id, state in session.execute(query)}
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A scheme's rules for one level, sorted once for the day's tens of thousands of subjects."""
+
+    scheme: ScoringRules
+    rules: tuple[PerRecordRule | RunRule | PerShareRule | SatisfactionRule, ...]
+    run_codes: tuple[str, ...]
+    dimensions: tuple[tuple[str, float, tuple[str, ...]], ...]  # code, weight, the codes of its rules
+
+
+def plan_for(scheme: ScoringRules, kind: ScoreLevel) -> Plan:
+    rules = tuple(rule for rule in scheme.rules if kind in rule.levels)
+    return Plan(
+        scheme=scheme,
+        rules=rules,
+        run_codes=tuple(rule.code for rule in rules if isinstance(rule, RunRule)),
+        dimensions=tuple(
+            (d.code, d.weight, tuple(r.code for r in scheme.rules if r.dimension == d.code))
+            for d in scheme.dimensions
+        ),
+    )
+
+
 def score_subject(
     ref: SubjectRef,
     *,
-    scheme: ScoringRules,
+    scheme: ScoringRules | Plan,
     figures: _Figures,
     state: Mapping[str, Any] | None,
     day: date,
     workday: bool,
 ) -> SubjectScore:
     """One subject's day: its lines, and the state the next day starts from."""
+    plan = scheme if isinstance(scheme, Plan) else plan_for(scheme, ref.kind)
     month = month_of(day)
     same_month = state is not None and state.get("month") == month
     totals: dict[str, float] = dict(state["totals"]) if same_month and state else {}
@@ -318,36 +347,13 @@ def score_subject(
     )
     satisfaction: list[float] = list(state["sat"]) if same_month and state else [0.0, 0.0, 0.0]
     streaks: dict[str, int] = dict(state.get("streaks", {})) if state else {}
-    closed, early, missing = figures.closed, figures.early, figures.missing
-    shares["early_completion"] = _add(shares.get("early_completion"), early, closed)
-    shares["missing_data"] = _add(shares.get("missing_data"), missing, closed)
-    satisfaction = [
-        satisfaction[0] + figures.good_weight,
-        satisfaction[1] + figures.weight,
-        satisfaction[2] + figures.ratings,
-    ]
     lines: list[Line] = []
-    for rule in scheme.rules:
-        if ref.kind not in rule.levels:
-            continue
-        if isinstance(rule, PerRecordRule):
-            lines += _record_lines(rule, figures.records, totals)
-        elif isinstance(rule, RunRule):
-            lines += _run_lines(rule, figures.records, streaks, workday)
-        elif isinstance(rule, PerShareRule):
-            hits, cases = shares[rule.source.value]
-            lines += _monthly_line(rule, Figures(hits=hits, cases=cases), totals, "case_share")
-        else:
-            rate = satisfaction[0] / satisfaction[1] if satisfaction[1] > 0 else None
-            rated = Figures(rate=rate, ratings=int(satisfaction[2]))
-            lines += _monthly_line(rule, rated, totals, "satisfaction")
-    for line in lines:
-        totals[line.rule_code] = round(totals.get(line.rule_code, 0.0) + line.points, 2)
-    lines += _clamp_lines(scheme, totals)
-    for line in lines:
-        if line.rule_code.startswith(CLAMP_PREFIX):
-            totals[line.rule_code] = round(totals.get(line.rule_code, 0.0) + line.points, 2)
-    dimensions = _dimension_scores(scheme, totals)
+    if figures.records or figures.closed or figures.ratings:
+        lines = _day_lines(plan, figures, totals, shares, satisfaction, streaks, workday)
+    elif workday:  # nothing today: no line (the month's measures did not move), streaks broken
+        for code in plan.run_codes:
+            streaks.pop(code, None)
+    dimensions = _dimension_scores(plan, totals)
     return SubjectScore(
         subject=ref,
         lines=lines,
@@ -356,6 +362,47 @@ def score_subject(
         dimensions=dimensions,
         state={"month": month, "totals": totals, "shares": shares, "sat": satisfaction, "streaks": streaks},
     )
+
+
+def _day_lines(
+    plan: Plan,
+    figures: _Figures,
+    totals: dict[str, float],
+    shares: dict[str, list[int]],
+    satisfaction: list[float],
+    streaks: dict[str, int],
+    workday: bool,
+) -> list[Line]:
+    """The lines of a day with something in it; updates the running figures in place."""
+    shares["early_completion"] = _add(shares.get("early_completion"), figures.early, figures.closed)
+    shares["missing_data"] = _add(shares.get("missing_data"), figures.missing, figures.closed)
+    satisfaction[0] += figures.good_weight
+    satisfaction[1] += figures.weight
+    satisfaction[2] += figures.ratings
+    by_source: dict[ScoreSource, list[Record]] = defaultdict(list)
+    for record in figures.records:
+        by_source[record.source].append(record)
+    lines: list[Line] = []
+    for rule in plan.rules:
+        if isinstance(rule, PerRecordRule):
+            if rule.source in by_source:
+                lines += _record_lines(rule, by_source[rule.source], totals)
+        elif isinstance(rule, RunRule):
+            lines += _run_lines(rule, by_source.get(rule.source, []), streaks, workday)
+        elif isinstance(rule, PerShareRule):
+            if figures.closed:  # the month's share moves only with the day's closures
+                hits, cases = shares[rule.source.value]
+                lines += _monthly_line(rule, Figures(hits=hits, cases=cases), totals, "case_share")
+        elif figures.ratings:  # likewise the satisfaction rate with the day's ratings
+            rate = satisfaction[0] / satisfaction[1] if satisfaction[1] > 0 else None
+            rated = Figures(rate=rate, ratings=int(satisfaction[2]))
+            lines += _monthly_line(rule, rated, totals, "satisfaction")
+    for line in lines:
+        totals[line.rule_code] = round(totals.get(line.rule_code, 0.0) + line.points, 2)
+    clamps = _clamp_lines(plan, totals)
+    for line in clamps:
+        totals[line.rule_code] = round(totals.get(line.rule_code, 0.0) + line.points, 2)
+    return lines + clamps
 
 
 def _add(before: list[int] | None, hits: int, cases: int) -> list[int]:
@@ -391,7 +438,10 @@ def _run_lines(rule: RunRule, records: list[Record], streaks: dict[str, int], wo
     hits = [r for r in records if _matches(rule, r)]
     before = streaks.get(rule.code, 0)
     after = before + 1 if hits else 0
-    streaks[rule.code] = after
+    if after:
+        streaks[rule.code] = after
+    else:
+        streaks.pop(rule.code, None)
     runs = after // rule.length - before // rule.length if after else 0
     if runs <= 0:
         return []
@@ -414,37 +464,39 @@ def _monthly_line(
     return [Line(rule.code, rule.label, rule.dimension, change, why, kind)]
 
 
-def _clamp_lines(scheme: ScoringRules, totals: dict[str, float]) -> list[Line]:
+def _clamp_lines(plan: Plan, totals: dict[str, float]) -> list[Line]:
     """A dimension's score stays within [0, weight]: book what keeps it there (or gives back what an
     earlier clamp held back, once the lines move back inside)."""
     lines = []
-    for dimension in scheme.dimensions:
-        raw = sum(totals.get(rule.code, 0.0) for rule in scheme.rules if rule.dimension == dimension.code)
-        clamp_code = CLAMP_PREFIX + dimension.code
+    names = {d.code: d.name for d in plan.scheme.dimensions}
+    for code, weight, rule_codes in plan.dimensions:
+        raw = sum(totals.get(rule_code, 0.0) for rule_code in rule_codes)
+        clamp_code = CLAMP_PREFIX + code
         held = totals.get(clamp_code, 0.0)
-        target = round(clamp_dimension(dimension.weight, raw) - dimension.weight, 2)
+        target = round(clamp_dimension(weight, raw) - weight, 2)
         change = round(target - raw - held, 2)
         if change == 0:
             continue
         if target == raw:
             why = (
-                f"{dimension.name}各项合计 {signed(raw)}，已回到 0 至满分 {plain(dimension.weight)} 之内，"
+                f"{names[code]}各项合计 {signed(raw)}，已回到 0 至满分 {plain(weight)} 之内，"
                 f"退回此前的限值调整：计 {signed(change)}"
             )
         else:
             bound = "满分" if raw > target else "0 分"
             why = (
-                f"{dimension.name}满分 {plain(dimension.weight)}，各项合计 {signed(raw)}，"
+                f"{names[code]}满分 {plain(weight)}，各项合计 {signed(raw)}，"
                 f"得分以{bound}为限：计 {signed(change)}"
             )
-        lines.append(Line(clamp_code, "维度限值", dimension.code, change, why, "clamp"))
+        lines.append(Line(clamp_code, "维度限值", code, change, why, "clamp"))
     return lines
 
 
-def _dimension_scores(scheme: ScoringRules, totals: Mapping[str, float]) -> dict[str, float]:
+def _dimension_scores(plan: Plan, totals: Mapping[str, float]) -> dict[str, float]:
     scores = {}
-    for dimension in scheme.dimensions:
-        change = sum(totals.get(rule.code, 0.0) for rule in scheme.rules if rule.dimension == dimension.code)
-        change += totals.get(CLAMP_PREFIX + dimension.code, 0.0)
-        scores[dimension.code] = round(dimension.weight + change, 2)
+    for code, weight, rule_codes in plan.dimensions:
+        change = sum(totals.get(rule_code, 0.0) for rule_code in rule_codes) + totals.get(
+            CLAMP_PREFIX + code, 0.0
+        )
+        scores[code] = round(weight + change, 2)
     return scores

@@ -127,6 +127,7 @@ def upgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("staff_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f("fk_users_staff_id_staff"), "staff", ["staff_id"], ["id"])
+    _keep_username_index()
     # A day's closures and escalations, read by the daily scores and the monthly report.
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_cases_closed_on"), ["closed_on"], unique=False)
@@ -139,6 +140,7 @@ def downgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_users_staff_id_staff"), type_="foreignkey")
         batch_op.drop_column("staff_id")
+    _keep_username_index()
     with op.batch_alter_table("signals", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_signals_closed_at"))
         batch_op.drop_index(batch_op.f("ix_signals_escalated_at"))
@@ -161,3 +163,9 @@ def downgrade() -> None:
     op.drop_table("score_runs")
     op.drop_table("score_months")
     op.drop_table("monthly_reports")
+
+
+def _keep_username_index() -> None:
+    """SQLite's batch mode rebuilds `users` and cannot reflect the expression index of 0009: make it
+    again (a no-op on PostgreSQL, which alters the table in place)."""
+    op.execute("CREATE UNIQUE INDEX IF NOT EXISTS uq_users_username_lower ON users (lower(username))")

@@ -168,7 +168,7 @@ class World:
 
     def patrol_finding(self, *, window: int, day: date, category: str, status: str = "confirmed") -> int:
         patrol = PatrolSession(
-            hall_id=self.hall, inspector_id=self.user, day=day, started_at=at(day, 9), state="ended"
+            hall_id=self.hall, inspector_id=self.user, day=day, started_at=at(day, 9), state="complete"
         )
         self.session.add(patrol)
         self.session.flush()
