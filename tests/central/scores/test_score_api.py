@@ -5,6 +5,7 @@ figures a recomputation replaced, bad input 4xx; linking an account to its membe
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +18,11 @@ from central.access.models import User
 from central.access.roles import Role
 from central.audit.verify import verify
 from central.cli.main import app as cli
+from central.patrols.models import PatrolFinding, PatrolSession
+from central.scores.daily import run_scores
 from tests.central.scores.page_world import EXCLUDED_REASON, PASSWORD, SIGNAL_ID, World, build_world
+from tests.central.scores.world import at
+from tests.central.scores.world import build_world as build_pass_world
 from tests.conftest import FakeClock, SignedIn, make_user
 
 CLERK, COUNTY, TAXCLERK = (SignedIn(name, PASSWORD) for name in ("clerk", "county", "taxclerk"))
@@ -231,3 +236,49 @@ def test_an_account_is_linked_to_its_member_of_staff(
     staff_id = session.scalar(select(User.staff_id).where(User.username == "taxclerk"))
     assert staff_id == world.ids["S003"]
     assert runner.invoke(cli, ["users", "link-staff", "taxclerk", "--clear"], env=env).exit_code == 0
+
+
+def test_the_daily_pass_rows_read_back_with_links_that_open(
+    client: TestClient, session: Session, registry: dict[str, int]
+) -> None:
+    """The real pass (central.scores.daily) over records of every linkable kind: its rows read back
+    through this API, the lines add up to the score, and every link opens a console page."""
+    pass_world = build_pass_world(session, registry)
+    case = pass_world.case(staff=pass_world.s001, window=pass_world.w01)
+    pass_world.signal(reason="light_red", colour="red", day=date(2026, 11, 3), case=case)
+    bad = pass_world.rating(level=1, day=date(2026, 11, 4), staff=pass_world.s001, window=pass_world.w01)
+    pass_world.follow_up(rating=bad, due=date(2026, 11, 6))
+    pass_world.absence(window=pass_world.w01, day=date(2026, 11, 5))
+    finding = pass_world.patrol_finding(window=pass_world.w01, day=date(2026, 11, 6), category="phone")
+    patrol = session.get(PatrolSession, session.get(PatrolFinding, finding).session_id)  # type: ignore[union-attr]
+    assert patrol is not None
+    patrol.state = "complete"  # world.py writes "ended", which the patrol page does not know
+    session.commit()
+    run_scores(
+        session,
+        now=at(date(2026, 11, 12), 10),
+        default_profile_key="sichuan-2011",
+        instance="central-test",
+        delay=timedelta(hours=1),
+        close_working_day=5,
+    )
+    sign_in = client.post(
+        "/console/login", data={"username": "root", "password": PASSWORD}, follow_redirects=False
+    )
+    assert sign_in.status_code == 303
+    kinds: set[str] = set()
+    for url in (
+        "/api/v1/scores/staff/S001?month=2026-11",
+        "/api/v1/scores/window/510000-ZWFW:W01?month=2026-11",
+    ):
+        body = _get(client, url)
+        assert body["last_day"] == "2026-11-11" and body["lines"]
+        assert abs(100 + sum(x["points"] for x in body["lines"]) - body["month_score"]) < 1e-6
+        for line in body["lines"]:
+            kinds.add(line["source_kind"])
+            if line["source_kind"] in {"signal", "rating", "follow_up", "absence", "patrol_finding"}:
+                assert line["link"], line
+                assert client.get(line["link"]).status_code == 200, line
+    assert {"signal", "follow_up", "absence", "patrol_finding"} <= kinds, kinds
+    ranked = _get(client, "/api/v1/scores?level=staff&hall=510000-ZWFW")
+    assert ranked["day"] == "2026-11-11" and ranked["rows"][-1]["subject"]["code"] == "S001"
