@@ -47,7 +47,7 @@ def _codes(body: dict[str, Any]) -> list[tuple[int, str]]:
 
 
 def test_ranking_is_in_rank_order_with_shared_ranks_on_the_last_scored_day(
-    client: TestClient, world: World, build_world
+    client: TestClient, world: World
 ) -> None:
     body = _get(client, "/api/v1/scores?level=staff")
     assert body["day"] == "2026-11-26" and body["selection"] == {
@@ -203,7 +203,7 @@ def test_bad_input_is_a_clear_422(client: TestClient, world: World, url: str, wo
 
 
 def test_an_account_is_linked_to_its_member_of_staff(
-    client: TestClient, db: Engine, session: Session, world: World, build_world
+    client: TestClient, db: Engine, session: Session, world: World
 ) -> None:
     linked = client.put("/api/v1/users/taxclerk/staff", json={"staff": "S002"})
     assert linked.status_code == 200, linked.text

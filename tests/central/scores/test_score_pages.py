@@ -92,7 +92,7 @@ def test_scores_page_ranks_halls_departments_and_staff(console: TestClient) -> N
 
 
 def test_subject_page_explains_every_line_and_keeps_earlier_figures(
-    console: TestClient, world: World, build_world
+    console: TestClient, world: World
 ) -> None:
     sign_in(console, "county")
     assert console.get("/console/scores/staff/S001").status_code == 404  # another jurisdiction's
@@ -173,7 +173,7 @@ def _shot(page: Page, name: str) -> None:
 
 @pytest.mark.browser
 def test_a_person_opens_the_scores_and_a_subject_in_chromium(
-    db: Engine, settings: Settings, clock: FakeClock, world: World, build_world
+    db: Engine, settings: Settings, clock: FakeClock, world: World
 ) -> None:
     with (
         serve(create_app(settings, engine=db, clock=clock)) as url,
