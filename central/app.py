@@ -98,6 +98,9 @@ from central.reports.render import TEMPLATES as reports_templates
 from central.reports.router import router as reports_router
 from central.reports.service import closed_month_hook
 from central.scores.jobs import scores_job
+from central.scores.pages import TEMPLATES as scores_templates
+from central.scores.pages import router as scores_pages
+from central.scores.router import router as scores_router
 from central.signals.jobs import signals_job
 from central.signals.lifecycle import SignalAction
 from central.signals.pages import TEMPLATES as signals_templates
@@ -130,6 +133,7 @@ PAGE_TEMPLATES = (
     patrols_templates,
     live_templates,
     reports_templates,
+    scores_templates,
 )
 
 
@@ -276,6 +280,7 @@ def create_app(
         live_router,
         notice_router,
         reports_router,
+        scores_router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])
@@ -294,6 +299,7 @@ def create_app(
         patrol_session_pages,
         live_pages,
         reports_pages,
+        scores_pages,
     ):
         app.include_router(pages)
     app.include_router(login_router)

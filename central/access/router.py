@@ -12,7 +12,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from central.access.deps import SESSION_COOKIE, PolicyDep, PrincipalDep, UserManager
 from central.access.models import User
 from central.access.passwords import WeakPasswordError
-from central.access.schemas import TokenOut, UserCreate, UserPublic
+from central.access.schemas import StaffLinkIn, StaffLinkOut, TokenOut, UserCreate, UserPublic
 from central.access.service import (
     AccessError,
     GrantError,
@@ -29,6 +29,7 @@ from central.access.service import (
 from central.access.service import confirm_user as service_confirm_user
 from central.access.service import review_users as service_review_users
 from central.access.sign_in import SignInRefused, retry_after, sign_in
+from central.access.staff_link import StaffLinkError, link_staff, user_within
 from central.audit.chain import record
 from central.core.deps import NowDep, SessionDep, SettingsDep
 from central.registry.jurisdiction import Jurisdiction, ScopeError
@@ -157,6 +158,23 @@ def confirm_user(
         raise HTTPException(403, str(exc)) from exc
     session.commit()
     return _public(session, user, scope=scope, settings=settings, now=now)
+
+
+@router.put("/users/{username}/staff", response_model=StaffLinkOut)
+def put_user_staff(
+    username: str, body: StaffLinkIn, principal: UserManager, session: SessionDep, now: NowDep
+) -> StaffLinkOut:
+    """The member of staff the account belongs to (their own score page); inside its jurisdiction."""
+    try:
+        user = user_within(session, username=username, within=principal.jurisdiction)
+        link_staff(session, user=user, staff_code=body.staff, actor=principal.actor, now=now)
+    except UserNotFoundError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except StaffLinkError as exc:
+        session.rollback()
+        raise HTTPException(422, str(exc)) from exc
+    session.commit()
+    return StaffLinkOut(username=user.username, staff=body.staff)
 
 
 def _review_after(settings: SettingsDep) -> timedelta:

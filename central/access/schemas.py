@@ -35,3 +35,17 @@ class UserPublic(BaseModel):
     granted_by: str | None
     confirmed_at: datetime
     review_due: bool
+
+
+class StaffLinkIn(BaseModel):
+    """The member of staff an account belongs to (their own score page); null unlinks."""
+
+    model_config = ConfigDict(extra="forbid")
+    staff: str | None = Field(
+        max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", description="A staff code."
+    )
+
+
+class StaffLinkOut(BaseModel):
+    username: str
+    staff: str | None

@@ -17,9 +17,10 @@ import typer
 from central.access.passwords import WeakPasswordError
 from central.access.roles import ROLE_LABELS, Role
 from central.access.service import AccessError, create_user
+from central.access.staff_link import link_staff, user_within
 from central.cli.common import cli_actor, cli_session, console, fail
 from central.core.clock import system_clock
-from central.registry.jurisdiction import ScopeError
+from central.registry.jurisdiction import ScopeError, ScopeKind, jurisdiction_of
 
 logger = logging.getLogger(__name__)
 app = typer.Typer(help="Users and roles (SC-15).", no_args_is_help=True)
@@ -57,6 +58,9 @@ def users_create(
         ..., help="Jurisdiction: region:CODE, hall:CODE or department:CODE (or a bare code)."
     ),
     name: str | None = typer.Option(None, help="Display name (zh-CN)."),
+    staff: str | None = typer.Option(
+        None, help="The member of staff (code) the account belongs to: their own score page."
+    ),
     password_file: Path | None = typer.Option(
         None,
         "--password-file",
@@ -80,9 +84,35 @@ def users_create(
                 actor=cli_actor(),
                 min_password_length=settings.password_min_length,
             )
+            if staff is not None:
+                link_staff(session, user=user, staff_code=staff, actor=cli_actor(), now=system_clock())
         except (AccessError, ScopeError, WeakPasswordError) as exc:
             session.rollback()
             message = f"{exc}（{exc.zh}）" if isinstance(exc, WeakPasswordError) else str(exc)
             raise fail(message) from exc
         session.commit()
     console.print(f"已创建用户 {user.username}（{ROLE_LABELS[role]}，辖区 {scope}）")
+
+
+@app.command("link-staff")
+def users_link_staff(
+    username: str = typer.Argument(..., help="The account."),
+    staff: str | None = typer.Argument(None, help="The staff code; leave out with --clear."),
+    clear: bool = typer.Option(False, "--clear", help="Unlink the account from its member of staff."),
+) -> None:
+    """Link an account to the member of staff it belongs to (their own score page, /console/scores/me).
+    The member of staff must lie inside the account's jurisdiction."""
+    if (staff is None) != clear:
+        raise fail("give a staff code, or --clear to unlink (not both)")
+    with cli_session() as (_settings, session):
+        everything = jurisdiction_of(session, kind=ScopeKind.DEPLOYMENT, scope_id=0)
+        try:
+            user = user_within(session, username=username, within=everything)
+            link_staff(session, user=user, staff_code=staff, actor=cli_actor(), now=system_clock())
+        except AccessError as exc:
+            session.rollback()
+            raise fail(str(exc)) from exc
+        session.commit()
+    console.print(
+        f"用户 {username} 已关联工作人员 {staff}" if staff else f"用户 {username} 已取消关联工作人员"
+    )
