@@ -132,6 +132,7 @@ def demo(
         f"  预警纠错  {base}/console/signals?view=all\n  监察台帐  {base}/console/ledger\n"
         f"  审批（以 sichuan 登录）  {base}/console/approvals\n  满意度评价  {base}/console/ratings\n"
         f"  巡查任务  {base}/console/patrols\n  实时视频  {base}/console/live/{DEMO_HALL}\n"
+        f"  绩效得分  {base}/console/scores\n  电子监察月报  {base}/console/reports/monthly\n"
         f"  API 文档  {base}/docs"
     )
     console.print("\n".join(guide.lines(base)), highlight=False, soft_wrap=True)  # URLs unbroken

@@ -18,7 +18,7 @@ from central.jobs.runner import instance_name
 from central.reports.service import closed_month_hook
 from central.scores.corrections import recompute
 from central.scores.daily import last_scored_day, run_scores
-from central.scores.engine import month_of
+from central.scores.lines import month_of
 from central.scores.months import is_closed
 
 logger = logging.getLogger(__name__)

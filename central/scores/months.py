@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from central.audit.chain import record
 from central.core.actor import Actor
 from central.core.clock import shanghai_date
-from central.scores.engine import month_of
+from central.scores.lines import month_of
 from central.scores.models import ScoreMonth, ScoreRun
 from common.worktime import CalendarMissingError, WorkCalendar
 

@@ -15,7 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from central.core.bulk import draw_ids, insert_rows
-from central.scores.engine import DayScores, Line, SubjectScore, month_of
+from central.scores.engine import DayScores
+from central.scores.lines import Line, SubjectScore, month_of
 from central.scores.models import ScoreDay, ScoreLine
 
 logger = logging.getLogger(__name__)

@@ -17,6 +17,8 @@ from central.demo.history import HistorySummary, seed_history
 from central.demo.seed import seed_demo
 from central.demo.supervision import seed_supervision
 from central.ratings.models import FollowUp, KeypadPress, Rating
+from central.scores.daily import run_scores
+from central.scores.models import ScoreLine
 from central.signals.models import Signal
 from central.video.models import AbsenceEvent
 from tests.conftest import ROOT_PASSWORD, _wipe, login, make_user
@@ -131,3 +133,32 @@ def test_demo_history_is_deterministic(db: Engine, session: Session, clock) -> N
         session.execute(select(Rating.rated_at, Rating.level).order_by(Rating.rated_at, Rating.id)).all()
         == levels
     )
+
+
+def test_demo_history_is_scored_and_last_month_reported(
+    client: TestClient, db: Engine, session: Session, clock
+) -> None:
+    """What `make demo` runs after the history: the scores pass over last month and this one, so the
+    rankings, explained lines and last month's report are there on first start."""
+    now = clock()
+    _seed_with_history(db, session, now)
+    report = run_scores(
+        session,
+        now=now,
+        default_profile_key="sichuan-2011",
+        instance="demo",
+        delay=timedelta(hours=1),
+        close_working_day=5,
+    )
+    assert report.days and all(run.computed for run in report.days) and report.stopped is None
+    assert report.days[0].day == (shanghai_date(now).replace(day=1) - timedelta(days=1)).replace(day=1)
+    rules = set(session.scalars(select(ScoreLine.rule_code).distinct()))
+    assert {"satisfaction", "confirmed_absence"} <= rules
+    headers = login(client, "sichuan", ROOT_PASSWORD)
+    ranking = client.get("/api/v1/scores", params={"level": "staff"}, headers=headers)
+    assert ranking.status_code == 200 and ranking.json()["rows"]
+    last_month = (shanghai_date(now).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    monthly = client.get(
+        "/api/v1/reports/monthly", params={"month": last_month, "scope": "510000"}, headers=headers
+    )
+    assert monthly.status_code == 200, monthly.text

@@ -35,7 +35,8 @@ from central.audit.models import AuditEntry
 from central.calendar.service import load_calendar
 from central.ratings.models import Rating
 from central.scores.daily import run_scores
-from central.scores.engine import SubjectRef, compute_day
+from central.scores.engine import compute_day
+from central.scores.lines import SubjectRef
 from central.scores.models import ScoreCorrection, ScoreDay, ScoreLine, ScoreMonth
 from tests.central.scores.world import World, at, build_world
 

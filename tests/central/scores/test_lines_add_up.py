@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from central.scores.engine import SubjectRef, _Figures, score_subject
+from central.scores.lines import DayFigures, SubjectRef, score_subject
 from central.scores.sources import Record
 from common.profiles import shipped_profiles
 from common.profiles.scoring import ScoreSource
@@ -33,11 +33,11 @@ def records(draw: st.DrawFn) -> Record:
 
 
 @st.composite
-def days(draw: st.DrawFn) -> _Figures:
+def days(draw: st.DrawFn) -> DayFigures:
     closed = draw(st.integers(0, 40))
     ratings = draw(st.integers(0, 30))
     weight = float(ratings)
-    return _Figures(
+    return DayFigures(
         records=draw(st.lists(records(), max_size=6)),
         closed=closed,
         early=draw(st.integers(0, closed)),
@@ -54,7 +54,7 @@ def days(draw: st.DrawFn) -> _Figures:
     kind=st.sampled_from(["staff", "window", "department", "hall"]),
     month=st.lists(st.tuples(days(), st.booleans()), min_size=1, max_size=31),
 )
-def test_the_lines_add_up_to_the_score(key: str, kind: str, month: list[tuple[_Figures, bool]]) -> None:
+def test_the_lines_add_up_to_the_score(key: str, kind: str, month: list[tuple[DayFigures, bool]]) -> None:
     scheme = SCHEMES[key]
     ref = SubjectRef(kind, 1, 1, 1, key)  # type: ignore[arg-type]
     state = None
@@ -90,7 +90,7 @@ def test_a_new_month_starts_from_full_marks_but_keeps_the_streak() -> None:
         state = score_subject(
             ref,
             scheme=scheme,
-            figures=_Figures(records=[warning, yellow]),
+            figures=DayFigures(records=[warning, yellow]),
             state=state,
             day=day,
             workday=True,
@@ -98,7 +98,7 @@ def test_a_new_month_starts_from_full_marks_but_keeps_the_streak() -> None:
     april = score_subject(
         ref,
         scheme=scheme,
-        figures=_Figures(records=[warning]),
+        figures=DayFigures(records=[warning]),
         state=state,
         day=date(2026, 4, 1),
         workday=True,
