@@ -185,7 +185,10 @@ class Settings(BaseSettings):
         "before it waits an hour; counted in the database, across instances.",
     )
     complaint_challenge_minutes: int = Field(
-        default=30, ge=1, le=24 * 60, description="How long the complaint form's arithmetic question stays valid."
+        default=30,
+        ge=1,
+        le=24 * 60,
+        description="How long the complaint form's arithmetic question stays valid.",
     )
     complaint_challenge_secret: SecretStr | None = Field(
         default=None,
