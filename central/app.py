@@ -172,8 +172,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The periodic work of `serve`, each domain's jobs: signals (SZ-10..12, with ratings' overdue
-    follow-ups and complaints' overdue decisions in the same pass), evidence retention on the same beat (SC-18), the day's patrol
-    plan (SC-6(1)), signed audit checkpoints. An interval of 0 leaves a job out (tests set HALLWATCH_SIGNAL_INTERVAL_SECONDS=0)."""
+    follow-ups and complaints' overdue decisions in the same pass), evidence retention on the same
+    beat (SC-18), the day's patrol plan (SC-6(1)), signed audit checkpoints. An interval of 0 leaves a job out (tests set HALLWATCH_SIGNAL_INTERVAL_SECONDS=0)."""
     jobs: list[Job] = []
     if settings.signal_interval_seconds > 0:
         jobs.append(signals_job(interval=settings.signal_interval_seconds, sources=SIGNAL_SOURCES))
@@ -276,7 +276,7 @@ def create_app(
         video_router,
         live_router,
         notice_router,
-        complaints_router,  # after the public complaint routes: /complaints/challenge is theirs
+        complaints_router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])

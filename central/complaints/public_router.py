@@ -1,5 +1,5 @@
-"""The public complaint API (no sign-in): the form's question, sending a complaint, its status by
-number and password. Limited per address like the rest of the public API (`central.public.router`),
+"""The public complaint API (no sign-in, under /api/v1/public like the rest of what citizens and
+hall screens reach): the form's question, sending a complaint, its status by number and password. Limited per address like the rest of the public API (`central.public.router`),
 plus the complaint's own count and question (`central.complaints.guard`)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from central.public.lookup import LookupRefused
 from central.public.router import LimitedClient
 
 logger = logging.getLogger(__name__)
-router = APIRouter(prefix="/complaints", tags=["complaints"])
+router = APIRouter(prefix="/public/complaints", tags=["complaints", "public"])
 NOT_FOUND = "投诉编号或查询密码不正确"  # unknown number and wrong password alike
 
 
