@@ -60,24 +60,45 @@ def test_a_named_complaint_from_receipt_to_outcome(
     assert listed["total"] == 1
     complaint_id = listed["items"][0]["id"]
     full = anon.get(f"{STAFF}/{complaint_id}", headers=people["inspector"]).json()
-    assert (full["complainant_name"], full["complainant_phone"], full["masked"]) == ("张三明", "13800138000", False)
-    assert full["staff"] == "张三(S001)" and full["department_code"] == "SCJGJ" and full["working_days_left"] == 5
+    assert (full["complainant_name"], full["complainant_phone"], full["masked"]) == (
+        "张三明",
+        "13800138000",
+        False,
+    )
+    assert (
+        full["staff"] == "张三(S001)"
+        and full["department_code"] == "SCJGJ"
+        and full["working_days_left"] == 5
+    )
     assert [a["filename"] for a in full["attachments"]] == ["窗口照片.png", "receipt.pdf"]
     # The clerk of the department complained about and the administrator read it masked.
     for reader in ("clerk", "admin"):
         masked = anon.get(f"{STAFF}/{complaint_id}", headers=people[reader]).json()
-        assert (masked["complainant_name"], masked["complainant_phone"], masked["masked"]) == ("张*明", "138****8000", True)
+        assert (masked["complainant_name"], masked["complainant_phone"], masked["masked"]) == (
+            "张*明",
+            "138****8000",
+            True,
+        )
         assert [a["filename"] for a in masked["attachments"]] == ["附件 1", "附件 2"]
     # Attachments: the bytes for the inspectors handling it, nobody else.
     first = full["attachments"][0]["id"]
     image = anon.get(f"{STAFF}/{complaint_id}/attachments/{first}", headers=people["inspector"])
-    assert image.status_code == 200 and image.content == png() and image.headers["content-type"] == "image/png"
+    assert (
+        image.status_code == 200 and image.content == png() and image.headers["content-type"] == "image/png"
+    )
     assert anon.get(f"{STAFF}/{complaint_id}/attachments/{first}", headers=people["clerk"]).status_code == 403
     # Outside the jurisdiction it does not exist; inside, only inspectors over the hall act on it.
     assert anon.get(f"{STAFF}/{complaint_id}", headers=people["county-inspector"]).status_code == 404
     decide = {"accept": True, "reasons": "符合受理条件"}
-    assert anon.post(f"{STAFF}/{complaint_id}/decision", headers=people["clerk"], json=decide).status_code == 403
-    assert anon.post(f"{STAFF}/{complaint_id}/decision", headers=people["county-inspector"], json=decide).status_code == 404
+    assert (
+        anon.post(f"{STAFF}/{complaint_id}/decision", headers=people["clerk"], json=decide).status_code == 403
+    )
+    assert (
+        anon.post(
+            f"{STAFF}/{complaint_id}/decision", headers=people["county-inspector"], json=decide
+        ).status_code
+        == 404
+    )
 
     clock.set_shanghai(2026, 10, 9, 9)
     accepted = anon.post(f"{STAFF}/{complaint_id}/decision", headers=people["inspector"], json=decide)
@@ -88,7 +109,9 @@ def test_a_named_complaint_from_receipt_to_outcome(
 
     # Passed down like an investigation (SC-9: 15 working days), reported, then closed.
     assigned = anon.post(
-        f"{STAFF}/{complaint_id}/assign", headers=people["inspector"], json={"assignee_scope": "department:SCJGJ"}
+        f"{STAFF}/{complaint_id}/assign",
+        headers=people["inspector"],
+        json={"assignee_scope": "department:SCJGJ"},
     )
     assert assigned.status_code == 200, assigned.text
     investigation = assigned.json()["investigation"]
@@ -97,14 +120,18 @@ def test_a_named_complaint_from_receipt_to_outcome(
     early = anon.post(f"{STAFF}/{complaint_id}/close", headers=people["inspector"], json=close)
     assert early.status_code == 409 and "not reported" in early.text
     report = {"report": "经调阅录像，工作人员未一次性告知补正材料", "finding": "fault"}
-    reported = anon.post(f"/api/v1/investigations/{investigation['id']}/report", headers=people["inspector"], json=report)
+    reported = anon.post(
+        f"/api/v1/investigations/{investigation['id']}/report", headers=people["inspector"], json=report
+    )
     assert reported.status_code == 200, reported.text
     clock.set_shanghai(2026, 10, 20, 15)
     closed = anon.post(f"{STAFF}/{complaint_id}/close", headers=people["inspector"], json=close)
     assert closed.status_code == 200 and closed.json()["outcome_label"] == "投诉属实"
 
     public = _status(anon, receipt["number"], receipt["password"])
-    assert public["status"] == "closed" and public["outcome"] == "投诉属实" and public["reply"] == close["reply"]
+    assert (
+        public["status"] == "closed" and public["outcome"] == "投诉属实" and public["reply"] == close["reply"]
+    )
     assert "张三明" not in str(public) and "13800138000" not in str(public)
 
     actions = session.scalars(
@@ -117,7 +144,9 @@ def test_a_named_complaint_from_receipt_to_outcome(
 
 
 def test_an_anonymous_complaint_keeps_no_name(anon: TestClient, people: People, session: Session) -> None:
-    sent = send(anon, anonymous="true", name="李四", phone="13900139000", about="window", window="W01", staff=None)
+    sent = send(
+        anon, anonymous="true", name="李四", phone="13900139000", about="window", window="W01", staff=None
+    )
     assert sent.status_code == 201, sent.text
     stored = session.scalars(select(Complaint)).one()
     assert stored.anonymous and stored.complainant_name is None and stored.complainant_phone is None
@@ -136,13 +165,17 @@ def test_a_refused_complaint_gives_its_reasons(anon: TestClient, people: People)
     assert bare.status_code == 422 and "理由" in bare.text
     reasons = "投诉事项已进入行政复议程序，依法不属于电子监察投诉受理范围"
     refused = anon.post(
-        f"{STAFF}/{complaint_id}/decision", headers=people["inspector"], json={"accept": False, "reasons": reasons}
+        f"{STAFF}/{complaint_id}/decision",
+        headers=people["inspector"],
+        json={"accept": False, "reasons": reasons},
     )
     assert refused.status_code == 200 and refused.json()["status"] == "refused"
     public = _status(anon, sent.json()["number"], sent.json()["password"])
     assert public["status_label"] == "不予受理" and public["refusal_reasons"] == reasons
     closing = anon.post(
-        f"{STAFF}/{complaint_id}/close", headers=people["inspector"], json={"findings": "xx", "reply": "yy", "upheld": False}
+        f"{STAFF}/{complaint_id}/close",
+        headers=people["inspector"],
+        json={"findings": "xx", "reply": "yy", "upheld": False},
     )
     assert closing.status_code == 409
 
@@ -155,7 +188,9 @@ def test_a_wrong_password_and_an_unknown_number_are_the_same_404(anon: TestClien
     assert a.status_code == b.status_code == 404 and a.json() == b.json()
     for _ in range(4):  # five failures from one address lock it out of that number
         anon.post(f"{PUBLIC}/status", json={"number": receipt["number"], "password": wrong})
-    locked = anon.post(f"{PUBLIC}/status", json={"number": receipt["number"], "password": receipt["password"]})
+    locked = anon.post(
+        f"{PUBLIC}/status", json={"number": receipt["number"], "password": receipt["password"]}
+    )
     assert locked.status_code == 429 and "Retry-After" in locked.headers
 
 
