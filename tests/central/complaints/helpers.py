@@ -15,14 +15,14 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-from fastapi.testclient import TestClient  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from PIL import Image  # noqa: E402
-from sqlalchemy import Engine  # noqa: E402
+from fastapi.testclient import TestClient
+from matplotlib.figure import Figure
+from PIL import Image
+from sqlalchemy import Engine
 
-from central.access.roles import Role  # noqa: E402
-from central.core.clock import SHANGHAI  # noqa: E402
-from tests.conftest import ROOT_PASSWORD, make_user  # noqa: E402
+from central.access.roles import Role
+from central.core.clock import SHANGHAI
+from tests.conftest import ROOT_PASSWORD, make_user
 
 HALL = "510000-ZWFW"
 PUBLIC = "/api/v1/public/complaints"

@@ -59,46 +59,8 @@ def test_a_named_complaint_from_receipt_to_outcome(
     listed = anon.get(STAFF, headers=people["inspector"]).json()
     assert listed["total"] == 1
     complaint_id = listed["items"][0]["id"]
-    full = anon.get(f"{STAFF}/{complaint_id}", headers=people["inspector"]).json()
-    assert (full["complainant_name"], full["complainant_phone"], full["masked"]) == (
-        "张三明",
-        "13800138000",
-        False,
-    )
-    assert (
-        full["staff"] == "张三(S001)"
-        and full["department_code"] == "SCJGJ"
-        and full["working_days_left"] == 5
-    )
-    assert [a["filename"] for a in full["attachments"]] == ["窗口照片.png", "receipt.pdf"]
-    # The clerk of the department complained about and the administrator read it masked.
-    for reader in ("clerk", "admin"):
-        masked = anon.get(f"{STAFF}/{complaint_id}", headers=people[reader]).json()
-        assert (masked["complainant_name"], masked["complainant_phone"], masked["masked"]) == (
-            "张*明",
-            "138****8000",
-            True,
-        )
-        assert [a["filename"] for a in masked["attachments"]] == ["附件 1", "附件 2"]
-    # Attachments: the bytes for the inspectors handling it, nobody else.
-    first = full["attachments"][0]["id"]
-    image = anon.get(f"{STAFF}/{complaint_id}/attachments/{first}", headers=people["inspector"])
-    assert (
-        image.status_code == 200 and image.content == png() and image.headers["content-type"] == "image/png"
-    )
-    assert anon.get(f"{STAFF}/{complaint_id}/attachments/{first}", headers=people["clerk"]).status_code == 403
-    # Outside the jurisdiction it does not exist; inside, only inspectors over the hall act on it.
-    assert anon.get(f"{STAFF}/{complaint_id}", headers=people["county-inspector"]).status_code == 404
+    _who_reads_and_acts(anon, people, complaint_id)
     decide = {"accept": True, "reasons": "符合受理条件"}
-    assert (
-        anon.post(f"{STAFF}/{complaint_id}/decision", headers=people["clerk"], json=decide).status_code == 403
-    )
-    assert (
-        anon.post(
-            f"{STAFF}/{complaint_id}/decision", headers=people["county-inspector"], json=decide
-        ).status_code
-        == 404
-    )
 
     clock.set_shanghai(2026, 10, 9, 9)
     accepted = anon.post(f"{STAFF}/{complaint_id}/decision", headers=people["inspector"], json=decide)
@@ -141,6 +103,49 @@ def test_a_named_complaint_from_receipt_to_outcome(
     texts = " ".join(str(e.after) for e in session.scalars(select(AuditEntry)).all())
     assert "张三明" not in texts and "13800138000" not in texts  # personal data stays in the row
     assert verify(session).ok
+
+
+def _who_reads_and_acts(anon: TestClient, people: People, complaint_id: int) -> None:
+    """The inspectors over the hall read it in full and open its attachments; the clerk of the
+    department complained about and the administrator read it masked; outside the jurisdiction it
+    does not exist; inside, only the inspectors over the hall act on it."""
+    full = anon.get(f"{STAFF}/{complaint_id}", headers=people["inspector"]).json()
+    assert (full["complainant_name"], full["complainant_phone"], full["masked"]) == (
+        "张三明",
+        "13800138000",
+        False,
+    )
+    assert (
+        full["staff"] == "张三(S001)"
+        and full["department_code"] == "SCJGJ"
+        and full["working_days_left"] == 5
+    )
+    assert [a["filename"] for a in full["attachments"]] == ["窗口照片.png", "receipt.pdf"]
+    for reader in ("clerk", "admin"):
+        masked = anon.get(f"{STAFF}/{complaint_id}", headers=people[reader]).json()
+        assert (masked["complainant_name"], masked["complainant_phone"], masked["masked"]) == (
+            "张*明",
+            "138****8000",
+            True,
+        )
+        assert [a["filename"] for a in masked["attachments"]] == ["附件 1", "附件 2"]
+    first = full["attachments"][0]["id"]
+    image = anon.get(f"{STAFF}/{complaint_id}/attachments/{first}", headers=people["inspector"])
+    assert (
+        image.status_code == 200 and image.content == png() and image.headers["content-type"] == "image/png"
+    )
+    assert anon.get(f"{STAFF}/{complaint_id}/attachments/{first}", headers=people["clerk"]).status_code == 403
+    assert anon.get(f"{STAFF}/{complaint_id}", headers=people["county-inspector"]).status_code == 404
+    decide = {"accept": True, "reasons": "符合受理条件"}
+    assert (
+        anon.post(f"{STAFF}/{complaint_id}/decision", headers=people["clerk"], json=decide).status_code == 403
+    )
+    assert (
+        anon.post(
+            f"{STAFF}/{complaint_id}/decision", headers=people["county-inspector"], json=decide
+        ).status_code
+        == 404
+    )
 
 
 def test_an_anonymous_complaint_keeps_no_name(anon: TestClient, people: People, session: Session) -> None:

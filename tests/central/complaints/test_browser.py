@@ -71,9 +71,9 @@ def fill_named_complaint(page: Page) -> None:
     page.get_by_label(re.compile("^联系电话")).fill("13800138000")
 
 
-def test_a_complaint_from_the_public_page_to_the_written_decision(
-    browser: Browser, live_url: str, db: Engine, session: Session, clock: FakeClock
-) -> None:
+def submit_on_a_phone(browser: Browser, live_url: str, db: Engine, session: Session) -> tuple[str, str]:
+    """A first try with a file that lies about its type, refused with the form kept; a second that
+    goes in. The receipt's number and password."""
     with local_page(browser, live_url, viewport=PHONE, mobile=True) as phone:
         phone.goto(f"{live_url}/complaints/new?hall={HALL}")
         assert phone.get_by_role("heading", level=1).inner_text() == "我要投诉"
@@ -85,8 +85,7 @@ def test_a_complaint_from_the_public_page_to_the_written_decision(
         )
         answer_question(phone)
         phone.get_by_role("button", name="提交投诉").click()
-        alert = phone.get_by_role("alert")
-        assert "“photo.jpg”的类型不受支持" in alert.inner_text()
+        assert "“photo.jpg”的类型不受支持" in phone.get_by_role("alert").inner_text()
         assert phone.get_by_label(re.compile("^姓名")).input_value() == "张三明"
         shot(phone, db, "01-lying-attachment-refused")
         assert session.scalars(select(Complaint)).first() is None
@@ -104,8 +103,12 @@ def test_a_complaint_from_the_public_page_to_the_written_decision(
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE[0], f"the receipt scrolls sideways on a phone ({width}px)"
         shot(phone, db, "02-receipt")
+    return number, password
 
-    clock.set_shanghai(2026, 10, 9, 9)
+
+def handle_in_the_console(browser: Browser, live_url: str, db: Engine, number: str) -> None:
+    """The inspector finds it through the navigation, reads it in full, accepts it, prints the
+    written notice, closes it with the outcome."""
     with local_page(browser, live_url) as console:
         sign_in(console, live_url, "inspector", PASSWORD)
         console.wait_for_url("**/console/cases")
@@ -138,6 +141,13 @@ def test_a_complaint_from_the_public_page_to_the_written_decision(
         close.get_by_role("button", name="办结").click()
         assert console.locator("#outcome").inner_text().startswith("投诉属实")
 
+
+def test_a_complaint_from_the_public_page_to_the_written_decision(
+    browser: Browser, live_url: str, db: Engine, session: Session, clock: FakeClock
+) -> None:
+    number, password = submit_on_a_phone(browser, live_url, db, session)
+    clock.set_shanghai(2026, 10, 9, 9)
+    handle_in_the_console(browser, live_url, db, number)
     with local_page(browser, live_url, viewport=PHONE, mobile=True) as phone:
         phone.goto(f"{live_url}/complaints/status")
         phone.get_by_label("投诉编号").fill(number)
