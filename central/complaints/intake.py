@@ -92,6 +92,8 @@ async def read_form(request: Request, *, limits: AttachmentLimits) -> SentForm:
             sent.files.append((value.filename or "", value.content_type, data))
         elif name in sent.fields:
             raise SubmissionError(422, f"字段“{FIELD_LABELS.get(name, name[:40])}”重复。")
+        elif "\x00" in value:  # PostgreSQL stores no NUL in text: say so rather than fail later
+            raise SubmissionError(422, f"字段“{FIELD_LABELS.get(name, name[:40])}”含有无效字符。")
         elif name != "csrf_token":  # a console-signed-in browser's form may carry it
             sent.fields[name] = value
     if len(sent.files) > limits.max_count:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from central.cases.models import Case
 from central.core.db import Base
 from central.core.types import UTCDateTime
 from central.investigations.models import Investigation
@@ -59,6 +60,7 @@ class Complaint(Base):
     department: Mapped[Department | None] = relationship()
     window: Mapped[ServiceWindow | None] = relationship()
     staff: Mapped[Staff | None] = relationship()
+    case: Mapped[Case | None] = relationship()
     investigation: Mapped[Investigation | None] = relationship()
     attachments: Mapped[list[ComplaintAttachment]] = relationship(
         back_populates="complaint", order_by="ComplaintAttachment.id", lazy="selectin"

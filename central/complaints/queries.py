@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from central.access.deps import Principal
-from central.cases.models import Case
 from central.complaints.labels import (
     ABOUT_LABELS,
     STATUS_LABELS,
@@ -75,12 +74,14 @@ def list_complaints(
     base = _filtered(select(Complaint), within=principal.jurisdiction, filters=filters, today=today)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     waiting = (Complaint.status == ComplaintStatus.RECEIVED.value).desc()
+    related = (Complaint.hall, Complaint.department, Complaint.window, Complaint.staff, Complaint.case)
     rows = session.scalars(
-        base.order_by(waiting, Complaint.received_at.desc(), Complaint.id.desc())
+        base.options(*(selectinload(r) for r in related), selectinload(Complaint.investigation))
+        .order_by(waiting, Complaint.received_at.desc(), Complaint.id.desc())
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
-    items = [complaint_out(session, row, principal=principal, today=today, calendar=calendar) for row in rows]
+    items = [complaint_out(row, principal=principal, today=today, calendar=calendar) for row in rows]
     return ComplaintPage(total=total, page=page, page_size=page_size, items=items)
 
 
@@ -88,7 +89,7 @@ def get_complaint(
     session: Session, *, complaint_id: int, principal: Principal, today: date, calendar: WorkCalendar
 ) -> ComplaintOut:
     found = visible_complaint(session, complaint_id=complaint_id, within=principal.jurisdiction)
-    return complaint_out(session, found, principal=principal, today=today, calendar=calendar)
+    return complaint_out(found, principal=principal, today=today, calendar=calendar)
 
 
 def _days_left(calendar: WorkCalendar, today: date, row: Complaint) -> int | None:
@@ -115,13 +116,22 @@ def _investigation(row: Complaint, today: date) -> InvestigationBrief | None:
     )
 
 
+def _masked_text(content: str, name: str | None) -> str:
+    """The text without ID and phone numbers, and without the complainant's own name where it
+    appears whole (other names in free text cannot be told apart from words)."""
+    text = scrub_identifiers(content)
+    if name and len(name.strip()) >= 2:
+        text = text.replace(name.strip(), mask_person_name(name))
+    return text
+
+
 def complaint_out(
-    session: Session, row: Complaint, *, principal: Principal, today: date, calendar: WorkCalendar
+    row: Complaint, *, principal: Principal, today: date, calendar: WorkCalendar
 ) -> ComplaintOut:
     """In full for the people handling it; otherwise the name masked (张*明), the phone masked
-    (138****8000), ID and phone numbers in the text and the attachments' names hidden."""
+    (138****8000), ID and phone numbers and the complainant's name in the text and the attachments'
+    names hidden."""
     full = handles(principal, row)
-    case_no = session.scalar(select(Case.case_no).where(Case.id == row.case_id)) if row.case_id else None
     name, phone = row.complainant_name, row.complainant_phone
     return ComplaintOut(
         id=row.id,
@@ -135,11 +145,11 @@ def complaint_out(
         department_name=row.department.name if row.department else None,
         window_name=row.window.name if row.window else None,
         staff=public_staff(row.staff.name, row.staff.code) if row.staff else None,
-        case_no=case_no,
+        case_no=row.case.case_no if row.case else None,
         anonymous=row.anonymous,
         complainant_name=name if full else (mask_person_name(name) if name else None),
         complainant_phone=phone if full else mask_phone(phone),
-        content=row.content if full else scrub_identifiers(row.content),
+        content=row.content if full else _masked_text(row.content, name),
         masked=not full,
         handler=full,
         received_at=row.received_at,
