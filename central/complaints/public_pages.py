@@ -23,6 +23,7 @@ from central.complaints.queries import public_status
 from central.complaints.schemas import NUMBER_PATTERN
 from central.core.config import Settings
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
+from central.profiles.assignment import profile_for_hall
 from central.public.lookup import LookupRefused
 from central.public.router import PublicClient, limited
 from central.public.snapshot import hall_by_code
@@ -142,7 +143,16 @@ async def send_from_form(
         if exc.retry_after:
             page.headers["Retry-After"] = str(exc.retry_after)
         return page
-    context = {"nav": "new", "hall": None, "complaint": receipt.complaint, "password": receipt.password}
+    complaint = receipt.complaint
+    profile = profile_for_hall(session, hall_id=complaint.hall_id, default_key=settings.rule_profile)
+    workdays = profile.complaints.decide_within_workdays
+    context = {
+        "nav": "new",
+        "hall": None,
+        "complaint": complaint,
+        "password": receipt.password,
+        "workdays": workdays,
+    }
     return render(request, "complaint_receipt.html", context, headers={"Cache-Control": "no-store"})
 
 
