@@ -141,9 +141,11 @@ def _store(
     now: datetime,
     channel: Channel,
     source: str,
+    counted: bool,
 ) -> Receipt:
     try:
-        admit_submission(session, source=source, now=now)
+        if counted:
+            admit_submission(session, source=source, now=now)
         check_answer(
             session, secret=challenge_secret(settings), token=body.challenge, answer=body.answer, now=now
         )
@@ -187,9 +189,12 @@ async def submit(
     now: datetime,
     channel: Channel,
     source: str,
+    counted: bool = True,
 ) -> Receipt:
     """Read, check and store one complaint; raises SubmissionError (and rolls back) when it is not
-    taken. The checks that decode files run off the event loop."""
+    taken. `counted`: the sender's address counts against its hourly number (not a hall's kiosk,
+    which shows its device key and is shared by everyone in the hall). The checks that decode files
+    run off the event loop."""
     sent = await read_form(request, limits=limits_of(settings))
     body = parse_body(sent.fields)
     try:
@@ -203,6 +208,7 @@ async def submit(
             now=now,
             channel=channel,
             source=source,
+            counted=counted,
         )
     except SubmissionError:
         session.rollback()

@@ -84,8 +84,9 @@ async def send(
             settings=settings,
             calendar=calendar,
             now=now,
-            channel=Channel.KIOSK if not client.limited else Channel.ONLINE,
+            channel=Channel.ONLINE if client.limited else Channel.KIOSK,
             source=client.name,
+            counted=client.limited,  # a hall's kiosk (its device key) is everyone's: not counted
         )
     except SubmissionError as exc:
         return refusal_answer(exc)
