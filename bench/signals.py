@@ -35,10 +35,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench import audit as audit_bench
 from bench.common import count_label, load_average, scratch_postgres
 from bench.lights import AS_OF, HALLS, generate, insert_registry, load_cases
+from central.app import SIGNAL_SOURCES
 from central.core.clock import SHANGHAI, shanghai_date
 from central.core.db import make_engine, make_session_factory
 from central.core.migrate import upgrade
-from central.ratings.overdue import RATINGS_SIGNAL_SOURCES
 from central.registry.models import Hall, Region
 from central.signals.models import Signal
 from central.signals.scheduler import RunSummary, run_signals
@@ -92,7 +92,7 @@ def _timed_run(
             calendar=calendar,
             default_profile=DEFAULT_PROFILE_KEY,
             instance="bench",
-            sources=RATINGS_SIGNAL_SOURCES,  # the same pass as serve's
+            sources=SIGNAL_SOURCES,  # the same pass as serve's
         )
         return time.perf_counter() - start, summary
 

@@ -44,6 +44,12 @@ from central.calendar.service import load_calendar
 from central.cases.pages import TEMPLATES as cases_templates
 from central.cases.pages import router as cases_pages
 from central.cases.router import router as cases_router
+from central.complaints.jobs import COMPLAINT_SIGNAL_SOURCES
+from central.complaints.pages import TEMPLATES as complaints_templates
+from central.complaints.pages import router as complaints_pages
+from central.complaints.public_pages import router as complaint_public_pages
+from central.complaints.public_router import router as complaint_public_router
+from central.complaints.router import router as complaints_router
 from central.core.body_limit import BodyLimitMiddleware
 from central.core.clock import Clock, system_clock
 from central.core.config import Settings
@@ -134,7 +140,11 @@ PAGE_TEMPLATES = (
     live_templates,
     reports_templates,
     scores_templates,
+    complaints_templates,
 )
+# What the signal pass computes beside the cases' lights: overdue follow-ups of 差评 (HCP) and
+# complaints undecided past their working days (SZ-14).
+SIGNAL_SOURCES = {**RATINGS_SIGNAL_SOURCES, **COMPLAINT_SIGNAL_SOURCES}
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -171,11 +181,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The periodic work of `serve`, each domain's jobs: signals (SZ-10..12, with ratings' overdue
-    follow-ups in the same pass), evidence retention on the same beat (SC-18), the day's patrol
-    plan (SC-6(1)), signed audit checkpoints. An interval of 0 leaves a job out (tests set HALLWATCH_SIGNAL_INTERVAL_SECONDS=0)."""
+    follow-ups and complaints' overdue decisions in the same pass), evidence retention on the same
+    beat (SC-18), the day's patrol plan (SC-6(1)), signed audit checkpoints. An interval of 0 leaves a job out (tests set HALLWATCH_SIGNAL_INTERVAL_SECONDS=0)."""
     jobs: list[Job] = []
     if settings.signal_interval_seconds > 0:
-        jobs.append(signals_job(interval=settings.signal_interval_seconds, sources=RATINGS_SIGNAL_SOURCES))
+        jobs.append(signals_job(interval=settings.signal_interval_seconds, sources=SIGNAL_SOURCES))
         jobs.append(evidence_purge_job(interval=settings.signal_interval_seconds))
         jobs.append(command_purge_job(interval=settings.signal_interval_seconds))
     if settings.public_feed_interval_seconds > 0:
@@ -260,6 +270,7 @@ def create_app(
     app.include_router(device_router, prefix="/api/v1")  # user or device auth per endpoint
     app.include_router(device_link_router, prefix="/api/v1")  # device auth (X-Device-Key)
     app.include_router(public_router, prefix="/api/v1")  # no sign-in: the hall screens and kiosks
+    app.include_router(complaint_public_router, prefix="/api/v1")  # no sign-in: citizens complain
     add_channel_route(app)  # the agents' WebSocket, device auth on the upgrade
     # Everything else needs a signed-in user; endpoints narrow it further by permission and jurisdiction.
     api_routers = (
@@ -281,6 +292,7 @@ def create_app(
         notice_router,
         reports_router,
         scores_router,
+        complaints_router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])
@@ -300,6 +312,8 @@ def create_app(
         live_pages,
         reports_pages,
         scores_pages,
+        complaints_pages,
+        complaint_public_pages,  # no sign-in
     ):
         app.include_router(pages)
     app.include_router(login_router)

@@ -5,6 +5,7 @@ from central.approvals.models import ApprovalRequest
 from central.audit.models import AuditEntry, AuditHead
 from central.calendar.models import CalendarDay, CalendarYear
 from central.cases.models import Case, CaseEvent, CaseEventVoid
+from central.complaints.models import Complaint, ComplaintAttachment, ComplaintChallengeUse
 from central.core.db import Base
 from central.devices.models import DeviceCommand
 from central.investigations.models import Investigation
@@ -57,6 +58,9 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseEventVoid",
+    "Complaint",
+    "ComplaintAttachment",
+    "ComplaintChallengeUse",
     "Department",
     "Device",
     "DeviceCommand",

@@ -314,3 +314,21 @@ def public_staff(name: str, code: str | None) -> str:
     if person and number:
         return f"{person}({number})"
     return person or number
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """A phone number as anyone but the people handling a complaint see it: the first three and
+    last four digits of a long number, the last two of a short one (none of one under four
+    digits), every other digit `*`; only digits are kept.
+
+    >>> mask_phone("13800138000"), mask_phone("028-8765 4321"), mask_phone("12345"), mask_phone(" ")
+    ('138****8000', '028****4321', '***45', None)
+    """
+    digits = "".join(c for c in _ascii_digits(phone or "") if c.isdigit())
+    if not digits:
+        return None
+    if len(digits) >= 11:
+        return digits[:3] + MASK_CHAR * (len(digits) - 7) + digits[-4:]
+    if len(digits) < 4:
+        return MASK_CHAR * len(digits)
+    return MASK_CHAR * (len(digits) - 2) + digits[-2:]

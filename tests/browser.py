@@ -73,12 +73,24 @@ def chromium(*extra_args: str) -> Iterator[Browser]:
 
 
 @contextmanager
-def local_page(browser: Browser, base_url: str, *, permissions: Sequence[str] = ()) -> Iterator[Page]:
+def local_page(
+    browser: Browser,
+    base_url: str,
+    *,
+    permissions: Sequence[str] = (),
+    viewport: tuple[int, int] = (1400, 900),
+    mobile: bool = False,
+) -> Iterator[Page]:
     """A fresh zh-CN page; any JS error or request off the machine fails the test. `permissions`
     (e.g. camera, microphone for WebRTC: granted, Chromium offers its real host addresses instead of
-    mDNS names) are granted to the page's origin."""
+    mDNS names) are granted to the page's origin. `viewport` and `mobile` (touch, a phone's scaling)
+    make it a phone's."""
     context: BrowserContext = browser.new_context(
-        locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1400, "height": 900}
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        viewport={"width": viewport[0], "height": viewport[1]},
+        is_mobile=mobile,
+        has_touch=mobile,
     )
     if permissions:
         context.grant_permissions(list(permissions), origin=base_url)

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from central.calendar.service import load_calendar
 from central.cli.common import cli_session, console, fail
+from central.complaints.jobs import COMPLAINT_OVERDUE, COMPLAINT_SIGNAL_SOURCES
 from central.core.clock import SHANGHAI, shanghai_date, system_clock
 from central.core.types import DateOutOfRange, check_day
 from central.jobs.runner import instance_name
@@ -52,7 +53,7 @@ def signals_run(
             calendar=load_calendar(session),
             default_profile=settings.rule_profile,
             instance=f"cli:{instance_name()}",
-            sources=RATINGS_SIGNAL_SOURCES,
+            sources={**RATINGS_SIGNAL_SOURCES, **COMPLAINT_SIGNAL_SOURCES},
         )
     table = Table(title=f"预警纠错 as of {summary.as_of.isoformat()} (run #{summary.run_id})")
     table.add_column("")
@@ -62,6 +63,7 @@ def signals_run(
         ("红色纠错 red (light)", summary.light_red),
         ("绿色预警 green (due date)", summary.green),
         ("差评整改超期 follow-up overdue", summary.followup_overdue),
+        ("投诉逾期未受理 complaint overdue", summary.sourced.get(COMPLAINT_OVERDUE, 0)),
         ("转为红色 escalated", summary.escalated),
         ("已纠正 auto-corrected", summary.corrected),
     ):

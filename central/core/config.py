@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common.profiles import DEFAULT_PROFILE_KEY, ProfileError, get_profile
@@ -160,6 +160,43 @@ class Settings(BaseSettings):
         le=1_000_000,
         description="Open change streams (SSE) one address may hold; display agents with their key are "
         "not limited.",
+    )
+    complaint_attachments_max: int = Field(
+        default=4, ge=0, le=10, description="Attachments one complaint may carry (images and PDFs)."
+    )
+    complaint_attachment_max_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        le=20 * 1024 * 1024,
+        description="Largest complaint attachment; all of them together must also fit in max_body_bytes.",
+    )
+    complaint_image_max_pixels: int = Field(
+        default=40_000_000,
+        ge=10_000,
+        le=200_000_000,
+        description="Largest image (width × height) a complaint attachment may decode to: a small file "
+        "that would decode to gigabytes is refused before it is decoded.",
+    )
+    complaint_submissions_per_hour: int = Field(
+        default=5,
+        ge=1,
+        le=10_000,
+        description="Complaints one address may submit in a row (each within an hour of the last) "
+        "before it waits an hour; counted in the database, across instances.",
+    )
+    complaint_challenge_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=24 * 60,
+        description="How long the complaint form's arithmetic question stays valid.",
+    )
+    complaint_challenge_secret: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        max_length=512,
+        description="The server secret that signs the complaint form's question (HMAC). None: a random "
+        "one per process, so a form must be sent back to the instance that served it; set it when "
+        "several instances share the traffic.",
     )
     sql_echo: bool = Field(default=False, description="Log every SQL statement.")
     device_channel_idle_seconds: float = Field(

@@ -64,7 +64,7 @@ def visible_investigation(session: Session, *, investigation_id: int, within: Ju
 
 
 def _assignee(
-    session: Session, *, code: str, principal: Principal, hall_id: int, department_id: int
+    session: Session, *, code: str, principal: Principal, hall_id: int, department_id: int | None
 ) -> Jurisdiction:
     try:
         kind, scope_id = resolve_scope_code(session, code)
@@ -75,9 +75,58 @@ def _assignee(
         raise SignalInputError(
             f"{code!r} is not inside your jurisdiction: investigations are assigned downward"
         )
-    if not assignee.covers_case(hall_id=hall_id, department_id=department_id):
-        raise SignalInputError(f"{code!r} does not cover the hall and department the signal is about")
+    covered = (
+        assignee.covers_hall(hall_id)
+        if department_id is None
+        else assignee.covers_case(hall_id=hall_id, department_id=department_id)
+    )
+    if not covered:
+        raise SignalInputError(f"{code!r} does not cover the hall and department the matter is about")
     return assignee
+
+
+def new_investigation(
+    session: Session,
+    *,
+    subject: str,
+    assignee_scope: str,
+    principal: Principal,
+    hall_id: int,
+    department_id: int | None,
+    signal_id: int | None,
+    now: datetime,
+    calendar: WorkCalendar,
+    default_profile: str,
+) -> Investigation:
+    """An investigation of a matter in the caller's jurisdiction, passed down to `assignee_scope`
+    with the hall profile's deadline (SC-9); flushed, not audited (the caller audits it with
+    `audit_opened` once the rest of its change is made). Signals and complaints open theirs so."""
+    assignee = _assignee(
+        session, code=assignee_scope, principal=principal, hall_id=hall_id, department_id=department_id
+    )
+    profile = profile_for_hall(session, hall_id=hall_id, default_key=default_profile)
+    today = shanghai_date(now)
+    investigation = Investigation(
+        signal_id=signal_id,
+        subject=subject,
+        assigned_by_id=principal.user_id,
+        assignee_scope_kind=assignee.kind.value,
+        assignee_scope_id=assignee.scope_id,
+        assignee_scope_code=assignee.code,
+        hall_id=hall_id,
+        department_id=department_id,
+        assigned_at=now,
+        assigned_on=today,
+        due_date=_deadline(calendar, today, profile.investigations.report_within_workdays),
+        status=OPEN,
+    )
+    session.add(investigation)
+    session.flush()
+    return investigation
+
+
+def audit_opened(session: Session, *, actor: Actor, investigation: Investigation, now: datetime) -> None:
+    _audit(session, actor, "investigation.open", investigation, now=now)
 
 
 def open_investigation(
@@ -93,32 +142,19 @@ def open_investigation(
         raise SignalForbidden(f"your role ({principal.role.value}) may not open investigations")
     signal = visible_signal(session, signal_id=body.signal_id, within=principal.jurisdiction)
     target = next_status(SignalStatus(signal.status), SignalAction.INVESTIGATE)
-    assignee = _assignee(
+    investigation = new_investigation(
         session,
-        code=body.assignee_scope,
+        subject=body.subject or f"信号 #{signal.id}：{signal.reason or signal.reason_code}",
+        assignee_scope=body.assignee_scope,
         principal=principal,
         hall_id=signal.hall_id,
         department_id=signal.department_id,
-    )
-    profile = profile_for_hall(session, hall_id=signal.hall_id, default_key=default_profile)
-    today = shanghai_date(now)
-    investigation = Investigation(
         signal_id=signal.id,
-        subject=body.subject or f"信号 #{signal.id}：{signal.reason or signal.reason_code}",
-        assigned_by_id=principal.user_id,
-        assignee_scope_kind=assignee.kind.value,
-        assignee_scope_id=assignee.scope_id,
-        assignee_scope_code=assignee.code,
-        hall_id=signal.hall_id,
-        department_id=signal.department_id,
-        assigned_at=now,
-        assigned_on=today,
-        due_date=_deadline(calendar, today, profile.investigations.report_within_workdays),
-        status=OPEN,
+        now=now,
+        calendar=calendar,
+        default_profile=default_profile,
     )
-    session.add(investigation)
-    session.flush()
-    note = f"交由 {assignee.code} 调查，{investigation.due_date.isoformat()} 前报告结果"
+    note = f"交由 {investigation.assignee_scope_code} 调查，{investigation.due_date.isoformat()} 前报告结果"
     move_signal(
         session,
         signal=signal,

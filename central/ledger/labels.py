@@ -20,6 +20,7 @@ class LedgerKind(StrEnum):
     SIGNAL = "signal"
     FOLLOWUP = "followup"  # the follow-up of a 差评 (HCP): central.ratings
     FINDING = "finding"  # a video patrol's finding, whatever its review: central.patrols
+    COMPLAINT = "complaint"  # a citizen's complaint, whatever became of it: central.complaints
 
 
 # The issue of a signal is its row, not an event: the ledger names it like an action all the same.
@@ -29,6 +30,7 @@ KIND_LABELS: dict[str, str] = {
     LedgerKind.SIGNAL: "预警纠错",
     LedgerKind.FOLLOWUP: "差评回访整改",
     LedgerKind.FINDING: "视频巡查发现",
+    LedgerKind.COMPLAINT: "群众投诉",
 }
 COLOR_LABELS: dict[str, str] = {Color.GREEN: "绿色预警", Color.YELLOW: "黄色纠错", Color.RED: "红色纠错"}
 ORIGIN_LABELS: dict[str, str] = {
@@ -38,6 +40,7 @@ ORIGIN_LABELS: dict[str, str] = {
     Origin.FOLLOWUP: "差评整改超期",
     Origin.VIDEO: "视频监察",
     Origin.PATROL: "视频巡查",
+    Origin.COMPLAINT: "投诉逾期",
 }
 SIGNAL_STATUS_LABELS: dict[str, str] = {status.value: text for status, text in STATUS_LABELS.items()}
 SIGNAL_ACTION_LABELS: dict[str, str] = {

@@ -1,4 +1,5 @@
-"""The ledger (台帐, SC-7): one record of signals, patrol findings and follow-ups, as a query layer.
+"""The ledger (台帐, SC-7): one record of signals, patrol findings, follow-ups and complaints, as a
+query layer.
 
 No table of its own: each *source* (signals; follow-ups of 差评, HCP; patrol findings) builds a
 SELECT over its own tables that yields the same columns (`COLUMNS`), applying the filters it
@@ -36,6 +37,7 @@ from sqlalchemy.orm import Session
 from central.cases.models import Case
 from central.core.types import UTCDateTime
 from central.investigations.models import Investigation
+from central.ledger.complaint_source import COMPLAINT_SOURCE
 from central.ledger.filters import (
     COLUMNS,
     LedgerFilters,
@@ -238,6 +240,7 @@ SOURCES: tuple[LedgerSource, ...] = (
     LedgerSource(LedgerKind.SIGNAL, _signal_select, _signal_row),
     LedgerSource(LedgerKind.FOLLOWUP, _followup_select, _followup_row),
     FINDING_SOURCE,
+    COMPLAINT_SOURCE,
 )
 _BY_KIND = {source.kind.value: source for source in SOURCES}
 

@@ -72,7 +72,8 @@ def hall_info(session: Session, *, hall: Hall, default_key: str) -> HallInfo:
         InfoSection(
             title="监督投诉",
             text=f"对{hall.name}工作人员的服务态度、办事效率、违规收费等问题，可向本中心电子监察室投诉，"
-            "也可在本机或网站提交投诉（可匿名）。投诉在 5 个工作日内作出是否受理的决定，并告知实名投诉人。",
+            "也可在本机或网站提交投诉（可匿名）。投诉在 "
+            f"{profile.complaints.decide_within_workdays} 个工作日内作出是否受理的决定，并告知实名投诉人。",
         ),
     ]
     address = scrub_identifiers(hall.address) if hall.address else None

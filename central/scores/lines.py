@@ -45,6 +45,7 @@ SOURCE_LABELS = {
     "absence": "离岗记录",
     "patrol_finding": "巡查发现",
     "investigation": "核查",
+    "complaint": "投诉",
 }
 CLAMP_PREFIX = "clamp:"
 

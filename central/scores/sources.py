@@ -9,7 +9,8 @@ approval (a later `as_of`) shows what the approval changed.
 **Which day.** A record counts on the day it became a fact: a signal on the day it was issued (or
 turned red), a closure with a fault finding on the day it closed, an absence or a patrol finding on
 the day an inspector confirmed it (reviews come days later, after that day was scored), a follow-up
-or an investigation on the first day after its deadline passed.
+or an investigation on the first day after its deadline passed, a complaint found justified on the
+day its outcome was recorded and one undecided on the first day after its last day to decide.
 
 Who a record belongs to: its hall and department always; a window and a staff member when the record
 names them (a case's window and clerk, a rating's). A record that names a window but no staff member
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session, aliased
 
 from central.approvals.models import ApprovalRequest
 from central.cases.models import Case
+from central.complaints.models import Complaint
 from central.core.clock import SHANGHAI
 from central.investigations.models import Investigation
 from central.patrols.findings_kinds import FindingStatus
@@ -55,7 +57,7 @@ class Record:
 
     source: ScoreSource
     tag: str | None
-    kind: str  # signal | rating | follow_up | absence | patrol_finding | investigation
+    kind: str  # signal | rating | follow_up | absence | patrol_finding | investigation | complaint
     id: int
     hall: int
     department: int | None
@@ -159,6 +161,7 @@ def day_records(
         *_absences(session, start=start, end=end, as_of=as_of, scope=scope),
         *_patrol_findings(session, start=start, end=end, as_of=as_of, scope=scope),
         *_overdue_investigations(session, day=day, as_of=as_of, scope=scope),
+        *_complaints(session, day=day, start=start, end=end, as_of=as_of, scope=scope),
     ]
     return DayRecords(
         records=records,
@@ -234,8 +237,9 @@ def _signals(
 def _fault_findings(
     session: Session, *, start: datetime, end: datetime, as_of: datetime, scope: Scope
 ) -> list[Record]:
-    """Signals closed on the day with the finding "fault", and investigations with no signal behind
-    them reported on the day with that finding (SZ-13): an investigation of a signal is the signal's."""
+    """Signals closed on the day with the finding "fault", and investigations with no signal or
+    complaint behind them reported on the day with that finding (SZ-13): an investigation of a
+    signal is the signal's, one of a complaint the complaint's."""
     closed = (
         select()
         .select_from(Signal)
@@ -246,8 +250,10 @@ def _fault_findings(
         Record(ScoreSource.FAULT_FINDING, reason, "signal", signal_id, hall, department, window, staff)
         for signal_id, reason, hall, department, window, staff in _signal_rows(session, closed, scope)
     ]
+    of_complaint = select(Complaint.id).where(Complaint.investigation_id == Investigation.id).exists()
     investigations = select(Investigation.id, Investigation.hall_id, Investigation.department_id).where(
         Investigation.signal_id.is_(None),
+        ~of_complaint,  # a complaint's investigation is the complaint's: its outcome counts
         Investigation.finding == "fault",
         Investigation.reported_at >= start,
         Investigation.reported_at < end,
@@ -395,6 +401,53 @@ def _overdue_investigations(session: Session, *, day: date, as_of: datetime, sco
         Record(ScoreSource.OVERDUE_INVESTIGATION, None, "investigation", row_id, hall or 0, dept, None, None)
         for row_id, hall, dept in session.execute(query)
     ]
+
+
+def _complaints(
+    session: Session, *, day: date, start: datetime, end: datetime, as_of: datetime, scope: Scope
+) -> list[Record]:
+    """A complaint found justified counts on the day its outcome was recorded, against what it was
+    about (its staff member and window too); one not decided by its last day (SZ-14) on the first
+    day after it, against its hall and department only (deciding is the supervisors' step, not a
+    clerk's)."""
+    found: list[Record] = []
+    upheld = (
+        select(
+            Complaint.id, Complaint.hall_id, Complaint.department_id, Complaint.window_id, Complaint.staff_id
+        )
+        .where(Complaint.closed_at >= start, Complaint.closed_at < end, Complaint.closed_at <= as_of)
+        .where(Complaint.upheld.is_(True))
+        .where(
+            scope.clause(
+                hall=Complaint.hall_id,
+                department=Complaint.department_id,
+                window=Complaint.window_id,
+                staff=Complaint.staff_id,
+            )
+        )
+        .order_by(Complaint.id)
+    )
+    found += [
+        Record(ScoreSource.COMPLAINT_UPHELD, None, "complaint", row_id, hall, dept, window, staff)
+        for row_id, hall, dept, window, staff in session.execute(upheld)
+    ]
+    deadline_end, _ = day_bounds(day)
+    if deadline_end > as_of:
+        return found
+    overdue = (
+        select(Complaint.id, Complaint.hall_id, Complaint.department_id)
+        .where(Complaint.decide_by == day - timedelta(days=1), Complaint.received_at < deadline_end)
+        .where(or_(Complaint.decided_at.is_(None), Complaint.decided_at >= deadline_end))
+        .where(
+            scope.clause(hall=Complaint.hall_id, department=Complaint.department_id, window=None, staff=None)
+        )
+        .order_by(Complaint.id)
+    )
+    found += [
+        Record(ScoreSource.COMPLAINT_OVERDUE, None, "complaint", row_id, hall, dept, None, None)
+        for row_id, hall, dept in session.execute(overdue)
+    ]
+    return found
 
 
 def _case_tallies(session: Session, *, day: date, scope: Scope) -> list[CaseTally]:

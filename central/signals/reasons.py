@@ -19,6 +19,7 @@ class Origin(StrEnum):
     FOLLOWUP = "followup"  # a 差评 not rectified by its deadline (HCP; central.ratings.overdue)
     VIDEO = "video"  # an absence (离岗) the cameras saw and an inspector confirmed (central.video.review)
     PATROL = "patrol"  # a video patrol's finding, confirmed on review (central.patrols.review)
+    COMPLAINT = "complaint"  # a complaint not decided within its working days (central.complaints.jobs)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ _REASONS = [
     Reason("light_yellow", Color.YELLOW, "临近办理时限（黄灯）", "QTH-2", manual=False),
     Reason("light_red", Color.RED, "超过办理时限（红灯）", "QTH-2", manual=False),
     Reason("followup_overdue", Color.YELLOW, "差评整改超期", "HCP", manual=False),
+    # SZ-14: an online complaint is accepted or refused within 5 working days; raised by the signal
+    # pass for each one still undecided after its last day.
+    Reason("complaint_overdue", Color.YELLOW, "投诉逾期未作受理决定", "SZ-14", manual=False),
     # Work discipline seen on video (SC-6.1): one of SZ-11's "other minor violations", so yellow,
     # turning red if not corrected in time; raised only by confirming a camera-reported absence.
     Reason("staff_absent", Color.YELLOW, "工作时间擅离岗位", "SC-6.1", manual=False),

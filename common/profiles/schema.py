@@ -73,6 +73,16 @@ class InvestigationRules(StrictModel):
     )
 
 
+class ComplaintRules(StrictModel):
+    decide_within_workdays: int = Field(
+        default=5,
+        ge=1,
+        le=30,
+        description="An online complaint is accepted or refused within this many working days of its "
+        "receipt (SZ-14); past it, undecided, it raises a signal.",
+    )
+
+
 class ApprovalRules(StrictModel):
     evidence_access_hours: int = Field(
         default=24,
@@ -214,6 +224,7 @@ class RuleProfile(StrictModel):
     correction: CorrectionRules = Field(default_factory=CorrectionRules)
     signals: SignalRules = Field(default_factory=SignalRules)
     investigations: InvestigationRules = Field(default_factory=InvestigationRules)
+    complaints: ComplaintRules = Field(default_factory=ComplaintRules)
     approvals: ApprovalRules = Field(default_factory=ApprovalRules)
     ratings: RatingRules = Field(default_factory=RatingRules)
     presence: PresenceRules = Field(default_factory=PresenceRules)

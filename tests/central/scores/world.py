@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from central.access.models import User
 from central.cases.models import Case
+from central.complaints.models import Complaint
 from central.core.clock import SHANGHAI
 from central.investigations.models import Investigation
 from central.patrols.models import PatrolFinding, PatrolSession
@@ -206,6 +207,45 @@ class World:
             status="reported" if reported else "open",
             reported_at=at(reported) if reported else None,
             finding=finding,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def complaint(
+        self,
+        *,
+        received: date,
+        decide_by: date,
+        decided: date | None = None,
+        closed: date | None = None,
+        upheld: bool | None = None,
+        staff: int | None = None,
+        window: int | None = None,
+    ) -> int:
+        """A complaint about the provincial department (its clerk and window when given): decided on
+        `decided` (accepted), closed with `upheld` on `closed`."""
+        status = "closed" if closed else ("accepted" if decided else "received")
+        row = Complaint(
+            number=f"TS{received:%Y%m%d}{next(_ids):06d}",
+            query_password_digest="0" * 64,
+            channel="online",
+            about="staff" if staff else "department",
+            hall_id=self.hall,
+            department_id=self.dept,
+            window_id=window,
+            staff_id=staff,
+            anonymous=True,
+            content="投诉内容投诉内容",
+            received_at=at(received),
+            received_on=received,
+            decide_by=decide_by,
+            status=status,
+            decided_at=at(decided, 11) if decided else None,
+            decided_by="user:inspector" if decided else None,
+            upheld=upheld,
+            closed_at=at(closed, 15) if closed else None,
+            updated_at=at(closed or decided or received),
         )
         self.session.add(row)
         self.session.flush()
