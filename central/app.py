@@ -35,6 +35,10 @@ from central.access.refusal_audit import REFUSAL_ACTIONS, RefusalAuditMiddleware
 from central.access.refusals import RefusalLog, audit_refusal
 from central.access.registry_router import router as registry_router
 from central.access.router import router as access_router
+from central.anomalies.jobs import anomalies_job
+from central.anomalies.pages import TEMPLATES as anomalies_templates
+from central.anomalies.pages import router as anomalies_pages
+from central.anomalies.router import router as anomalies_router
 from central.approvals.pages import TEMPLATES as approvals_templates
 from central.approvals.pages import router as approvals_pages
 from central.approvals.router import router as approvals_router
@@ -93,6 +97,9 @@ from central.ratings.pages import TEMPLATES as ratings_templates
 from central.ratings.pages import router as ratings_pages
 from central.ratings.prompts import open_prompts_for_events
 from central.ratings.router import router as ratings_router
+from central.sampling.pages import TEMPLATES as sampling_templates
+from central.sampling.pages import router as sampling_pages
+from central.sampling.router import router as sampling_router
 from central.scores.jobs import scores_job
 from central.signals.jobs import signals_job
 from central.signals.lifecycle import SignalAction
@@ -125,6 +132,8 @@ PAGE_TEMPLATES = (
     video_templates,
     patrols_templates,
     live_templates,
+    sampling_templates,
+    anomalies_templates,
 )
 
 
@@ -173,6 +182,8 @@ def periodic_jobs(settings: Settings) -> list[Job]:
         jobs.append(public_feed_job(interval=settings.public_feed_interval_seconds))
     if settings.score_interval_seconds > 0:
         jobs.append(scores_job(interval=settings.score_interval_seconds))
+    if settings.anomaly_interval_seconds > 0:
+        jobs.append(anomalies_job(interval=settings.anomaly_interval_seconds))
     if settings.patrol_key_file is not None and settings.patrol_plan_interval_seconds > 0:
         jobs.append(patrol_plan_job(interval=settings.patrol_plan_interval_seconds))
     checkpoints = checkpoint_job(settings)  # reads the signing key now: a bad one stops start-up
@@ -265,6 +276,8 @@ def create_app(
         video_router,
         live_router,
         notice_router,
+        sampling_router,
+        anomalies_router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])
@@ -282,6 +295,8 @@ def create_app(
         patrols_pages,
         patrol_session_pages,
         live_pages,
+        sampling_pages,
+        anomalies_pages,
     ):
         app.include_router(pages)
     app.include_router(login_router)

@@ -1,6 +1,7 @@
 """Every table model, imported in one place so metadata and migrations see them all."""
 
 from central.access.models import AccessToken, DeviceKey, RefusalTally, SignInFailure, User
+from central.anomalies.models import AnomalyHit, AnomalyRun
 from central.approvals.models import ApprovalRequest
 from central.audit.models import AuditEntry, AuditHead
 from central.calendar.models import CalendarDay, CalendarYear
@@ -28,6 +29,7 @@ from central.ratings.models import (
 )
 from central.registry.models import Department, Device, Hall, Item, Region, ServiceWindow, Staff
 from central.reports.models import MonthlyReport
+from central.sampling.models import SampleCase, SampleDraw
 from central.scores.models import ScoreCorrection, ScoreDay, ScoreLine, ScoreMonth, ScoreRun
 from central.signals.models import Signal, SignalEvent, SignalRun
 from central.video.models import (
@@ -46,6 +48,8 @@ __all__ = [
     "AbsenceEvent",
     "AbsenceEvidence",
     "AccessToken",
+    "AnomalyHit",
+    "AnomalyRun",
     "ApprovalRequest",
     "AuditEntry",
     "AuditHead",
@@ -87,6 +91,8 @@ __all__ = [
     "RatingRevision",
     "RefusalTally",
     "Region",
+    "SampleCase",
+    "SampleDraw",
     "ScoreCorrection",
     "ScoreDay",
     "ScoreLine",
