@@ -142,7 +142,7 @@ def measure(url: str, database: str, n: int) -> Outcome:
     )
 
 
-def report(outcomes: list[Outcome]) -> list[str]:
+def report(outcomes: list[Outcome], n: int) -> list[str]:
     table = Table(title=f"anomaly rules over {data.FIRST} … {data.LAST} ({DEFAULT_PROFILE_KEY})")
     table.add_column("")
     for o in outcomes:
@@ -166,7 +166,7 @@ def report(outcomes: list[Outcome]) -> list[str]:
         if o.again.added:
             console.print(f"[red]NOT IDEMPOTENT[/red] {o.database}: the rerun added {o.again.added} hit(s)")
     lines = [
-        f"RESULT anomaly_rules_{count_label(o.cases)}_{o.database}_seconds {max(o.first.seconds, o.again.seconds):.2f} s "
+        f"RESULT anomaly_rules_{count_label(n)}_{o.database}_seconds {max(o.first.seconds, o.again.seconds):.2f} s "
         f"target=<={TARGET_SECONDS}"
         for o in outcomes
     ]
@@ -200,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.pg_url:
         with scratch_postgres(args.pg_url, PG_DATABASE, keep=args.keep is not None) as url:
             outcomes.append(measure(url, "postgresql", args.cases))
-    lines = report(outcomes)
+    lines = report(outcomes, args.cases)
     print("\n".join(lines), flush=True)
     return 1 if any(o.missed or o.again.added for o in outcomes) else 0
 

@@ -164,7 +164,7 @@ def generate_cases(n: int, days: Days, rng: np.random.Generator) -> tuple[dict[s
     item = rng.integers(1, ITEMS + 1, n)
     department = _department_of(item)
     usual = _usual(item)
-    accept = rng.choice(days.period[:-3], n)  # some close after the period: not judged
+    accept = rng.choice(days.period, n)  # the last ones close after the period: not judged
     idle_first = days.period[(days.period >= date(2026, 8, 10).toordinal())][:5]
     keep = ~(np.isin(department, IDLE_DEPARTMENTS) & np.isin(accept, idle_first))
     item, department, usual, accept = item[keep], department[keep], usual[keep], accept[keep]

@@ -41,6 +41,7 @@ class RuleContext:
     days: DayTable
     profile: RuleProfile
     hall_ids: list[int] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)  # what several rules share (one scan each)
 
     @property
     def start_utc(self) -> datetime:

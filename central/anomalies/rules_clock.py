@@ -1,9 +1,10 @@
-"""The anomaly rules over cases' clocks (SC-6(2)): each one SQL statement over the whole period.
+"""The anomaly rules over cases' clocks (SC-6(2)): set-based SQL over the whole period.
 
 - `item_pace`: an item's month far faster or slower than its own months before (working days from
-  acceptance to completion; a RANGE window over month numbers, so a month without cases is no month
-  of history).
+  acceptance to completion).
 - `due_date_bunching`: a department's completions of a month bunched on the due date itself.
+  Both come from one GROUP BY of the completed cases per item and month (`month_totals`); the
+  comparison with history runs over those few thousand totals.
 - `pause_before_due`: a suspension or correction request started when at most N working days were
   left: stopping a clock that was about to go red. The days left are counted as the clock stood —
   acceptance, limit and extensions, plus the working days earlier pauses took off (LAW arts. 32, 45).
@@ -12,13 +13,16 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
-from sqlalchemy import Float, and_, case, cast, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from central.anomalies.drafts import HitDraft, RuleContext, event_counts
-from central.anomalies.sql import month_number, month_text, shanghai_day
+from central.anomalies.sql import month_number, month_text, shanghai_day, unindexed
 from central.cases.lifecycle import CaseStatus, EventType
 from central.cases.models import Case, CaseEvent
 from common.profiles.supervision import DueDateBunchingRule, PaceRule, PauseBeforeDueRule
@@ -29,10 +33,6 @@ PAUSE_STARTS = (EventType.SUSPENDED.value, EventType.CORRECTION_REQUESTED.value)
 PAUSE_ENDS = (EventType.RESUMED.value, EventType.CORRECTION_RECEIVED.value)
 
 
-def _month_bounds(ctx: RuleContext) -> tuple[int, int]:
-    return month_number(ctx.period_from), month_number(ctx.period_to)
-
-
 def _month_span(number: int, ctx: RuleContext) -> tuple[date, date]:
     """The part of a month inside the period (a hit's day_from and day_to)."""
     following = number + 1
@@ -41,122 +41,132 @@ def _month_span(number: int, ctx: RuleContext) -> tuple[date, date]:
     return max(first, ctx.period_from), min(last, ctx.period_to)
 
 
-def item_pace(session: Session, ctx: RuleContext, rule: PaceRule) -> list[HitDraft]:
+@dataclass(frozen=True)
+class MonthTotal:
+    """An item's completions closed in one month: how many, their working days, how many on the due date."""
+
+    item_id: int
+    department_id: int
+    hall_id: int
+    month: int  # month_number
+    cases: int
+    used_workdays: int
+    on_due_date: int
+
+
+def month_totals(session: Session, ctx: RuleContext) -> list[MonthTotal]:
+    """One GROUP BY over the completed cases of the period and the pace rule's history, shared by
+    `item_pace` and `due_date_bunching` (kept on the context: the cases are scanned once)."""
+    cached = ctx.cache.get("month_totals")
+    if cached is not None:
+        return cast(list[MonthTotal], cached)
     days = ctx.days.table
     accepted, closed = days.alias("d_accepted"), days.alias("d_closed")
-    first_month, last_month = _month_bounds(ctx)
-    history_from = first_month - rule.history_months
-    per_case = (
+    due = Case.promised_due_date if ctx.profile.lights.due_basis == "promised" else Case.legal_due_date
+    first_month = month_number(ctx.period_from) - ctx.profile.anomalies.item_pace.history_months
+    item = unindexed(Case.item_id)  # grouped by a plain scan: SQLite would walk the item index, row by row
+    query = (
         select(
-            Case.item_id,
+            item,
             Case.department_id,
             Case.hall_id,
-            closed.c.month_no.label("m"),
-            (closed.c.idx - accepted.c.idx).label("used"),
+            closed.c.month_no,
+            func.count(),
+            func.sum(closed.c.idx - accepted.c.idx),
+            func.sum(case((Case.closed_on == due, 1), else_=0)),
         )
-        .join(accepted, accepted.c.day == Case.accepted_on)
-        .join(closed, closed.c.day == Case.closed_on)
+        .join(accepted, accepted.c.day == unindexed(Case.accepted_on))
+        .join(closed, closed.c.day == unindexed(Case.closed_on))
         .where(
-            Case.status == CaseStatus.COMPLETED.value,
-            Case.closed_on <= ctx.period_to,
-            closed.c.month_no >= history_from,
-            Case.hall_id.in_(ctx.hall_ids),
+            unindexed(Case.status) == CaseStatus.COMPLETED.value,
+            unindexed(Case.closed_on) <= ctx.period_to,
+            closed.c.month_no >= first_month,
+            unindexed(Case.hall_id).in_(ctx.hall_ids),
         )
-        .subquery("per_case")
+        .group_by(item, Case.department_id, Case.hall_id, closed.c.month_no)
     )
-    monthly = (
-        select(
-            per_case.c.item_id,
-            per_case.c.department_id,
-            per_case.c.hall_id,
-            per_case.c.m,
-            func.count().label("n"),
-            cast(func.sum(per_case.c.used), Float).label("s"),
-        )
-        .group_by(per_case.c.item_id, per_case.c.department_id, per_case.c.hall_id, per_case.c.m)
-        .subquery("monthly")
-    )
-    frame = (-rule.history_months, -1)
-    history = select(
-        *monthly.c,
-        func.sum(monthly.c.n)
-        .over(partition_by=monthly.c.item_id, order_by=monthly.c.m, range_=frame)
-        .label("hn"),
-        func.sum(monthly.c.s)
-        .over(partition_by=monthly.c.item_id, order_by=monthly.c.m, range_=frame)
-        .label("hs"),
-    ).subquery("history")
-    n, s, hn, hs = history.c.n, history.c.s, history.c.hn, history.c.hs
-    gap = rule.min_difference_workdays * n * hn  # mean differences, multiplied out: no division in SQL
-    faster = and_(s * hn <= rule.fast_ratio * hs * n, hs * n - s * hn >= gap)
-    slower = and_(s * hn >= rule.slow_ratio * hs * n, s * hn - hs * n >= gap)
-    query = select(history).where(
-        history.c.m.between(first_month, last_month),
-        n >= rule.min_cases,
-        hn >= rule.min_history_cases,
-        or_(faster, slower),
-    )
+    totals = [MonthTotal(*(int(value or 0) for value in row)) for row in session.execute(query)]
+    ctx.cache["month_totals"] = totals
+    return totals
+
+
+def item_pace(session: Session, ctx: RuleContext, rule: PaceRule) -> list[HitDraft]:
+    """Each month of the period against the item's `history_months` months before it (months with no
+    completions are no history); means multiplied out, so an empty history never divides."""
+    by_item: dict[int, dict[int, MonthTotal]] = defaultdict(dict)
+    for total in month_totals(session, ctx):
+        by_item[total.item_id][total.month] = total
+    first, last = month_number(ctx.period_from), month_number(ctx.period_to)
     hits = []
-    for row in session.execute(query).mappings():
-        mean, usual = row["s"] / row["n"], row["hs"] / row["hn"]
-        first, last = _month_span(row["m"], ctx)
-        hits.append(
-            HitDraft(
-                rule="item_pace",
-                key=f"item_pace:{row['item_id']}:{month_text(row['m'])}",
-                hall_id=row["hall_id"],
-                department_id=row["department_id"],
-                item_id=row["item_id"],
-                day_from=first,
-                day_to=last,
-                evidence={
-                    "month": month_text(row["m"]),
-                    "cases": row["n"],
-                    "mean_workdays": round(mean, 2),
-                    "history_cases": int(row["hn"]),
-                    "history_mean_workdays": round(usual, 2),
-                    "history_months": rule.history_months,
-                    "ratio": round(mean / usual, 3) if usual else None,
-                    "direction": "faster" if mean < usual else "slower",
-                },
-            )
-        )
+    for months in by_item.values():
+        for number, now in sorted(months.items()):
+            if not first <= number <= last or now.cases < rule.min_cases:
+                continue
+            before = [months[m] for m in range(number - rule.history_months, number) if m in months]
+            history_cases = sum(t.cases for t in before)
+            if history_cases < rule.min_history_cases:
+                continue
+            mean = now.used_workdays / now.cases
+            usual = sum(t.used_workdays for t in before) / history_cases
+            faster = mean <= rule.fast_ratio * usual and usual - mean >= rule.min_difference_workdays
+            slower = mean >= rule.slow_ratio * usual and mean - usual >= rule.min_difference_workdays
+            if faster or slower:
+                hits.append(_pace_hit(ctx, rule, now, mean=mean, usual=usual, history_cases=history_cases))
     return hits
 
 
-def due_date_bunching(session: Session, ctx: RuleContext, rule: DueDateBunchingRule) -> list[HitDraft]:
-    days = ctx.days.table
-    due = Case.promised_due_date if ctx.profile.lights.due_basis == "promised" else Case.legal_due_date
-    on_due = func.sum(case((Case.closed_on == due, 1), else_=0))
-    total = func.count()
-    query = (
-        select(Case.department_id, Case.hall_id, days.c.month_no, total.label("n"), on_due.label("on_due"))
-        .join(days, days.c.day == Case.closed_on)
-        .where(
-            Case.status == CaseStatus.COMPLETED.value,
-            Case.closed_on.between(ctx.period_from, ctx.period_to),
-            due.is_not(None),
-            Case.hall_id.in_(ctx.hall_ids),
-        )
-        .group_by(Case.department_id, Case.hall_id, days.c.month_no)
-        .having(total >= rule.min_cases, on_due >= rule.max_share * total)
+def _pace_hit(
+    ctx: RuleContext, rule: PaceRule, total: MonthTotal, *, mean: float, usual: float, history_cases: int
+) -> HitDraft:
+    first, last = _month_span(total.month, ctx)
+    return HitDraft(
+        rule="item_pace",
+        key=f"item_pace:{total.item_id}:{month_text(total.month)}",
+        hall_id=total.hall_id,
+        department_id=total.department_id,
+        item_id=total.item_id,
+        day_from=first,
+        day_to=last,
+        evidence={
+            "month": month_text(total.month),
+            "cases": total.cases,
+            "mean_workdays": round(mean, 2),
+            "history_cases": history_cases,
+            "history_mean_workdays": round(usual, 2),
+            "history_months": rule.history_months,
+            "ratio": round(mean / usual, 3) if usual else None,
+            "direction": "faster" if mean < usual else "slower",
+        },
     )
+
+
+def due_date_bunching(session: Session, ctx: RuleContext, rule: DueDateBunchingRule) -> list[HitDraft]:
+    """A department's completions in each month of the period, and how many fell on the due date."""
+    first, last = month_number(ctx.period_from), month_number(ctx.period_to)
+    sums: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for total in month_totals(session, ctx):
+        if first <= total.month <= last:
+            counted = sums[(total.department_id, total.hall_id, total.month)]
+            counted[0] += total.cases
+            counted[1] += total.on_due_date
     hits = []
-    for row in session.execute(query).mappings():
-        first, last = _month_span(row["month_no"], ctx)
+    for (department_id, hall_id, number), (completed, on_due) in sorted(sums.items()):
+        if completed < rule.min_cases or on_due < rule.max_share * completed:
+            continue
+        day_from, day_to = _month_span(number, ctx)
         hits.append(
             HitDraft(
                 rule="due_date_bunching",
-                key=f"due_date_bunching:{row['department_id']}:{month_text(row['month_no'])}",
-                hall_id=row["hall_id"],
-                department_id=row["department_id"],
-                day_from=first,
-                day_to=last,
+                key=f"due_date_bunching:{department_id}:{month_text(number)}",
+                hall_id=hall_id,
+                department_id=department_id,
+                day_from=day_from,
+                day_to=day_to,
                 evidence={
-                    "month": month_text(row["month_no"]),
-                    "completed": row["n"],
-                    "on_due_date": row["on_due"],
-                    "share": round(row["on_due"] / row["n"], 3),
+                    "month": month_text(number),
+                    "completed": completed,
+                    "on_due_date": on_due,
+                    "share": round(on_due / completed, 3),
                     "max_share": rule.max_share,
                     "due_basis": ctx.profile.lights.due_basis,
                 },

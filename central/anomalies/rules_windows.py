@@ -8,7 +8,7 @@ section: "dual-track" and "virtual" operation, selective entry). One SQL stateme
   sent nothing for is no evidence (never a fake zero); a recording counts only where no live count
   came (central.video.recorded).
 - `idle_department`: working days in a row on which a department's staff seats were taken for the
-  profile's minutes yet it received no case: cases handled off the system, or not entered.
+  profile's minutes yet it accepted no case: cases handled off the system, or not entered.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from central.anomalies.drafts import HitDraft, RuleContext, event_counts
-from central.anomalies.sql import day_start_utc, shanghai_day, shanghai_minute, utc_hour
+from central.anomalies.sql import day_start_utc, next_hour, shanghai_day, shanghai_minute
 from central.cases.lifecycle import EventType
 from central.cases.models import Case, CaseEvent
 from central.core.clock import SHANGHAI, shanghai_date
@@ -51,13 +51,18 @@ def working_minutes(periods: list[str]) -> list[tuple[int, int]]:
 
 
 def _accepted_in_period(ctx: RuleContext) -> list[ColumnElement[bool]]:
+    """Acceptances of the period (through the index on type and time, which also holds the case and
+    the window: the million acceptances of a province's half year are read from it alone)."""
     return [
         CaseEvent.type == EventType.ACCEPTED.value,
         CaseEvent.at >= ctx.start_utc,
         CaseEvent.at < ctx.end_utc,
-        Case.hall_id.in_(ctx.hall_ids),
-        event_counts(),
     ]
+
+
+def _of_cases(ctx: RuleContext) -> list[ColumnElement[bool]]:
+    """What is checked only on the few candidates: the hall's profile, and that no void removed it."""
+    return [Case.hall_id.in_(ctx.hall_ids), event_counts()]
 
 
 def _local(moment: datetime) -> str:
@@ -73,20 +78,27 @@ def outside_hours(session: Session, ctx: RuleContext, rule: OutsideHoursRule) ->
     outside: ColumnElement[bool] = not_(in_hours)
     if rule.days_off:
         outside = or_(outside, days.c.workday == 0)
+    candidates = (
+        select(CaseEvent.id, CaseEvent.case_id, CaseEvent.at, CaseEvent.window_id, days.c.day, days.c.workday)
+        .join(days, days.c.day == shanghai_day(CaseEvent.at))
+        .where(*_accepted_in_period(ctx), outside)
+        .cte("outside_candidates")
+        .prefix_with("MATERIALIZED")  # filter the acceptances first, then look their cases up
+    )
     query = (
         select(
-            CaseEvent.case_id,
-            CaseEvent.at,
-            CaseEvent.window_id,
-            days.c.day,
-            days.c.workday,
+            candidates.c.case_id,
+            candidates.c.at,
+            candidates.c.window_id,
+            candidates.c.day,
+            candidates.c.workday,
             Case.case_no,
             Case.hall_id,
             Case.department_id,
         )
-        .join(Case, Case.id == CaseEvent.case_id)
-        .join(days, days.c.day == shanghai_day(CaseEvent.at))
-        .where(*_accepted_in_period(ctx), outside)
+        .join(Case, Case.id == candidates.c.case_id)
+        .join(CaseEvent, CaseEvent.id == candidates.c.id)
+        .where(*_of_cases(ctx))
     )
     groups: dict[tuple[int, int, date], list[Any]] = defaultdict(list)
     for row in session.execute(query):
@@ -138,7 +150,8 @@ def unseen_acceptance(session: Session, ctx: RuleContext, rule: UnseenAcceptance
         )
         .group_by(VisitorCount.window_id, VisitorCount.hour_start)
         .having(visits == 0, seated <= rule.max_seated_seconds)
-        .subquery("empty_hours")
+        .cte("empty_hours")
+        .prefix_with("MATERIALIZED")  # the few empty hours drive: each reads its hour of acceptances
     )
     query = (
         select(
@@ -151,13 +164,19 @@ def unseen_acceptance(session: Session, ctx: RuleContext, rule: UnseenAcceptance
             empty.c.hour_start,
             empty.c.seated,
         )
+        .select_from(empty)
+        .join(
+            CaseEvent,
+            and_(
+                CaseEvent.type == EventType.ACCEPTED.value,
+                CaseEvent.at >= empty.c.hour_start,
+                CaseEvent.at < next_hour(empty.c.hour_start),
+                CaseEvent.window_id == empty.c.window_id,
+            ),
+        )
         .join(Case, Case.id == CaseEvent.case_id)
         .join(ServiceWindow, ServiceWindow.id == CaseEvent.window_id)
-        .join(
-            empty,
-            and_(empty.c.window_id == CaseEvent.window_id, empty.c.hour_start == utc_hour(CaseEvent.at)),
-        )
-        .where(*_accepted_in_period(ctx))
+        .where(*_of_cases(ctx))  # the empty hours bound the period: no range on the events to tempt the planner
     )
     groups: dict[tuple[int, date], list[Any]] = defaultdict(list)
     for row in session.execute(query):
@@ -215,20 +234,15 @@ def idle_department(session: Session, ctx: RuleContext, rule: IdleDepartmentRule
         )
         .group_by(ServiceWindow.department_id, ServiceWindow.hall_id, presence_day)
         .having(func.sum(PresenceInterval.seconds) >= rule.min_staffed_minutes * 60)
-        .subquery("staffed")
+        .cte("staffed")
+        .prefix_with("MATERIALIZED")
     )
-    received_day = shanghai_day(Case.received_at)
-    busy = (
-        select(Case.department_id, received_day.label("day"))
-        .where(Case.received_at >= start, Case.received_at < end, Case.hall_id.in_(ctx.hall_ids))
-        .group_by(Case.department_id, received_day)
-        .subquery("busy")
-    )
+    # A case accepted that day (the index on department and acceptance day answers each staffed day).
+    busy = exists().where(Case.department_id == staffed.c.department_id, Case.accepted_on == staffed.c.day)
     idle = (
         select(staffed.c.department_id, staffed.c.hall_id, staffed.c.day, staffed.c.seconds, days.c.idx)
         .join(days, and_(days.c.day == staffed.c.day, days.c.workday == 1))
-        .outerjoin(busy, and_(busy.c.department_id == staffed.c.department_id, busy.c.day == staffed.c.day))
-        .where(busy.c.department_id.is_(None))
+        .where(not_(busy))
         .subquery("idle")
     )
     order = func.row_number().over(partition_by=idle.c.department_id, order_by=idle.c.idx)

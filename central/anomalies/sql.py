@@ -53,6 +53,47 @@ class utc_hour(FunctionElement[datetime]):
     name = "utc_hour"
 
 
+class unindexed(FunctionElement[Any]):  # an SQL operator: named as SQL spells it
+    """The column itself, which SQLite must not answer from an index: without histograms it takes a
+    range over most of a big table for a selective one, and reading a million rows through an index
+    costs ten times a plain scan (`+column` is SQLite's idiom for it). PostgreSQL plans by its stats."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+    def __init__(self, expression: Any) -> None:
+        super().__init__(expression)
+        self.type = expression.type
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(+{_argument(element, compiler, **kw)})"
+
+
+@compiles(unindexed, "postgresql")
+def _unindexed_pg(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return _argument(element, compiler, **kw)
+
+
+class next_hour(FunctionElement[datetime]):  # an SQL function: named as SQL names it
+    """The start of the next clock hour after an hour's start (the end of a camera count's hour)."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "next_hour"
+
+
+@compiles(next_hour, "sqlite")
+def _next_hour_sqlite(element: next_hour, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strftime('%Y-%m-%d %H:00:00.000000', {_argument(element, compiler, **kw)}, '+1 hour')"
+
+
+@compiles(next_hour, "postgresql")
+def _next_hour_pg(element: next_hour, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({_argument(element, compiler, **kw)} + INTERVAL '1 hour')"
+
+
 def _argument(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
     return str(compiler.process(next(iter(element.clauses)), **kw))
 

@@ -19,6 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_index("ix_cases_department_accepted", "cases", ["department_id", "accepted_on"], unique=False)
+    op.create_index("ix_case_events_type_at", "case_events", ["type", "at", "case_id", "window_id"], unique=False)
     op.create_table(
         "anomaly_runs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -143,6 +145,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_case_events_type_at", table_name="case_events")
+    op.drop_index("ix_cases_department_accepted", table_name="cases")
     with op.batch_alter_table("sample_cases", schema=None) as batch_op:
         batch_op.drop_index("ix_sample_cases_reviewer_finding")
         batch_op.drop_index("ix_sample_cases_department")
