@@ -31,7 +31,9 @@ HALLS, DEPARTMENTS_PER_HALL, ITEMS_PER_DEPARTMENT, WINDOWS_PER_DEPARTMENT = 20, 
 DEPARTMENTS = HALLS * DEPARTMENTS_PER_HALL
 ITEMS = DEPARTMENTS * ITEMS_PER_DEPARTMENT
 WINDOWS = DEPARTMENTS * WINDOWS_PER_DEPARTMENT
-FAST_ITEMS = np.arange(7, ITEMS, 97)[:10]  # handled in a day or less from 20 September
+# Handled in a day or less from 20 September: items usually taking 6 or more working days, so the
+# difference passes the rule's minimum (2 working days) as well as its ratio.
+FAST_ITEMS = np.array([i for i in range(7, ITEMS, 97) if 2 + (i * 7) % 12 >= 6][:10])
 BUNCHING_DEPARTMENTS = np.array([3, 41, 77, 130, 188])  # complete on the due date in September
 IDLE_DEPARTMENTS = np.array([12, 99, 150])  # no case on five staffed working days in August
 EMPTY_HOURS = 300  # window-hours whose camera counted nobody
