@@ -149,8 +149,9 @@ def coverage(session: Session, *, month: str, principal: Principal) -> list[Cove
     may_sample(principal)
     first, last = month_days(month)
     within = principal.jurisdiction
-    closed = dict(
-        session.execute(
+    closed = {
+        department_id: int(count)
+        for department_id, count in session.execute(
             select(Case.department_id, func.count())
             .where(
                 Case.closed_on.between(first, last),
@@ -158,8 +159,8 @@ def coverage(session: Session, *, month: str, principal: Principal) -> list[Cove
                 within.clause(hall_id=Case.hall_id, department_id=Case.department_id),
             )
             .group_by(Case.department_id)
-        ).tuples()
-    )
+        )
+    }
     sampled_rows = session.execute(
         select(
             SampleCase.department_id,

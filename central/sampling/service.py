@@ -221,7 +221,7 @@ def verify_draw(session: Session, *, draw: SampleDraw) -> VerifyPublic:
     again = draw_sample(
         [m.candidate for m in members], seed=bytes.fromhex(draw.seed), rules=rules, reviewers=draw.reviewers
     )
-    names = dict(session.execute(select(User.id, User.username)).tuples().all())
+    names = {user_id: username for user_id, username in session.execute(select(User.id, User.username))}
     stored = [(c.case_no, names.get(c.reviewer_id, "?"), c.stratum) for c in draw.cases]
     recomputed = [(d.candidate.case_no, d.reviewer, d.stratum) for d in again]
     differences = [

@@ -33,7 +33,7 @@ ITEM = "SCJGJ-XK-001"  # promised 10, legal 20 working days (tests/conftest.py r
 PERIOD = (date(2026, 9, 1), date(2026, 9, 30))
 HISTORY_FROM = date(2026, 3, 2)
 CALENDAR = WorkCalendar(official_years())
-NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # the log is recorded before the tests' clock (11-27)
 
 
 def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
@@ -70,9 +70,12 @@ class Log:
         extension: tuple[date, int] | None = None,
         window: str | None = "W01",
         camera: bool = True,
+        closing: str = "completed",
+        revoked: date | None = None,
     ) -> str:
         """A case accepted at `accepted`, completed `done_after` working days later (plus its pauses'
-        working days), with its pauses (kind, start day, end day) and an extension (day, days)."""
+        working days), with its pauses (kind, start day, end day) and an extension (day, days); closed
+        by `closing` (completed or refused), and revoked on `revoked`."""
         self.count += 1
         case_no = f"GEN{self.count:05d}"
         day = accepted.astimezone(SHANGHAI).date()
@@ -83,11 +86,18 @@ class Log:
         for kind, start, end in pauses:
             self._event(case_no, kind, at(start, 15), reason="依法暂停" if kind == "suspended" else None)
             if end is not None:
-                closing = "resumed" if kind == "suspended" else "correction_received"
-                self._event(case_no, closing, at(end, 9, 30))
+                ending = "resumed" if kind == "suspended" else "correction_received"
+                self._event(case_no, ending, at(end, 9, 30))
                 paused += CALENDAR.workdays_between(start, end)
         if done_after is not None:
-            self._event(case_no, "completed", at(after(day, done_after + paused), 16))
+            self._event(
+                case_no,
+                closing,
+                at(after(day, done_after + paused), 16),
+                reason=None if closing == "completed" else "不符合条件",
+            )
+        if revoked is not None:
+            self._event(case_no, "revoked", at(revoked, 17), reason="依法撤销")
         if camera and window is not None:
             hour = accepted.replace(minute=0, second=0, microsecond=0)
             self.hours[hour] = (self.hours.get(hour, (0, 0.0))[0] + 1, 600.0)
@@ -131,12 +141,14 @@ def store(session: Session, log: Log) -> None:
             source="test",
             actor=Actor(kind="cli", name="tests"),
         )
-        assert result.accepted, result
+        assert result.accepted, [r.detail for r in result.results if r.outcome.value != "not_applied"]
     window = session.scalars(select(ServiceWindow).where(ServiceWindow.code == "W01")).one()
     hall = session.scalars(select(Hall).where(Hall.code == HALL)).one()
-    device = Device(code="EDGE-1", kind="edge", name="边缘主机", hall_id=hall.id)
-    session.add(device)
-    session.flush()
+    device = session.scalars(select(Device).where(Device.code == "EDGE-1")).first()
+    if device is None:
+        device = Device(code="EDGE-1", kind="edge", name="边缘主机", hall_id=hall.id)
+        session.add(device)
+        session.flush()
     for number, (hour, (visits, seated)) in enumerate(sorted(log.hours.items())):
         session.add(
             VisitorCount(
@@ -145,7 +157,7 @@ def store(session: Session, log: Log) -> None:
                 watched_from_second=0,
                 device_id=device.id,
                 camera="CAM-1",
-                observation_id=f"vc-{number}",
+                observation_id=f"vc-{log.count}-{number}",
                 visits=visits,
                 seated_seconds=seated,
                 updated_at=NOW,
@@ -156,7 +168,7 @@ def store(session: Session, log: Log) -> None:
         session.add(
             PresenceInterval(
                 device_id=device.id,
-                observation_id=f"p-{number}",
+                observation_id=f"p-{log.count}-{number}",
                 window_id=window.id,
                 camera="CAM-1",
                 started_at=start,
