@@ -199,16 +199,22 @@ def pause_before_due(session: Session, ctx: RuleContext, rule: PauseBeforeDueRul
         )
         .subquery("pause_events")
     )
-    start_day, end_day = days.alias("d_start"), days.alias("d_end")
+    start_day, end_day, accepted = days.alias("d_start"), days.alias("d_end"), days.alias("d_accepted")
     counted = and_(events.c.next_type.in_(PAUSE_ENDS), events.c.day >= Case.accepted_on)
+    limit = Case.promised_limit_days if ctx.profile.lights.due_basis == "promised" else Case.legal_limit_days
     starts = (
         select(
             events.c.id,
-            events.c.case_id,
             events.c.type,
             events.c.at,
             events.c.day,
-            start_day.c.idx.label("start_idx"),
+            Case.id.label("case_id"),
+            Case.case_no,
+            Case.hall_id,
+            Case.department_id,
+            Case.item_id,
+            Case.accepted_on,
+            (accepted.c.idx + limit + Case.extension_days - start_day.c.idx).label("base"),
             func.coalesce(
                 func.sum(case((counted, end_day.c.idx - start_day.c.idx), else_=0)).over(
                     partition_by=events.c.case_id, order_by=(events.c.at, events.c.id), rows=(None, -1)
@@ -217,36 +223,19 @@ def pause_before_due(session: Session, ctx: RuleContext, rule: PauseBeforeDueRul
             ).label("earlier"),
         )
         .join(Case, Case.id == events.c.case_id)
+        .join(accepted, accepted.c.day == Case.accepted_on)
         .join(start_day, start_day.c.day == events.c.day)
         .outerjoin(end_day, end_day.c.day == events.c.end_day)
-        .where(events.c.type.in_(PAUSE_STARTS))
+        .where(events.c.type.in_(PAUSE_STARTS), Case.hall_id.in_(ctx.hall_ids))
         .subquery("pause_starts")
     )
-    accepted = days.alias("d_accepted")
-    limit = Case.promised_limit_days if ctx.profile.lights.due_basis == "promised" else Case.legal_limit_days
-    remaining = accepted.c.idx + limit + Case.extension_days + starts.c.earlier - starts.c.start_idx
-    query = (
-        select(
-            starts.c.id,
-            starts.c.type,
-            starts.c.day,
-            starts.c.at,
-            Case.id.label("case_id"),
-            Case.case_no,
-            Case.hall_id,
-            Case.department_id,
-            Case.item_id,
-            remaining.label("remaining"),
-        )
-        .join(Case, Case.id == starts.c.case_id)
-        .join(accepted, accepted.c.day == Case.accepted_on)
-        .where(
-            starts.c.at >= ctx.start_utc,
-            starts.c.at < ctx.end_utc,
-            starts.c.day >= Case.accepted_on,
-            Case.hall_id.in_(ctx.hall_ids),
-            remaining.between(0, rule.within_workdays),
-        )
+    # Working days left when the pause began: acceptance + limit + extensions + earlier pauses − today.
+    remaining = starts.c.base + starts.c.earlier
+    query = select(starts, remaining.label("remaining")).where(
+        starts.c.at >= ctx.start_utc,
+        starts.c.at < ctx.end_utc,
+        starts.c.day >= starts.c.accepted_on,
+        remaining.between(0, rule.within_workdays),
     )
     return [
         HitDraft(

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from central.anomalies.drafts import HitDraft, RuleContext, event_counts
+from central.anomalies.drafts import CaseFacts, HitDraft, RuleContext, candidate_cases
 from central.anomalies.sql import day_start_utc, next_hour, shanghai_day, shanghai_minute
 from central.cases.lifecycle import EventType
 from central.cases.models import Case, CaseEvent
@@ -60,9 +61,21 @@ def _accepted_in_period(ctx: RuleContext) -> list[ColumnElement[bool]]:
     ]
 
 
-def _of_cases(ctx: RuleContext) -> list[ColumnElement[bool]]:
-    """What is checked only on the few candidates: the hall's profile, and that no void removed it."""
-    return [Case.hall_id.in_(ctx.hall_ids), event_counts()]
+@dataclass(frozen=True)
+class Candidate:
+    """A filtered event row and its case."""
+
+    row: Any
+    facts: CaseFacts
+
+
+def _window_departments(session: Session, window_ids: set[int]) -> dict[int, int | None]:
+    if not window_ids:
+        return {}
+    rows = session.execute(
+        select(ServiceWindow.id, ServiceWindow.department_id).where(ServiceWindow.id.in_(window_ids))
+    )
+    return {window_id: department_id for window_id, department_id in rows}
 
 
 def _local(moment: datetime) -> str:
@@ -78,49 +91,38 @@ def outside_hours(session: Session, ctx: RuleContext, rule: OutsideHoursRule) ->
     outside: ColumnElement[bool] = not_(in_hours)
     if rule.days_off:
         outside = or_(outside, days.c.workday == 0)
-    candidates = (
+    query = (
         select(CaseEvent.id, CaseEvent.case_id, CaseEvent.at, CaseEvent.window_id, days.c.day, days.c.workday)
         .join(days, days.c.day == shanghai_day(CaseEvent.at))
         .where(*_accepted_in_period(ctx), outside)
-        .cte("outside_candidates")
-        .prefix_with("MATERIALIZED")  # filter the acceptances first, then look their cases up
     )
-    query = (
-        select(
-            candidates.c.case_id,
-            candidates.c.at,
-            candidates.c.window_id,
-            candidates.c.day,
-            candidates.c.workday,
-            Case.case_no,
-            Case.hall_id,
-            Case.department_id,
-        )
-        .join(Case, Case.id == candidates.c.case_id)
-        .join(CaseEvent, CaseEvent.id == candidates.c.id)
-        .where(*_of_cases(ctx))
+    found = session.execute(query).all()
+    cases, voided = candidate_cases(
+        session, ctx, case_ids=[r.case_id for r in found], event_ids=[r.id for r in found]
     )
-    groups: dict[tuple[int, int, date], list[Any]] = defaultdict(list)
-    for row in session.execute(query):
-        groups[(row.hall_id, row.department_id, row.day)].append(row)
+    groups: dict[tuple[int, int, date], list[Candidate]] = defaultdict(list)
+    for row in found:
+        facts = cases.get(row.case_id)
+        if facts is not None and row.id not in voided:
+            groups[(facts.hall_id, facts.department_id, row.day)].append(Candidate(row, facts))
     hits = []
     for (hall_id, department_id, day), rows in sorted(groups.items(), key=lambda g: (g[0][2], g[0][1])):
-        rows.sort(key=lambda r: (r.at, r.case_no))
+        rows.sort(key=lambda r: (r.row.at, r.facts.case_no))
         hits.append(
             HitDraft(
                 rule="outside_hours",
                 key=f"outside_hours:{department_id}:{day.isoformat()}",
                 hall_id=hall_id,
                 department_id=department_id,
-                case_id=rows[0].case_id if len(rows) == 1 else None,
+                case_id=rows[0].row.case_id if len(rows) == 1 else None,
                 day_from=day,
                 day_to=day,
                 evidence={
                     "day": day.isoformat(),
-                    "workday": bool(rows[0].workday),
+                    "workday": bool(rows[0].row.workday),
                     "cases": len(rows),
                     "listed": [
-                        {"case_no": r.case_no, "time": _local(r.at), "window_id": r.window_id}
+                        {"case_no": r.facts.case_no, "time": _local(r.row.at), "window_id": r.row.window_id}
                         for r in rows[:MAX_LISTED]
                     ],
                     "working_hours": list(ctx.profile.presence.working_hours),
@@ -155,12 +157,10 @@ def unseen_acceptance(session: Session, ctx: RuleContext, rule: UnseenAcceptance
     )
     query = (
         select(
+            CaseEvent.id,
             CaseEvent.case_id,
             CaseEvent.at,
             CaseEvent.window_id,
-            Case.case_no,
-            Case.hall_id,
-            func.coalesce(ServiceWindow.department_id, Case.department_id).label("department_id"),
             empty.c.hour_start,
             empty.c.seated,
         )
@@ -174,24 +174,28 @@ def unseen_acceptance(session: Session, ctx: RuleContext, rule: UnseenAcceptance
                 CaseEvent.window_id == empty.c.window_id,
             ),
         )
-        .join(Case, Case.id == CaseEvent.case_id)
-        .join(ServiceWindow, ServiceWindow.id == CaseEvent.window_id)
-        .where(*_of_cases(ctx))  # the empty hours bound the period: no range on the events to tempt the planner
     )
-    groups: dict[tuple[int, date], list[Any]] = defaultdict(list)
-    for row in session.execute(query):
-        groups[(row.window_id, shanghai_date(row.at))].append(row)
+    found = session.execute(query).all()
+    cases, voided = candidate_cases(
+        session, ctx, case_ids=[r.case_id for r in found], event_ids=[r.id for r in found]
+    )
+    departments = _window_departments(session, {r.window_id for r in found})
+    groups: dict[tuple[int, date], list[Candidate]] = defaultdict(list)
+    for row in found:
+        facts = cases.get(row.case_id)
+        if facts is not None and row.id not in voided:
+            groups[(row.window_id, shanghai_date(row.at))].append(Candidate(row, facts))
     hits = []
     for (window_id, day), rows in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0])):
-        rows.sort(key=lambda r: (r.at, r.case_no))
+        rows.sort(key=lambda r: (r.row.at, r.facts.case_no))
         hits.append(
             HitDraft(
                 rule="unseen_acceptance",
                 key=f"unseen_acceptance:{window_id}:{day.isoformat()}",
-                hall_id=rows[0].hall_id,
-                department_id=rows[0].department_id,
+                hall_id=rows[0].facts.hall_id,
+                department_id=departments.get(window_id) or rows[0].facts.department_id,
                 window_id=window_id,
-                case_id=rows[0].case_id if len(rows) == 1 else None,
+                case_id=rows[0].row.case_id if len(rows) == 1 else None,
                 day_from=day,
                 day_to=day,
                 evidence={
@@ -199,11 +203,11 @@ def unseen_acceptance(session: Session, ctx: RuleContext, rule: UnseenAcceptance
                     "cases": len(rows),
                     "listed": [
                         {
-                            "case_no": r.case_no,
-                            "time": _local(r.at),
-                            "hour": _local(r.hour_start),
+                            "case_no": r.facts.case_no,
+                            "time": _local(r.row.at),
+                            "hour": _local(r.row.hour_start),
                             "visits": 0,
-                            "seated_seconds": round(float(r.seated), 1),
+                            "seated_seconds": round(float(r.row.seated), 1),
                         }
                         for r in rows[:MAX_LISTED]
                     ],
