@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from central.cases.lifecycle import EventType
 from central.cases.models import Case, CaseEvent, CaseEventVoid
 from central.core.clock import SHANGHAI
+from central.core.types import check_day
 from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Department, Item
 from central.sampling.draw import Candidate
@@ -46,11 +47,12 @@ class Member:
 
 
 def month_days(month: str) -> tuple[date, date]:
-    """'2026-10' → (2026-10-01, 2026-10-31); raises ValueError for anything else."""
+    """'2026-10' → (2026-10-01, 2026-10-31); raises ValueError for anything else, or a month outside
+    the system's dates (DateOutOfRange)."""
     year, number = (int(part) for part in month.split("-"))
     first = date(year, number, 1)
     following = date(year + number // 12, number % 12 + 1, 1)
-    return first, following - timedelta(days=1)
+    return check_day(first), check_day(following - timedelta(days=1))
 
 
 def _utc(day: date) -> datetime:

@@ -147,7 +147,10 @@ def _case_rows(session: Session, query: Any) -> list[SampleCasePublic]:
 def coverage(session: Session, *, month: str, principal: Principal) -> list[CoverageRow]:
     """Per department of my jurisdiction: the month's closed cases, how many were drawn and reviewed."""
     may_sample(principal)
-    first, last = month_days(month)
+    try:
+        first, last = month_days(month)
+    except ValueError as exc:
+        raise SamplingError(422, f"month {month!r} is not a month", f"月份无效：{month}。") from exc
     within = principal.jurisdiction
     closed = {
         department_id: int(count)

@@ -66,7 +66,9 @@ def test_a_draw_samples_at_the_rates_and_deals_the_reviewers(
     assert all(set(c["kinds"]) == world[c["case_no"]] for c in draw["cases"])
     check = app_client.get(f"/api/v1/sampling/draws/{draw['id']}/verify").json()
     assert check == {**check, "ok": True, "population_matches": True, "sample_matches": True}
-    audit = json.loads(session.scalars(select(AuditEntry.after).where(AuditEntry.action == "sampling.draw")).one())
+    audit = json.loads(
+        session.scalars(select(AuditEntry.after).where(AuditEntry.action == "sampling.draw")).one()
+    )
     assert audit["seed"] == draw["seed"] and audit["sample_size"] == draw["sample_size"]
 
 
