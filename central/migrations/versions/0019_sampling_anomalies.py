@@ -20,7 +20,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_cases_department_accepted", "cases", ["department_id", "accepted_on"], unique=False)
-    op.create_index("ix_case_events_type_at", "case_events", ["type", "at", "case_id", "window_id"], unique=False)
+    op.create_index(
+        "ix_case_events_type_at", "case_events", ["type", "at", "case_id", "window_id"], unique=False
+    )
     op.create_table(
         "anomaly_runs",
         sa.Column("id", sa.Integer(), nullable=False),

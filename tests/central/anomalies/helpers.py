@@ -164,15 +164,15 @@ def store(session: Session, log: Log) -> None:
             )
         )
     for number, (day, seconds) in enumerate(sorted(log.staffed.items())):
-        start = at(day, 9).astimezone(UTC)
+        begins = at(day, 9).astimezone(UTC)
         session.add(
             PresenceInterval(
                 device_id=device.id,
                 observation_id=f"p-{log.count}-{number}",
                 window_id=window.id,
                 camera="CAM-1",
-                started_at=start,
-                ended_at=start + timedelta(seconds=seconds),
+                started_at=begins,
+                ended_at=begins + timedelta(seconds=seconds),
                 seconds=seconds,
                 received_at=NOW,
             )

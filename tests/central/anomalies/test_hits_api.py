@@ -138,7 +138,7 @@ def test_inspectors_see_their_jurisdiction_and_decide(
     assert [r["code"] for r in rules[0]["rules"]][:2] == ["item_pace", "due_date_bunching"]
     assert all(r["enabled"] and r["explanation"] for r in rules[0]["rules"])
     audit = session.scalars(select(AuditEntry.after).where(AuditEntry.action == "anomaly.signal")).one()
-    assert json.loads(audit)["signal_id"] == signal.id
+    assert audit is not None and json.loads(audit)["signal_id"] == signal.id
 
 
 def test_the_page_lists_explains_and_decides(

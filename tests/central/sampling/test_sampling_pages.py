@@ -10,7 +10,7 @@ import sys
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from central.access.models import User
@@ -106,7 +106,7 @@ def test_the_cli_draws_and_verifies(world: None, settings: Settings, session: Se
     verified = cli("verify", str(draw_id))
     assert verified.returncode == 0 and "verified" in verified.stdout
     assert cli("draw", "--month", "2026-10", "--scope", "region:510000").returncode == 2  # once per month
-    session.execute(SampleCase.__table__.update().where(SampleCase.position == 1).values(case_no="TAMPERED"))
+    session.execute(update(SampleCase).where(SampleCase.position == 1).values(case_no="TAMPERED"))
     session.commit()
     tampered = cli("verify", str(draw_id))
     assert tampered.returncode == 1 and "does not recompute" in tampered.stderr
