@@ -68,7 +68,7 @@ def explanations(rules: AnomalyRules, *, working_hours: list[str]) -> dict[str, 
         ),
         "idle_department": (
             f"部门连续 {idle.min_workdays} 个以上工作日，窗口工作人员在岗（每日至少 "
-            f"{idle.min_staffed_minutes} 分钟），却没有收到任何办件：疑为体外循环或选择性录入。"
+            f"{idle.min_staffed_minutes} 分钟），却没有受理任何办件：疑为体外循环或选择性录入。"
         ),
     }
 
