@@ -205,48 +205,67 @@ def store_hits(
         }
         for d in drafts
     ]
-    known = _known_keys(session, [d.key for d in drafts])
+    known = _known(session, [d.key for d in drafts])
+    fresh = [row for draft, row in zip(drafts, rows, strict=True) if draft.key not in known]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    for start in range(0, len(rows), _CHUNK // 20):  # 15 columns a row
-        statement = insert(AnomalyHit).values(rows[start : start + _CHUNK // 20])
-        session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
-    refresh = (
-        update(AnomalyHit)
-        .where(AnomalyHit.key == bindparam("k"), AnomalyHit.status == "open")
-        .values(
-            summary=bindparam("summary"),
-            evidence=bindparam("evidence"),
-            day_to=bindparam("day_to"),
-            last_found_at=now,
+    for start in range(0, len(fresh), _ROWS):
+        statement = insert(AnomalyHit).values(fresh[start : start + _ROWS])
+        session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))  # another instance's
+    changed = []
+    for draft, row in zip(drafts, rows, strict=True):
+        stored = known.get(draft.key)
+        if stored is not None and stored[0] == "open" and stored[1:] != (draft.evidence, draft.day_to):
+            changed.append(
+                {
+                    "k": draft.key,
+                    "summary": row["summary"],
+                    "evidence": draft.evidence,
+                    "day_to": draft.day_to,
+                }
+            )
+    if changed:  # an open hit's evidence moved (a run of idle days grew, a month filled up)
+        refresh = (
+            update(AnomalyHit)
+            .where(AnomalyHit.key == bindparam("k"), AnomalyHit.status == "open")
+            .values(summary=bindparam("summary"), evidence=bindparam("evidence"), day_to=bindparam("day_to"))
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    )
-    session.connection().execute(
-        refresh,
-        [
-            {"k": r["key"], "summary": r["summary"], "evidence": r["evidence"], "day_to": r["day_to"]}
-            for r in rows
-        ],
-    )
-    new = [d.key for d in drafts if d.key not in known]
+        session.connection().execute(refresh, changed)
+    seen = sorted(known)
+    for start in range(0, len(seen), _CHUNK):
+        session.execute(
+            update(AnomalyHit)
+            .where(AnomalyHit.key.in_(seen[start : start + _CHUNK]))
+            .values(last_found_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    new = [draft.key for draft in drafts if draft.key not in known]
     added: list[int] = []
     for start in range(0, len(new), _CHUNK):  # another instance's insert of the same hit is not ours
         query = select(AnomalyHit.id).where(
             AnomalyHit.key.in_(new[start : start + _CHUNK]), AnomalyHit.first_found_at == now
         )
         added += session.scalars(query)
+    logger.debug("hits: %d new, %d refreshed, %d seen again", len(fresh), len(changed), len(seen))
     return sorted(added)
 
 
 _CHUNK = 500  # keys or rows per statement: far below every backend's bound-parameter limit
 
 
-def _known_keys(session: Session, keys: list[str]) -> set[str]:
-    found: set[str] = set()
+_ROWS = 1000  # rows per INSERT: 15 columns each stay under every backend's bound-parameter limit
+
+
+def _known(session: Session, keys: list[str]) -> dict[str, tuple[str, Any, date]]:
+    """The stored hits among `keys`: status, evidence and last day, to refresh only what moved."""
+    found: dict[str, tuple[str, Any, date]] = {}
     for start in range(0, len(keys), _CHUNK):
-        found.update(
-            session.scalars(select(AnomalyHit.key).where(AnomalyHit.key.in_(keys[start : start + _CHUNK])))
+        rows = session.execute(
+            select(AnomalyHit.key, AnomalyHit.status, AnomalyHit.evidence, AnomalyHit.day_to).where(
+                AnomalyHit.key.in_(keys[start : start + _CHUNK])
+            )
         )
+        found.update({key: (status, evidence, day_to) for key, status, evidence, day_to in rows})
     return found
 
 
