@@ -405,7 +405,9 @@ def device(engine: Engine) -> None:
 
 
 def analyse(engine: Engine) -> None:
+    """Statistics for the planner; on PostgreSQL a VACUUM too, as autovacuum would have done to a
+    live database (freshly copied rows would otherwise get their hint bits set by the first run)."""
     engine.dispose()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("ANALYZE"))
+        conn.execute(text("VACUUM (ANALYZE)" if engine.dialect.name == "postgresql" else "ANALYZE"))
     engine.dispose()
