@@ -14,7 +14,7 @@ from central.access.deps import Principal
 from central.access.models import User
 from central.cases.lifecycle import CLOSED_STATUSES
 from central.cases.models import Case
-from central.registry.jurisdiction import Jurisdiction, ScopeError
+from central.registry.jurisdiction import Jurisdiction, ScopeError, ScopeKind
 from central.registry.models import Department, Hall, Item
 from central.sampling.draw import sample_rates
 from central.sampling.models import SampleCase, SampleDraw
@@ -31,7 +31,7 @@ def _visible(session: Session, draw: SampleDraw, within: Jurisdiction) -> bool:
     try:
         return within.contains(draw_scope(session, draw))
     except ScopeError:  # the scope left the registry: only the deployment still sees the draw
-        return within.kind.value == "deployment"
+        return within.kind is ScopeKind.DEPLOYMENT
 
 
 def visible_draw(session: Session, *, draw_id: int, principal: Principal) -> SampleDraw:
@@ -50,7 +50,13 @@ def list_draws(session: Session, *, principal: Principal, month: str | None = No
     query = select(SampleDraw).order_by(SampleDraw.month.desc(), SampleDraw.id.desc())
     if month:
         query = query.where(SampleDraw.month == month)
-    draws = [d for d in session.scalars(query) if _visible(session, d, principal.jurisdiction)]
+    seen: dict[str, bool] = {}  # draws of one scope share the answer (one registry walk per scope)
+    draws = []
+    for draw in session.scalars(query):
+        if draw.scope_code not in seen:
+            seen[draw.scope_code] = _visible(session, draw, principal.jurisdiction)
+        if seen[draw.scope_code]:
+            draws.append(draw)
     counts = _review_counts(session, [d.id for d in draws])
     return [_public(d, counts.get(d.id, (0, 0)), cases=[]) for d in draws]
 
