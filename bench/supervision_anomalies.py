@@ -22,11 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import Engine, select, text
 
 from bench import supervision_data as data
 from bench.common import count_label, load_average, machine_speed_ms, scratch_postgres
@@ -58,6 +59,52 @@ class Outcome:
     load_avg: str
 
 
+def load(engine: Engine, table: str, names: list[str], columns: list[list[Any]]) -> None:
+    """COPY on PostgreSQL, one executemany transaction on SQLite."""
+    postgres = engine.dialect.name == "postgresql"
+    raw = engine.raw_connection()
+    try:
+        n = len(columns[0])
+        if postgres:
+            driver = raw.driver_connection
+            assert driver is not None
+            copy_sql = f"COPY {table} ({', '.join(names)}) FROM STDIN"
+            with driver.cursor() as pg, pg.copy(copy_sql) as copy:
+                for start in range(0, n, data.CHUNK):
+                    for row in zip(*(c[start : start + data.CHUNK] for c in columns), strict=True):
+                        copy.write_row(row)
+        else:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA synchronous=OFF")
+            insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+            for start in range(0, n, data.CHUNK):
+                cursor.executemany(
+                    insert, list(zip(*(c[start : start + data.CHUNK] for c in columns), strict=True))
+                )
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def device(engine: Engine) -> None:
+    """The one edge box every window's counts name (the foreign key needs a device)."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO devices (id, code, kind, name, hall_id) VALUES (1, 'EDGE', 'edge', '边缘主机', 1)"
+            )
+        )
+
+
+def analyse(engine: Engine) -> None:
+    """Statistics for the planner; on PostgreSQL a VACUUM too, as autovacuum would have done to a
+    live database (freshly copied rows would otherwise get their hint bits set by the first run)."""
+    engine.dispose()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE)" if engine.dialect.name == "postgresql" else "ANALYZE"))
+    engine.dispose()
+
+
 def build(url: str, n: int) -> tuple[int, int, data.Planted, float]:
     engine = make_engine(url)
     upgrade(engine)
@@ -66,21 +113,21 @@ def build(url: str, n: int) -> tuple[int, int, data.Planted, float]:
     rng = np.random.default_rng(20261102)
     days = data.Days(WorkCalendar(official_years()))
     data.registry(engine)
-    data.device(engine)
+    device(engine)
     with console.status(f"generating {n:,} cases"):
         generated, planted = data.generate_cases(n, days, rng)
     cases = len(generated["item"])
     with console.status(f"loading {cases:,} cases into {engine.dialect.name}"):
-        data.load(engine, "cases", data.CASE_COLUMNS, data.case_rows(generated, postgres=postgres))
+        load(engine, "cases", data.CASE_COLUMNS, data.case_rows(generated, postgres=postgres))
     with console.status("loading their events"):
         events = data.event_rows(generated, postgres=postgres)
-        data.load(engine, "case_events", data.EVENT_COLUMNS, events)
+        load(engine, "case_events", data.EVENT_COLUMNS, events)
     del generated
     with console.status("loading the cameras' counts and presence"):
         counts, presence = data.camera_rows(days, rng, postgres=postgres)
-        data.load(engine, "video_visitor_counts", data.COUNT_COLUMNS, counts)
-        data.load(engine, "video_presence", data.PRESENCE_COLUMNS, presence)
-    data.analyse(engine)
+        load(engine, "video_visitor_counts", data.COUNT_COLUMNS, counts)
+        load(engine, "video_presence", data.PRESENCE_COLUMNS, presence)
+    analyse(engine)
     return cases, len(events[0]), planted, time.perf_counter() - started
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, insert
 
 from central.core.clock import SHANGHAI
 from central.registry.models import Department, Hall, Item, Region, ServiceWindow
@@ -365,49 +365,3 @@ PRESENCE_COLUMNS = [
     "received_at",
     "origin",
 ]
-
-
-def load(engine: Engine, table: str, names: list[str], columns: list[list[Any]]) -> None:
-    """COPY on PostgreSQL, one executemany transaction on SQLite."""
-    postgres = engine.dialect.name == "postgresql"
-    raw = engine.raw_connection()
-    try:
-        n = len(columns[0])
-        if postgres:
-            driver = raw.driver_connection
-            assert driver is not None
-            copy_sql = f"COPY {table} ({', '.join(names)}) FROM STDIN"
-            with driver.cursor() as pg, pg.copy(copy_sql) as copy:
-                for start in range(0, n, CHUNK):
-                    for row in zip(*(c[start : start + CHUNK] for c in columns), strict=True):
-                        copy.write_row(row)
-        else:
-            cursor = raw.cursor()
-            cursor.execute("PRAGMA synchronous=OFF")
-            insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-            for start in range(0, n, CHUNK):
-                cursor.executemany(
-                    insert, list(zip(*(c[start : start + CHUNK] for c in columns), strict=True))
-                )
-        raw.commit()
-    finally:
-        raw.close()
-
-
-def device(engine: Engine) -> None:
-    """The one edge box every window's counts name (the foreign key needs a device)."""
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO devices (id, code, kind, name, hall_id) VALUES (1, 'EDGE', 'edge', '边缘主机', 1)"
-            )
-        )
-
-
-def analyse(engine: Engine) -> None:
-    """Statistics for the planner; on PostgreSQL a VACUUM too, as autovacuum would have done to a
-    live database (freshly copied rows would otherwise get their hint bits set by the first run)."""
-    engine.dispose()
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM (ANALYZE)" if engine.dialect.name == "postgresql" else "ANALYZE"))
-    engine.dispose()
