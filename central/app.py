@@ -35,6 +35,10 @@ from central.access.refusal_audit import REFUSAL_ACTIONS, RefusalAuditMiddleware
 from central.access.refusals import RefusalLog, audit_refusal
 from central.access.registry_router import router as registry_router
 from central.access.router import router as access_router
+from central.anomalies.jobs import anomalies_job
+from central.anomalies.pages import TEMPLATES as anomalies_templates
+from central.anomalies.pages import router as anomalies_pages
+from central.anomalies.router import router as anomalies_router
 from central.approvals.pages import TEMPLATES as approvals_templates
 from central.approvals.pages import router as approvals_pages
 from central.approvals.router import router as approvals_router
@@ -103,6 +107,9 @@ from central.reports.pages import router as reports_pages
 from central.reports.render import TEMPLATES as reports_templates
 from central.reports.router import router as reports_router
 from central.reports.service import closed_month_hook
+from central.sampling.pages import TEMPLATES as sampling_templates
+from central.sampling.pages import router as sampling_pages
+from central.sampling.router import router as sampling_router
 from central.scores.jobs import scores_job
 from central.scores.pages import TEMPLATES as scores_templates
 from central.scores.pages import router as scores_pages
@@ -141,6 +148,8 @@ PAGE_TEMPLATES = (
     reports_templates,
     scores_templates,
     complaints_templates,
+    sampling_templates,
+    anomalies_templates,
 )
 # What the signal pass computes beside the cases' lights: overdue follow-ups of 差评 (HCP) and
 # complaints undecided past their working days (SZ-14).
@@ -197,6 +206,8 @@ def periodic_jobs(settings: Settings) -> list[Job]:
                 on_month_closed=closed_month_hook(default_profile=settings.rule_profile),
             )
         )
+    if settings.anomaly_interval_seconds > 0:
+        jobs.append(anomalies_job(interval=settings.anomaly_interval_seconds))
     if settings.patrol_key_file is not None and settings.patrol_plan_interval_seconds > 0:
         jobs.append(patrol_plan_job(interval=settings.patrol_plan_interval_seconds))
     checkpoints = checkpoint_job(settings)  # reads the signing key now: a bad one stops start-up
@@ -293,6 +304,8 @@ def create_app(
         reports_router,
         scores_router,
         complaints_router,
+        sampling_router,
+        anomalies_router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])
@@ -314,6 +327,8 @@ def create_app(
         scores_pages,
         complaints_pages,
         complaint_public_pages,  # no sign-in
+        sampling_pages,
+        anomalies_pages,
     ):
         app.include_router(pages)
     app.include_router(login_router)

@@ -1,6 +1,7 @@
 """Every table model, imported in one place so metadata and migrations see them all."""
 
 from central.access.models import AccessToken, DeviceKey, RefusalTally, SignInFailure, User
+from central.anomalies.models import AnomalyHit, AnomalyRun
 from central.approvals.models import ApprovalRequest
 from central.audit.models import AuditEntry, AuditHead
 from central.calendar.models import CalendarDay, CalendarYear
@@ -29,6 +30,7 @@ from central.ratings.models import (
 )
 from central.registry.models import Department, Device, Hall, Item, Region, ServiceWindow, Staff
 from central.reports.models import MonthlyReport
+from central.sampling.models import SampleCase, SampleDraw
 from central.scores.models import ScoreCorrection, ScoreDay, ScoreLine, ScoreMonth, ScoreRun
 from central.signals.models import Signal, SignalEvent, SignalRun
 from central.video.models import (
@@ -47,6 +49,8 @@ __all__ = [
     "AbsenceEvent",
     "AbsenceEvidence",
     "AccessToken",
+    "AnomalyHit",
+    "AnomalyRun",
     "ApprovalRequest",
     "AuditEntry",
     "AuditHead",
@@ -91,6 +95,8 @@ __all__ = [
     "RatingRevision",
     "RefusalTally",
     "Region",
+    "SampleCase",
+    "SampleDraw",
     "ScoreCorrection",
     "ScoreDay",
     "ScoreLine",

@@ -39,6 +39,7 @@ os.environ.setdefault("HALLWATCH_SIGNAL_INTERVAL_SECONDS", "0")
 os.environ.setdefault("HALLWATCH_PATROL_PLAN_INTERVAL_SECONDS", "0")  # likewise the day's patrol plan
 os.environ.setdefault("HALLWATCH_PUBLIC_FEED_INTERVAL_SECONDS", "0")  # and the hall screens' feed pass
 os.environ.setdefault("HALLWATCH_SCORE_INTERVAL_SECONDS", "0")  # and the daily scores pass
+os.environ.setdefault("HALLWATCH_ANOMALY_INTERVAL_SECONDS", "0")  # and data supervision's rules
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 

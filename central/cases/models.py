@@ -24,6 +24,8 @@ class Case(Base):
         Index("ix_cases_status_promised_due", "status", "promised_due_date"),
         Index("ix_cases_status_legal_due", "status", "legal_due_date"),
         Index("ix_cases_hall_status", "hall_id", "status"),
+        # Data supervision (central.anomalies): did a department accept any case on a staffed day?
+        Index("ix_cases_department_accepted", "department_id", "accepted_on"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_no: Mapped[str] = mapped_column(String(64), unique=True)
@@ -63,6 +65,10 @@ class CaseEvent(Base):
     """An immutable case event (QTH-1): corrections are new events, never edits."""
 
     __tablename__ = "case_events"
+    __table_args__ = (
+        # A period's acceptances or pauses, read from the index alone (central.anomalies' rules).
+        Index("ix_case_events_type_at", "type", "at", "case_id", "window_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(100), unique=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -40,6 +40,12 @@ COMMANDS: dict[str, Command] = {
     "scores": Command(
         "central.cli.scores_cmd", "app", "Performance scores (绩效得分): daily pass, recompute."
     ),
+    "sampling": Command(
+        "central.cli.sampling_cmd", "app", "Sampling supervision (抽样监察): draw a month, verify a draw."
+    ),
+    "anomalies": Command(
+        "central.cli.anomalies_cmd", "app", "Data supervision (数据监察): run the anomaly rules."
+    ),
     "patrol": Command("central.cli.patrol_cmd", "app", "Video patrols (视频监察): draw key, daily plan."),
     "report": Command(
         "central.cli.report_cmd", "app", "Reports (电子监察月报): the monthly report as a PDF."

@@ -132,6 +132,17 @@ class Settings(BaseSettings):
         description="A month's scores close on this working day of the next month (after that they change "
         "only through an approval) and its monthly report is generated.",
     )
+    anomaly_interval_seconds: int = Field(
+        default=3600,
+        ge=0,
+        le=24 * 60 * 60,
+        description="Seconds between passes of data supervision's anomaly rules inside `serve` (over the "
+        "last `anomaly_days` days through yesterday, hits stored idempotently); 0 disables it "
+        "(`hallwatch anomalies run` then).",
+    )
+    anomaly_days: int = Field(
+        default=35, ge=1, le=400, description="Days through yesterday each pass of the anomaly rules judges."
+    )
     public_feed_interval_seconds: int = Field(
         default=60,
         ge=0,

@@ -41,6 +41,8 @@ ORIGIN_LABELS: dict[str, str] = {
     Origin.VIDEO: "视频监察",
     Origin.PATROL: "视频巡查",
     Origin.COMPLAINT: "投诉逾期",
+    Origin.SAMPLING: "抽样监察",
+    Origin.DATA: "数据监察",
 }
 SIGNAL_STATUS_LABELS: dict[str, str] = {status.value: text for status, text in STATUS_LABELS.items()}
 SIGNAL_ACTION_LABELS: dict[str, str] = {

@@ -20,6 +20,8 @@ class Origin(StrEnum):
     VIDEO = "video"  # an absence (离岗) the cameras saw and an inspector confirmed (central.video.review)
     PATROL = "patrol"  # a video patrol's finding, confirmed on review (central.patrols.review)
     COMPLAINT = "complaint"  # a complaint not decided within its working days (central.complaints.jobs)
+    SAMPLING = "sampling"  # a sampled case reviewed as non-compliant (central.sampling, SC-6(4))
+    DATA = "data"  # an anomaly rule's hit an inspector turned into a signal (central.anomalies, SC-6(2))
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ _REASONS = [
     # confirming the patrol's finding; attitude is its own reason, as the scoring weighs it apart.
     Reason("patrol_discipline", Color.YELLOW, "视频巡查发现违反工作纪律", "SC-6.1", manual=False),
     Reason("patrol_attitude", Color.YELLOW, "视频巡查发现服务态度问题", "SC-6.1", manual=False),
+    # What data supervision's rules found (SC-6(2)), raised only from a hit an inspector judged real:
+    # SZ-11's "other minor violations" read for data, so yellow, turning red if not corrected.
+    Reason("data_anomaly", Color.YELLOW, "数据监察发现异常", "SC-6.2", manual=False),
     # SZ-11: yellow, turning red if not corrected within the profile's working days.
     Reason("refused_lawful_acceptance", Color.YELLOW, "对符合条件的申请不予受理", "SZ-11"),
     Reason("late_decision", Color.YELLOW, "未在法定期限内作出决定", "SZ-11"),

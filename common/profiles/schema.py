@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 
 from common.profiles.base import StrictModel
 from common.profiles.scoring import ScoringRules
+from common.profiles.supervision import AnomalyRules, SamplingRules
 
 logger = logging.getLogger(__name__)
 
@@ -229,6 +230,12 @@ class RuleProfile(StrictModel):
     ratings: RatingRules = Field(default_factory=RatingRules)
     presence: PresenceRules = Field(default_factory=PresenceRules)
     patrols: PatrolRules = Field(default_factory=PatrolRules)
+    sampling: SamplingRules = Field(
+        default_factory=SamplingRules, description="Sampling supervision (抽样监察, SC-6(4), SZ-9)."
+    )
+    anomalies: AnomalyRules = Field(
+        default_factory=AnomalyRules, description="Data supervision's anomaly rules (数据监察, SC-6(2))."
+    )
     scoring: ScoringRules = Field(
         default_factory=ScoringRules,
         description="The performance scoring scheme (QTH-3, SZ-16..18); none by default: scores nothing.",
