@@ -7,6 +7,7 @@ from central.calendar.models import CalendarDay, CalendarYear
 from central.cases.models import Case, CaseEvent, CaseEventVoid
 from central.core.db import Base
 from central.devices.models import DeviceCommand
+from central.dualtrack.models import DualTrackJudgement, DualTrackRun
 from central.investigations.models import Investigation
 from central.live.models import LiveView
 from central.patrols.models import (
@@ -61,6 +62,8 @@ __all__ = [
     "Device",
     "DeviceCommand",
     "DeviceKey",
+    "DualTrackJudgement",
+    "DualTrackRun",
     "Evidence",
     "EvidenceImage",
     "FollowUp",

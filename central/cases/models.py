@@ -63,6 +63,8 @@ class CaseEvent(Base):
     """An immutable case event (QTH-1): corrections are new events, never edits."""
 
     __tablename__ = "case_events"
+    # A day's events across all windows (central.dualtrack): a range on `at`, not a table scan.
+    __table_args__ = (Index("ix_case_events_at", "at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(100), unique=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from common.profiles.base import StrictModel
+from common.profiles.dualtrack import DualTrackRules
 from common.profiles.scoring import ScoringRules
 
 logger = logging.getLogger(__name__)
@@ -218,6 +219,10 @@ class RuleProfile(StrictModel):
     ratings: RatingRules = Field(default_factory=RatingRules)
     presence: PresenceRules = Field(default_factory=PresenceRules)
     patrols: PatrolRules = Field(default_factory=PatrolRules)
+    dualtrack: DualTrackRules = Field(
+        default_factory=DualTrackRules,
+        description="Dual-track detection: visitors the cameras counted against cases recorded (QTH part 2).",
+    )
     scoring: ScoringRules = Field(
         default_factory=ScoringRules,
         description="The performance scoring scheme (QTH-3, SZ-16..18); none by default: scores nothing.",
