@@ -59,6 +59,10 @@ from central.devices.notifier import Notifier
 from central.devices.replies import Replies
 from central.devices.router import router as device_link_router
 from central.devices.service import observation_handlers
+from central.dualtrack.judge import DUALTRACK_SIGNAL_SOURCES
+from central.dualtrack.pages import TEMPLATES as dualtrack_templates
+from central.dualtrack.pages import router as dualtrack_pages
+from central.dualtrack.router import router as dualtrack_router
 from central.investigations.pages import TEMPLATES as investigations_templates
 from central.investigations.pages import router as investigations_pages
 from central.investigations.router import router as investigations_router
@@ -99,6 +103,7 @@ from central.signals.lifecycle import SignalAction
 from central.signals.pages import TEMPLATES as signals_templates
 from central.signals.pages import router as signals_pages
 from central.signals.router import router as signals_router
+from central.signals.scheduler import SignalSource
 from central.video.handlers import CAMERA_HANDLERS
 from central.video.jobs import evidence_purge_job
 from central.video.pages import TEMPLATES as video_templates
@@ -125,6 +130,7 @@ PAGE_TEMPLATES = (
     video_templates,
     patrols_templates,
     live_templates,
+    dualtrack_templates,
 )
 
 
@@ -160,13 +166,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
+# The domains' computed signals, run inside every signal pass (serve's, the CLI's, the demo's):
+# overdue follow-ups (HCP) and the daily dual-track judgement (RULES: 双轨运行).
+SIGNAL_SOURCES: dict[str, SignalSource] = {**RATINGS_SIGNAL_SOURCES, **DUALTRACK_SIGNAL_SOURCES}
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The periodic work of `serve`, each domain's jobs: signals (SZ-10..12, with ratings' overdue
     follow-ups in the same pass), evidence retention on the same beat (SC-18), the day's patrol
     plan (SC-6(1)), signed audit checkpoints. An interval of 0 leaves a job out (tests set HALLWATCH_SIGNAL_INTERVAL_SECONDS=0)."""
     jobs: list[Job] = []
     if settings.signal_interval_seconds > 0:
-        jobs.append(signals_job(interval=settings.signal_interval_seconds, sources=RATINGS_SIGNAL_SOURCES))
+        jobs.append(signals_job(interval=settings.signal_interval_seconds, sources=SIGNAL_SOURCES))
         jobs.append(evidence_purge_job(interval=settings.signal_interval_seconds))
         jobs.append(command_purge_job(interval=settings.signal_interval_seconds))
     if settings.public_feed_interval_seconds > 0:
@@ -265,6 +276,7 @@ def create_app(
         video_router,
         live_router,
         notice_router,
+        dualtrack_router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])
@@ -282,6 +294,7 @@ def create_app(
         patrols_pages,
         patrol_session_pages,
         live_pages,
+        dualtrack_pages,
     ):
         app.include_router(pages)
     app.include_router(login_router)

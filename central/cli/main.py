@@ -41,6 +41,9 @@ COMMANDS: dict[str, Command] = {
         "central.cli.scores_cmd", "app", "Performance scores (绩效得分): daily pass, recompute."
     ),
     "patrol": Command("central.cli.patrol_cmd", "app", "Video patrols (视频监察): draw key, daily plan."),
+    "dualtrack": Command(
+        "central.cli.dualtrack_cmd", "app", "Dual-track detection (双轨运行研判): judge a finished day."
+    ),
     "serve": Command("central.cli.serve_cmd", "serve", "Run the central server."),
     "demo": Command("central.cli.demo_cmd", "demo", "Seed a demo province and serve it with a live hall."),
     "edge": Command("edge.cli", "app", "Edge agent: cameras, keypads, outbox, recordings."),

@@ -38,6 +38,7 @@ ORIGIN_LABELS: dict[str, str] = {
     Origin.FOLLOWUP: "差评整改超期",
     Origin.VIDEO: "视频监察",
     Origin.PATROL: "视频巡查",
+    Origin.DUAL_TRACK: "双轨运行研判",
 }
 SIGNAL_STATUS_LABELS: dict[str, str] = {status.value: text for status, text in STATUS_LABELS.items()}
 SIGNAL_ACTION_LABELS: dict[str, str] = {

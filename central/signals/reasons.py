@@ -19,6 +19,7 @@ class Origin(StrEnum):
     FOLLOWUP = "followup"  # a 差评 not rectified by its deadline (HCP; central.ratings.overdue)
     VIDEO = "video"  # an absence (离岗) the cameras saw and an inspector confirmed (central.video.review)
     PATROL = "patrol"  # a video patrol's finding, confirmed on review (central.patrols.review)
+    DUAL_TRACK = "dual_track"  # more visitors counted than cases recorded, day after day (central.dualtrack)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ _REASONS = [
     # confirming the patrol's finding; attitude is its own reason, as the scoring weighs it apart.
     Reason("patrol_discipline", Color.YELLOW, "视频巡查发现违反工作纪律", "SC-6.1", manual=False),
     Reason("patrol_attitude", Color.YELLOW, "视频巡查发现服务态度问题", "SC-6.1", manual=False),
+    # Cases handled off the system (双轨运行, RULES "What the seeds say goes wrong"): a suspicion from
+    # the cameras' visitor counts against the cases recorded, for an inspector to verify; computed only.
+    Reason("dual_track", Color.YELLOW, "疑似体外循环", "QTH part 2", manual=False),
     # SZ-11: yellow, turning red if not corrected within the profile's working days.
     Reason("refused_lawful_acceptance", Color.YELLOW, "对符合条件的申请不予受理", "SZ-11"),
     Reason("late_decision", Color.YELLOW, "未在法定期限内作出决定", "SZ-11"),

@@ -62,9 +62,13 @@ def upgrade() -> None:
         sa.Column("signal_id", sa.Integer(), nullable=True),
         sa.Column("computed_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["department_id"], ["departments.id"], name=op.f("fk_dualtrack_judgements_department_id_departments")
+            ["department_id"],
+            ["departments.id"],
+            name=op.f("fk_dualtrack_judgements_department_id_departments"),
         ),
-        sa.ForeignKeyConstraint(["hall_id"], ["halls.id"], name=op.f("fk_dualtrack_judgements_hall_id_halls")),
+        sa.ForeignKeyConstraint(
+            ["hall_id"], ["halls.id"], name=op.f("fk_dualtrack_judgements_hall_id_halls")
+        ),
         sa.ForeignKeyConstraint(
             ["run_id"], ["dualtrack_runs.id"], name=op.f("fk_dualtrack_judgements_run_id_dualtrack_runs")
         ),
