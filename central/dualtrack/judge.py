@@ -229,9 +229,7 @@ def _raise_signals(
             select(DualTrackJudgement.window_id, DualTrackJudgement.id).where(
                 DualTrackJudgement.day == day, DualTrackJudgement.window_id.in_(flagged)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     today, rows = shanghai_date(now), []
     deadlines: dict[int, date | None] = {}

@@ -116,9 +116,9 @@ def insert_signals(session: Session, rows: list[dict[str, Any]]) -> int:
     statement = dialect_insert(_signals).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = cast(CursorResult[Any], session.execute(statement.execution_options(preserve_rowcount=True)))
     ids = dict(
-        session.execute(select(Signal.dedupe_key, Signal.id).where(Signal.dedupe_key.in_(sorted(judgements))))
-        .tuples()
-        .all()
+        session.execute(
+            select(Signal.dedupe_key, Signal.id).where(Signal.dedupe_key.in_(sorted(judgements)))
+        ).all()
     )
     for key, judgement_id in judgements.items():
         session.execute(
