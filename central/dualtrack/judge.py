@@ -227,7 +227,7 @@ def _raise_signals(
     ids = dict(
         session.execute(
             select(DualTrackJudgement.window_id, DualTrackJudgement.id).where(
-                DualTrackJudgement.day == day, DualTrackJudgement.window_id.in_(flagged)
+                DualTrackJudgement.day == day, DualTrackJudgement.outcome == Outcome.FLAGGED.value
             )
         ).all()
     )

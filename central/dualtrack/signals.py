@@ -33,6 +33,7 @@ from central.signals.transitions import SIGNALS_ACTOR
 logger = logging.getLogger(__name__)
 
 REASON_CODE = "dual_track"
+CHUNK = 500
 _signals = cast(Table, Signal.__table__)
 
 
@@ -113,18 +114,25 @@ def insert_signals(session: Session, rows: list[dict[str, Any]]) -> int:
     judgements = {row["dedupe_key"]: row.pop("_judgement_id") for row in rows}
     postgres = session.get_bind().dialect.name == "postgresql"
     dialect_insert = pg_insert if postgres else sqlite_insert
-    statement = dialect_insert(_signals).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = cast(CursorResult[Any], session.execute(statement.execution_options(preserve_rowcount=True)))
-    ids = dict(
-        session.execute(
-            select(Signal.dedupe_key, Signal.id).where(Signal.dedupe_key.in_(sorted(judgements)))
-        ).all()
-    )
-    for key, judgement_id in judgements.items():
-        session.execute(
-            update(DualTrackJudgement).where(DualTrackJudgement.id == judgement_id).values(signal_id=ids[key])
+    issued = 0
+    for start in range(0, len(rows), CHUNK):  # a statement's parameters are bounded (65,535 on PostgreSQL)
+        statement = (
+            dialect_insert(_signals)
+            .values(rows[start : start + CHUNK])
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
         )
-    return max(result.rowcount, 0)
+        result = cast(CursorResult[Any], session.execute(statement.execution_options(preserve_rowcount=True)))
+        issued += max(result.rowcount, 0)
+    keys = sorted(judgements)
+    ids: dict[str | None, int] = {}
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        ids.update(
+            session.execute(select(Signal.dedupe_key, Signal.id).where(Signal.dedupe_key.in_(chunk))).all()
+        )
+    links = [{"id": judgement_id, "signal_id": ids[key]} for key, judgement_id in judgements.items()]
+    session.execute(update(DualTrackJudgement), links)  # by primary key, one executemany
+    return issued
 
 
 __all__ = [
