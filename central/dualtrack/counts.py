@@ -54,20 +54,16 @@ def _hour_of(session: Session, column: Any, start: datetime) -> ColumnElement[in
 
 def hourly_visits(session: Session, *, day: date) -> Hourly:
     start, end = day_bounds(day)
+    hour = _hour_of(session, VisitorCount.hour_start, start).label("hour")
     live = func.sum(case((VisitorCount.origin == "live", VisitorCount.visits)))
     rows = session.execute(
-        select(
-            VisitorCount.window_id,
-            VisitorCount.hour_start,
-            func.coalesce(live, func.sum(VisitorCount.visits)),
-        )
+        select(VisitorCount.window_id, hour, func.coalesce(live, func.sum(VisitorCount.visits)))
         .where(VisitorCount.hour_start >= start, VisitorCount.hour_start < end)
-        .group_by(VisitorCount.window_id, VisitorCount.hour_start)
+        .group_by(VisitorCount.window_id, hour)
     )
     counts: Hourly = defaultdict(dict)
-    for window_id, hour_start, visits in rows:
-        hour = int((to_utc(hour_start) - start).total_seconds() // 3600)
-        counts[window_id][hour] = counts[window_id].get(hour, 0) + int(visits)
+    for window_id, at_hour, visits in rows:
+        counts[window_id][int(at_hour)] = int(visits)
     return dict(counts)
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -35,6 +35,7 @@ from central.audit.chain import record
 from central.core.actor import Actor
 from central.core.clock import shanghai_date
 from central.dualtrack import counts
+from central.dualtrack.bulk import insert_new
 from central.dualtrack.models import DualTrackJudgement, DualTrackRun
 from central.dualtrack.rule import HourCount, Outcome, Verdict, judge
 from central.dualtrack.signals import evidence_text, insert_signals, reason_text, signal_row
@@ -51,7 +52,6 @@ DUALTRACK_ACTOR = Actor(kind="system", name="dualtrack")
 DUAL_TRACK = "dual_track"  # the name the signal pass counts this source's signals under
 MAX_CATCH_UP = 31
 EVIDENCE_LIMIT = 6  # snapshots a judgement links
-INSERT_CHUNK = 2000
 
 
 @dataclass
@@ -110,9 +110,10 @@ def judge_day(
         )
         for w, (v, hours) in verdicts.items()
     ]
-    _insert_judgements(session, rows)
+    ids = _insert_judgements(session, rows)
     issued = _raise_signals(
         session,
+        ids=ids,
         day=day,
         now=now,
         calendar=calendar,
@@ -202,12 +203,18 @@ def _judgement_row(
     }
 
 
-def _insert_judgements(session: Session, rows: list[dict[str, Any]]) -> None:
-    postgres = session.get_bind().dialect.name == "postgresql"
-    dialect_insert = pg_insert if postgres else sqlite_insert
-    statement = dialect_insert(DualTrackJudgement).on_conflict_do_nothing(index_elements=["window_id", "day"])
-    for start in range(0, len(rows), INSERT_CHUNK):
-        session.execute(statement, rows[start : start + INSERT_CHUNK])
+def _insert_judgements(session: Session, rows: list[dict[str, Any]]) -> dict[int, int]:
+    """window id → judgement id of the rows inserted (central.dualtrack.bulk)."""
+    table = cast(Table, DualTrackJudgement.__table__)
+    inserted = insert_new(
+        session,
+        table,
+        rows,
+        conflict=["window_id", "day"],
+        order_by=["window_id"],
+        returning=[table.c.window_id, table.c.id],
+    )
+    return {int(row[0]): int(row[1]) for row in inserted}
 
 
 def _raise_signals(
@@ -220,17 +227,9 @@ def _raise_signals(
     places: dict[int, counts.WindowPlace],
     evidence: dict[int, list[int]],
     profile_keys: dict[int, str],
+    ids: dict[int, int],
 ) -> int:
-    flagged = [w for w, (v, _hours) in verdicts.items() if v.outcome is Outcome.FLAGGED]
-    if not flagged:
-        return 0
-    ids = dict(
-        session.execute(
-            select(DualTrackJudgement.window_id, DualTrackJudgement.id).where(
-                DualTrackJudgement.day == day, DualTrackJudgement.outcome == Outcome.FLAGGED.value
-            )
-        ).all()
-    )
+    flagged = [w for w, (v, _hours) in verdicts.items() if v.outcome is Outcome.FLAGGED and w in ids]
     today, rows = shanghai_date(now), []
     deadlines: dict[int, date | None] = {}
     for window_id in flagged:
@@ -243,7 +242,6 @@ def _raise_signals(
             deadlines[workdays] = correction_deadline(calendar, today, workdays)
         rows.append(
             signal_row(
-                judgement_id=ids[window_id],
                 window_id=window_id,
                 hall_id=place.hall_id,
                 department_id=place.department_id,
@@ -257,7 +255,7 @@ def _raise_signals(
                 now=now,
             )
         )
-    return insert_signals(session, rows)
+    return insert_signals(session, day=day, rows=rows)
 
 
 def _finish(session: Session, *, run_id: int, report: DayReport, now: datetime, instance: str) -> None:

@@ -16,15 +16,14 @@ import logging
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import String, Table, literal, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
+from central.dualtrack.bulk import insert_new
 from central.dualtrack.labels import SOURCE_LABELS
 from central.dualtrack.models import DualTrackJudgement
-from central.dualtrack.rule import Verdict
+from central.dualtrack.rule import Outcome, Verdict
 from central.signals.lifecycle import SignalStatus
 from central.signals.models import Signal
 from central.signals.reasons import REASONS, Origin
@@ -33,7 +32,6 @@ from central.signals.transitions import SIGNALS_ACTOR
 logger = logging.getLogger(__name__)
 
 REASON_CODE = "dual_track"
-CHUNK = 500
 _signals = cast(Table, Signal.__table__)
 
 
@@ -72,7 +70,6 @@ def evidence_text(judgement_id: int, evidence_ids: list[int]) -> str:
 
 def signal_row(
     *,
-    judgement_id: int,
     window_id: int,
     hall_id: int,
     department_id: int,
@@ -101,37 +98,27 @@ def signal_row(
         "issued_by": SIGNALS_ACTOR.label,
         "correct_by": correct_by,
         "updated_at": now,
-        "_judgement_id": judgement_id,  # removed before the insert
     }
 
 
-def insert_signals(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert the new ones (ON CONFLICT DO NOTHING) and link every judgement to its signal; returns
-    how many were new. Rows in dedupe-key order: two instances take keys in one order (no deadlock)."""
+def insert_signals(session: Session, *, day: date, rows: list[dict[str, Any]]) -> int:
+    """Insert the new ones and link each of the day's flagged judgements to its signal; returns how
+    many were new: one bulk ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING`` in dedupe-key order
+    (central.dualtrack.bulk), then one UPDATE."""
     if not rows:
         return 0
     rows = sorted(rows, key=lambda row: str(row["dedupe_key"]))
-    judgements = {row["dedupe_key"]: row.pop("_judgement_id") for row in rows}
-    postgres = session.get_bind().dialect.name == "postgresql"
-    dialect_insert = pg_insert if postgres else sqlite_insert
-    issued = 0
-    for start in range(0, len(rows), CHUNK):  # a statement's parameters are bounded (65,535 on PostgreSQL)
-        statement = (
-            dialect_insert(_signals)
-            .values(rows[start : start + CHUNK])
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-        result = cast(CursorResult[Any], session.execute(statement.execution_options(preserve_rowcount=True)))
-        issued += max(result.rowcount, 0)
-    keys = sorted(judgements)
-    ids: dict[str | None, int] = {}
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        ids.update(
-            session.execute(select(Signal.dedupe_key, Signal.id).where(Signal.dedupe_key.in_(chunk))).all()
-        )
-    links = [{"id": judgement_id, "signal_id": ids[key]} for key, judgement_id in judgements.items()]
-    session.execute(update(DualTrackJudgement), links)  # by primary key, one executemany
+    inserted = insert_new(
+        session, _signals, rows, conflict=["dedupe_key"], order_by=["dedupe_key"], returning=[_signals.c.id]
+    )
+    issued = len(inserted)
+    j = DualTrackJudgement
+    key = literal("dualtrack:") + sql_cast(j.window_id, String) + literal(f":{day.isoformat()}")
+    session.execute(
+        update(j)
+        .where(j.day == day, j.outcome == Outcome.FLAGGED.value)
+        .values(signal_id=select(Signal.id).where(Signal.dedupe_key == key).scalar_subquery())
+    )
     return issued
 
 
