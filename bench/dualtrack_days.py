@@ -16,6 +16,8 @@ Every parameter is a stated assumption (no field data was available):
 * The camera misses 2 % of visits and counts 0.1 spurious visits an hour (a colleague sitting down).
 * Dual-track (the detection scenario): each served visitor's cases go unrecorded with probability
   `unrecorded` (0.2: "a fifth of the visitors"; of the served ones, the stricter reading).
+
+`simulate` runs the pure rule (no database) over such windows, for the benchmark's sensitivity table.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+
+from central.dualtrack.rule import History, HourCount, Outcome, judge
+from common.profiles.dualtrack import DualTrackRules
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +68,17 @@ def draw_windows(rng: np.random.Generator, n: int, *, median_visits: float) -> W
     )
 
 
-def draw_day(rng: np.random.Generator, windows: Windows, *, unrecorded: float = 0.0) -> Day:
+def draw_day(
+    rng: np.random.Generator, windows: Windows, *, unrecorded: float = 0.0, plain: bool = False
+) -> Day:
+    """`plain`: Poisson visits and binomial enquiries at the window's own share, nothing else (no
+    day-to-day swing, no second cases, no cases without a visitor, no late entries, a perfect camera)."""
     n = len(windows.volume)
+    if plain:
+        visits = rng.poisson(windows.volume[:, None] * WEIGHTS[None, :])
+        served = visits - rng.binomial(visits, windows.enquiry[:, None])
+        served -= rng.binomial(served, unrecorded)
+        return Day(visits=visits, cases=served)
     factor = rng.gamma(50.0, 1 / 50.0, n)
     visits = rng.poisson((windows.volume * factor)[:, None] * WEIGHTS[None, :])
     kappa = ENQUIRY_DAY_CONCENTRATION
@@ -82,4 +96,33 @@ def draw_day(rng: np.random.Generator, windows: Windows, *, unrecorded: float = 
     return Day(visits=counted, cases=cases)
 
 
-__all__ = ["HOURS", "Day", "Windows", "draw_day", "draw_windows"]
+def simulate(
+    rules: DualTrackRules, *, windows: int, median_visits: float, plain: bool, history_days: int, seed: int
+) -> tuple[float, float]:
+    """(false-alarm %, detection %) of the pure rule over judged window-days: `history_days` fully
+    recorded days per window as its baseline, then one fully recorded day and one with a fifth of
+    the served visitors unrecorded."""
+    rng = np.random.default_rng(seed)
+    drawn = draw_windows(rng, windows, median_visits=median_visits)
+    past = [draw_day(rng, drawn, plain=plain) for _ in range(history_days)]
+    v = np.array([d.visits.sum(1) for d in past]).T
+    e = np.array([(d.visits - d.cases).sum(1) for d in past]).T
+    sq = (e * e / np.maximum(v, 1)).sum(1)
+    rates = []
+    for unrecorded in (0.0, 0.2):
+        day = draw_day(rng, drawn, unrecorded=unrecorded, plain=plain)
+        flagged = judged = 0
+        for w in range(windows):
+            history = History(history_days, int(v[w].sum()), int(e[w].sum()), float(sq[w]))
+            hours = [
+                HourCount(int(h), int(n), int(c))
+                for h, n, c in zip(HOURS, day.visits[w], day.cases[w], strict=True)
+            ]
+            verdict = judge(hours, history, rules)
+            judged += verdict.outcome is not Outcome.LOW_VOLUME
+            flagged += verdict.outcome is Outcome.FLAGGED
+        rates.append(100 * flagged / max(judged, 1))
+    return rates[0], rates[1]
+
+
+__all__ = ["HOURS", "Day", "Windows", "draw_day", "draw_windows", "simulate"]
