@@ -228,6 +228,7 @@ PAGE_ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("ratings.html", "date_to"): ("GET", "/console/ratings"),
     ("video_hall.html", "day"): ("GET", "/console/video/halls/510000-ZWFW"),
     ("patrols.html", "date"): ("GET", "/console/patrols"),
+    ("dualtrack_list.html", "day"): ("GET", "/console/dualtrack"),
     ("approval_new.html", "new_at"): ("POST", "/console/approvals/new"),
     ("followup_detail.html", "called_at"): ("POST", "/console/ratings/followups/{followup}/callback"),
 }
