@@ -69,6 +69,10 @@ from central.devices.notifier import Notifier
 from central.devices.replies import Replies
 from central.devices.router import router as device_link_router
 from central.devices.service import observation_handlers
+from central.dualtrack.judge import DUALTRACK_SIGNAL_SOURCES
+from central.dualtrack.pages import TEMPLATES as dualtrack_templates
+from central.dualtrack.pages import router as dualtrack_pages
+from central.dualtrack.router import router as dualtrack_router
 from central.investigations.pages import TEMPLATES as investigations_templates
 from central.investigations.pages import router as investigations_pages
 from central.investigations.router import router as investigations_router
@@ -119,6 +123,7 @@ from central.signals.lifecycle import SignalAction
 from central.signals.pages import TEMPLATES as signals_templates
 from central.signals.pages import router as signals_pages
 from central.signals.router import router as signals_router
+from central.signals.scheduler import SignalSource
 from central.video.handlers import CAMERA_HANDLERS
 from central.video.jobs import evidence_purge_job
 from central.video.pages import TEMPLATES as video_templates
@@ -150,10 +155,16 @@ PAGE_TEMPLATES = (
     complaints_templates,
     sampling_templates,
     anomalies_templates,
+    dualtrack_templates,
 )
-# What the signal pass computes beside the cases' lights: overdue follow-ups of 差评 (HCP) and
-# complaints undecided past their working days (SZ-14).
-SIGNAL_SOURCES = {**RATINGS_SIGNAL_SOURCES, **COMPLAINT_SIGNAL_SOURCES}
+# The domains' computed signals, run inside every signal pass (serve's, the CLI's, the demo's): overdue
+# follow-ups of 差评 (HCP), complaints undecided past their working days (SZ-14) and the daily
+# dual-track judgement (RULES: 双轨运行).
+SIGNAL_SOURCES: dict[str, SignalSource] = {
+    **RATINGS_SIGNAL_SOURCES,
+    **COMPLAINT_SIGNAL_SOURCES,
+    **DUALTRACK_SIGNAL_SOURCES,
+}
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -306,6 +317,7 @@ def create_app(
         complaints_router,
         sampling_router,
         anomalies_router,
+        dualtrack_router,
     )
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(get_principal)])
@@ -329,6 +341,7 @@ def create_app(
         complaint_public_pages,  # no sign-in
         sampling_pages,
         anomalies_pages,
+        dualtrack_pages,
     ):
         app.include_router(pages)
     app.include_router(login_router)

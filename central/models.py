@@ -9,6 +9,7 @@ from central.cases.models import Case, CaseEvent, CaseEventVoid
 from central.complaints.models import Complaint, ComplaintAttachment, ComplaintChallengeUse
 from central.core.db import Base
 from central.devices.models import DeviceCommand
+from central.dualtrack.models import DualTrackJudgement, DualTrackRun
 from central.investigations.models import Investigation
 from central.live.models import LiveView
 from central.patrols.models import (
@@ -69,6 +70,8 @@ __all__ = [
     "Device",
     "DeviceCommand",
     "DeviceKey",
+    "DualTrackJudgement",
+    "DualTrackRun",
     "Evidence",
     "EvidenceImage",
     "FollowUp",

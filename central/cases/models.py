@@ -68,6 +68,8 @@ class CaseEvent(Base):
     __table_args__ = (
         # A period's acceptances or pauses, read from the index alone (central.anomalies' rules).
         Index("ix_case_events_type_at", "type", "at", "case_id", "window_id"),
+        # A day's events across all windows (central.dualtrack): a range on `at`, not a table scan.
+        Index("ix_case_events_at", "at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(100), unique=True)

@@ -50,6 +50,9 @@ COMMANDS: dict[str, Command] = {
     "report": Command(
         "central.cli.report_cmd", "app", "Reports (电子监察月报): the monthly report as a PDF."
     ),
+    "dualtrack": Command(
+        "central.cli.dualtrack_cmd", "app", "Dual-track detection (双轨运行研判): judge a finished day."
+    ),
     "serve": Command("central.cli.serve_cmd", "serve", "Run the central server."),
     "demo": Command("central.cli.demo_cmd", "demo", "Seed a demo province and serve it with a live hall."),
     "edge": Command("edge.cli", "app", "Edge agent: cameras, keypads, outbox, recordings."),

@@ -13,6 +13,7 @@ from central.cli.common import cli_session, console, fail
 from central.complaints.jobs import COMPLAINT_OVERDUE, COMPLAINT_SIGNAL_SOURCES
 from central.core.clock import SHANGHAI, shanghai_date, system_clock
 from central.core.types import DateOutOfRange, check_day
+from central.dualtrack.judge import DUAL_TRACK, DUALTRACK_SIGNAL_SOURCES
 from central.jobs.runner import instance_name
 from central.ratings.overdue import RATINGS_SIGNAL_SOURCES
 from central.signals.scheduler import run_signals
@@ -43,8 +44,9 @@ def signals_run(
         None, "--as-of", formats=["%Y-%m-%d"], help="Shanghai date to compute signals for (default: today)."
     ),
 ) -> None:
-    """Issue light signals and green warnings, auto-correct and escalate: the same pass `serve`
-    runs every HALLWATCH_SIGNAL_INTERVAL_SECONDS. Safe to repeat, and beside a running server."""
+    """Issue light signals and green warnings, judge finished days for dual-track, auto-correct and
+    escalate: the same pass `serve` runs every HALLWATCH_SIGNAL_INTERVAL_SECONDS. Safe to repeat,
+    and beside a running server."""
     moment = _moment(as_of)
     with cli_session() as (settings, session):
         summary = run_signals(
@@ -53,7 +55,7 @@ def signals_run(
             calendar=load_calendar(session),
             default_profile=settings.rule_profile,
             instance=f"cli:{instance_name()}",
-            sources={**RATINGS_SIGNAL_SOURCES, **COMPLAINT_SIGNAL_SOURCES},
+            sources={**RATINGS_SIGNAL_SOURCES, **COMPLAINT_SIGNAL_SOURCES, **DUALTRACK_SIGNAL_SOURCES},
         )
     table = Table(title=f"预警纠错 as of {summary.as_of.isoformat()} (run #{summary.run_id})")
     table.add_column("")
@@ -64,6 +66,7 @@ def signals_run(
         ("绿色预警 green (due date)", summary.green),
         ("差评整改超期 follow-up overdue", summary.followup_overdue),
         ("投诉逾期未受理 complaint overdue", summary.sourced.get(COMPLAINT_OVERDUE, 0)),
+        ("疑似体外循环 dual track", summary.sourced.get(DUAL_TRACK, 0)),
         ("转为红色 escalated", summary.escalated),
         ("已纠正 auto-corrected", summary.corrected),
     ):

@@ -22,6 +22,7 @@ from central.cases.models import Case, CaseEvent
 from central.cases.queries import case_clause
 from central.complaints.jobs import COMPLAINT_SIGNAL_SOURCES
 from central.core.actor import Actor
+from central.dualtrack.judge import DUALTRACK_SIGNAL_SOURCES
 from central.investigations.schemas import InvestigationCreate
 from central.investigations.service import open_investigation
 from central.ratings.overdue import RATINGS_SIGNAL_SOURCES
@@ -69,7 +70,7 @@ def seed_supervision(
         calendar=calendar,
         default_profile=default_profile,
         instance="demo",
-        sources={**RATINGS_SIGNAL_SOURCES, **COMPLAINT_SIGNAL_SOURCES},
+        sources={**RATINGS_SIGNAL_SOURCES, **COMPLAINT_SIGNAL_SOURCES, **DUALTRACK_SIGNAL_SOURCES},
     )
     province, county, post = (demo_principal(session, name) for name in (inspector, county_inspector, clerk))
     department = post.jurisdiction.code

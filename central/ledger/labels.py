@@ -43,6 +43,7 @@ ORIGIN_LABELS: dict[str, str] = {
     Origin.COMPLAINT: "投诉逾期",
     Origin.SAMPLING: "抽样监察",
     Origin.DATA: "数据监察",
+    Origin.DUAL_TRACK: "双轨运行研判",
 }
 SIGNAL_STATUS_LABELS: dict[str, str] = {status.value: text for status, text in STATUS_LABELS.items()}
 SIGNAL_ACTION_LABELS: dict[str, str] = {

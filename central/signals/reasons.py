@@ -22,6 +22,7 @@ class Origin(StrEnum):
     COMPLAINT = "complaint"  # a complaint not decided within its working days (central.complaints.jobs)
     SAMPLING = "sampling"  # a sampled case reviewed as non-compliant (central.sampling, SC-6(4))
     DATA = "data"  # an anomaly rule's hit an inspector turned into a signal (central.anomalies, SC-6(2))
+    DUAL_TRACK = "dual_track"  # more visitors counted than cases recorded, day after day (central.dualtrack)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ _REASONS = [
     # What data supervision's rules found (SC-6(2)), raised only from a hit an inspector judged real:
     # SZ-11's "other minor violations" read for data, so yellow, turning red if not corrected.
     Reason("data_anomaly", Color.YELLOW, "数据监察发现异常", "SC-6.2", manual=False),
+    # Cases handled off the system (双轨运行, RULES "What the seeds say goes wrong"): a suspicion from
+    # the cameras' visitor counts against the cases recorded, for an inspector to verify; computed only.
+    Reason("dual_track", Color.YELLOW, "疑似体外循环", "QTH part 2", manual=False),
     # SZ-11: yellow, turning red if not corrected within the profile's working days.
     Reason("refused_lawful_acceptance", Color.YELLOW, "对符合条件的申请不予受理", "SZ-11"),
     Reason("late_decision", Color.YELLOW, "未在法定期限内作出决定", "SZ-11"),

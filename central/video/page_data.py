@@ -137,7 +137,7 @@ def _absences(
     filters = AbsenceFilters(within=principal.jurisdiction, hall_code=hall.code, date_from=day, date_to=day)
     page = list_absences(session, filters=filters, page=1, page_size=MAX_ABSENCES, now=now)
     ids = [ref.id for item in page.items for ref in item.evidence]
-    pending = _pending_requests(session, principal=principal, evidence_ids=ids)
+    pending = pending_evidence_requests(session, principal=principal, evidence_ids=ids)
     supervise = principal.may(Permission.SIGNALS_SUPERVISE)
     return [
         AbsenceView(
@@ -157,7 +157,10 @@ def _absences(
     ]
 
 
-def _pending_requests(session: Session, *, principal: Principal, evidence_ids: list[int]) -> dict[int, int]:
+def pending_evidence_requests(
+    session: Session, *, principal: Principal, evidence_ids: list[int]
+) -> dict[int, int]:
+    """evidence id → the viewer's own evidence view/export request still waiting for approval."""
     if not evidence_ids:
         return {}
     rows = session.execute(
@@ -193,5 +196,6 @@ __all__ = [
     "duration_text",
     "hall_page_context",
     "hm",
+    "pending_evidence_requests",
     "seconds_text",
 ]

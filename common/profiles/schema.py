@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from common.profiles.base import StrictModel
+from common.profiles.dualtrack import DualTrackRules
 from common.profiles.scoring import ScoringRules
 from common.profiles.supervision import AnomalyRules, SamplingRules
 
@@ -235,6 +236,10 @@ class RuleProfile(StrictModel):
     )
     anomalies: AnomalyRules = Field(
         default_factory=AnomalyRules, description="Data supervision's anomaly rules (数据监察, SC-6(2))."
+    )
+    dualtrack: DualTrackRules = Field(
+        default_factory=DualTrackRules,
+        description="Dual-track detection: visitors the cameras counted against cases recorded (QTH part 2).",
     )
     scoring: ScoringRules = Field(
         default_factory=ScoringRules,

@@ -229,6 +229,7 @@ PAGE_ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("video_hall.html", "day"): ("GET", "/console/video/halls/510000-ZWFW"),
     ("patrols.html", "date"): ("GET", "/console/patrols"),
     ("scores.html", "day"): ("GET", "/console/scores"),
+    ("dualtrack_list.html", "day"): ("GET", "/console/dualtrack"),
     ("approval_new.html", "new_at"): ("POST", "/console/approvals/new"),
     ("followup_detail.html", "called_at"): ("POST", "/console/ratings/followups/{followup}/callback"),
 }

@@ -1,0 +1,187 @@
+"""What one day's judgement reads, in a few set-based statements over every window at once.
+
+* Visits per window and Shanghai hour (`video_visitor_counts`): an hour reported in parts is their
+  sum; a recording's parts count only in an hour no live camera reported — the rule of
+  `central.video.visitor_queries`, as one GROUP BY instead of per hall.
+* Cases per window and hour: each case once per window and day, in the hour of its first not-voided
+  event there (the day's count is `central.video.visitor_queries.recorded_cases`'s, split by hour).
+  One range scan of `case_events.at` (indexed) for the day.
+* Each window's history: count and sums of its unflagged judged days in the look-back.
+* The window's snapshots (SC-18 evidence) in given hours, for a flagged judgement to link.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, Integer, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from central.cases.models import CaseEvent, CaseEventVoid
+from central.core.clock import to_utc
+from central.dualtrack.models import DualTrackJudgement
+from central.dualtrack.rule import History, Outcome
+from central.registry.models import ServiceWindow, Staff
+from central.video.models import JPEG, Evidence, VisitorCount
+from central.video.queries import day_bounds
+
+logger = logging.getLogger(__name__)
+
+Hourly = dict[int, dict[int, int]]  # window id → Shanghai hour → count
+
+
+@dataclass(frozen=True)
+class WindowPlace:
+    id: int
+    code: str
+    name: str
+    hall_id: int
+    department_id: int | None
+
+
+def _hour_of(session: Session, column: Any, start: datetime) -> ColumnElement[int]:
+    """The Shanghai hour (0..23) of a UTC timestamp on the day beginning at `start`, in SQL."""
+    epoch = int(start.timestamp())
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.floor((func.extract("epoch", column) - epoch) / 3600), Integer)
+    # SQLite: naive UTC text; integer division of integers
+    return cast((cast(func.strftime("%s", column), Integer) - epoch) / 3600, Integer)
+
+
+def hourly_visits(session: Session, *, day: date) -> Hourly:
+    start, end = day_bounds(day)
+    hour = _hour_of(session, VisitorCount.hour_start, start).label("hour")
+    live = func.sum(case((VisitorCount.origin == "live", VisitorCount.visits)))
+    rows = session.execute(
+        select(VisitorCount.window_id, hour, func.coalesce(live, func.sum(VisitorCount.visits)))
+        .where(VisitorCount.hour_start >= start, VisitorCount.hour_start < end)
+        .group_by(VisitorCount.window_id, hour)
+    )
+    counts: Hourly = defaultdict(dict)
+    for window_id, at_hour, visits in rows:
+        counts[window_id][int(at_hour)] = int(visits)
+    return dict(counts)
+
+
+def hourly_cases(session: Session, *, day: date) -> Hourly:
+    start, end = day_bounds(day)
+    first = (
+        select(
+            CaseEvent.window_id.label("window_id"),
+            CaseEvent.case_id,
+            func.min(CaseEvent.at).label("first_at"),
+        )
+        .outerjoin(CaseEventVoid, CaseEventVoid.event_id == CaseEvent.id)
+        .where(
+            CaseEvent.at >= start,
+            CaseEvent.at < end,
+            CaseEvent.window_id.is_not(None),
+            CaseEventVoid.id.is_(None),
+        )
+        .group_by(CaseEvent.window_id, CaseEvent.case_id)
+        .subquery()
+    )
+    hour = _hour_of(session, first.c.first_at, start).label("hour")
+    counts: Hourly = defaultdict(dict)
+    for window_id, at_hour, cases in session.execute(
+        select(first.c.window_id, hour, func.count()).group_by(first.c.window_id, hour)
+    ):
+        counts[window_id][int(at_hour)] = int(cases)
+    return dict(counts)
+
+
+def histories(
+    session: Session, *, day: date, lookback_days: int, hall_ids: list[int] | None
+) -> dict[int, History]:
+    """Per window: its unflagged judged days in [day − lookback_days, day) with visitors counted."""
+    j = DualTrackJudgement
+    query = (
+        select(
+            j.window_id,
+            func.count(),
+            func.sum(j.visits),
+            func.sum(j.excess),
+            func.sum(cast(j.excess, Float) * j.excess / j.visits),
+        )
+        .where(
+            j.day >= day - timedelta(days=lookback_days),
+            j.day < day,
+            j.outcome != Outcome.FLAGGED.value,
+            j.visits > 0,
+        )
+        .group_by(j.window_id)
+    )
+    if hall_ids is not None:
+        query = query.where(j.hall_id.in_(hall_ids))
+    return {
+        window_id: History(days=int(n), visits=int(v), excess=int(e), excess_sq_per_visit=float(sq))
+        for window_id, n, v, e, sq in session.execute(query)
+    }
+
+
+def window_places(session: Session) -> dict[int, WindowPlace]:
+    """Every window with its hall and department (a window without one: its first active staff's)."""
+    places = {
+        row.id: WindowPlace(row.id, row.code, row.name, row.hall_id, row.department_id)
+        for row in session.execute(
+            select(
+                ServiceWindow.id,
+                ServiceWindow.code,
+                ServiceWindow.name,
+                ServiceWindow.hall_id,
+                ServiceWindow.department_id,
+            )
+        )
+    }
+    orphans = [w for w, place in places.items() if place.department_id is None]
+    if orphans:
+        staffed = session.execute(
+            select(Staff.window_id, func.min(Staff.department_id))
+            .where(Staff.window_id.in_(orphans), Staff.active)
+            .group_by(Staff.window_id)
+        )
+        for window_id, department_id in staffed:
+            p = places[window_id]
+            places[window_id] = WindowPlace(p.id, p.code, p.name, p.hall_id, department_id)
+    return places
+
+
+def evidence_in_hours(
+    session: Session, *, day: date, hours: dict[int, list[int]], limit: int
+) -> dict[int, list[int]]:
+    """Per window: up to `limit` snapshots (JPEG, not purged) taken in the given Shanghai hours."""
+    if not hours:
+        return {}
+    start, end = day_bounds(day)
+    found: dict[int, list[int]] = defaultdict(list)
+    rows = session.execute(
+        select(Evidence.id, Evidence.window_id, Evidence.taken_at)
+        .where(
+            Evidence.window_id.in_(sorted(hours)),
+            Evidence.taken_at >= start,
+            Evidence.taken_at < end,
+            Evidence.media_type == JPEG,
+            Evidence.purged_at.is_(None),
+        )
+        .order_by(Evidence.taken_at, Evidence.id)
+    )
+    for evidence_id, window_id, taken_at in rows:
+        hour = int((to_utc(taken_at) - start).total_seconds() // 3600)
+        if hour in hours[window_id] and len(found[window_id]) < limit:
+            found[window_id].append(evidence_id)
+    return dict(found)
+
+
+__all__ = [
+    "Hourly",
+    "WindowPlace",
+    "evidence_in_hours",
+    "histories",
+    "hourly_cases",
+    "hourly_visits",
+    "window_places",
+]
