@@ -56,7 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.patrols
 	$(BIN)/python -m bench.displays
 	$(BIN)/python -m bench.live
-	$(BIN)/python -m bench.supervision_anomalies
+	$(BIN)/python -m bench.supervision
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
