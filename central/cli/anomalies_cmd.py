@@ -4,7 +4,7 @@ catching up by hand): the pass `serve` runs every HALLWATCH_ANOMALY_INTERVAL_SEC
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import datetime
 
 import typer
 from rich.table import Table
@@ -13,23 +13,13 @@ from central.anomalies.explain import LABELS
 from central.anomalies.jobs import default_period
 from central.anomalies.run import PeriodError, run_anomalies
 from central.calendar.service import load_calendar
-from central.cli.common import cli_actor, cli_session, console, fail
+from central.cli.common import cli_actor, cli_session, console, fail, option_day
 from central.core.clock import shanghai_date, system_clock
-from central.core.types import DateOutOfRange, check_day
 from central.jobs.runner import instance_name
 
 logger = logging.getLogger(__name__)
 
 app = typer.Typer(help="Data supervision (数据监察, SC-6(2)): anomaly rules.", no_args_is_help=True)
-
-
-def _day(value: datetime | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return check_day(value.date())
-    except DateOutOfRange as exc:
-        raise fail(f"{option}: {exc}") from exc
 
 
 @app.command("run")
@@ -46,7 +36,10 @@ def anomalies_run(
     now = system_clock()
     with cli_session() as (settings, session):
         default_from, default_to = default_period(now, settings.anomaly_days)
-        period_from, period_to = _day(first, "--from") or default_from, _day(last, "--to") or default_to
+        period_from, period_to = (
+            option_day(first, "--from") or default_from,
+            option_day(last, "--to") or default_to,
+        )
         if period_to >= shanghai_date(now):
             raise fail(
                 f"--to {period_to.isoformat()} has not ended yet (today is {shanghai_date(now).isoformat()})"

@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 
 import typer
 from rich.console import Console
@@ -17,6 +18,7 @@ from central.core.actor import Actor
 from central.core.config import Settings
 from central.core.db import make_engine, make_session_factory
 from central.core.migrate import upgrade
+from central.core.types import DateOutOfRange, check_day
 
 logger = logging.getLogger(__name__)
 console = Console()
@@ -52,3 +54,13 @@ def cli_actor() -> Actor:
 def fail(message: str, code: int = 2) -> typer.Exit:
     errors.print(f"[bold red]错误[/]: {message}", highlight=False)
     return typer.Exit(code)
+
+
+def option_day(value: datetime | None, option: str) -> date | None:
+    """A `--date`-like option's Shanghai day, checked against the system's range (exit 2 saying which)."""
+    if value is None:
+        return None
+    try:
+        return check_day(value.date())
+    except DateOutOfRange as exc:
+        raise fail(f"{option}: {exc}") from exc

@@ -5,15 +5,14 @@ already judged is left as it is (idempotent, safe beside a running server)."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import typer
 from rich.table import Table
 
 from central.calendar.service import load_calendar
-from central.cli.common import cli_session, console, fail
+from central.cli.common import cli_session, console, fail, option_day
 from central.core.clock import shanghai_date, system_clock
-from central.core.types import DateOutOfRange, check_day
 from central.dualtrack.judge import DayReport, days_due, judge_day
 from central.jobs.runner import instance_name
 from common.profiles.loader import get_profile
@@ -21,15 +20,6 @@ from common.profiles.loader import get_profile
 logger = logging.getLogger(__name__)
 
 app = typer.Typer(help="Dual-track detection (双轨运行研判, 疑似体外循环).", no_args_is_help=True)
-
-
-def _day(value: datetime | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return check_day(value.date())
-    except DateOutOfRange as exc:
-        raise fail(f"--date: {exc}") from exc
 
 
 @app.command("run")
@@ -40,7 +30,7 @@ def dualtrack_run(
 ) -> None:
     """Judge each window's visitors against its recorded cases for a finished day; a flagged window
     gets a yellow signal 疑似体外循环. The signal pass `serve` runs does the same each day."""
-    day = _day(when)
+    day = option_day(when, "--date")
     now = system_clock()
     if day is not None and day >= shanghai_date(now):
         raise fail(f"--date {day.isoformat()} has not ended yet (today is {shanghai_date(now).isoformat()})")

@@ -4,16 +4,15 @@ a recomputation asked for by hand (audited, refused for a closed month: that tak
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import typer
 from rich.table import Table
 
 from central.audit.chain import record
 from central.calendar.service import load_calendar
-from central.cli.common import cli_actor, cli_session, console, fail
+from central.cli.common import cli_actor, cli_session, console, fail, option_day
 from central.core.clock import shanghai_date, system_clock
-from central.core.types import DateOutOfRange, check_day
 from central.jobs.runner import instance_name
 from central.reports.service import closed_month_hook
 from central.scores.corrections import recompute
@@ -26,15 +25,6 @@ logger = logging.getLogger(__name__)
 app = typer.Typer(help="Performance scores (绩效得分, QTH-3, SZ-16..20).", no_args_is_help=True)
 
 
-def _day(value: datetime | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return check_day(value.date())
-    except DateOutOfRange as exc:
-        raise fail(f"{option}: {exc}") from exc
-
-
 @app.command("run")
 def scores_run(
     through: datetime | None = typer.Option(
@@ -44,7 +34,7 @@ def scores_run(
     """Score every finished day not scored yet (in order, from the last scored), apply corrections
     after approvals and close months: the pass `serve` runs every HALLWATCH_SCORE_INTERVAL_SECONDS.
     Safe to repeat, and beside a running server."""
-    day = _day(through, "--date")
+    day = option_day(through, "--date")
     now = system_clock()
     if day is not None and day >= shanghai_date(now):
         raise fail(f"--date {day.isoformat()} has not ended yet (today is {shanghai_date(now).isoformat()})")
@@ -87,7 +77,7 @@ def scores_recompute(
 ) -> None:
     """Recompute scored days from --from through the last scored day of its month, with the records as
     they stand now: changed figures get a new row, the earlier one stays visible with the reason."""
-    day = _day(first, "--from")
+    day = option_day(first, "--from")
     assert day is not None
     if not reason.strip():
         raise fail("--reason must say why")
