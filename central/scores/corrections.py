@@ -90,16 +90,20 @@ def detect_late_ratings(session: Session, *, now: datetime) -> int:
         .where(Rating.rated_on >= since, Rating.updated_at > ScoreRun.finished_at)
         .group_by(Rating.hall_id, Rating.rated_on)
     ).all()
+    # Corrections that may cover them, read once (not one query per hall and day on every pass).
+    requested: dict[int, list[tuple[date, datetime]]] = {}
+    if late:
+        for hall_id, day, at in session.execute(
+            select(ScoreCorrection.hall_id, ScoreCorrection.day, ScoreCorrection.requested_at).where(
+                ScoreCorrection.hall_id.in_(sorted({row[0] for row in late})),
+                ScoreCorrection.requested_at >= min(row[3] for row in late),
+            )
+        ):
+            requested.setdefault(hall_id, []).append((day, at))
     booked = 0
     for hall_id, day, count, newest in late:
-        covered = session.scalar(
-            select(ScoreCorrection.id).where(
-                ScoreCorrection.hall_id == hall_id,
-                ScoreCorrection.day <= day,
-                ScoreCorrection.requested_at >= newest,
-            )
-        )
-        if covered is None:
+        # A correction of the hall from that day or earlier, asked for after the newest arrival.
+        if not any(first <= day and at >= newest for first, at in requested.get(hall_id, [])):
             reason = f"迟到数据：{count} 条 {day.isoformat()} 的评价在当日计分后到达"
             session.add(ScoreCorrection(hall_id=hall_id, day=day, reason=reason, requested_at=now))
             booked += 1
