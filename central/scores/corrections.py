@@ -31,7 +31,7 @@ from central.cases.models import CaseEvent
 from central.core.actor import Actor
 from central.core.clock import shanghai_date
 from central.ratings.models import Rating
-from central.scores.engine import compute_day
+from central.scores.engine import Registry, compute_day
 from central.scores.models import ScoreCorrection, ScoreRun
 from central.scores.store import rewrite_day
 from common.worktime import WorkCalendar
@@ -201,6 +201,7 @@ def recompute(
         return 0
     changed = 0
     day = first_day
+    registry = Registry(session, default_profile_key=default_profile_key, hall_ids=hall_ids, subject=None)
     while day <= last:
         scores = compute_day(
             session,
@@ -209,6 +210,7 @@ def recompute(
             calendar=calendar,
             default_profile_key=default_profile_key,
             hall_ids=hall_ids,
+            registry=registry,
         )
         changed += rewrite_day(session, scores, computed_at=now, reason=reason)
         session.flush()

@@ -32,7 +32,7 @@ from central.calendar.service import load_calendar
 from central.core.actor import Actor
 from central.core.clock import shanghai_date
 from central.scores.corrections import apply_corrections, detect_corrections, detect_late_ratings
-from central.scores.engine import compute_day
+from central.scores.engine import Registry, compute_day
 from central.scores.models import ScoreRun
 from central.scores.months import close_months
 from central.scores.store import write_day
@@ -81,8 +81,10 @@ def score_day(
     calendar: WorkCalendar,
     default_profile_key: str,
     instance: str,
+    registry: Registry | None = None,
 ) -> DayRun:
-    """Claim, compute and write one day; commits. A day already claimed is left alone."""
+    """Claim, compute and write one day; commits. A day already claimed is left alone. `registry`:
+    the subjects, read once for a pass catching up several days."""
     started = time.perf_counter()
     run_id = _claim(session, day=day, now=now, instance=instance)
     if run_id is None:
@@ -90,7 +92,12 @@ def score_day(
         return DayRun(day, computed=False)
     try:
         scores = compute_day(
-            session, day=day, as_of=now, calendar=calendar, default_profile_key=default_profile_key
+            session,
+            day=day,
+            as_of=now,
+            calendar=calendar,
+            default_profile_key=default_profile_key,
+            registry=registry,
         )
         write_day(session, scores, computed_at=now)
         seconds = time.perf_counter() - started
@@ -169,7 +176,13 @@ def run_scores(
     report.corrections = apply_corrections(
         session, now=now, calendar=calendar, default_profile_key=default_profile_key
     )
-    for day in days_due(session, now=now, delay=delay, through=through):
+    due = days_due(session, now=now, delay=delay, through=through)
+    registry = (
+        Registry(session, default_profile_key=default_profile_key, hall_ids=None, subject=None)
+        if due
+        else None
+    )
+    for day in due:
         try:
             report.days.append(
                 score_day(
@@ -179,6 +192,7 @@ def run_scores(
                     calendar=calendar,
                     default_profile_key=default_profile_key,
                     instance=instance,
+                    registry=registry,
                 )
             )
         except CalendarMissingError as exc:

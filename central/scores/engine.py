@@ -131,10 +131,15 @@ def compute_day(
     default_profile_key: str,
     hall_ids: Collection[int] | None = None,
     subject: Subject | None = None,
+    registry: Registry | None = None,
 ) -> DayScores:
     """Every subject's lines and scores for `day` (of the halls given, or all scored halls; or of
-    one subject, for the one-at-a-time baseline), from the records as they stood at `as_of`."""
-    registry = Registry(session, default_profile_key=default_profile_key, hall_ids=hall_ids, subject=subject)
+    one subject, for the one-at-a-time baseline), from the records as they stood at `as_of`.
+    `registry`: the subjects read once for a run of days (built with the same halls and subject)."""
+    if registry is None:
+        registry = Registry(
+            session, default_profile_key=default_profile_key, hall_ids=hall_ids, subject=subject
+        )
     result = DayScores(day=day, as_of=as_of)
     if not registry.hall_keys:
         return result
