@@ -1,11 +1,11 @@
 """What one day's judgement reads, in a few set-based statements over every window at once.
 
-* Visits per window and Shanghai hour (`video_visitor_counts`): an hour reported in parts is their
-  sum; a recording's parts count only in an hour no live camera reported — the rule of
-  `central.video.visitor_queries`, as one GROUP BY instead of per hall.
-* Cases per window and hour: each case once per window and day, in the hour of its first not-voided
-  event there (the day's count is `central.video.visitor_queries.recorded_cases`'s, split by hour).
-  One range scan of `case_events.at` (indexed) for the day.
+* Visits per window and Shanghai hour (`video_visitor_counts`), with each visit's start and length
+  where the edge reported them: an hour reported in parts is their sum; a recording's parts count
+  only in an hour no live camera reported — the rule of `central.video.visitor_queries`.
+* Cases per window: each case once per window and day, at its first not-voided event there (the
+  day's count is `central.video.visitor_queries.recorded_cases`'s). One range scan of
+  `case_events.at` (indexed) for the day.
 * Each window's history: count and sums of its unflagged judged days in the look-back.
 * The window's snapshots (SC-18 evidence) in given hours, for a flagged judgement to link.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, case, cast, func, select
+from sqlalchemy import ColumnElement, Float, Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from central.cases.models import CaseEvent, CaseEventVoid
@@ -31,8 +31,6 @@ from central.video.queries import day_bounds
 
 logger = logging.getLogger(__name__)
 
-Hourly = dict[int, dict[int, int]]  # window id → Shanghai hour → count
-
 
 @dataclass(frozen=True)
 class WindowPlace:
@@ -43,31 +41,64 @@ class WindowPlace:
     department_id: int | None
 
 
-def _hour_of(session: Session, column: Any, start: datetime) -> ColumnElement[int]:
-    """The Shanghai hour (0..23) of a UTC timestamp on the day beginning at `start`, in SQL."""
+def _seconds_of(session: Session, column: Any, start: datetime) -> ColumnElement[int]:
+    """Whole seconds from `start` (the day's Shanghai midnight) to a UTC timestamp, in SQL."""
     epoch = int(start.timestamp())
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor((func.extract("epoch", column) - epoch) / 3600), Integer)
-    # SQLite: naive UTC text; integer division of integers
-    return cast((cast(func.strftime("%s", column), Integer) - epoch) / 3600, Integer)
+        return cast(func.floor(func.extract("epoch", column) - epoch), Integer)
+    # SQLite: naive UTC text
+    return cast(func.strftime("%s", column), Integer) - epoch
 
 
-def hourly_visits(session: Session, *, day: date) -> Hourly:
+@dataclass
+class WindowVisits:
+    """One window's day as the camera saw it: visits per Shanghai hour and, where every counted hour
+    came with them, each visit as (second of the day it began, seconds long), in start order."""
+
+    counts: dict[int, int]
+    spans: list[tuple[int, int]] | None
+
+
+def day_visits(session: Session, *, day: date) -> dict[int, WindowVisits]:
+    """Per window: an hour reported in parts is their sum; a recording's parts count only in an hour
+    no live camera reported (the rule of `central.video.visitor_queries`)."""
     start, end = day_bounds(day)
-    hour = _hour_of(session, VisitorCount.hour_start, start).label("hour")
-    live = func.sum(case((VisitorCount.origin == "live", VisitorCount.visits)))
+    seconds = _seconds_of(session, VisitorCount.hour_start, start).label("second")
     rows = session.execute(
-        select(VisitorCount.window_id, hour, func.coalesce(live, func.sum(VisitorCount.visits)))
-        .where(VisitorCount.hour_start >= start, VisitorCount.hour_start < end)
-        .group_by(VisitorCount.window_id, hour)
+        select(
+            VisitorCount.window_id, seconds, VisitorCount.origin, VisitorCount.visits, VisitorCount.spans
+        ).where(VisitorCount.hour_start >= start, VisitorCount.hour_start < end)
     )
-    counts: Hourly = defaultdict(dict)
-    for window_id, at_hour, visits in rows:
-        counts[window_id][int(at_hour)] = int(visits)
-    return dict(counts)
+    parts: dict[int, dict[int, list[tuple[bool, int, list[int] | None]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for window_id, second, origin, visits, spans in rows:
+        parts[window_id][int(second) // 3600].append((origin == "live", int(visits), spans))
+    return {window_id: _window_visits(hours) for window_id, hours in parts.items()}
 
 
-def hourly_cases(session: Session, *, day: date) -> Hourly:
+def _window_visits(hours: dict[int, list[tuple[bool, int, list[int] | None]]]) -> WindowVisits:
+    counts: dict[int, int] = {}
+    spans: list[tuple[int, int]] | None = []
+    for hour in sorted(hours):
+        chosen = [part for part in hours[hour] if part[0]] or hours[hour]
+        counts[hour] = sum(visits for _live, visits, _spans in chosen)
+        if spans is None or any(flat is None for _live, _visits, flat in chosen):
+            spans = None
+            continue
+        base = hour * 3600
+        spans += sorted(
+            (base + flat[i], flat[i + 1])
+            for _live, _visits, flat in chosen
+            if flat
+            for i in range(0, len(flat), 2)
+        )
+    return WindowVisits(counts, spans)
+
+
+def case_seconds(session: Session, *, day: date) -> dict[int, list[int]]:
+    """Per window: each case once, at the second of the day of its first not-voided event there that
+    day, ascending. One range scan of `case_events.at` (indexed) for the day."""
     start, end = day_bounds(day)
     first = (
         select(
@@ -85,23 +116,24 @@ def hourly_cases(session: Session, *, day: date) -> Hourly:
         .group_by(CaseEvent.window_id, CaseEvent.case_id)
         .subquery()
     )
-    hour = _hour_of(session, first.c.first_at, start).label("hour")
-    counts: Hourly = defaultdict(dict)
-    for window_id, at_hour, cases in session.execute(
-        select(first.c.window_id, hour, func.count()).group_by(first.c.window_id, hour)
-    ):
-        counts[window_id][int(at_hour)] = int(cases)
-    return dict(counts)
+    second = _seconds_of(session, first.c.first_at, start)
+    found: dict[int, list[int]] = defaultdict(list)
+    for window_id, at in session.execute(select(first.c.window_id, second)):
+        found[window_id].append(int(at))
+    for seconds in found.values():
+        seconds.sort()
+    return dict(found)
 
 
 def histories(
     session: Session, *, day: date, lookback_days: int, hall_ids: list[int] | None
-) -> dict[int, History]:
-    """Per window: its unflagged judged days in [day − lookback_days, day) with visitors counted."""
+) -> dict[tuple[int, str], History]:
+    """Per window and method: its unflagged judged days in [day − lookback_days, day) with visitors."""
     j = DualTrackJudgement
     query = (
         select(
             j.window_id,
+            j.method,
             func.count(),
             func.sum(j.visits),
             func.sum(j.excess),
@@ -113,13 +145,13 @@ def histories(
             j.outcome != Outcome.FLAGGED.value,
             j.visits > 0,
         )
-        .group_by(j.window_id)
+        .group_by(j.window_id, j.method)
     )
     if hall_ids is not None:
         query = query.where(j.hall_id.in_(hall_ids))
     return {
-        window_id: History(days=int(n), visits=int(v), excess=int(e), excess_sq_per_visit=float(sq))
-        for window_id, n, v, e, sq in session.execute(query)
+        (window_id, method): History(days=int(n), visits=int(v), excess=int(e), excess_sq_per_visit=float(sq))
+        for window_id, method, n, v, e, sq in session.execute(query)
     }
 
 
@@ -177,11 +209,11 @@ def evidence_in_hours(
 
 
 __all__ = [
-    "Hourly",
     "WindowPlace",
+    "WindowVisits",
+    "case_seconds",
+    "day_visits",
     "evidence_in_hours",
     "histories",
-    "hourly_cases",
-    "hourly_visits",
     "window_places",
 ]

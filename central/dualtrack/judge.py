@@ -36,13 +36,15 @@ from central.core.actor import Actor
 from central.core.clock import shanghai_date
 from central.dualtrack import counts
 from central.dualtrack.bulk import insert_new
+from central.dualtrack.matching import visit_hours
 from central.dualtrack.models import DualTrackJudgement, DualTrackRun
-from central.dualtrack.rule import HourCount, Outcome, Verdict, judge
+from central.dualtrack.rule import History, HourCount, Method, Outcome, Verdict, judge
 from central.dualtrack.signals import evidence_text, insert_signals, reason_text, signal_row
 from central.jobs.runner import instance_name
 from central.profiles.assignment import hall_profile_keys
 from central.signals.scheduler import SignalSource
 from central.signals.service import correction_deadline
+from common.profiles.dualtrack import DualTrackRules
 from common.profiles.loader import get_profile
 from common.worktime import WorkCalendar
 
@@ -82,17 +84,17 @@ def judge_day(
     keys = hall_profile_keys(session, default_key=default_profile)
     enabled = {hall for hall, key in keys.items() if get_profile(key).dualtrack.enabled}
     places = counts.window_places(session)
-    visits = counts.hourly_visits(session, day=day)
-    cases = counts.hourly_cases(session, day=day)
+    visits = counts.day_visits(session, day=day)
+    cases = counts.case_seconds(session, day=day)
     windows = sorted(w for w in visits if w in places and places[w].hall_id in enabled)
     history = _histories(session, day=day, halls=keys, default_profile=default_profile)
     verdicts: dict[int, tuple[Verdict, list[list[Any]]]] = {}
     for window_id in windows:
-        seen, recorded = visits[window_id], cases.get(window_id, {})
-        hours = [HourCount(h, seen.get(h), recorded.get(h, 0)) for h in sorted({*seen, *recorded})]
         rules = get_profile(keys.get(places[window_id].hall_id, default_profile)).dualtrack
+        seen, recorded = visits[window_id], cases.get(window_id, [])
+        method, hours = _hours(seen, recorded, rules)
         verdicts[window_id] = (
-            judge(hours, history.get(window_id), rules),
+            judge(hours, history.get((window_id, method.value)), rules, method),
             [[h.hour, h.visits, h.cases] for h in hours],
         )
     flagged = {w: v.hours_over for w, (v, _hours) in verdicts.items() if v.outcome is Outcome.FLAGGED}
@@ -135,6 +137,20 @@ def judge_day(
     return report
 
 
+def _hours(
+    seen: counts.WindowVisits, recorded: list[int], rules: DualTrackRules
+) -> tuple[Method, list[HourCount]]:
+    """The visits method where the edge reported every counted hour's visits, else the counts."""
+    if seen.spans is not None:
+        return Method.VISITS, visit_hours(seen.counts, seen.spans, recorded, rules)
+    by_hour: dict[int, int] = {}
+    for second in recorded:
+        by_hour[second // 3600] = by_hour.get(second // 3600, 0) + 1
+    return Method.COUNTS, [
+        HourCount(h, seen.counts.get(h), by_hour.get(h, 0)) for h in sorted({*seen.counts, *by_hour})
+    ]
+
+
 def _claim(session: Session, *, day: date, now: datetime, instance: str) -> int | None:
     postgres = session.get_bind().dialect.name == "postgresql"
     dialect_insert = pg_insert if postgres else sqlite_insert
@@ -148,7 +164,9 @@ def _claim(session: Session, *, day: date, now: datetime, instance: str) -> int 
     return cast(CursorResult[Any], session.execute(statement)).scalar_one_or_none()
 
 
-def _histories(session: Session, *, day: date, halls: dict[int, str], default_profile: str) -> dict[int, Any]:
+def _histories(
+    session: Session, *, day: date, halls: dict[int, str], default_profile: str
+) -> dict[tuple[int, str], History]:
     """Each window's history, one query per distinct look-back among the profiles in use."""
     by_lookback: dict[int, list[int]] = {}
     for hall_id, key in halls.items():
@@ -182,6 +200,7 @@ def _judgement_row(
         "department_id": place.department_id,
         "profile_key": profile_key,
         "outcome": verdict.outcome.value,
+        "method": verdict.method.value,
         "visits": verdict.visits,
         "cases": verdict.cases,
         "excess": verdict.excess,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from central.dualtrack.rule import BaselineSource, Outcome
+from central.dualtrack.rule import BaselineSource, Method, Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -24,4 +24,22 @@ SOURCE_LABELS: dict[str, str] = {
     BaselineSource.ALLOWANCE: "允许比例（本窗口历史研判不足）",
 }
 
-__all__ = ["OUTCOME_CLASSES", "OUTCOME_LABELS", "SOURCE_LABELS"]
+# What the judgement's "visits", "cases" and their difference are, by method.
+METHOD_LABELS: dict[str, dict[str, str]] = {
+    Method.VISITS: {
+        "name": "逐次来访比对（办理时长来访与在场时段的办件登记）",
+        "visits": "办理时长来访",
+        "cases": "其中有办件登记",
+        "excess": "无任何登记",
+        "unit": "人次",
+    },
+    Method.COUNTS: {
+        "name": "按小时计数比对（来访人次与登记办件数）",
+        "visits": "来访",
+        "cases": "登记办件",
+        "excess": "未登记",
+        "unit": "件",
+    },
+}
+
+__all__ = ["METHOD_LABELS", "OUTCOME_CLASSES", "OUTCOME_LABELS", "SOURCE_LABELS"]

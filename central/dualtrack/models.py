@@ -53,6 +53,9 @@ class DualTrackJudgement(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     profile_key: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(12))  # flagged | clear | low_volume
+    # visits: long visits against those a case was entered during (the edge reported each visit);
+    # counts: every visit against the cases (an agent that reports counts only). History: same method.
+    method: Mapped[str] = mapped_column(String(8), server_default="counts", default="counts")
     visits: Mapped[int] = mapped_column(Integer)  # in the hours with a camera count
     cases: Mapped[int] = mapped_column(Integer)  # recorded in those hours
     excess: Mapped[int] = mapped_column(Integer)  # visits − cases

@@ -19,7 +19,7 @@ from central.access.deps import Principal
 from central.access.roles import Permission
 from central.core.clock import shanghai_date
 from central.core.deps import NowDep, SessionDep
-from central.dualtrack.labels import OUTCOME_CLASSES, OUTCOME_LABELS, SOURCE_LABELS
+from central.dualtrack.labels import METHOD_LABELS, OUTCOME_CLASSES, OUTCOME_LABELS, SOURCE_LABELS
 from central.dualtrack.queries import JudgementFilters, day_counts, get_judgement, latest_day, list_judgements
 from central.dualtrack.rule import Outcome
 from central.registry.models import Hall
@@ -39,6 +39,7 @@ TEMPLATES = PageTemplates(
         "dualtrack_outcome_labels": OUTCOME_LABELS,
         "dualtrack_outcome_classes": OUTCOME_CLASSES,
         "dualtrack_source_labels": SOURCE_LABELS,
+        "dualtrack_method_labels": METHOD_LABELS,
     },
 )
 PAGE_SIZE = 50

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from central.dualtrack.labels import OUTCOME_LABELS
 from central.dualtrack.models import DualTrackJudgement
-from central.dualtrack.rule import BaselineSource, Outcome
+from central.dualtrack.rule import BaselineSource, Method, Outcome
 from central.dualtrack.schemas import HourOut, JudgementOut, JudgementPage
 from central.registry.jurisdiction import Jurisdiction
 from central.registry.models import Department, Hall, ServiceWindow
@@ -137,6 +137,7 @@ def _out(
         department_code=department_code,
         outcome=Outcome(judgement.outcome),
         outcome_label=OUTCOME_LABELS.get(judgement.outcome, judgement.outcome),
+        method=Method(judgement.method),
         visits=judgement.visits,
         cases=judgement.cases,
         excess=judgement.excess,

@@ -64,6 +64,13 @@ class Outcome(StrEnum):
     LOW_VOLUME = "low_volume"  # 来访过少，未研判
 
 
+class Method(StrEnum):
+    """What the day's hours compare (`central.dualtrack.matching` builds the visits method's hours)."""
+
+    VISITS = "visits"  # served-length visits against those a case was entered during
+    COUNTS = "counts"  # every counted visit against the cases (an agent that reports counts only)
+
+
 class BaselineSource(StrEnum):
     HISTORY = "history"  # the window's own usual share
     CAPPED = "capped"  # its own share exceeded the allowance: the allowance
@@ -111,6 +118,7 @@ class Verdict:
     peak_hour: int | None
     baseline: Baseline
     why: list[str]  # zh-CN: each condition not met (empty when flagged)
+    method: Method = Method.COUNTS
 
     @property
     def beyond(self) -> float:
@@ -118,8 +126,12 @@ class Verdict:
         return self.excess - self.expected
 
 
-def baseline(history: History | None, rules: DualTrackRules) -> Baseline:
-    allowance = rules.enquiry_allowance
+def allowance_of(rules: DualTrackRules, method: Method) -> float:
+    return rules.unmatched_allowance if method is Method.VISITS else rules.enquiry_allowance
+
+
+def baseline(history: History | None, rules: DualTrackRules, method: Method = Method.COUNTS) -> Baseline:
+    allowance = allowance_of(rules, method)
     if history is None or history.days < rules.baseline_min_days or history.visits <= 0:
         spread = math.sqrt(max(allowance * (1 - allowance), 0.05 * 0.95) * rules.dispersion_without_history)
         return Baseline(allowance, spread, None, 0, BaselineSource.ALLOWANCE)
@@ -133,9 +145,14 @@ def baseline(history: History | None, rules: DualTrackRules) -> Baseline:
     return Baseline(share, spread, history.days - 1, history.visits, source)
 
 
-def judge(hours: Sequence[HourCount], history: History | None, rules: DualTrackRules) -> Verdict:
-    """The verdict of one window's day from its hourly counts and its history."""
-    base = baseline(history, rules)
+def judge(
+    hours: Sequence[HourCount],
+    history: History | None,
+    rules: DualTrackRules,
+    method: Method = Method.COUNTS,
+) -> Verdict:
+    """The verdict of one window's day from its hourly counts and its history (of the same method)."""
+    base = baseline(history, rules, method)
     counted = [h for h in hours if h.visits is not None]
     visits = sum(h.visits or 0 for h in counted)
     cases = sum(h.cases for h in counted)
@@ -160,6 +177,7 @@ def judge(hours: Sequence[HourCount], history: History | None, rules: DualTrackR
             peak,
             base,
             why,
+            method,
         )
     r = excess - expected
     # The second root: the baseline is itself estimated from ΣV_d visitors (a prediction, not a mean).
@@ -181,7 +199,20 @@ def judge(hours: Sequence[HourCount], history: History | None, rules: DualTrackR
         why.append("去掉超出最多的一个小时后，其余时段不再显著（非持续超出）")
     outcome = Outcome.CLEAR if why else Outcome.FLAGGED
     return Verdict(
-        outcome, visits, cases, excess, expected, z, critical, z_rest, len(counted), over, peak, base, why
+        outcome,
+        visits,
+        cases,
+        excess,
+        expected,
+        z,
+        critical,
+        z_rest,
+        len(counted),
+        over,
+        peak,
+        base,
+        why,
+        method,
     )
 
 
@@ -241,8 +272,10 @@ __all__ = [
     "BaselineSource",
     "History",
     "HourCount",
+    "Method",
     "Outcome",
     "Verdict",
+    "allowance_of",
     "baseline",
     "judge",
     "upper_quantile",

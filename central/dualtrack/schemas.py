@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from central.dualtrack.rule import BaselineSource, Outcome
+from central.dualtrack.rule import BaselineSource, Method, Outcome
 from central.video.schemas import EvidenceRef
 
 logger = logging.getLogger(__name__)
@@ -36,8 +36,12 @@ class JudgementOut(_Out):
     department_code: str | None
     outcome: Outcome
     outcome_label: str
-    visits: int
-    cases: int
+    method: Method = Field(
+        description="visits: served-length visits against those a case was entered during (the edge "
+        "reported each visit); counts: every counted visit against the cases recorded."
+    )
+    visits: int = Field(description="Visits compared (method visits: served-length visits only).")
+    cases: int = Field(description="Cases in the same hours (method visits: the visits with a case).")
     excess: int = Field(description="Visits − cases in the hours with a camera count.")
     expected: float = Field(description="Visits × baseline share: the excess enquiries explain.")
     beyond: float = Field(description="Excess − expected.")

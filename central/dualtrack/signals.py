@@ -21,9 +21,9 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from central.dualtrack.bulk import insert_new
-from central.dualtrack.labels import SOURCE_LABELS
+from central.dualtrack.labels import METHOD_LABELS, SOURCE_LABELS
 from central.dualtrack.models import DualTrackJudgement
-from central.dualtrack.rule import Outcome, Verdict
+from central.dualtrack.rule import Method, Outcome, Verdict
 from central.signals.lifecycle import SignalStatus
 from central.signals.models import Signal
 from central.signals.reasons import REASONS, Origin
@@ -45,14 +45,22 @@ def judgement_path(judgement_id: int) -> str:
 
 def reason_text(*, window_code: str, window_name: str, day: date, verdict: Verdict, hours: list[Any]) -> str:
     """zh-CN: the day, the counts, the baseline, the statistics and the hours beyond the expected."""
-    base = verdict.baseline
+    base, labels = verdict.baseline, METHOD_LABELS[verdict.method.value]
     over = set(verdict.hours_over)
     by_hour = "、".join(
-        f"{hour:02d}时 来访 {visits} / 办件 {cases}" for hour, visits, cases in hours if hour in over
+        f"{hour:02d}时 {labels['visits']} {visits} / {labels['cases']} {cases}"
+        for hour, visits, cases in hours
+        if hour in over
     )
+    if verdict.method is Method.VISITS:
+        counted = (
+            f"摄像机记录办理时长来访 {verdict.visits} 人次，其中在场时段有办件登记的 {verdict.cases} 人次，"
+            f"无任何登记 {verdict.excess} 人次"
+        )
+    else:
+        counted = f"摄像机计数来访 {verdict.visits} 人次，同时段登记办件 {verdict.cases} 件，未登记 {verdict.excess} 人次"
     return (
-        f"{window_name}（{window_code}）{day.isoformat()}：摄像机计数来访 {verdict.visits} 人次，"
-        f"同时段登记办件 {verdict.cases} 件，未登记 {verdict.excess} 人次；按{SOURCE_LABELS[base.source.value]}"
+        f"{window_name}（{window_code}）{day.isoformat()}：{counted}；按{SOURCE_LABELS[base.source.value]}"
         f" {base.share:.1%} 应约 {verdict.expected:.0f} 人次，超出 {verdict.beyond:.0f} 人次"
         f"（z = {verdict.z or 0:.2f}，临界值 {verdict.critical or 0:.2f}），"
         f"持续 {len(over)} 个小时。超出时段：{by_hour}。疑似体外循环，请核实。"

@@ -242,6 +242,9 @@ def store_visitor_counts(ctx: ObservationContext, items: Sequence[VisitorCountIn
         row.device_id, row.camera, row.observation_id = device.device_id, item.camera, item.id
         row.visits, row.seated_seconds, row.updated_at = item.visits, item.seated_seconds, ctx.now
         row.origin = item.origin
+        row.spans = (
+            None if item.spans is None else [n for span in item.spans for n in (span.offset, span.seconds)]
+        )
         if item.origin == "live":
             seen.append((window.id, item.camera, hour))
         results[item.id] = ItemOutcome("stored")

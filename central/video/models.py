@@ -11,7 +11,18 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from central.core.db import Base
@@ -168,6 +179,9 @@ class VisitorCount(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # live: a camera as it happened; recording: footage analysed afterwards (never counted as live).
     origin: Mapped[str] = mapped_column(String(10), server_default="live", default="live")
+    # Each visit as [offset, seconds, offset, seconds, …] (flat: read for every window each day by the
+    # dual-track judgement); null from an agent that predates it.
+    spans: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)
 
 
 class Evidence(Base):

@@ -42,6 +42,7 @@ from common.contract.observations import (
     ObservationBatch,
     PresenceIn,
     VisitorCountIn,
+    VisitSpanIn,
     WatchedWindowIn,
     to_wire,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "PresenceIn",
     "PromptCommand",
     "PromptPayload",
+    "VisitSpanIn",
     "VisitorCountIn",
     "WatchedWindowIn",
     "to_wire",

@@ -23,6 +23,9 @@ from common.dates import AwareMoment
 logger = logging.getLogger(__name__)
 
 
+MAX_VISIT_SECONDS = 8 * 3600  # a visit longer than a working day is a camera fault, not a citizen
+
+
 class KeypadPressIn(_Strict):
     """A KEY frame the edge agent stored (id = f"{keypad}:{seq}:{uptime_ms}")."""
 
@@ -142,6 +145,15 @@ class AbsenceIn(_Strict):
         return self
 
 
+class VisitSpanIn(_Strict):
+    """One visit of the hour: when it began and how long the customer seat was taken."""
+
+    offset: int = Field(ge=0, le=3599, description="Seconds after the hour's start that the visit began.")
+    seconds: int = Field(
+        ge=1, le=MAX_VISIT_SECONDS, description="How long the seat was taken (still going on: so far)."
+    )
+
+
 class VisitorCountIn(_Strict):
     """Citizen visits at one window in the part of a clock hour the camera watched in one run
     (id = f"{window}:vis:{hour_epoch_s}:{watched_from_second}").
@@ -160,12 +172,35 @@ class VisitorCountIn(_Strict):
         default=0, ge=0, le=3599, description="Seconds into the hour when this part's watching began."
     )
     origin: Origin = Field("live", description=ORIGIN_FIELD_DESCRIPTION)
+    spans: list[VisitSpanIn] | None = Field(
+        default=None,
+        max_length=3600,
+        description="Each visit counted in `visits`, in start order: central matches them with the cases "
+        "entered during them (dual-track). Absent: an older agent, judged on the counts alone.",
+    )
 
     @model_validator(mode="after")
     def _verify(self) -> Self:
-        if (self.hour_start.minute, self.hour_start.second, self.hour_start.microsecond) != (0, 0, 0):
-            raise ValueError("hour_start must be on the hour")
+        verify_on_the_hour(self)
+        verify_spans(self)
         return self
+
+
+def verify_on_the_hour(count: VisitorCountIn) -> None:
+    if (count.hour_start.minute, count.hour_start.second, count.hour_start.microsecond) != (0, 0, 0):
+        raise ValueError("hour_start must be on the hour")
+
+
+def verify_spans(count: VisitorCountIn) -> None:
+    if count.spans is None:
+        return
+    if len(count.spans) != count.visits:
+        raise ValueError(f"spans lists {len(count.spans)} visits, but visits is {count.visits}")
+    offsets = [span.offset for span in count.spans]
+    if offsets != sorted(offsets):
+        raise ValueError("spans must be in start order")
+    if offsets and offsets[0] < count.watched_from_second:
+        raise ValueError("a span begins before this part of the hour was watched")
 
 
 EvidenceReason = Literal["absence_start", "absence_end", "manual", "patrol_finding"]

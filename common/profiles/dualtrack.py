@@ -26,6 +26,39 @@ class DualTrackRules(StrictModel):
         description="The most of a window's counted visitors that may leave no case (enquiries, "
         "materials incomplete): a window's own usual share is used below it, never above it.",
     )
+    service_median_share: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Where the edge reports each visit: a visit at least this share of the window's "
+        "median visit that day is taken as served (a case is expected during it); a shorter one as an "
+        "enquiry, left out of the test. Relative, because a window's business sets its pace.",
+    )
+    service_min_seconds: int = Field(
+        default=60, ge=0, le=3600, description="…and at least this long, whatever the median."
+    )
+    match_before_seconds: int = Field(
+        default=120,
+        ge=0,
+        le=1800,
+        description="A case entered at the window this long before the citizen sat down still belongs "
+        "to the visit (the clerk opened it as the citizen approached).",
+    )
+    match_after_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=7200,
+        description="…or this long after the citizen left (the clerk finished the entry), unless the "
+        "next visit had begun.",
+    )
+    unmatched_allowance: float = Field(
+        default=0.15,
+        ge=0,
+        le=0.9,
+        description="Where the edge reports each visit: the most of a window's served-length visits that "
+        "may have no case entered during them (long enquiries, consultations): the cap on the window's "
+        "own usual share, and the baseline without history.",
+    )
     false_alarm_rate: float = Field(
         default=0.005,
         gt=0,

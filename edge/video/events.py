@@ -19,9 +19,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from common.contract import AbsenceIn, Origin, PresenceIn, VisitorCountIn, to_wire
+from common.contract import AbsenceIn, Origin, PresenceIn, VisitorCountIn, VisitSpanIn, to_wire
+from common.contract.observations import MAX_VISIT_SECONDS
 from edge.video.schedule import HALL_TZ
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,14 @@ class AbsenceEnded:
         return (self.ended_at - self.started_at).total_seconds()
 
 
+class VisitSpan(NamedTuple):
+    """One visit: its start, in seconds after the hour's start, and how long the seat was taken (a
+    visit still going on when its hour is reported: so far)."""
+
+    offset: int
+    seconds: int
+
+
 @dataclass(frozen=True)
 class VisitorHour:
     """Citizen visits that started in the clock hour from `hour_start` (a visit: seated at least the
@@ -78,6 +87,7 @@ class VisitorHour:
     # When this analyser began watching the hour (hour_start unless it started mid-hour): an agent
     # restarted mid-hour reports the hour in parts, which central adds up.
     watched_from: datetime | None = None
+    spans: tuple[VisitSpan, ...] | None = None  # each visit (None: not known, e.g. an older state file)
 
 
 Event = PresenceInterval | AbsenceStarted | AbsenceEnded | VisitorHour
@@ -141,7 +151,15 @@ def _observation(
         visits=event.visits,
         seated_seconds=round(min(max(event.seated_seconds, 0.0), 3600.0), 1),
         watched_from_second=part,
+        **({} if event.spans is None else {"spans": _spans(event.spans)}),
     )
+
+
+def _spans(spans: Sequence[VisitSpan]) -> list[VisitSpanIn]:
+    # A seat taken for more than a working day is a camera fault: its length is capped, the visit kept.
+    return [
+        VisitSpanIn(offset=min(max(o, 0), 3599), seconds=min(max(d, 1), MAX_VISIT_SECONDS)) for o, d in spans
+    ]
 
 
 def _utc(moment: datetime) -> datetime:

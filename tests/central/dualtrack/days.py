@@ -86,6 +86,11 @@ def record_cases(session: Session, window: Window, day: date, hours: list[tuple[
         for hour, _visits, cases in hours
         for i in range(cases)
     ]
+    return insert_cases(session, window, moments)
+
+
+def insert_cases(session: Session, window: Window, moments: list[datetime]) -> list[int]:
+    """One case a moment, its one `accepted` event at the window then; the event ids, in order."""
     if not moments:
         return []
     ids = session.scalars(
@@ -158,6 +163,7 @@ __all__ = [
     "count_visitors",
     "generate",
     "hour_start",
+    "insert_cases",
     "record_cases",
     "windows",
     "write_day",
