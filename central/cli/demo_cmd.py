@@ -27,6 +27,7 @@ from central.demo.history import seed_history
 from central.demo.patrol_guide import patrol_guide, publish_todays_patrols
 from central.demo.seed import seed_demo
 from central.demo.supervision import seed_supervision
+from central.demo.supervision_modes import seed_supervision_modes
 from central.patrols.key import generate_key_file
 from central.scores.daily import run_scores
 
@@ -78,6 +79,17 @@ def demo(
             reviewer="sichuan",
         )
         logger.info("demo history seeded in %.1f s", time.monotonic() - started)
+        started = time.monotonic()
+        modes = seed_supervision_modes(  # before the signal pass, which raises the overdue complaint's
+            session,
+            now=system_clock(),
+            default_profile=settings.rule_profile,
+            anomaly_days=settings.anomaly_days,
+            live_hall=DEMO_HALL,
+            live_windows=DEMO_WINDOWS,
+            inspector="sichuan",
+        )
+        logger.info("demo supervision modes seeded in %.1f s", time.monotonic() - started)
         supervision = seed_supervision(
             session,
             now=system_clock(),
@@ -120,6 +132,7 @@ def demo(
     console.print(
         f"监察信号 {supervision.signals} 条，调查 {supervision.investigations} 件，待审批申请 {supervision.approvals} 件"
     )
+    console.print(modes.line())
     console.print(patrols.summary())
     console.print(scores.summary())
     users = "、".join(name for name, _, _ in DEMO_USERS)
@@ -133,6 +146,9 @@ def demo(
         f"  审批（以 sichuan 登录）  {base}/console/approvals\n  满意度评价  {base}/console/ratings\n"
         f"  巡查任务  {base}/console/patrols\n  实时视频  {base}/console/live/{DEMO_HALL}\n"
         f"  绩效得分  {base}/console/scores\n  电子监察月报  {base}/console/reports/monthly\n"
+        f"  抽样监察  {base}/console/sampling\n  数据监察  {base}/console/anomalies\n"
+        f"  双轨研判（疑似体外循环）  {base}/console/dualtrack\n"
+        f"  群众投诉  {base}/console/complaints\n  投诉入口（公众）  {base}/complaints/new?hall={DEMO_HALL}\n"
         f"  API 文档  {base}/docs"
     )
     console.print("\n".join(guide.lines(base)), highlight=False, soft_wrap=True)  # URLs unbroken

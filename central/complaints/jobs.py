@@ -11,6 +11,13 @@ the calendar lacked a year, now that it may cover it.
 The signal is placed at the complaint's department (its case's, window's, staff member's, or the one
 named). A complaint about a whole hall has no department, and signals need one: it is logged and
 counted as skipped, and stays flagged as overdue on the complaint pages.
+
+Once an inspector decides the complaint after all (accepts or refuses it), the cause has gone: the
+next pass corrects the yellow (`decided_complaint_signals`, a `CorrectingSource`), as it corrects a
+light yellow whose case closed, with a timeline step naming the decision and its day; the pass's
+audit entry counts it (``complaint_overdue_corrected``), the decision itself was audited when made,
+and the ledger shows the signal as corrected. A decision after the yellow's `correct_by` day comes
+too late (SZ-11): that yellow turns red and stays for its investigation.
 """
 
 from __future__ import annotations
@@ -30,11 +37,12 @@ from central.complaints.labels import ComplaintStatus
 from central.complaints.models import Complaint
 from central.complaints.queries import overdue_clause
 from central.complaints.service import decision_deadline
+from central.core.clock import shanghai_date
 from central.profiles.assignment import hall_profile_keys
-from central.signals.lifecycle import SignalStatus
+from central.signals.lifecycle import AWAITING_CORRECTION, SignalStatus
 from central.signals.models import Signal
 from central.signals.reasons import Color, Origin
-from central.signals.scheduler import SignalSource
+from central.signals.scheduler import CorrectingSource, SignalSource
 from central.signals.service import correction_deadline
 from central.signals.transitions import SIGNALS_ACTOR
 from common.profiles.loader import get_profile
@@ -43,11 +51,17 @@ from common.worktime import WorkCalendar
 logger = logging.getLogger(__name__)
 
 COMPLAINT_OVERDUE = "complaint_overdue"  # the reason, and the name the source is passed under
+_KEY_PREFIX = "complaint:"
 _signals = cast(Table, Signal.__table__)
+_DECISION_LABELS = {
+    ComplaintStatus.ACCEPTED.value: "受理",
+    ComplaintStatus.CLOSED.value: "受理",  # accepted, then handled before the pass came by
+    ComplaintStatus.REFUSED.value: "不予受理",
+}
 
 
 def dedupe_key(complaint_id: int) -> str:
-    return f"complaint:{complaint_id}"
+    return f"{_KEY_PREFIX}{complaint_id}"
 
 
 def fill_missing_deadlines(
@@ -80,7 +94,7 @@ def raise_overdue_complaint_signals(
     keys = hall_profile_keys(session, default_key=default_profile)
     fill_missing_deadlines(session, calendar=calendar, keys=keys, default_profile=default_profile)
     has_signal = exists().where(
-        _signals.c.dedupe_key == literal("complaint:") + sql_cast(Complaint.id, String)
+        _signals.c.dedupe_key == literal(_KEY_PREFIX) + sql_cast(Complaint.id, String)
     )
     candidates = session.execute(
         select(
@@ -137,5 +151,49 @@ def raise_overdue_complaint_signals(
     return issued
 
 
-# What the signal pass computes for complaints, by the name its count is audited under.
-COMPLAINT_SIGNAL_SOURCES: dict[str, SignalSource] = {COMPLAINT_OVERDUE: raise_overdue_complaint_signals}
+def decided_complaint_signals(session: Session, *, today: date) -> dict[int, str]:
+    """The overdue yellows, still awaiting correction, whose complaint has since been decided on or
+    before the yellow's `correct_by` day: signal id -> why (zh-CN). Few rows: open complaint
+    yellows only."""
+    awaiting = session.execute(
+        select(Signal.id, Signal.dedupe_key, Signal.correct_by).where(
+            Signal.reason_code == COMPLAINT_OVERDUE,
+            Signal.origin == Origin.COMPLAINT.value,
+            Signal.status.in_(sorted(AWAITING_CORRECTION)),
+        )
+    ).all()
+    by_complaint = {
+        int(key.removeprefix(_KEY_PREFIX)): (signal_id, correct_by)
+        for signal_id, key, correct_by in awaiting
+        if key is not None and key.startswith(_KEY_PREFIX)
+    }
+    if not by_complaint:
+        return {}
+    decided = session.execute(
+        select(Complaint.id, Complaint.number, Complaint.status, Complaint.decided_at).where(
+            Complaint.id.in_(sorted(by_complaint)),
+            Complaint.status != ComplaintStatus.RECEIVED.value,
+            Complaint.decided_at.is_not(None),
+        )
+    ).all()
+    notes: dict[int, str] = {}
+    for complaint_id, number, status, decided_at in decided:
+        signal_id, correct_by = by_complaint[complaint_id]
+        assert decided_at is not None  # the query asks for it
+        day = shanghai_date(decided_at)
+        if correct_by is not None and day > correct_by:
+            continue  # decided too late to count as the correction: the pass turns it red
+        decision = _DECISION_LABELS.get(status, "受理")
+        notes[signal_id] = f"投诉 {number} 已于 {day.isoformat()} 作出{decision}决定"
+    if notes:
+        logger.info("%d overdue complaint signals have their decision now, as of %s", len(notes), today)
+    return notes
+
+
+# What the signal pass computes for complaints, by the name its count is audited under: overdue
+# complaints raise yellows, decided ones have theirs corrected.
+COMPLAINT_SIGNAL_SOURCES: dict[str, SignalSource] = {
+    COMPLAINT_OVERDUE: CorrectingSource(
+        issue=raise_overdue_complaint_signals, ended=decided_complaint_signals
+    )
+}

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from central.core.clock import SHANGHAI
-from central.demo.registry_data import person_name
+from central.demo.registry_data import COUNTER_ITEM_NO, person_name
 from common.worktime import CalendarMissingError, WorkCalendar
 
 # scenario → weight; open scenarios leave the case in that state, the rest close it.
@@ -68,9 +68,11 @@ def build_case_events(
         windows_by_dept.setdefault(w["department"], []).append(w["code"])
     staff_by_window = {(s["department"], s["window"]): s["code"] for s in registry["staff"]}
     names, weights = list(SCENARIOS), list(SCENARIOS.values())
+    # the counter services have their own days (central.demo.counter_days), not this mix
+    permits = [i for i in registry["items"] if not i["code"].endswith(f"-XK-{COUNTER_ITEM_NO:03d}")]
     events: list[dict[str, Any]] = []
     for n in range(count):
-        item = rng.choice(registry["items"])
+        item = rng.choice(permits)
         dept = item["department"]
         window = rng.choice(windows_by_dept[dept])
         case = _Case(

@@ -55,6 +55,16 @@ DEPARTMENTS: list[tuple[str, str, list[tuple[str, int, int | None, str, str]]]] 
         ],
     ),
 ]
+# The live hall's counter services (即办件, done while the citizen waits) at its camera windows' two
+# departments: the bulk of what those windows serve on the days `central.demo.counter_days` seeds,
+# so their cameras' visitor counts have cases to be held against (dual-track). Kept out of the
+# general case mix (`case_data`): their history is their own, same-day pace.
+LIVE_HALL_REGION = "510000"
+COUNTER_ITEMS: dict[str, tuple[str, int, int | None, str, str]] = {
+    "SCJG": ("个体工商户设立登记", 15, 1, "0", "《促进个体工商户发展条例》"),
+    "GA": ("临时居民身份证办理", 20, 1, "10", "《中华人民共和国居民身份证法》"),
+}
+COUNTER_ITEM_NO = 101  # their number in the department's item codes (after the permits)
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 )
@@ -113,7 +123,10 @@ def build_registry(rng: random.Random) -> dict[str, Any]:
                         }
                     )
             if region_code in ("510000", "510100", "510700", "510104"):
-                for n, (name, legal, promised, fee, basis) in enumerate(dept_items, start=1):
+                numbered = list(enumerate(dept_items, start=1))
+                if region_code == LIVE_HALL_REGION and short in COUNTER_ITEMS:
+                    numbered.append((COUNTER_ITEM_NO, COUNTER_ITEMS[short]))
+                for n, (name, legal, promised, fee, basis) in numbered:
                     items.append(
                         {
                             "code": f"{dept}-XK-{n:03d}",

@@ -18,6 +18,9 @@
 5. **Signals of other domains** (`sources`, passed by the caller): overdue follow-ups (HCP), a 差评
    not rectified by its deadline gets one yellow signal (`dedupe_key = 'followup:<follow-up id>'`;
    `central.ratings.overdue.FOLLOWUP_OVERDUE`). Passed in, not imported: ratings sit above signals.
+   A source that is a `CorrectingSource` also names its yellows whose cause has gone (a complaint
+   decided after all, `central.complaints.jobs`): they are corrected like a light yellow whose case
+   closed (step 3), each with a timeline step saying why, counted in the run's `corrected`.
 6. One `SignalRun` row and one audit entry for the run, committed with everything else.
 
 Idempotent by construction: it computes what should exist rather than what changed since last
@@ -74,6 +77,7 @@ from central.signals.transitions import (
     SIGNALS_ACTOR,
     SchedulerPass,
     auto_correct,
+    correct_ended,
     escalate_late_corrections,
     escalate_overdue_cases,
 )
@@ -99,6 +103,29 @@ class SignalSource(Protocol):
     ) -> int: ...
 
 
+class EndedCauses(Protocol):
+    """A source's computed signals whose cause has gone as of `today`, by id, each with why (a
+    zh-CN note for its timeline). Reads only; the scheduler corrects those still awaiting it."""
+
+    def __call__(self, session: Session, *, today: date) -> dict[int, str]: ...
+
+
+@dataclass(frozen=True)
+class CorrectingSource:
+    """A signal source whose yellows are corrected by the pass once their cause has gone (as a light
+    yellow is once its case closed): `issue` raises them, `ended` names those to correct. Only
+    yellows still awaiting correction by their `correct_by` day are corrected (the source's
+    `ended` checks the day); one already escalated stays for its investigation."""
+
+    issue: SignalSource
+    ended: EndedCauses
+
+    def __call__(
+        self, session: Session, *, today: date, now: datetime, calendar: WorkCalendar, default_profile: str
+    ) -> int:
+        return self.issue(session, today=today, now=now, calendar=calendar, default_profile=default_profile)
+
+
 FOLLOWUP_OVERDUE = "followup_overdue"  # the name ratings' source is passed under (HCP)
 
 
@@ -114,6 +141,8 @@ class RunSummary:
     escalated: int
     corrected: int
     sourced: Mapping[str, int] = field(default_factory=dict)  # new signals per source, by name
+    # of `corrected`, those of correcting sources whose cause had gone, by the source's name
+    ended: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def followup_overdue(self) -> int:
@@ -135,6 +164,7 @@ class RunSummary:
             "corrected": self.corrected,
             FOLLOWUP_OVERDUE: self.followup_overdue,  # always there, as the audited shape has it
             **self.sourced,
+            **{f"{name}_corrected": count for name, count in self.ended.items()},
             "issued": self.issued,
         }
 
@@ -172,7 +202,12 @@ def run_signals(
             name: issue(session, today=today, now=now, calendar=calendar, default_profile=default_profile)
             for name, issue in (sources or {}).items()
         }
-        corrected = auto_correct(run)
+        ended = {
+            name: correct_ended(run, notes=source.ended(session, today=today))
+            for name, source in (sources or {}).items()
+            if isinstance(source, CorrectingSource)
+        }
+        corrected = auto_correct(run) + sum(ended.values())
         escalated = escalate_overdue_cases(run) + escalate_late_corrections(run)
         elapsed = timedelta(seconds=time.perf_counter() - started)
         row = SignalRun(
@@ -186,7 +221,7 @@ def run_signals(
         )
         session.add(row)
         session.flush()
-        summary = RunSummary(row.id, today, yellow, red, green, escalated, corrected, sourced)
+        summary = RunSummary(row.id, today, yellow, red, green, escalated, corrected, sourced, ended)
         record(
             session,
             actor=SIGNALS_ACTOR,

@@ -1,5 +1,8 @@
 """Computed signal transitions of a scheduler run: auto-correction and escalation (SZ-11).
 
+Auto-correction is of light yellows whose case closed in time, and of other domains' computed
+yellows whose cause has gone (`correct_ended`: a complaint decided after all).
+
 Each is a conditional ``UPDATE … WHERE status = <from> … RETURNING`` per status it moves from, so a
 row another instance already moved is skipped and gets no second timeline event; on PostgreSQL the
 rows are locked in id order first (``SELECT … ORDER BY id FOR UPDATE``) so two instances never wait
@@ -89,7 +92,38 @@ def auto_correct(run: SchedulerPass) -> int:
             from_status=status,
             to_status=SignalStatus.CORRECTED,
             action=SignalAction.CORRECT,
-            note=lambda _hall: NOTE_CLOSED,
+            note=lambda _signal, _hall: NOTE_CLOSED,
+        )
+        done += len(moved)
+    return done
+
+
+def correct_ended(run: SchedulerPass, *, notes: Mapping[int, str]) -> int:
+    """Computed yellows of another domain whose cause has gone (`notes`: signal id -> why, zh-CN)
+    are corrected like a light yellow whose case closed: each one still awaiting correction gets
+    its timeline step with the note; one already escalated, investigated or closed stays as it is."""
+    if not notes:
+        return 0
+    done = 0
+    for status in sorted(AWAITING_CORRECTION):
+        moved: list[tuple[int, int]] = []
+        ids = sorted(notes)
+        for start in range(0, len(ids), CHUNK):
+            moved += _transition(
+                run,
+                from_status=status,
+                to_status=SignalStatus.CORRECTED,
+                action=SignalAction.CORRECT,
+                where=[_signals.c.id.in_(ids[start : start + CHUNK])],
+                values={},
+            )
+        _write_events(
+            run,
+            moved,
+            from_status=status,
+            to_status=SignalStatus.CORRECTED,
+            action=SignalAction.CORRECT,
+            note=lambda signal_id, _hall: notes[signal_id],
         )
         done += len(moved)
     return done
@@ -106,14 +140,16 @@ def escalate_overdue_cases(run: SchedulerPass) -> int:
     case_red = exists().where(Case.id == _signals.c.case_id, light == Light.RED.value)
     where = [_signals.c.origin == Origin.LIGHT.value, _signals.c.color == Color.YELLOW.value, case_red]
     froms = (SignalStatus.ISSUED, SignalStatus.ACKNOWLEDGED, SignalStatus.CORRECTED)
-    return sum(_escalate(run, from_status=s, where=where, note=lambda _hall: NOTE_OVERDUE) for s in froms)
+    return sum(
+        _escalate(run, from_status=s, where=where, note=lambda _signal, _hall: NOTE_OVERDUE) for s in froms
+    )
 
 
 def escalate_late_corrections(run: SchedulerPass) -> int:
     """SZ-11: a yellow (of any origin) not corrected by its last working day turns red."""
     keys = {hall: key for key, halls in run.groups.items() for hall in halls}
 
-    def note(hall_id: int) -> str:
+    def note(_signal_id: int, hall_id: int) -> str:
         days = get_profile(keys.get(hall_id, run.default_profile)).signals.yellow_correct_within_workdays
         return NOTE_LATE.format(days=days)
 
@@ -126,7 +162,7 @@ def _escalate(
     *,
     from_status: SignalStatus,
     where: list[ColumnElement[bool]],
-    note: Callable[[int], str],
+    note: Callable[[int, int], str],
 ) -> int:
     values = {"color": Color.RED.value, "escalated_at": run.now}
     moved = _transition(
@@ -190,7 +226,7 @@ def _write_events(
     from_status: SignalStatus,
     to_status: SignalStatus,
     action: SignalAction,
-    note: Callable[[int], str],
+    note: Callable[[int, int], str],  # (signal id, hall id) -> the step's note
 ) -> None:
     if not moved:
         return
@@ -202,7 +238,7 @@ def _write_events(
             "from_status": from_status.value,
             "to_status": to_status.value,
             "actor": SIGNALS_ACTOR.label,
-            "note": note(hall_id),
+            "note": note(signal_id, hall_id),
         }
         for signal_id, hall_id in moved
     ]

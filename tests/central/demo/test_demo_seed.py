@@ -11,12 +11,18 @@ from sqlalchemy.orm import Session
 from central.access.roles import Role
 from central.cases.lifecycle import CaseStatus
 from central.cases.models import Case
+from central.complaints.models import Complaint
 from central.core.clock import shanghai_date, to_utc
 from central.demo.accounts import DEMO_HALL
+from central.demo.counter_days import COUNTER_DAYS
 from central.demo.history import HistorySummary, seed_history
 from central.demo.seed import seed_demo
 from central.demo.supervision import seed_supervision
+from central.demo.supervision_modes import seed_supervision_modes
+from central.dualtrack.models import DualTrackJudgement
 from central.ratings.models import FollowUp, KeypadPress, Rating
+from central.registry.models import ServiceWindow
+from central.sampling.models import SampleCase
 from central.scores.daily import run_scores
 from central.scores.models import ScoreLine
 from central.signals.models import Signal
@@ -162,3 +168,80 @@ def test_demo_history_is_scored_and_last_month_reported(
         "/api/v1/reports/monthly", params={"month": last_month, "scope": "510000"}, headers=headers
     )
     assert monthly.status_code == 200, monthly.text
+
+
+def test_demo_supervision_modes_show_sampling_anomalies_dualtrack_and_complaints(
+    client: TestClient, db: Engine, session: Session, clock
+) -> None:
+    """What `make demo` seeds for issue 18 before its signal pass: last month's sample with three
+    reviews (one 不合规 with its signal), the anomaly rules' hits over the seeded log (the bunched
+    pauses of the history and the hour W04's camera saw nobody while cases were entered), five
+    counter days judged for dual-track (W02 under-recording: flagged each day, with its signal; the
+    others clear) and four complaints (one undecided past its last day: its yellow from the pass)."""
+    now = clock()
+    seed_demo(session, now=now, default_profile_key="sichuan-2011", cases=400)
+    for username, role, scope in [
+        ("sichuan", Role.INSPECTOR, "region:510000"),
+        ("jinjiang", Role.INSPECTOR, "region:510104"),
+        ("clerk", Role.POST_USER, "department:510104-SCJG"),
+    ]:
+        make_user(db, username, role=role, scope=scope, password=ROOT_PASSWORD, now=now)
+    modes = seed_supervision_modes(
+        session,
+        now=now,
+        default_profile="sichuan-2011",
+        anomaly_days=35,
+        live_hall=DEMO_HALL,
+        live_windows=4,
+        inspector="sichuan",
+    )
+    seed_supervision(
+        session,
+        now=now,
+        default_profile="sichuan-2011",
+        inspector="sichuan",
+        county_inspector="jinjiang",
+        clerk="clerk",
+    )
+    inspector = login(client, "sichuan", ROOT_PASSWORD)
+
+    (draw,) = client.get("/api/v1/sampling/draws", headers=inspector).json()
+    assert draw["month"] == "2026-10" and draw["sample_size"] == modes.sample_size > 0
+    reviewed = session.scalars(select(SampleCase).where(SampleCase.finding.is_not(None))).all()
+    assert sorted(c.finding for c in reviewed) == ["compliant", "compliant", "noncompliant"]
+    (bad,) = [c for c in reviewed if c.finding == "noncompliant"]
+    signal = session.get(Signal, bad.signal_id)
+    assert signal is not None and (signal.origin, signal.reason_code) == ("sampling", bad.reason_code)
+
+    hits = client.get("/api/v1/anomalies/hits", params={"page_size": 200}, headers=inspector).json()
+    rules = {hit["rule"] for hit in hits["items"]}
+    assert {"pause_before_due", "unseen_acceptance"} <= rules and hits["total"] == sum(modes.hits.values())
+    (unseen,) = [hit for hit in hits["items"] if hit["rule"] == "unseen_acceptance"]
+    assert (unseen["hall_code"], unseen["window_code"], unseen["evidence"]["cases"]) == (DEMO_HALL, "W04", 2)
+
+    judged = session.execute(
+        select(ServiceWindow.code, DualTrackJudgement.outcome, DualTrackJudgement.signal_id).join(
+            ServiceWindow, ServiceWindow.id == DualTrackJudgement.window_id
+        )
+    ).all()
+    assert len(judged) == 4 * COUNTER_DAYS == modes.counter.window_days
+    assert {(code, outcome) for code, outcome, _signal in judged if outcome == "flagged"} == {
+        ("W02", "flagged")
+    }
+    assert sum(1 for code, outcome, signal_id in judged if code == "W02" and signal_id) == COUNTER_DAYS
+    assert {outcome for code, outcome, _signal in judged if code != "W02"} == {"clear"}
+    page = client.get("/api/v1/dualtrack/judgements", params={"outcome": "flagged"}, headers=inspector).json()
+    assert page["total"] == COUNTER_DAYS and {item["window_code"] for item in page["items"]} == {"W02"}
+    assert sum(hour["visits"] for hour in page["items"][0]["hours"]) == page["items"][0]["visits"] >= 40
+
+    complaints = session.scalars(select(Complaint).order_by(Complaint.id)).all()
+    assert len(complaints) == modes.complaints >= 3
+    assert {c.status for c in complaints} >= {"received", "refused"}
+    overdue = [
+        c for c in complaints if c.status == "received" and c.decide_by and c.decide_by < shanghai_date(now)
+    ]
+    assert len(overdue) == modes.overdue_complaints == 1
+    raised = session.scalars(select(Signal).where(Signal.reason_code == "complaint_overdue")).all()
+    assert [s.dedupe_key for s in raised] == [f"complaint:{overdue[0].id}"]
+    for page_url in ("/console/sampling", "/console/anomalies", "/console/dualtrack", "/console/complaints"):
+        assert client.get(page_url, headers=inspector).status_code == 200, page_url
