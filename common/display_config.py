@@ -53,7 +53,22 @@ def verify_font_fits(led: LedConfig) -> list[Finding]:
 
 class KioskConfig(_Section):
     idle_seconds: int = Field(
-        60, ge=10, le=3600, description="Untouched this long, the kiosk goes back to its start page."
+        60,
+        ge=10,
+        le=3600,
+        description="Untouched this long, the kiosk goes back to its start page (forgetting what was typed).",
+    )
+    complaints: bool = Field(
+        True,
+        description="Offer 我要投诉 on the kiosk: complaints sent to central through the display agent, "
+        "with its device key.",
+    )
+    complaint_status_url: str | None = Field(
+        None,
+        max_length=300,
+        pattern=r"^https?://[^\s]+$",
+        description="Where citizens check a complaint, shown with its number and password; default: "
+        "central's URL + /complaints/status (set it when central's public address differs).",
     )
 
 

@@ -8,6 +8,8 @@ agent's copy, so one page works against either (common.public_feed has the shape
   `status` events (AgentStatus) on connect and whenever central's status changes
 - `GET …/catalog`, `GET …/info`: the cached copies
 - `POST /api/v1/public/cases/lookup`: forwarded to central with the device key, its answer passed through
+- `…/public/complaints/challenge|choices`, `POST …/public/complaints`: a kiosk's complaints, forwarded
+  to central with the device key (`hall_display.complaints`)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from hall_display.complaints import complaint_routes
 from hall_display.config import PAGE_OF_KIND, DisplaySettings
 from hall_display.hub import FeedHub, PageMessage
 from hall_display.sse import encode_comment, encode_event
@@ -115,6 +118,7 @@ def build_app(
         Route(f"{api}/catalog", catalog),
         Route(f"{api}/info", info),
         Route(LOOKUP_PATH, lookup, methods=["POST"]),
+        *complaint_routes(settings, client),
         _static(pages_dir / "static"),
     ]
     return Starlette(routes=routes)
@@ -146,7 +150,12 @@ def _display_config(settings: DisplaySettings, hub: FeedHub) -> dict[str, object
             "speed_px_per_second": display.led.speed_px_per_second,
             "font_px": display.led.font_px,
         },
-        "kiosk": {"idle_seconds": display.kiosk.idle_seconds},
+        "kiosk": {
+            "idle_seconds": display.kiosk.idle_seconds,
+            "complaints": display.kind == "kiosk" and display.kiosk.complaints,
+            "complaint_status_url": display.kiosk.complaint_status_url
+            or f"{settings.central_url}/complaints/status",
+        },
     }
 
 

@@ -9,8 +9,12 @@ third-party service is involved.
 
 **The count.** Complaints sent from one address are counted in the sign-in throttle's table
 (`central.access.throttle`, key `complaint:submit`): after `complaint_submissions_per_hour` in a
-row, each within an hour of the last, that address waits an hour. The public API's per-address
-request limits (`central.public.limits`) apply before either.
+row, each within an hour of the last, that address waits an hour. A hall's kiosk (a display agent
+showing its device key, `central.complaints.intake.Sender`) is counted as itself, `device:<code>`,
+against `complaint_kiosk_submissions_per_hour`: everyone in the hall shares it, so one person's
+complaints must not shut it for the next, yet a run of them from it stops for an hour like an
+address's. The public API's per-address request limits (`central.public.limits`) apply before either
+(a display agent is not held to them).
 """
 
 from __future__ import annotations

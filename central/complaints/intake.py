@@ -59,6 +59,42 @@ class SubmissionError(Exception):
         self.status, self.message, self.retry_after = status, message, retry_after
 
 
+@dataclass(frozen=True)
+class Sender:
+    """Who sends a complaint, for the checks and the record. A person on the public page or API is
+    counted by address; a hall's kiosk (a display agent showing its device key) is shared by everyone
+    in the hall, so it is counted as one kiosk against a larger number (one person cannot hold the
+    hall's kiosk for long: each complaint still needs its own answered question), may speak only for
+    its own hall, and carries no attachments (nobody plugs a phone into it)."""
+
+    channel: Channel
+    source: str  # the count's key: the address, or device:<code>
+    per_hour: int
+    actor: Actor  # who the audit trail says received it
+    hall: str | None = None  # a kiosk's hall: the only one its complaints may be about
+    attachments: bool = True
+
+
+def online_sender(settings: Settings, *, address: str) -> Sender:
+    return Sender(
+        channel=Channel.ONLINE,
+        source=address,
+        per_hour=settings.complaint_submissions_per_hour,
+        actor=Actor(kind="anonymous", name="complainant", remote_addr=address),
+    )
+
+
+def kiosk_sender(settings: Settings, *, device_code: str, hall_code: str, address: str) -> Sender:
+    return Sender(
+        channel=Channel.KIOSK,
+        source=f"device:{device_code}",
+        per_hour=settings.complaint_kiosk_submissions_per_hour,
+        actor=Actor(kind="device", name=device_code, remote_addr=address),
+        hall=hall_code,
+        attachments=False,
+    )
+
+
 @dataclass
 class SentForm:
     fields: dict[str, str] = field(default_factory=dict)
@@ -139,13 +175,10 @@ def _store(
     settings: Settings,
     calendar: WorkCalendar,
     now: datetime,
-    channel: Channel,
-    source: str,
-    counted: bool,
+    sender: Sender,
 ) -> Receipt:
     try:
-        if counted:
-            admit_submission(session, source=source, now=now)
+        admit_submission(session, source=sender.source, now=now)
         check_answer(
             session, secret=challenge_secret(settings), token=body.challenge, answer=body.answer, now=now
         )
@@ -158,17 +191,18 @@ def _store(
             session,
             body=body,
             attachments=checked,
-            channel=channel,
-            actor=Actor(kind="anonymous", name="complainant", remote_addr=source),
+            channel=sender.channel,
+            actor=sender.actor,
             now=now,
             calendar=calendar,
             default_profile=settings.rule_profile,
         )
-        count_submission(session, source=source, now=now, per_hour=settings.complaint_submissions_per_hour)
+        count_submission(session, source=sender.source, now=now, per_hour=sender.per_hour)
     except SubmissionsRefused as exc:
         minutes = max(1, (exc.retry_after + 59) // 60)
+        who = "本触摸屏" if sender.channel is Channel.KIOSK else ""
         raise SubmissionError(
-            429, f"提交过于频繁，请 {minutes} 分钟后再试。", retry_after=exc.retry_after
+            429, f"{who}提交过于频繁，请 {minutes} 分钟后再试。", retry_after=exc.retry_after
         ) from exc
     except ChallengeFailed as exc:
         raise SubmissionError(400, exc.message) from exc
@@ -180,6 +214,14 @@ def _store(
     return receipt
 
 
+def _check_sender(sender: Sender, *, sent: SentForm, body: ComplaintIn) -> None:
+    """What a kiosk may not send, refused before the question is spent."""
+    if sender.hall is not None and body.hall != sender.hall:
+        raise SubmissionError(403, "本触摸屏只能提交对本服务中心的投诉。")
+    if not sender.attachments and sent.files:
+        raise SubmissionError(422, "触摸屏投诉不能附带附件；如需提交材料，请使用网上投诉页面。")
+
+
 async def submit(
     request: Request,
     session: Session,
@@ -187,16 +229,14 @@ async def submit(
     settings: Settings,
     calendar: WorkCalendar,
     now: datetime,
-    channel: Channel,
-    source: str,
-    counted: bool = True,
+    sender: Sender,
 ) -> Receipt:
     """Read, check and store one complaint; raises SubmissionError (and rolls back) when it is not
-    taken. `counted`: the sender's address counts against its hourly number (not a hall's kiosk,
-    which shows its device key and is shared by everyone in the hall). The checks that decode files
-    run off the event loop."""
+    taken. The sender's complaints are counted (its hourly number: `Sender`). The checks that decode
+    files run off the event loop."""
     sent = await read_form(request, limits=limits_of(settings))
     body = parse_body(sent.fields)
+    _check_sender(sender, sent=sent, body=body)
     try:
         return await run_in_threadpool(
             _store,
@@ -206,9 +246,7 @@ async def submit(
             settings=settings,
             calendar=calendar,
             now=now,
-            channel=channel,
-            source=source,
-            counted=counted,
+            sender=sender,
         )
     except SubmissionError:
         session.rollback()

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.complaints.guard import challenge_secret, new_challenge
-from central.complaints.intake import SubmissionError, challenge_ttl, limits_of, submit
-from central.complaints.labels import ABOUT_LABELS, Channel
+from central.complaints.intake import SubmissionError, challenge_ttl, limits_of, online_sender, submit
+from central.complaints.labels import ABOUT_LABELS
 from central.complaints.lookup import lookup_complaint
 from central.complaints.notices import notice_letter
 from central.complaints.public_router import NOT_FOUND
-from central.complaints.queries import public_status
+from central.complaints.queries import hall_choices, public_status
 from central.complaints.schemas import NUMBER_PATTERN
 from central.core.config import Settings
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
@@ -27,7 +27,7 @@ from central.profiles.assignment import profile_for_hall
 from central.public.lookup import LookupRefused
 from central.public.router import PublicClient, limited
 from central.public.snapshot import hall_by_code
-from central.registry.models import Department, Hall, ServiceWindow
+from central.registry.models import Hall
 from central.web.templating import render
 
 logger = logging.getLogger(__name__)
@@ -76,16 +76,9 @@ def _form(
 ) -> HTMLResponse:
     hall = hall_by_code(session, hall_code[:40]) if hall_code else None
     halls = [] if hall else session.scalars(select(Hall).order_by(Hall.code)).all()
-    windows = departments = []
-    if hall is not None:
-        windows = list(
-            session.scalars(
-                select(ServiceWindow).where(ServiceWindow.hall_id == hall.id).order_by(ServiceWindow.code)
-            )
-        )
-        departments = list(
-            session.scalars(select(Department).where(Department.hall_id == hall.id).order_by(Department.code))
-        )
+    choices = hall_choices(session, hall=hall) if hall is not None else None
+    windows = choices.windows if choices else []
+    departments = choices.departments if choices else []
     context = {
         "nav": "new",
         "hall": hall,
@@ -125,8 +118,7 @@ async def send_from_form(
             settings=settings,
             calendar=calendar,
             now=now,
-            channel=Channel.ONLINE,
-            source=client.name,
+            sender=online_sender(settings, address=client.name),
         )
     except SubmissionError as exc:
         values = await _values(request)

@@ -1,22 +1,31 @@
 """The public complaint API (no sign-in, under /api/v1/public like the rest of what citizens and
-hall screens reach): the form's question, sending a complaint, its status by number and password. Limited per address like the rest of the public API (`central.public.router`),
-plus the complaint's own count and question (`central.complaints.guard`)."""
+hall screens reach): the form's question and choices, sending a complaint (from anywhere, or from a
+hall's kiosk through its display agent), its status by number and password. Limited per address like
+the rest of the public API (`central.public.router`), plus the complaint's own count and question
+(`central.complaints.guard`)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from central.complaints.guard import challenge_secret, new_challenge
-from central.complaints.intake import ATTACHMENTS, SubmissionError, challenge_ttl, submit
-from central.complaints.labels import Channel
+from central.complaints.intake import (
+    ATTACHMENTS,
+    SubmissionError,
+    challenge_ttl,
+    kiosk_sender,
+    online_sender,
+    submit,
+)
 from central.complaints.lookup import lookup_complaint
-from central.complaints.queries import public_status
+from central.complaints.queries import hall_choices, public_status
 from central.complaints.schemas import (
     ChallengeOut,
+    ComplaintChoices,
     ComplaintIn,
     ComplaintReceipt,
     ComplaintStatusPublic,
@@ -25,6 +34,8 @@ from central.complaints.schemas import (
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
 from central.public.lookup import LookupRefused
 from central.public.router import LimitedClient
+from central.public.snapshot import hall_by_code
+from central.registry.document import CODE_PATTERN
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/public/complaints", tags=["complaints", "public"])
@@ -55,6 +66,22 @@ def challenge(settings: SettingsDep, now: NowDep, _client: LimitedClient) -> Cha
     return ChallengeOut(question=found.question, token=found.token, expires_at=found.expires_at)
 
 
+@router.get("/choices", response_model=ComplaintChoices, responses={404: {"description": "no such hall"}})
+def choices(
+    hall: Annotated[
+        str, Query(min_length=1, max_length=40, pattern=CODE_PATTERN, description="The hall's code.")
+    ],
+    session: SessionDep,
+    _client: LimitedClient,
+) -> ComplaintChoices:
+    """The hall's windows and departments by code and name, for the form's choices (what its
+    `window` and `department` take)."""
+    found = hall_by_code(session, hall)
+    if found is None:
+        raise HTTPException(404, f"no hall with code {hall!r}")
+    return hall_choices(session, hall=found)
+
+
 @router.post(
     "",
     status_code=201,
@@ -62,9 +89,10 @@ def challenge(settings: SettingsDep, now: NowDep, _client: LimitedClient) -> Cha
     openapi_extra=_form_schema(),
     responses={
         400: {"description": "wrong answer, unreadable form"},
+        403: {"description": "a device key that is not a display's, or a kiosk sending for another hall"},
         413: {"description": "an attachment too large"},
         415: {"description": "an attachment that is not what it says, or not an image or PDF"},
-        429: {"description": "too many complaints from this address"},
+        429: {"description": "too many complaints from this address (or this kiosk)"},
     },
 )
 async def send(
@@ -76,18 +104,21 @@ async def send(
     client: LimitedClient,
 ) -> ComplaintReceipt | JSONResponse:
     """A complaint (SZ-14), named or anonymous, as multipart/form-data. The answer holds the
-    complaint number and the query password (shown once: keep them)."""
-    try:
-        receipt = await submit(
-            request,
-            session,
-            settings=settings,
-            calendar=calendar,
-            now=now,
-            channel=Channel.ONLINE if client.limited else Channel.KIOSK,
-            source=client.name,
-            counted=client.limited,  # a hall's kiosk (its device key) is everyone's: not counted
+    complaint number and the query password (shown once: keep them). Sent by a hall's kiosk (a
+    display device's key in X-Device-Key) it is the kiosk's: about that hall only, no attachments,
+    counted per kiosk (`complaint_kiosk_submissions_per_hour`) rather than per address."""
+    device = client.device
+    if device is not None and device.kind != "display":
+        return JSONResponse({"detail": "只有大厅触摸屏可以凭设备密钥提交投诉。"}, status_code=403)
+    sender = (
+        online_sender(settings, address=client.name)
+        if device is None
+        else kiosk_sender(
+            settings, device_code=device.device_code, hall_code=device.hall_code, address=client.address
         )
+    )
+    try:
+        receipt = await submit(request, session, settings=settings, calendar=calendar, now=now, sender=sender)
     except SubmissionError as exc:
         return refusal_answer(exc)
     complaint = receipt.complaint

@@ -21,14 +21,17 @@ from central.complaints.labels import (
 from central.complaints.models import Complaint
 from central.complaints.schemas import (
     AttachmentOut,
+    ComplaintChoices,
     ComplaintOut,
     ComplaintPage,
     ComplaintStatusPublic,
     InvestigationBrief,
+    TargetChoice,
 )
 from central.complaints.service import handles, visible_complaint
 from central.investigations.service import OPEN
 from central.registry.jurisdiction import Jurisdiction
+from central.registry.models import Department, Hall, ServiceWindow
 from common.masking import mask_person_name, mask_phone, public_staff, scrub_identifiers
 from common.worktime import CalendarMissingError, WorkCalendar
 
@@ -200,4 +203,26 @@ def public_status(row: Complaint) -> ComplaintStatusPublic:
         closed_at=row.closed_at,
         outcome=outcome_label(row.upheld) or None,
         reply=row.reply,
+    )
+
+
+def hall_choices(session: Session, *, hall: Hall) -> ComplaintChoices:
+    """The hall's windows (with their departments) and departments, by code: what the public form
+    and the kiosk offer to complain about."""
+    windows = session.execute(
+        select(ServiceWindow.code, ServiceWindow.name, Department.name)
+        .outerjoin(Department, Department.id == ServiceWindow.department_id)
+        .where(ServiceWindow.hall_id == hall.id)
+        .order_by(ServiceWindow.code)
+    ).all()
+    departments = session.execute(
+        select(Department.code, Department.name)
+        .where(Department.hall_id == hall.id)
+        .order_by(Department.code)
+    ).all()
+    return ComplaintChoices(
+        hall=hall.code,
+        hall_name=hall.name,
+        windows=[TargetChoice(code=code, name=name, department=dept) for code, name, dept in windows],
+        departments=[TargetChoice(code=code, name=name) for code, name in departments],
     )

@@ -90,6 +90,21 @@ class ChallengeOut(BaseModel):
     expires_at: datetime
 
 
+class TargetChoice(BaseModel):
+    code: str
+    name: str
+    department: str | None = Field(default=None, description="A window's department.")
+
+
+class ComplaintChoices(BaseModel):
+    """What a hall's complaint form offers to choose from (public facts: the names on the hall's signs)."""
+
+    hall: str
+    hall_name: str
+    windows: list[TargetChoice]
+    departments: list[TargetChoice]
+
+
 class ComplaintStatusPublic(BaseModel):
     """What the number and password show (nothing of the complaint's text)."""
 

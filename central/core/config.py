@@ -195,6 +195,14 @@ class Settings(BaseSettings):
         description="Complaints one address may submit in a row (each within an hour of the last) "
         "before it waits an hour; counted in the database, across instances.",
     )
+    complaint_kiosk_submissions_per_hour: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Complaints one hall kiosk (a display agent showing its device key) may submit in a "
+        "row, each within an hour of the last, before it waits an hour: more than one address may, since "
+        "everyone in the hall shares it; the question still holds each complaint to one person's answer.",
+    )
     complaint_challenge_minutes: int = Field(
         default=30,
         ge=1,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
-from central.devices.keys import authenticate_device
+from central.devices.keys import DevicePrincipal, authenticate_device
 from central.public.guide import hall_catalog, hall_info
 from central.public.hub import FeedHub
 from central.public.limits import ClientLimits
@@ -34,6 +34,8 @@ NOT_FOUND = "办件编号或查询密码不正确"  # unknown case and wrong pas
 class PublicClient:
     name: str  # the address, or device:<code> for a display agent
     limited: bool
+    device: DevicePrincipal | None = None  # the display agent's device (its hall), when it shows its key
+    address: str = "?"  # where the request came from, for the audit trail
 
 
 def _identify(session: Session, *, address: str, key: str | None, now: datetime) -> PublicClient:
@@ -42,8 +44,10 @@ def _identify(session: Session, *, address: str, key: str | None, now: datetime)
         device = authenticate_device(session, presented=key, now=now)
         if device is None:
             raise HTTPException(401, "the device key is not valid (unknown, malformed or revoked)")
-        return PublicClient(name=f"device:{device.device_code}", limited=False)
-    return PublicClient(name=address, limited=True)
+        return PublicClient(
+            name=f"device:{device.device_code}", limited=False, device=device, address=address
+        )
+    return PublicClient(name=address, limited=True, address=address)
 
 
 def _address(request: Request) -> str:

@@ -1,5 +1,6 @@
 /* hallwatch touchscreen kiosk: look up a case with its number and query password, browse the item
- * catalog, read the hall's rules and how to complain. Written here, no third-party code.
+ * catalog, read the hall's rules and how to complain, and complain (kiosk_complaint.js). Written here,
+ * no third-party code.
  *
  * One page, several screens; every screen but the home screen has 返回 and 首页. After
  * kiosk.idle_seconds without a touch it goes back home and forgets everything typed (the next person
@@ -8,15 +9,16 @@
 
 import { LIGHT_TEXT, el, hallPath, loadConfig, shanghaiHM } from "./feed.js";
 import { resetCatalog, showCatalog, showInfo, showItem } from "./kiosk_guide.js";
+import { COMPLAINT_PARENT, complaintKey, resetComplaint, showComplaintScreen, wireComplaint } from "./kiosk_complaint.js";
+import { alnumPad, digitPad } from "./kiosk_keys.js";
 
 const PASSWORD_DIGITS = 6;
 const CASE_NO_MAX = 64;
 const CASE_NO_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const ALNUM_ROWS = ["1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM"];
-const DIGIT_ROWS = ["123", "456", "789"];
 const REQUEST_TIMEOUT_MS = 15000;
 const PARENT = {
   case: "home", password: "case", timeline: "home", catalog: "home", item: "catalog", info: "home",
+  ...COMPLAINT_PARENT,
 };
 const $ = (id) => document.getElementById(id);
 
@@ -39,6 +41,7 @@ export function go(screen) {
   if (screen === "catalog") { showCatalog(config, (item) => { showItem(item); go("item"); }); }
   if (screen === "info") { showInfo(config); }
   if (screen === "password") { $("password-case").textContent = kiosk.caseNo; }
+  if (screen.startsWith("complaint")) { showComplaintScreen(screen); }
 }
 
 /** Home, with everything typed or shown forgotten. */
@@ -49,6 +52,7 @@ function goHome() {
   for (const id of ["case-error", "lookup-error"]) { $(id).hidden = true; }
   $("timeline").replaceChildren();
   resetCatalog();
+  resetComplaint();
   go("home");
 }
 
@@ -57,14 +61,6 @@ function keepAwake() {
   const seconds = (config && config.kiosk && config.kiosk.idle_seconds) || 60;
   idleTimer = setTimeout(() => { if (kiosk.screen !== "home" || kiosk.caseNo || password) { goHome(); } },
     seconds * 1000);
-}
-
-function key(label, onPress, { name, wide } = {}) {
-  const button = el("button", `key${wide ? " wide" : ""}`, label);
-  button.type = "button";
-  if (name) { button.setAttribute("aria-label", name); }
-  button.addEventListener("click", () => onPress(label));
-  return button;
 }
 
 // Case number ---------------------------------------------------------------------------------------
@@ -82,17 +78,11 @@ function typeCaseNo(char) {
 }
 
 function buildCaseKeys() {
-  const pad = $("case-keys");
-  for (const row of ALNUM_ROWS) {
-    const line = el("div", "key-row");
-    for (const char of row) { line.append(key(char, typeCaseNo)); }
-    pad.append(line);
-  }
-  const last = pad.lastElementChild;
-  last.append(
-    key("⌫", () => { kiosk.caseNo = kiosk.caseNo.slice(0, -1); showCaseNo(); }, { name: "退格" }),
-    key("清空", () => { kiosk.caseNo = ""; showCaseNo(); }, { wide: true }),
-  );
+  alnumPad($("case-keys"), {
+    type: typeCaseNo,
+    backspace: () => { kiosk.caseNo = kiosk.caseNo.slice(0, -1); showCaseNo(); },
+    clear: () => { kiosk.caseNo = ""; showCaseNo(); },
+  });
 }
 
 // Password ------------------------------------------------------------------------------------------
@@ -107,23 +97,14 @@ function setPassword(value) {
 }
 
 function buildPasswordKeys() {
-  const pad = $("password-keys");
-  const typeDigit = (digit) => {
-    if (password.length < PASSWORD_DIGITS) { setPassword(password + digit); }
-    $("lookup-error").hidden = true;
-  };
-  for (const row of DIGIT_ROWS) {
-    const line = el("div", "key-row");
-    for (const digit of row) { line.append(key(digit, typeDigit)); }
-    pad.append(line);
-  }
-  const last = el("div", "key-row");
-  last.append(
-    key("清空", () => setPassword("")),
-    key("0", typeDigit),
-    key("⌫", () => setPassword(password.slice(0, -1)), { name: "退格" }),
-  );
-  pad.append(last);
+  digitPad($("password-keys"), {
+    type: (digit) => {
+      if (password.length < PASSWORD_DIGITS) { setPassword(password + digit); }
+      $("lookup-error").hidden = true;
+    },
+    backspace: () => setPassword(password.slice(0, -1)),
+    clear: () => setPassword(""),
+  });
 }
 
 // Lookup --------------------------------------------------------------------------------------------
@@ -245,7 +226,7 @@ function wire() {
   }
   // A hardware keyboard, where there is one: the same keys as the on-screen pads.
   window.addEventListener("keydown", (event) => {
-    if (event.target instanceof HTMLInputElement) { return; }
+    if (event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement) { return; }
     const char = event.key.length === 1 ? event.key.toUpperCase() : event.key;
     if (kiosk.screen === "case" && /^[A-Z0-9-]$/.test(char)) { typeCaseNo(char); }
     if (kiosk.screen === "case" && char === "Backspace") { kiosk.caseNo = kiosk.caseNo.slice(0, -1); showCaseNo(); }
@@ -253,6 +234,7 @@ function wire() {
       setPassword(password + char);
     }
     if (kiosk.screen === "password" && char === "Backspace") { setPassword(password.slice(0, -1)); }
+    complaintKey(kiosk.screen, char);
   });
 }
 
@@ -267,9 +249,11 @@ async function main() {
   buildCaseKeys();
   buildPasswordKeys();
   wire();
+  wireComplaint({ goTo: go, config: () => config });
   goHome();
   config = await loadConfig();
   keepAwake();
+  $("go-complaint").hidden = !(config.kiosk && config.kiosk.complaints === true);
   if (config.hall_name) {
     $("hall-name").textContent = config.hall_name;
   } else {

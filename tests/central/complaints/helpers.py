@@ -123,14 +123,16 @@ def send(
     *,
     files: list[tuple[str, bytes, str]] | None = None,
     answer: str | None = None,
+    headers: dict[str, str] | None = None,
     **fields: Any,
 ) -> Any:
-    """POST a complaint through the public API with a freshly answered question."""
+    """POST a complaint through the public API with a freshly answered question (`headers`: e.g. a
+    kiosk's X-Device-Key)."""
     data = {**form(**fields), **challenge(client)}
     if answer is not None:
         data["answer"] = answer
     parts = [("attachments", (name, content, kind)) for name, content, kind in (files or [])]
-    return client.post(PUBLIC, data=data, files=parts or None)
+    return client.post(PUBLIC, data=data, files=parts or None, headers=headers)
 
 
 def signed_in(client: TestClient, username: str) -> dict[str, str]:

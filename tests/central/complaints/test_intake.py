@@ -14,10 +14,7 @@ from sqlalchemy.orm import Session
 from central.app import create_app
 from central.complaints.guard import challenge_secret, new_challenge
 from central.complaints.models import Complaint, ComplaintAttachment
-from central.core.actor import Actor
 from central.core.config import Settings
-from central.devices.keys import issue_key
-from central.registry.models import Device
 from tests.central.complaints.helpers import PUBLIC, challenge, form, jpeg, pdf, png, png_claiming, send
 from tests.conftest import FakeClock
 
@@ -189,22 +186,3 @@ def test_a_malformed_form_is_a_clear_4xx(anon: TestClient, hall: None) -> None:
         PUBLIC, data={**form(), **challenge(anon)}, files=[("photo", ("a.png", png(), "image/png"))]
     )
     assert wrong_field.status_code == 422 and "attachments" in wrong_field.json()["detail"]
-
-
-def test_a_halls_kiosk_is_not_counted(
-    db: Engine, settings: Settings, clock: FakeClock, hall: None, registry: dict[str, int], session: Session
-) -> None:
-    """A display agent's kiosk shows its device key: everyone in the hall complains through it, so
-    the per-address count does not apply (the question still does); its complaints say so."""
-    with Session(db) as s:
-        device = Device(code="KIOSK-1", kind="display", name="触摸屏", hall_id=registry["hall"])
-        s.add(device)
-        s.flush()
-        key = issue_key(s, device=device, now=clock(), issued_by=None, actor=Actor("cli", "tests")).key
-        s.commit()
-    one = settings.model_copy(update={"complaint_submissions_per_hour": 1})
-    with TestClient(create_app(one, engine=db, clock=clock)) as client:
-        client.headers["X-Device-Key"] = key
-        assert [send(client).status_code for _ in range(3)] == [201, 201, 201]
-        assert send(client, answer="999").status_code == 400
-    assert session.scalars(select(Complaint.channel)).all() == ["kiosk"] * 3
