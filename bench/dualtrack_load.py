@@ -4,6 +4,7 @@ executemany transaction on SQLite; explicit ids (nothing else inserts into these
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,7 +14,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, text
 
-from bench.dualtrack_days import HOURS, Day
+from bench.dualtrack_days import HOURS
+from bench.dualtrack_visits import VisitDay
 from central.core.clock import SHANGHAI
 
 logger = logging.getLogger(__name__)
@@ -102,18 +104,19 @@ def load_registry(engine: Engine, windows: int) -> None:
     )
 
 
-def load_history(engine: Engine, days: list[tuple[date, Day]], *, now: datetime) -> None:
+def load_history(
+    engine: Engine, days: list[tuple[date, np.ndarray, np.ndarray]], *, method: str, now: datetime
+) -> None:
     """Earlier days as the judgement would have left them: a run per day and one clear judgement per
-    window with its visits and excess (what the baseline reads); hours left empty, which no
-    later judgement reads."""
+    window with its visits and excess under `method` (what the baseline reads); hours left empty,
+    which no later judgement reads. `days`: (day, visits per window, excess per window)."""
     postgres = engine.dialect.name == "postgresql"
     stamp = _stamp(now, postgres=postgres)
     runs, rows = [], []
     ids = count(1)
-    n = len(days[0][1].visits) if days else 0
-    for run_id, (day, generated) in enumerate(days, start=1):
+    n = len(days[0][1]) if days else 0
+    for run_id, (day, visits, excess) in enumerate(days, start=1):
         runs.append([run_id, day.isoformat(), "bench", stamp, stamp, n, 0, 0, 0])
-        visits, excess = generated.visits.sum(1), (generated.visits - generated.cases).sum(1)
         for w in range(n):
             v, e = int(visits[w]), int(excess[w])
             rows.append(
@@ -126,6 +129,7 @@ def load_history(engine: Engine, days: list[tuple[date, Day]], *, now: datetime)
                     w // WINDOWS_PER_DEPARTMENT + 1,
                     "sichuan-2011",
                     "clear",
+                    method,
                     v,
                     v - e,
                     e,
@@ -164,6 +168,7 @@ def load_history(engine: Engine, days: list[tuple[date, Day]], *, now: datetime)
             "department_id",
             "profile_key",
             "outcome",
+            "method",
             "visits",
             "cases",
             "excess",
@@ -191,31 +196,42 @@ def load_history(engine: Engine, days: list[tuple[date, Day]], *, now: datetime)
                 conn.execute(text(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))"))
 
 
-def load_day(engine: Engine, day: date, generated: Day, *, first_case: int, day_index: int, seed: int) -> int:
-    """The day's hourly visitor counts, and one case with one event per recorded case, at a random
-    minute of its hour; returns the next free case id."""
+def load_day(engine: Engine, day: date, generated: VisitDay, *, first_case: int, day_index: int) -> int:
+    """The day's visitor counts per window and hour, each with its visits' spans as the edge reports
+    them (every opening hour, and any other hour with a visit), and one case with one event per
+    recorded case at its entry second; returns the next free case id."""
     postgres = engine.dialect.name == "postgresql"
-    rng = np.random.default_rng(seed)
-    n = len(generated.visits)
-    hour_starts = [datetime.combine(day, time(int(h)), SHANGHAI) for h in HOURS]
+    midnight = datetime.combine(day, time(0), SHANGHAI)
+    spans: dict[tuple[int, int], list[int]] = {
+        (w, int(h)): [] for w in range(generated.windows) for h in HOURS
+    }
+    for w, start, seconds in zip(
+        generated.visit_window.tolist(),
+        generated.visit_start.tolist(),
+        generated.visit_seconds.tolist(),
+        strict=True,
+    ):
+        spans.setdefault((w, start // 3600), []).extend((start % 3600, seconds))
     counts: list[list[object]] = []
-    for w in range(n):
-        for i, start in enumerate(hour_starts):
-            counts.append(
-                [
-                    day_index * n * len(HOURS) + len(counts) + 1,
-                    w + 1,
-                    _stamp(start, postgres=postgres),
-                    0,
-                    w // WINDOWS_PER_HALL + 1,
-                    "cam-1",
-                    f"b{day:%m%d}:{w}:{i}",
-                    int(generated.visits[w, i]),
-                    float(generated.visits[w, i]) * 300,
-                    _stamp(start, postgres=postgres),
-                    "live",
-                ]
-            )
+    first_id = day_index * 24 * generated.windows + 1
+    for (w, hour), flat in sorted(spans.items()):
+        at = _stamp(midnight + timedelta(hours=hour), postgres=postgres)
+        counts.append(
+            [
+                first_id + len(counts),
+                w + 1,
+                at,
+                0,
+                w // WINDOWS_PER_HALL + 1,
+                "cam-1",
+                f"b{day:%m%d}:{w}:{hour}",
+                len(flat) // 2,
+                float(min(sum(flat[1::2]), 3600)),
+                at,
+                "live",
+                json.dumps(flat, separators=(",", ":")),
+            ]
+        )
     copy_rows(
         engine,
         "video_visitor_counts",
@@ -231,38 +247,35 @@ def load_day(engine: Engine, day: date, generated: Day, *, first_case: int, day_
             "seated_seconds",
             "updated_at",
             "origin",
+            "spans",
         ],
         counts,
     )
     cases, events = [], []
     case_id = first_case
     false = "f" if postgres else 0
-    for w in range(n):
+    for w, second in zip(generated.case_window.tolist(), generated.case_second.tolist(), strict=True):
         department = w // WINDOWS_PER_DEPARTMENT + 1
-        for i, start in enumerate(hour_starts):
-            minutes = rng.integers(0, 30 if HOURS[i] in (13, 17) else 60, int(generated.cases[w, i]))
-            offset = 30 if HOURS[i] == 13 else 0  # 13:30–14:00
-            for minute in minutes.tolist():
-                at = _stamp(start + timedelta(minutes=offset + minute), postgres=postgres)
-                cases.append(
-                    [
-                        case_id,
-                        f"B{day:%m%d}{case_id:09d}",
-                        department,
-                        w // WINDOWS_PER_HALL + 1,
-                        department,
-                        w + 1,
-                        10,
-                        20,
-                        "accepted",
-                        0,
-                        false,
-                        at,
-                        1,
-                    ]
-                )
-                events.append([case_id, f"b-{case_id}", case_id, "accepted", at, w + 1, HASH, "bench", at])
-                case_id += 1
+        at = _stamp(midnight + timedelta(seconds=second), postgres=postgres)
+        cases.append(
+            [
+                case_id,
+                f"B{day:%m%d}{case_id:09d}",
+                department,
+                w // WINDOWS_PER_HALL + 1,
+                department,
+                w + 1,
+                10,
+                20,
+                "accepted",
+                0,
+                false,
+                at,
+                1,
+            ]
+        )
+        events.append([case_id, f"b-{case_id}", case_id, "accepted", at, w + 1, HASH, "bench", at])
+        case_id += 1
     copy_rows(
         engine,
         "cases",

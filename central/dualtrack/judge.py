@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -34,17 +34,13 @@ from sqlalchemy.orm import Session
 from central.audit.chain import record
 from central.core.actor import Actor
 from central.core.clock import shanghai_date
-from central.dualtrack import counts
-from central.dualtrack.bulk import insert_new
-from central.dualtrack.matching import visit_hours
-from central.dualtrack.models import DualTrackJudgement, DualTrackRun
-from central.dualtrack.rule import History, HourCount, Method, Outcome, Verdict, judge
-from central.dualtrack.signals import evidence_text, insert_signals, reason_text, signal_row
+from central.dualtrack.assess import assess
+from central.dualtrack.models import DualTrackRun
+from central.dualtrack.rejudge import rejudge_late
+from central.dualtrack.rows import insert_judgements, judgement_row, raise_signals
+from central.dualtrack.rule import Outcome
 from central.jobs.runner import instance_name
-from central.profiles.assignment import hall_profile_keys
 from central.signals.scheduler import SignalSource
-from central.signals.service import correction_deadline
-from common.profiles.dualtrack import DualTrackRules
 from common.profiles.loader import get_profile
 from common.worktime import WorkCalendar
 
@@ -81,26 +77,10 @@ def judge_day(
     run_id = _claim(session, day=day, now=now, instance=instance)
     if run_id is None:
         return DayReport(day, judged=False)
-    keys = hall_profile_keys(session, default_key=default_profile)
-    enabled = {hall for hall, key in keys.items() if get_profile(key).dualtrack.enabled}
-    places = counts.window_places(session)
-    visits = counts.day_visits(session, day=day)
-    cases = counts.case_seconds(session, day=day)
-    windows = sorted(w for w in visits if w in places and places[w].hall_id in enabled)
-    history = _histories(session, day=day, halls=keys, default_profile=default_profile)
-    verdicts: dict[int, tuple[Verdict, list[list[Any]]]] = {}
-    for window_id in windows:
-        rules = get_profile(keys.get(places[window_id].hall_id, default_profile)).dualtrack
-        seen, recorded = visits[window_id], cases.get(window_id, [])
-        method, hours = _hours(seen, recorded, rules)
-        verdicts[window_id] = (
-            judge(hours, history.get((window_id, method.value)), rules, method),
-            [[h.hour, h.visits, h.cases] for h in hours],
-        )
-    flagged = {w: v.hours_over for w, (v, _hours) in verdicts.items() if v.outcome is Outcome.FLAGGED}
-    evidence = counts.evidence_in_hours(session, day=day, hours=flagged, limit=EVIDENCE_LIMIT)
+    found = assess(session, day=day, default_profile=default_profile)
+    keys, places, verdicts, evidence = found.keys, found.places, found.verdicts, found.evidence
     rows = [
-        _judgement_row(
+        judgement_row(
             run_id,
             day,
             places[w],
@@ -112,8 +92,8 @@ def judge_day(
         )
         for w, (v, hours) in verdicts.items()
     ]
-    ids = _insert_judgements(session, rows)
-    issued = _raise_signals(
+    ids = insert_judgements(session, rows)
+    issued = raise_signals(
         session,
         ids=ids,
         day=day,
@@ -128,27 +108,13 @@ def judge_day(
         day,
         judged=True,
         windows=len(verdicts),
-        flagged=len(flagged),
+        flagged=sum(v.outcome is Outcome.FLAGGED for v, _hours in verdicts.values()),
         low_volume=sum(v.outcome is Outcome.LOW_VOLUME for v, _hours in verdicts.values()),
         signals=issued,
         seconds=time.perf_counter() - started,
     )
     _finish(session, run_id=run_id, report=report, now=now, instance=instance)
     return report
-
-
-def _hours(
-    seen: counts.WindowVisits, recorded: list[int], rules: DualTrackRules
-) -> tuple[Method, list[HourCount]]:
-    """The visits method where the edge reported every counted hour's visits, else the counts."""
-    if seen.spans is not None:
-        return Method.VISITS, visit_hours(seen.counts, seen.spans, recorded, rules)
-    by_hour: dict[int, int] = {}
-    for second in recorded:
-        by_hour[second // 3600] = by_hour.get(second // 3600, 0) + 1
-    return Method.COUNTS, [
-        HourCount(h, seen.counts.get(h), by_hour.get(h, 0)) for h in sorted({*seen.counts, *by_hour})
-    ]
 
 
 def _claim(session: Session, *, day: date, now: datetime, instance: str) -> int | None:
@@ -162,119 +128,6 @@ def _claim(session: Session, *, day: date, now: datetime, instance: str) -> int 
         .returning(DualTrackRun.id)
     )
     return cast(CursorResult[Any], session.execute(statement)).scalar_one_or_none()
-
-
-def _histories(
-    session: Session, *, day: date, halls: dict[int, str], default_profile: str
-) -> dict[tuple[int, str], History]:
-    """Each window's history, one query per distinct look-back among the profiles in use."""
-    by_lookback: dict[int, list[int]] = {}
-    for hall_id, key in halls.items():
-        by_lookback.setdefault(get_profile(key).dualtrack.baseline_days, []).append(hall_id)
-    if not by_lookback:
-        by_lookback[get_profile(default_profile).dualtrack.baseline_days] = []
-    if len(by_lookback) == 1:
-        return counts.histories(session, day=day, lookback_days=next(iter(by_lookback)), hall_ids=None)
-    found = {}
-    for lookback, hall_ids in sorted(by_lookback.items()):
-        found.update(counts.histories(session, day=day, lookback_days=lookback, hall_ids=sorted(hall_ids)))
-    return found
-
-
-def _judgement_row(
-    run_id: int,
-    day: date,
-    place: counts.WindowPlace,
-    profile_key: str,
-    verdict: Verdict,
-    hours: list[list[Any]],
-    evidence_ids: list[int],
-    now: datetime,
-) -> dict[str, Any]:
-    base = verdict.baseline
-    return {
-        "run_id": run_id,
-        "day": day,
-        "window_id": place.id,
-        "hall_id": place.hall_id,
-        "department_id": place.department_id,
-        "profile_key": profile_key,
-        "outcome": verdict.outcome.value,
-        "method": verdict.method.value,
-        "visits": verdict.visits,
-        "cases": verdict.cases,
-        "excess": verdict.excess,
-        "expected": verdict.expected,
-        "baseline_share": base.share,
-        "baseline_spread": base.spread,
-        "baseline_source": base.source.value,
-        "baseline_days": base.df + 1 if base.df is not None else 0,
-        "z": verdict.z,
-        "critical": verdict.critical,
-        "z_rest": verdict.z_rest,
-        "hours_counted": verdict.hours_counted,
-        "hours": hours,
-        "hours_over": verdict.hours_over,
-        "why": verdict.why,
-        "evidence_ids": evidence_ids,
-        "signal_id": None,
-        "computed_at": now,
-    }
-
-
-def _insert_judgements(session: Session, rows: list[dict[str, Any]]) -> dict[int, int]:
-    """window id → judgement id of the rows inserted (central.dualtrack.bulk)."""
-    table = cast(Table, DualTrackJudgement.__table__)
-    inserted = insert_new(
-        session,
-        table,
-        rows,
-        conflict=["window_id", "day"],
-        order_by=["window_id"],
-        returning=[table.c.window_id, table.c.id],
-    )
-    return {int(row[0]): int(row[1]) for row in inserted}
-
-
-def _raise_signals(
-    session: Session,
-    *,
-    day: date,
-    now: datetime,
-    calendar: WorkCalendar,
-    verdicts: dict[int, tuple[Verdict, list[list[Any]]]],
-    places: dict[int, counts.WindowPlace],
-    evidence: dict[int, list[int]],
-    profile_keys: dict[int, str],
-    ids: dict[int, int],
-) -> int:
-    flagged = [w for w, (v, _hours) in verdicts.items() if v.outcome is Outcome.FLAGGED and w in ids]
-    today, rows = shanghai_date(now), []
-    deadlines: dict[int, date | None] = {}
-    for window_id in flagged:
-        place, (verdict, hours) = places[window_id], verdicts[window_id]
-        if place.department_id is None:
-            logger.warning("window %s (#%d) has no department: no dual-track signal", place.code, window_id)
-            continue
-        workdays = get_profile(profile_keys[place.hall_id]).signals.yellow_correct_within_workdays
-        if workdays not in deadlines:
-            deadlines[workdays] = correction_deadline(calendar, today, workdays)
-        rows.append(
-            signal_row(
-                window_id=window_id,
-                hall_id=place.hall_id,
-                department_id=place.department_id,
-                day=day,
-                reason=reason_text(
-                    window_code=place.code, window_name=place.name, day=day, verdict=verdict, hours=hours
-                ),
-                evidence=evidence_text(ids[window_id], evidence.get(window_id, [])),
-                correct_by=deadlines[workdays],
-                today=today,
-                now=now,
-            )
-        )
-    return insert_signals(session, day=day, rows=rows)
 
 
 def _finish(session: Session, *, run_id: int, report: DayReport, now: datetime, instance: str) -> None:
@@ -334,7 +187,8 @@ def days_due(session: Session, *, now: datetime, delay: timedelta) -> list[date]
 def judge_due_days(
     session: Session, *, today: date, now: datetime, calendar: WorkCalendar, default_profile: str
 ) -> int:
-    """The signal pass's source: judge every day due; returns the new signals. Flushes, never commits."""
+    """The signal pass's source: judge every day due, then again the window-days whose counts came
+    late (`central.dualtrack.rejudge`); returns the new signals. Flushes, never commits."""
     delay = timedelta(minutes=get_profile(default_profile).dualtrack.judge_delay_minutes)
     issued = 0
     for day in days_due(session, now=now, delay=delay):
@@ -347,7 +201,7 @@ def judge_due_days(
             instance=f"signals:{instance_name()}",
         )
         issued += report.signals
-    return issued
+    return issued + rejudge_late(session, now=now, calendar=calendar, default_profile=default_profile)
 
 
 DUALTRACK_SIGNAL_SOURCES: dict[str, SignalSource] = {DUAL_TRACK: judge_due_days}

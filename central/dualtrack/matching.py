@@ -20,14 +20,19 @@ With each visit known, most of it drops out:
 
 The test (`central.dualtrack.rule.judge`, method `visits`) then reads, per hour, the long visits as
 "visits" and the matched ones as "cases": the excess is the long visits no case was entered during.
+
+Every window of a day is matched at once on numpy arrays (a province's day is about a million
+visits); `matched_visits` and `visit_hours` are the same code for one window.
 """
 
 from __future__ import annotations
 
 import logging
-import statistics
-from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
 
 from central.dualtrack.rule import HourCount
 from common.profiles.dualtrack import DualTrackRules
@@ -35,33 +40,143 @@ from common.profiles.dualtrack import DualTrackRules
 logger = logging.getLogger(__name__)
 
 HOUR = 3600
+KEY = 100_000  # window id · KEY + second of the day: one sortable key (a day has < KEY seconds)
+
+
+@dataclass(frozen=True)
+class Visits:
+    """Visits of many windows, sorted by (window, start): window ids, starts (second of the day), lengths."""
+
+    window: np.ndarray
+    start: np.ndarray
+    seconds: np.ndarray
+
+    @classmethod
+    def of(cls, spans: Mapping[int, Sequence[tuple[int, int]]]) -> Visits:
+        ids = sorted(spans)
+        flat = np.array([pair for w in ids for pair in spans[w]], dtype=np.int64).reshape(-1, 2)
+        window = np.repeat(np.array(ids, dtype=np.int64), [len(spans[w]) for w in ids])
+        order = np.lexsort((flat[:, 0], window))
+        return cls(window[order], flat[order, 0], flat[order, 1])
+
+    @classmethod
+    def of_pieces(cls, pieces: Mapping[int, Sequence[tuple[int, Sequence[int]]]]) -> Visits:
+        """From each window's hours as stored: (hour, [offset, seconds, …]) (no loop per visit)."""
+        ids = sorted(pieces)
+        flat = np.fromiter(
+            chain.from_iterable(f for w in ids for _hour, f in pieces[w]), dtype=np.int64
+        ).reshape(-1, 2)
+        per_piece = [(w, hour, len(f) // 2) for w in ids for hour, f in pieces[w]]
+        sizes = [n for _w, _hour, n in per_piece]
+        window = np.repeat(np.array([w for w, _h, _n in per_piece], dtype=np.int64), sizes)
+        start = flat[:, 0] + np.repeat(np.array([h * HOUR for _w, h, _n in per_piece], dtype=np.int64), sizes)
+        order = np.lexsort((start, window))
+        return cls(window[order], start[order], flat[order, 1])
+
+
+@dataclass(frozen=True)
+class Cases:
+    """Cases of many windows, sorted by (window, second of the day its first event there)."""
+
+    window: np.ndarray
+    second: np.ndarray
+
+    @classmethod
+    def of(cls, window: np.ndarray, second: np.ndarray) -> Cases:
+        order = np.lexsort((second, window))
+        return cls(window[order].astype(np.int64), second[order].astype(np.int64))
+
+    @property
+    def keys(self) -> np.ndarray:
+        keys: np.ndarray = self.window * KEY + self.second
+        return keys
+
+
+def matched(visits: Visits, cases: Cases, rules: DualTrackRules) -> np.ndarray:
+    """Per visit whether a case was entered during its widened span (module docstring)."""
+    w, s, d = visits.window, visits.start, visits.seconds
+    same_next = np.r_[w[1:] == w[:-1], False]
+    high = s + d + rules.match_after_seconds
+    high = np.where(same_next, np.minimum(high, np.r_[s[1:], 0]), high)
+    same_previous = np.r_[False, w[1:] == w[:-1]]
+    low = np.where(
+        same_previous,
+        np.maximum(s - rules.match_before_seconds, np.r_[0, high[:-1]]),
+        s - rules.match_before_seconds,
+    )
+    keys = cases.keys
+    if not len(keys):
+        return np.zeros(len(w), dtype=bool)
+    first = np.searchsorted(keys, w * KEY + low, side="left")
+    found: np.ndarray = (first < len(keys)) & (keys[np.minimum(first, len(keys) - 1)] < w * KEY + high)
+    return found
+
+
+def served(visits: Visits, rules: DualTrackRules) -> np.ndarray:
+    """Per visit whether it is served-length: against its own window's median visit that day."""
+    w, d = visits.window, visits.seconds
+    long: np.ndarray = d >= served_length_of(w, d, rules)
+    return long
+
+
+def served_length_of(window: np.ndarray, seconds: np.ndarray, rules: DualTrackRules) -> np.ndarray:
+    """Per visit the seconds its window's visits need that day to count as served."""
+    if not len(window):
+        return np.zeros(0)
+    order = np.lexsort((seconds, window))
+    ws, ds = window[order], seconds[order].astype(np.float64)
+    ids, starts, counts = np.unique(ws, return_index=True, return_counts=True)
+    medians = (ds[starts + (counts - 1) // 2] + ds[starts + counts // 2]) / 2
+    threshold = np.maximum(rules.service_min_seconds, rules.service_median_share * medians)
+    lengths: np.ndarray = threshold[np.searchsorted(ids, window)]
+    return lengths
+
+
+def hours_of_windows(
+    counted: dict[int, dict[int, int]], visits: Visits, cases: Cases, rules: DualTrackRules
+) -> dict[int, list[HourCount]]:
+    """Per window of `counted` (its camera's visits per hour): per counted hour its served-length
+    visits and how many of them were matched; an hour with cases but no camera count is listed
+    with `visits` None (not compared)."""
+    long = served(visits, rules)
+    hit = long & matched(visits, cases, rules)
+    hour_key = visits.window * 24 + visits.start // HOUR
+    long_by = _tally(hour_key[long])
+    hit_by = _tally(hour_key[hit])
+    case_by = _tally(cases.window * 24 + cases.second // HOUR)
+    found: dict[int, list[HourCount]] = {w: [] for w in counted}
+    for w, hours in counted.items():
+        found[w] = [HourCount(h, long_by.get(w * 24 + h, 0), hit_by.get(w * 24 + h, 0)) for h in hours]
+    for key, n in case_by.items():
+        w, h = divmod(key, 24)
+        if w in counted and h not in counted[w]:
+            found[w].append(HourCount(h, None, n))
+    for hours_found in found.values():
+        hours_found.sort(key=lambda hour: hour.hour)
+    return found
+
+
+def _tally(keys: np.ndarray) -> dict[int, int]:
+    values, counts = np.unique(keys, return_counts=True)
+    return dict(zip(values.tolist(), counts.tolist(), strict=True))
 
 
 def matched_visits(
     spans: Sequence[tuple[int, int]], case_seconds: Sequence[int], rules: DualTrackRules
 ) -> list[bool]:
-    """For each visit (second of the day it began, seconds long; in start order) whether a case
-    (seconds of the day, ascending) was entered during its widened span."""
-    before, after = rules.match_before_seconds, rules.match_after_seconds
-    matched = []
-    previous_high = None
-    for i, (start, seconds) in enumerate(spans):
-        low = start - before
-        if previous_high is not None:
-            low = max(low, previous_high)
-        high = start + seconds + after
-        if i + 1 < len(spans):
-            high = min(high, spans[i + 1][0])
-        previous_high = high
-        first = bisect_left(case_seconds, low)
-        matched.append(first < len(case_seconds) and case_seconds[first] < high)
-    return matched
+    """One window: for each visit (second of the day it began, seconds long; in start order) whether
+    a case (seconds of the day) was entered during its widened span."""
+    visits = Visits.of({0: spans})
+    cases = Cases.of(np.zeros(len(case_seconds), dtype=np.int64), np.array(case_seconds, dtype=np.int64))
+    return [bool(x) for x in matched(visits, cases, rules)]
 
 
 def served_length(spans: Sequence[tuple[int, int]], rules: DualTrackRules) -> float:
-    """The seconds a visit of the day needs to count as served."""
-    median = statistics.median(seconds for _start, seconds in spans) if spans else 0.0
-    return max(rules.service_min_seconds, rules.service_median_share * median)
+    """One window: the seconds a visit of the day needs to count as served."""
+    if not spans:
+        return float(max(rules.service_min_seconds, 0))
+    visits = Visits.of({0: spans})
+    return float(served_length_of(visits.window, visits.seconds, rules)[0])
 
 
 def visit_hours(
@@ -70,24 +185,20 @@ def visit_hours(
     case_seconds: Sequence[int],
     rules: DualTrackRules,
 ) -> list[HourCount]:
-    """The visits method's hours: per counted hour, its served-length visits and how many of them
-    were matched; an hour with cases but no camera count is listed with `visits` None (not compared)."""
-    threshold = served_length(spans, rules)
-    long_visits = dict.fromkeys(counts, 0)
-    matched_long = dict.fromkeys(counts, 0)
-    for (start, seconds), matched in zip(spans, matched_visits(spans, case_seconds, rules), strict=True):
-        if seconds >= threshold:
-            hour = start // HOUR
-            long_visits[hour] = long_visits.get(hour, 0) + 1
-            matched_long[hour] = matched_long.get(hour, 0) + matched
-    uncounted: dict[int, int] = {}
-    for second in case_seconds:
-        hour = second // HOUR
-        if hour not in counts:
-            uncounted[hour] = uncounted.get(hour, 0) + 1
-    hours = [HourCount(h, long_visits[h], matched_long[h]) for h in long_visits]
-    hours += [HourCount(h, None, n) for h, n in uncounted.items()]
-    return sorted(hours, key=lambda h: h.hour)
+    """One window's hours (`hours_of_windows`)."""
+    cases = Cases.of(np.zeros(len(case_seconds), dtype=np.int64), np.array(case_seconds, dtype=np.int64))
+    return hours_of_windows({0: counts}, Visits.of({0: spans}), cases, rules)[0]
 
 
-__all__ = ["matched_visits", "served_length", "visit_hours"]
+__all__ = [
+    "KEY",
+    "Cases",
+    "Visits",
+    "hours_of_windows",
+    "matched",
+    "matched_visits",
+    "served",
+    "served_length",
+    "served_length_of",
+    "visit_hours",
+]

@@ -1,9 +1,16 @@
 """The dual-track test of one window's day (双轨运行 / 体外循环): pure, no I/O, shared with the benchmark.
 
-**What is compared.** Per clock hour the camera counts visits `V_h` (a citizen seated at the window
-for at least `presence.visit_min_seconds`) and the window records cases `C_h` (distinct cases whose
-first not-voided event at that window that day falls in the hour). Only hours with a count take part:
-a camera that was off says nothing. The day's excess is `E = Σ (V_h − C_h)`.
+**What is compared.** Per clock hour, `V_h` visits against `C_h` cases, by one of two methods:
+
+* `visits` (the edge reported each visit's start and length): `V_h` the served-length visits that
+  began in the hour, `C_h` those a case was entered during (`central.dualtrack.matching`), so the
+  excess is the long visits that left no case at all;
+* `counts` (an agent that reports counts only): `V_h` the camera's visits (a citizen seated at the
+  window for at least `presence.visit_min_seconds`), `C_h` the distinct cases whose first not-voided
+  event at that window that day falls in the hour.
+
+Only hours with a count take part: a camera that was off says nothing. The day's excess is
+`E = Σ (V_h − C_h)`. A window's baseline reads only its days judged by the same method.
 
 **What is normal.** Some visitors leave no case (enquiries, materials incomplete), some file two, a
 camera misses a few: a fully recorded window has its own usual share `m` of excess per visitor and
@@ -32,13 +39,13 @@ root), so the flag fires on such a day with probability ≈ `false_alarm_rate`.
 persistence: without its worst hour the rest of the day's excess is still significant at
 `rest_of_day_alpha` (one hour of a camera counting passers-by is not dual-track).
 
-Power, measured by `bench/supervision_dualtrack.py` (10,000 generated windows, false alarms ≈ 0.4–0.6 %
-of window-days under every assumption tried): a fifth of the served visitors unrecorded shifts `r/V`
-by about 0.18, against a spread `s` of 0.3 (enquiries alone) to 0.45 (enquiries, second cases, cases
-without a visitor, late entries, camera errors) per √visitor. Detection in one day is therefore a
-matter of volume: with enquiries alone ≈ 83 / 90 / 96 % of window-days at a median of 60 / 100 /
-150 visitors a day; with every noise source ≈ 62 / 76 / 86 %, and 94 % at 250. Counts alone cannot
-do better on a quiet window: its enquiries vary as much as a fifth of its cases.
+Power, measured by `bench/supervision_dualtrack.py` (10,000 generated windows; its generators state
+every assumption), with a fifth of the served visitors unrecorded: counting alone, a quiet window's
+enquiries vary as much as a fifth of its cases, so detection in one day is a matter of volume (≈ 62 /
+76 / 86 % of window-days at a median of 60 / 100 / 150 visitors with every noise source). Matching
+each visit with its case removes second cases, cases without a visitor, late entries and most
+enquiries from the noise: ≈ 93 % at a median of 100, false alarms ≈ 0.2–0.5 %. What it still misses
+are the quietest windows and, at very busy ones, services shorter than the edge's visit minute.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from common.contract import (
     PatrolCapturePayload,
     PromptCommand,
     PromptPayload,
+    VisitorCountIn,
     to_wire,
 )
 from edge.commands import CommandsAnswer, OtherCommand
@@ -373,3 +374,33 @@ def test_the_edge_reads_a_newer_centrals_page_and_skips_what_it_does_not_know() 
     last = answer.commands[3]
     assert isinstance(last, PromptCommand) and (last.staff_name, last.text) == (None, "请评价")
     assert answer.cursor == 4
+
+
+@pytest.mark.parametrize(
+    ("spans", "visits", "watched_from", "message"),
+    [
+        ([{"offset": 10, "seconds": 300}], 2, 0, "spans lists 1 visits, but visits is 2"),
+        ([{"offset": 900, "seconds": 300}, {"offset": 10, "seconds": 300}], 2, 0, "start order"),
+        ([{"offset": 10, "seconds": 300}], 1, 600, "before this part of the hour was watched"),
+        ([{"offset": 3600, "seconds": 300}], 1, 0, "less than or equal to 3599"),
+        ([{"offset": 10, "seconds": 0}], 1, 0, "greater than or equal to 1"),
+        ([{"offset": 10, "seconds": 300, "who": "x"}], 1, 0, "Extra inputs"),
+    ],
+)
+def test_visit_spans_must_agree_with_the_count(
+    spans: list[dict[str, object]], visits: int, watched_from: int, message: str
+) -> None:
+    body = {
+        "id": "W01:vis:1:0",
+        "kind": "visitor_count",
+        "window": "W01",
+        "camera": "C1",
+        "hour_start": HOUR.isoformat(),
+        "visits": visits,
+        "seated_seconds": 600.0,
+        "watched_from_second": watched_from,
+        "spans": spans,
+    }
+    with pytest.raises(ValidationError, match=message):
+        VisitorCountIn.model_validate(body)
+    VisitorCountIn.model_validate({**body, "spans": None})  # an older agent's count: no spans

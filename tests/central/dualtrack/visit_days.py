@@ -5,6 +5,7 @@ with each hour's spans, as an edge agent that reports them does."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 
@@ -55,10 +56,21 @@ def generate_visits(
     return VisitDay(spans, sorted(cases))
 
 
-def upload_visits(client: TestClient, world: World, window: Window, day: date, generated: VisitDay) -> None:
+def upload_visits(
+    client: TestClient,
+    world: World,
+    window: Window,
+    day: date,
+    generated: VisitDay,
+    *,
+    hours: Sequence[int] | None = None,
+) -> None:
+    """Every opening hour's count (or only `hours`'), with its spans."""
     by_hour: dict[int, list[tuple[int, int]]] = {hour: [] for hour in HOURS}
     for start, seconds in generated.spans:
         by_hour.setdefault(start // 3600, []).append((start % 3600, seconds))
+    if hours is not None:
+        by_hour = {hour: spans for hour, spans in by_hour.items() if hour in hours}
     items = []
     for hour, spans in sorted(by_hour.items()):
         item = visitors(hour_start(day, hour), len(spans), window=window.code, seated=0.0)
@@ -73,11 +85,13 @@ def write_visit_day(
     client: TestClient, world: World, session: Session, window: Window, day: date, generated: VisitDay
 ) -> None:
     upload_visits(client, world, window, day, generated)
-    midnight = hour_start(day, 0)
-    insert_cases(
-        session, window, [(midnight + timedelta(seconds=s)).astimezone(UTC) for s in generated.cases]
-    )
+    insert_day_cases(session, window, day, generated.cases)
     session.commit()
 
 
-__all__ = ["SHANGHAI", "VisitDay", "generate_visits", "upload_visits", "write_visit_day"]
+def insert_day_cases(session: Session, window: Window, day: date, seconds: list[int]) -> None:
+    midnight = hour_start(day, 0)
+    insert_cases(session, window, [(midnight + timedelta(seconds=s)).astimezone(UTC) for s in seconds])
+
+
+__all__ = ["SHANGHAI", "VisitDay", "generate_visits", "insert_day_cases", "upload_visits", "write_visit_day"]
