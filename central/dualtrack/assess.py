@@ -63,26 +63,30 @@ def _hours(
     hour's visits (matched per profile, all its windows at once), else the counts."""
     found: dict[int, tuple[Method, list[HourCount]]] = {}
     by_profile: dict[str, list[int]] = defaultdict(list)
-    case_hours: dict[int, dict[int, int]] = defaultdict(dict)
-    for key, n in zip(*np.unique(cases.window * 24 + cases.second // 3600, return_counts=True), strict=True):
-        case_hours[int(key) // 24][int(key) % 24] = int(n)
+    by_counts = []
     for window_id, profile in profile_of.items():
-        seen = visits[window_id]
-        if seen.spans is not None:
+        if visits[window_id].spans is not None:
             by_profile[profile].append(window_id)
-            continue
-        recorded = case_hours.get(window_id, {})
+        else:
+            by_counts.append(window_id)
+    case_hours: dict[int, dict[int, int]] = defaultdict(dict)
+    if by_counts:
+        keys, tallies = np.unique(cases.window * 24 + cases.second // 3600, return_counts=True)
+        for key, n in zip(keys.tolist(), tallies.tolist(), strict=True):
+            case_hours[key // 24][key % 24] = n
+    for window_id in by_counts:
+        seen, recorded = visits[window_id], case_hours.get(window_id, {})
         found[window_id] = (
             Method.COUNTS,
             [HourCount(h, seen.counts.get(h), recorded.get(h, 0)) for h in sorted({*seen.counts, *recorded})],
         )
     for profile, windows in by_profile.items():
         pieces = {w: visits[w].spans or [] for w in windows}
-        mine = np.isin(cases.window, windows)
+        mine = cases if len(by_profile) == 1 else cases.only(windows)
         matched_hours = hours_of_windows(
             {w: visits[w].counts for w in windows},
             Visits.of_pieces(pieces),
-            Cases(cases.window[mine], cases.second[mine]),
+            mine,
             get_profile(profile).dualtrack,
         )
         found.update((w, (Method.VISITS, matched_hours[w])) for w in windows)

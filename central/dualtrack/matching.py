@@ -86,6 +86,10 @@ class Cases:
         order = np.lexsort((second, window))
         return cls(window[order].astype(np.int64), second[order].astype(np.int64))
 
+    def only(self, windows: Sequence[int]) -> Cases:
+        mine = np.isin(self.window, windows)
+        return Cases(self.window[mine], self.second[mine])
+
     @property
     def keys(self) -> np.ndarray:
         keys: np.ndarray = self.window * KEY + self.second
