@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import Engine, text
 
 from bench.dualtrack_days import HOURS
-from bench.dualtrack_visits import VisitDay
+from bench.dualtrack_visits import VISIT_MIN_SECONDS, VisitDay
 from central.core.clock import SHANGHAI
 
 logger = logging.getLogger(__name__)
@@ -225,7 +225,7 @@ def load_day(engine: Engine, day: date, generated: VisitDay, *, first_case: int,
                 w // WINDOWS_PER_HALL + 1,
                 "cam-1",
                 f"b{day:%m%d}:{w}:{hour}",
-                len(flat) // 2,
+                sum(1 for seconds in flat[1::2] if seconds >= VISIT_MIN_SECONDS),
                 float(min(sum(flat[1::2]), 3600)),
                 at,
                 "live",

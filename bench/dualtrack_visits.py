@@ -8,7 +8,8 @@ time each visit takes — again stated, as no field data was available:
 * A window's usual service `D_w` fills about half its opening hours: `D_w = 0.5 · 7 h / λ_w`
   (bounded to 1.5–20 minutes), so a busy window serves quickly and a quiet one slowly.
 * A served visit lasts `D_w · LogNormal(0, 0.35)`; an enquiry `0.3 · D_w · LogNormal(0, 0.5)`. A sit
-  shorter than the edge's one minute is no visit (at a busy window, most enquiries). Citizens sit down one
+  shorter than the edge's one minute is no visit (at a busy window, most enquiries and some
+  services), but the edge reports it with the visits; one under 10 s the seat tracker never sees. Citizens sit down one
   after another, 5–60 s apart; an hour that overflows is squeezed into its hour.
 * A served visitor's case is entered during the visit (30–95 % of the way in); 5 % are entered
   after the citizen left, within five minutes. A second case is entered just before the visit ends.
@@ -43,11 +44,12 @@ HOUR_OPENS = {13: 1800}  # 13:30
 HOUR_CLOSES = {17: 1800}  # 17:30
 AFTER_LEAVING, SECOND_CASE_AT = 0.02, 0.97
 VISIT_MIN_SECONDS = 60  # the profile's presence.visit_min_seconds
+SIT_MIN_SECONDS = 10  # shorter: the seat tracker's hysteresis never sees it
 
 
 @dataclass(frozen=True)
 class VisitDay:
-    """Every window's day: visits sorted by (window, start), cases by (window, second)."""
+    """Every window's day: sits sorted by (window, start), cases by (window, second)."""
 
     windows: int
     visit_window: np.ndarray
@@ -59,7 +61,8 @@ class VisitDay:
     def hourly(self) -> tuple[np.ndarray, np.ndarray]:
         """[window, 24] counts of visits (by start hour) and of cases (by entry hour)."""
         visits = np.zeros((self.windows, 24), dtype=np.int64)
-        np.add.at(visits, (self.visit_window, self.visit_start // 3600), 1)
+        long = self.visit_seconds >= VISIT_MIN_SECONDS
+        np.add.at(visits, (self.visit_window[long], self.visit_start[long] // 3600), 1)
         cases = np.zeros((self.windows, 24), dtype=np.int64)
         np.add.at(cases, (self.case_window, self.case_second // 3600), 1)
         return visits, cases
@@ -81,8 +84,8 @@ def draw_visit_day(rng: np.random.Generator, windows: Windows, *, unrecorded: fl
     seconds = np.maximum(seconds, 1).astype(np.int64)
     start = _sequential(rng, w * len(HOURS) + h, h, seconds)
     cases_w, cases_t = _cases(rng, windows, w, start, seconds, served=~enquiry, unrecorded=unrecorded)
-    # A sit shorter than the edge's visit time is no visit (its case, if any, is one without a visitor).
-    seen = (rng.random(len(w)) >= CAMERA_MISS) & (seconds >= VISIT_MIN_SECONDS)
+    # Every sit the seat tracker keeps (SIT_MIN_SECONDS) is reported; a visit is one of VISIT_MIN_SECONDS.
+    seen = (rng.random(len(w)) >= CAMERA_MISS) & (seconds >= SIT_MIN_SECONDS)
     spurious = rng.poisson(CAMERA_SPURIOUS_PER_HOUR, (n, len(HOURS)))
     sw = np.repeat(np.repeat(np.arange(n), len(HOURS)), spurious.ravel())
     sh = np.repeat(np.tile(HOURS, n), spurious.ravel())

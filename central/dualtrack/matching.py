@@ -7,8 +7,11 @@ nobody in the chair (post, agents), entries that spill into the next hour. Each 
 fifth of the visitors going unrecorded has to stand out from, and on a quiet window it does not.
 With each visit known, most of it drops out:
 
+* The edge reports every sit, a citizen who sat down for twenty seconds included: each sit owns
+  the cases entered during it, so a short service's case cannot fall to the visit beside it (at a
+  busy window many services are shorter than a minute, the edge's visit time).
 * Only **served-length** visits take part: at least `service_median_share` of the window's median
-  visit that day, and `service_min_seconds`. An enquiry is short beside the window's own service
+  visit that day (over sits of `service_min_seconds` or more), and `service_min_seconds`. An enquiry is short beside the window's own service
   (the window's own median, because a window's business sets its pace: a social-security window
   serves in two minutes what a company registration takes twenty for).
 * A visit is **matched** when a case's first event at the window falls in its span, widened by
@@ -127,12 +130,16 @@ def served_length_of(window: np.ndarray, seconds: np.ndarray, rules: DualTrackRu
     """Per visit the seconds its window's visits need that day to count as served."""
     if not len(window):
         return np.zeros(0)
-    order = np.lexsort((seconds, window))
-    ws, ds = window[order], seconds[order].astype(np.float64)
+    visit = seconds >= rules.service_min_seconds  # short sits partition the day, they set no pace
+    order = np.lexsort((seconds[visit], window[visit]))
+    ws, ds = window[visit][order], seconds[visit][order].astype(np.float64)
     ids, starts, counts = np.unique(ws, return_index=True, return_counts=True)
     medians = (ds[starts + (counts - 1) // 2] + ds[starts + counts // 2]) / 2
     threshold = np.maximum(rules.service_min_seconds, rules.service_median_share * medians)
-    lengths: np.ndarray = threshold[np.searchsorted(ids, window)]
+    at = np.minimum(np.searchsorted(ids, window), max(len(ids) - 1, 0))
+    if not len(ids):
+        return np.full(len(window), np.inf)
+    lengths: np.ndarray = np.where(ids[at] == window, threshold[at], np.inf)  # no visit at all: none served
     return lengths
 
 
@@ -177,10 +184,9 @@ def matched_visits(
 
 def served_length(spans: Sequence[tuple[int, int]], rules: DualTrackRules) -> float:
     """One window: the seconds a visit of the day needs to count as served."""
-    if not spans:
-        return float(max(rules.service_min_seconds, 0))
     visits = Visits.of({0: spans})
-    return float(served_length_of(visits.window, visits.seconds, rules)[0])
+    lengths = served_length_of(visits.window, visits.seconds, rules)
+    return float(lengths[0]) if len(lengths) and np.isfinite(lengths[0]) else float("inf")
 
 
 def visit_hours(

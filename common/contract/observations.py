@@ -146,7 +146,7 @@ class AbsenceIn(_Strict):
 
 
 class VisitSpanIn(_Strict):
-    """One visit of the hour: when it began and how long the customer seat was taken."""
+    """One sit of the hour: when it began and how long the customer seat was taken."""
 
     offset: int = Field(ge=0, le=3599, description="Seconds after the hour's start that the visit began.")
     seconds: int = Field(
@@ -175,8 +175,9 @@ class VisitorCountIn(_Strict):
     spans: list[VisitSpanIn] | None = Field(
         default=None,
         max_length=3600,
-        description="Each visit counted in `visits`, in start order: central matches them with the cases "
-        "entered during them (dual-track). Absent: an older agent, judged on the counts alone.",
+        description="Every sit that began in this part of the hour, in start order — the `visits` and the "
+        "sits too short to be one: central matches them with the cases entered during them "
+        "(dual-track). Absent: an older agent, judged on the counts alone.",
     )
 
     @model_validator(mode="after")
@@ -194,8 +195,8 @@ def verify_on_the_hour(count: VisitorCountIn) -> None:
 def verify_spans(count: VisitorCountIn) -> None:
     if count.spans is None:
         return
-    if len(count.spans) != count.visits:
-        raise ValueError(f"spans lists {len(count.spans)} visits, but visits is {count.visits}")
+    if len(count.spans) < count.visits:
+        raise ValueError(f"spans lists {len(count.spans)} sits, fewer than the {count.visits} visits")
     offsets = [span.offset for span in count.spans]
     if offsets != sorted(offsets):
         raise ValueError("spans must be in start order")

@@ -68,8 +68,8 @@ class AbsenceEnded:
 
 
 class VisitSpan(NamedTuple):
-    """One visit: its start, in seconds after the hour's start, and how long the seat was taken (a
-    visit still going on when its hour is reported: so far)."""
+    """One sit: its start, in seconds after the hour's start, and how long the seat was taken (a sit
+    still going on when its hour is reported: so far)."""
 
     offset: int
     seconds: int
@@ -87,7 +87,7 @@ class VisitorHour:
     # When this analyser began watching the hour (hour_start unless it started mid-hour): an agent
     # restarted mid-hour reports the hour in parts, which central adds up.
     watched_from: datetime | None = None
-    spans: tuple[VisitSpan, ...] | None = None  # each visit (None: not known, e.g. an older state file)
+    spans: tuple[VisitSpan, ...] | None = None  # each sit begun in the hour, visits and shorter ones
 
 
 Event = PresenceInterval | AbsenceStarted | AbsenceEnded | VisitorHour

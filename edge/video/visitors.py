@@ -3,8 +3,8 @@
 A visit is a sit of at least `visit_min_seconds` (the rule profile's `presence.visit_min_seconds`,
 overridable per window), counted in the clock hour (hall time) it started; someone who sits down,
 asks one question and leaves is not a visit. Each hour also reports the seconds the customer seat
-was taken in it (short sits included), and each visit's start and length: central matches visits with
-the cases entered during them, and tells a long visit (served) from a short one (an enquiry). Central compares these counts with the cases the window
+was taken in it (short sits included), and each sit's start and length (short ones too): central
+matches sits with the cases entered during them, and tells a long visit (served) from a short one. Central compares these counts with the cases the window
 recorded, to expose work done off the system ("dual track", RULES last section).
 
 An hour is reported once it cannot change any more: the hysteresis has settled past its end, and
@@ -87,13 +87,14 @@ class VisitorCounter:
     def _tally(self, hour: datetime, current: tuple[datetime, datetime] | None) -> VisitorHour:
         sits = self._sits + ([current] if current is not None else [])
         end = hour + HOUR
+        begun = sorted((start, stop) for start, stop in sits if hour <= start < end)
+        visits = sum(1 for start, stop in begun if stop - start >= self.visit_min)
         spans = tuple(
             VisitSpan(int((start - hour).total_seconds()), max(int((stop - start).total_seconds()), 1))
-            for start, stop in sorted(sits)
-            if hour <= start < end and stop - start >= self.visit_min
+            for start, stop in begun
         )
         seated = sum(max((min(stop, end) - max(start, hour)).total_seconds(), 0.0) for start, stop in sits)
         watched_from = self._first_seen.get(hour, hour)
         return VisitorHour(
-            self.window, hour, len(spans), min(seated, 3600.0), watched_from=watched_from, spans=spans
+            self.window, hour, visits, min(seated, 3600.0), watched_from=watched_from, spans=spans
         )

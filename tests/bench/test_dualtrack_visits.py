@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from bench.dualtrack_days import draw_windows
-from bench.dualtrack_visits import VISIT_MIN_SECONDS, draw_visit_day, visit_statistic
+from bench.dualtrack_visits import SIT_MIN_SECONDS, draw_visit_day, visit_statistic
 from central.dualtrack.matching import visit_hours
 from common.profiles.loader import DEFAULT_PROFILE_KEY, get_profile
 
@@ -35,7 +35,7 @@ def test_a_fifth_unrecorded_leaves_more_long_visits_without_a_case() -> None:
     shares = []
     for unrecorded in (0.0, 0.2):
         day = draw_visit_day(rng, windows, unrecorded=unrecorded)
-        assert day.visit_seconds.min() >= VISIT_MIN_SECONDS
+        assert day.visit_seconds.min() >= SIT_MIN_SECONDS
         assert np.all(np.diff(day.case_window * 100_000 + day.case_second) >= 0)  # sorted as searched
         long, matched = visit_statistic(day, RULES)
         shares.append(1 - matched.sum() / long.sum())

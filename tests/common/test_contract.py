@@ -379,7 +379,7 @@ def test_the_edge_reads_a_newer_centrals_page_and_skips_what_it_does_not_know() 
 @pytest.mark.parametrize(
     ("spans", "visits", "watched_from", "message"),
     [
-        ([{"offset": 10, "seconds": 300}], 2, 0, "spans lists 1 visits, but visits is 2"),
+        ([{"offset": 10, "seconds": 300}], 2, 0, "spans lists 1 sits, fewer than the 2 visits"),
         ([{"offset": 900, "seconds": 300}, {"offset": 10, "seconds": 300}], 2, 0, "start order"),
         ([{"offset": 10, "seconds": 300}], 1, 600, "before this part of the hour was watched"),
         ([{"offset": 3600, "seconds": 300}], 1, 0, "less than or equal to 3599"),

@@ -71,11 +71,13 @@ def test_an_hour_without_visits_is_still_counted() -> None:
 @pytest.mark.parametrize(
     ("lengths", "expected"),
     [
-        ([], 60),  # nothing to take a median of: the floor
+        ([], float("inf")),  # no visit at all: nothing is served-length
+        ([20, 30, 600, 600], 300),  # sits shorter than a minute set no pace
         ([100, 100, 100], 60),  # half the median is 50 s: the one-minute floor holds
         ([600, 600, 120], 300),  # a slow window: half its 10-minute median
         ([120, 130, 140, 150, 2000], 70),  # one very long visit moves the median little
     ],
 )
 def test_served_length_is_half_the_windows_median_visit(lengths: list[int], expected: float) -> None:
+    """Half the median of the window's sits of a minute or more, and a minute at least."""
     assert served_length([(NINE + 3600 * i, s) for i, s in enumerate(lengths)], RULES) == expected

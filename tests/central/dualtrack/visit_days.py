@@ -43,6 +43,9 @@ def generate_visits(
         moment = max(moment, hour * 3600 + (1800 if hour == 13 else 0))
         for _ in range(int(rng.poisson(expected))):
             moment += int(rng.integers(10, 40))  # the next citizen sits down
+            if rng.random() < 0.1:  # a citizen who sits down to ask the way: a sit, not a visit
+                spans.append((moment, int(rng.integers(15, 50))))
+                moment += spans[-1][1] + int(rng.integers(10, 40))
             served = rng.random() >= enquiry
             seconds = int(rng.integers(150, 300)) if served else int(rng.integers(60, 100))
             spans.append((moment, seconds))
@@ -73,7 +76,8 @@ def upload_visits(
         by_hour = {hour: spans for hour, spans in by_hour.items() if hour in hours}
     items = []
     for hour, spans in sorted(by_hour.items()):
-        item = visitors(hour_start(day, hour), len(spans), window=window.code, seated=0.0)
+        visits = sum(1 for _offset, seconds in spans if seconds >= 60)  # the profile's visit time
+        item = visitors(hour_start(day, hour), visits, window=window.code, seated=0.0)
         item["spans"] = [{"offset": offset, "seconds": seconds} for offset, seconds in spans]
         item["seated_seconds"] = float(min(3600, sum(seconds for _o, seconds in spans)))
         items.append(item)

@@ -100,16 +100,18 @@ def test_an_hour_waits_for_a_sit_that_may_still_become_a_visit() -> None:
 
 
 def test_each_visit_is_reported_with_its_start_and_length() -> None:
-    """Spans: seconds after the hour's start and seconds long, visits only (not the short sit); a
-    visit still going on when its hour is reported gives its length so far."""
+    """Spans: seconds after the hour's start and seconds long, every sit (the short one too: it owns
+    the case entered during it); a visit still going on when its hour is reported gives its length
+    so far."""
     hours = _count([(5, 5.5), (10, 12), (50, 70)], until=75)
     # 09:00 is reported at 10:00:05 (settled), the 09:50 visit then 605 s long and still going on.
-    assert [h.spans for h in hours] == [(VisitSpan(600, 120), VisitSpan(3000, 605)), ()]
+    assert [h.spans for h in hours] == [(VisitSpan(300, 30), VisitSpan(600, 120), VisitSpan(3000, 605)), ()]
+    assert [h.visits for h in hours] == [2, 0]
     ongoing = _count([(59.5, 62)], until=61, close=False)
     assert ongoing[0].spans == (VisitSpan(3570, 60),)
     wire = OBSERVATION.validate_python(to_observation(hours[0], camera="C1"))
     assert isinstance(wire, VisitorCountIn) and wire.spans is not None
-    assert [(s.offset, s.seconds) for s in wire.spans] == [(600, 120), (3000, 605)]
+    assert [(s.offset, s.seconds) for s in wire.spans] == [(300, 30), (600, 120), (3000, 605)]
 
 
 def test_close_reports_the_partial_hour_and_hours_without_visitors() -> None:
