@@ -141,7 +141,9 @@ def test_fully_recorded_windows_stay_clear_and_a_fifth_unrecorded_is_flagged(
         select(DualTrackJudgement).where(DualTrackJudgement.day == DAY, DualTrackJudgement.outcome == "clear")
     ).all()
     assert all(j.why and j.signal_id is None for j in clear)
-    audited = session.scalars(select(AuditEntry).where(AuditEntry.action == "dualtrack.day.judge")).all()
+    audited = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "dualtrack.day.judge").order_by(AuditEntry.id)
+    ).all()
     assert len(audited) == HISTORY + 1 and json.loads(audited[-1].after or "{}")["flagged"] == 2
 
 
