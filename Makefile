@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest workers: one more than the cores (many tests wait on browsers, subprocesses and sockets),
+# at least 3 and at most 6 (each worker holds its own PostgreSQL database and Chromium).
+TEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(max(3, min(6, (os.cpu_count() or 2) + 1)))")
 
 .PHONY: demo test lint typecheck check bench browser gstreamer clean
 
@@ -43,7 +46,7 @@ test: $(STAMP) browser gstreamer
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy common central edge rating_device hall_display bench
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q --numprocesses=auto --maxprocesses=4
+	$(BIN)/pytest -q --numprocesses=$(TEST_WORKERS) --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.lights

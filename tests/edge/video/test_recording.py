@@ -69,6 +69,11 @@ def write_h264(
             container.mux(packet)
 
 
+# One worker runs this module (make test: --dist loadgroup), so its five-minute recording is rendered
+# and encoded once, not once per worker that draws one of its tests.
+pytestmark = pytest.mark.xdist_group("edge-recording")
+
+
 @pytest.fixture(scope="module")
 def hall_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, HallScene]:
     """Five minutes of a one-window hall with an absence past 1 minute, at 2 fps, 960×540."""
