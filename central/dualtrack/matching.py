@@ -73,6 +73,8 @@ class Visits:
         sizes = [n for _w, _hour, n in per_piece]
         window = np.repeat(np.array([w for w, _h, _n in per_piece], dtype=np.int64), sizes)
         start = flat[:, 0] + np.repeat(np.array([h * HOUR for _w, h, _n in per_piece], dtype=np.int64), sizes)
+        if _ascending(window * KEY + start):  # pieces come in hour order, sits in start order
+            return cls(window, start, flat[:, 1])
         order = np.lexsort((start, window))
         return cls(window[order], start[order], flat[order, 1])
 
@@ -86,8 +88,11 @@ class Cases:
 
     @classmethod
     def of(cls, window: np.ndarray, second: np.ndarray) -> Cases:
+        window, second = window.astype(np.int64), second.astype(np.int64)
+        if _ascending(window * KEY + second):  # case ids mostly follow time: often sorted already
+            return cls(window, second)
         order = np.lexsort((second, window))
-        return cls(window[order].astype(np.int64), second[order].astype(np.int64))
+        return cls(window[order], second[order])
 
     def only(self, windows: Sequence[int]) -> Cases:
         mine = np.isin(self.window, windows)
@@ -97,6 +102,10 @@ class Cases:
     def keys(self) -> np.ndarray:
         keys: np.ndarray = self.window * KEY + self.second
         return keys
+
+
+def _ascending(keys: np.ndarray) -> bool:
+    return bool(np.all(keys[1:] >= keys[:-1]))
 
 
 def matched(visits: Visits, cases: Cases, rules: DualTrackRules) -> np.ndarray:

@@ -41,11 +41,11 @@ persistence: without its worst hour the rest of the day's excess is still signif
 
 Power, measured by `bench/supervision_dualtrack.py` (10,000 generated windows; its generators state
 every assumption), with a fifth of the served visitors unrecorded: counting alone, a quiet window's
-enquiries vary as much as a fifth of its cases, so detection in one day is a matter of volume (≈ 62 /
-76 / 86 % of window-days at a median of 60 / 100 / 150 visitors with every noise source). Matching
-each visit with its case removes second cases, cases without a visitor, late entries and most
-enquiries from the noise: ≈ 93 % at a median of 100, false alarms ≈ 0.2–0.5 %. What it still misses
-are the quietest windows and, at very busy ones, services shorter than the edge's visit minute.
+enquiries vary as much as a fifth of its cases, so detection in one day is a matter of volume (≈ 63 /
+75 / 85 % of window-days at a median of 60 / 100 / 150 visitors with every noise source). Matching
+each sit with its case removes second cases, cases without a visitor, late entries and most
+enquiries from the noise: ≈ 93 / 96 / 98 %, false alarms ≈ 0.2–0.5 %. What it still misses are the
+quietest windows (88 % at 40–59 served-length visits a day).
 """
 
 from __future__ import annotations
