@@ -72,6 +72,12 @@ def chromium(*extra_args: str) -> Iterator[Browser]:
         browser.close()
 
 
+def shot_per_database(page: Page, folder: Path, database: str, name: str) -> None:
+    """A full-page screenshot under `folder`, named by the database the test ran on."""
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{database}-{name}.png"), full_page=True)
+
+
 @contextmanager
 def local_page(
     browser: Browser,

@@ -30,7 +30,7 @@ from central.cases.models import Case
 from central.core.actor import Actor
 from central.core.config import Settings
 from central.signals.models import Signal
-from tests.browser import chromium, local_page, serve, sign_in
+from tests.browser import chromium, local_page, serve, shot_per_database, sign_in
 from tests.central.anomalies.helpers import PERIOD, at, clean_log, store, workdays
 from tests.conftest import FakeClock, make_user
 
@@ -81,8 +81,7 @@ def browser() -> Iterator[Browser]:
 
 
 def shot(page: Page, db: Engine, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{db.dialect.name}-{name}.png"), full_page=True)
+    shot_per_database(page, ARTIFACTS, db.dialect.name, name)
 
 
 def show_status(page: Page, label: str) -> None:

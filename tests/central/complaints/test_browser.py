@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from central.app import create_app
 from central.complaints.models import Complaint
 from central.core.config import Settings
-from tests.browser import chromium, local_page, serve, sign_in
+from tests.browser import chromium, local_page, serve, shot_per_database, sign_in
 from tests.central.complaints.helpers import HALL, PASSWORD, make_users, png, solve
 from tests.conftest import FakeClock
 
@@ -49,8 +49,7 @@ def browser() -> Iterator[Browser]:
 
 
 def shot(page: Page, db: Engine, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{db.dialect.name}-{name}.png"), full_page=True)
+    shot_per_database(page, ARTIFACTS, db.dialect.name, name)
 
 
 def answer_question(page: Page) -> None:

@@ -25,7 +25,7 @@ from central.core.config import Settings
 from central.dualtrack.models import DualTrackJudgement
 from central.registry.models import ServiceWindow
 from central.signals.models import Signal
-from tests.browser import chromium, local_page, serve, sign_in
+from tests.browser import chromium, local_page, serve, shot_per_database, sign_in
 from tests.central.dualtrack.days import DAY, Window, generate, hour_start, windows, write_day
 from tests.central.dualtrack.test_judge import judge
 from tests.central.video.helpers import PASSWORD, World, edge, evidence, upload, world
@@ -71,8 +71,7 @@ def browser() -> Iterator[Browser]:
 
 
 def shot(page: Page, db: Engine, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{db.dialect.name}-{name}.png"), full_page=True)
+    shot_per_database(page, ARTIFACTS, db.dialect.name, name)
 
 
 def open_flagged_day(page: Page, db: Engine) -> None:

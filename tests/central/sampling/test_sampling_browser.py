@@ -22,7 +22,7 @@ from central.app import create_app
 from central.core.config import Settings
 from central.sampling.models import SampleCase, SampleDraw
 from central.signals.models import Signal
-from tests.browser import chromium, local_page, serve, sign_in
+from tests.browser import chromium, local_page, serve, shot_per_database, sign_in
 from tests.central.sampling.helpers import inspectors, seed_october
 from tests.conftest import FakeClock
 
@@ -52,8 +52,7 @@ def browser() -> Iterator[Browser]:
 
 
 def shot(page: Page, db: Engine, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{db.dialect.name}-{name}.png"), full_page=True)
+    shot_per_database(page, ARTIFACTS, db.dialect.name, name)
 
 
 def draw_last_month(page: Page, db: Engine, session: Session) -> SampleDraw:
