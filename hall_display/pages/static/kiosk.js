@@ -238,11 +238,23 @@ function wire() {
   });
 }
 
-/** Where the agent has not heard the hall's name from central yet, the hall info may have it. */
+const HALL_NAME_RETRY_MS = 3000;
+
+/** Where the agent has not heard the hall's name from central yet, the hall info may have it; until
+ * either has it, ask again (an agent started just now hears it on its first sync). */
 async function showHallNameFromInfo() {
-  const response = await fetch(hallPath(config, "info"), { cache: "no-store" });
-  const info = response.ok ? await response.json() : null;
-  if (info && info.hall && typeof info.hall.name === "string") { $("hall-name").textContent = info.hall.name; }
+  let info = null;
+  try {
+    const response = await fetch(hallPath(config, "info"), { cache: "no-store" });
+    info = response.ok ? await response.json() : null;
+  } catch (error) {
+    console.warn("hall name not known yet", error);
+  }
+  if (info && info.hall && typeof info.hall.name === "string") {
+    $("hall-name").textContent = info.hall.name;
+  } else {
+    setTimeout(showHallNameFromInfo, HALL_NAME_RETRY_MS);
+  }
 }
 
 async function main() {
@@ -257,7 +269,7 @@ async function main() {
   if (config.hall_name) {
     $("hall-name").textContent = config.hall_name;
   } else {
-    showHallNameFromInfo().catch((error) => console.warn("hall name not known yet", error));
+    showHallNameFromInfo();
   }
 }
 
