@@ -15,7 +15,14 @@ from central.dualtrack import counts
 from central.dualtrack.bulk import insert_new
 from central.dualtrack.models import DualTrackJudgement
 from central.dualtrack.rule import Outcome, Verdict
-from central.dualtrack.signals import evidence_text, insert_signals, reason_text, signal_row
+from central.dualtrack.signals import (
+    dedupe_key,
+    evidence_text,
+    insert_signals,
+    link_signals,
+    reason_text,
+    signal_row,
+)
 from central.signals.service import correction_deadline
 from common.profiles.loader import get_profile
 from common.worktime import WorkCalendar
@@ -90,9 +97,42 @@ def raise_signals(
     profile_keys: dict[int, str],
     ids: dict[int, int],
 ) -> int:
+    """Raise the signals of the flagged judgements already stored (`ids`: window → judgement id) and
+    link each judgement to its signal; returns how many signals were new."""
+    issued, signal_of = raise_signals_first(
+        session,
+        day=day,
+        now=now,
+        calendar=calendar,
+        verdicts=verdicts,
+        places=places,
+        evidence=evidence,
+        profile_keys=profile_keys,
+        ids=ids,
+    )
+    link_signals(session, signal_of)
+    return issued
+
+
+def raise_signals_first(
+    session: Session,
+    *,
+    day: date,
+    now: datetime,
+    calendar: WorkCalendar,
+    verdicts: dict[int, tuple[Verdict, list[list[Any]]]],
+    places: dict[int, counts.WindowPlace],
+    evidence: dict[int, list[int]],
+    profile_keys: dict[int, str],
+    ids: dict[int, int],
+) -> tuple[int, dict[int, int]]:
+    """Insert the signals of the flagged windows, naming their judgements by `ids` (window →
+    judgement id, stored or drawn for an insert to come); returns how many were new and each
+    flagged judgement's signal id (judgement id → signal id)."""
     flagged = [w for w, (v, _hours) in verdicts.items() if v.outcome is Outcome.FLAGGED and w in ids]
     today, rows = shanghai_date(now), []
     deadlines: dict[int, date | None] = {}
+    judgement_of: dict[str, int] = {}  # dedupe key → judgement id
     for window_id in flagged:
         place, (verdict, hours) = places[window_id], verdicts[window_id]
         if place.department_id is None:
@@ -116,7 +156,8 @@ def raise_signals(
                 now=now,
             )
         )
-    return insert_signals(session, day=day, rows=rows)
+        judgement_of[dedupe_key(window_id, day)] = ids[window_id]
+    return insert_signals(session, rows=rows, judgement_of=judgement_of)
 
 
-__all__ = ["insert_judgements", "judgement_row", "raise_signals"]
+__all__ = ["insert_judgements", "judgement_row", "raise_signals", "raise_signals_first"]
