@@ -105,6 +105,17 @@ def presence_at_central(db: Engine) -> int:
         return len(s.scalars(select(PresenceInterval)).all())
 
 
+def wait_for_two_provisional_visits(tmp_path: Path, log: Path) -> None:
+    """Waits for the running agent's two visits; on failure shows what it saw (its log and the
+    visits it kept), since a miss here is about the video analysis, not the stop."""
+    outbox = tmp_path / "outbox.db"
+    try:
+        wait_until(lambda: provisional_visits(outbox) == 2, what="two visits", timeout=WAIT_S)
+    except AssertionError as exc:
+        seen = provisional_visits(outbox)
+        raise AssertionError(f"{exc} (kept {seen}); agent log:\n{log.read_text()[-6000:]}") from exc
+
+
 def start_agent(
     tmp_path: Path, port: int, edge: dict[str, dict[str, str]], clip: str
 ) -> subprocess.Popen[bytes]:
@@ -129,9 +140,7 @@ def test_sigterm_stores_the_hours_visits_and_drains_them_to_central_before_exit(
     with serve(create_app(settings, engine=db), port):
         agent = start_agent(tmp_path, port, edge, "served.avi")
         try:
-            wait_until(
-                lambda: provisional_visits(tmp_path / "outbox.db") == 2, what="two visits", timeout=WAIT_S
-            )
+            wait_for_two_provisional_visits(tmp_path, log)
             assert visits_at_central(db) == []  # the hour is not over: nothing final sent yet
         finally:
             agent.send_signal(signal.SIGTERM)
@@ -151,9 +160,7 @@ def test_kill_9_mid_hour_loses_none_of_the_hours_visits(
     with serve(create_app(settings, engine=db), port):
         first = start_agent(tmp_path, port, edge, "served.avi")
         try:
-            wait_until(
-                lambda: provisional_visits(tmp_path / "outbox.db") == 2, what="two visits", timeout=WAIT_S
-            )
+            wait_for_two_provisional_visits(tmp_path, log)
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait()
