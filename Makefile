@@ -10,7 +10,7 @@ PORT ?= 8000
 # at least 3 and at most 6 (each worker holds its own PostgreSQL database and Chromium).
 TEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(max(3, min(6, (os.cpu_count() or 2) + 1)))")
 
-.PHONY: demo test lint typecheck check bench browser gstreamer deploy-tools clean
+.PHONY: demo test lint typecheck check bench browser gstreamer deploy-tools pgclient clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,10 +48,18 @@ deploy-tools:
 			apt-get install -y -qq --no-install-recommends nginx coturn >/dev/null; \
 	fi
 
+# PostgreSQL's client tools (pg_dump, pg_restore) for `hallwatch backup` and the restore drill's tests;
+# Debian's postgresql-client matches Debian's server (a pg_dump older than the server refuses it).
+pgclient:
+	@if ! command -v pg_dump >/dev/null 2>&1 || ! command -v pg_restore >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql-client >/dev/null; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/hallwatch demo --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser gstreamer deploy-tools
+test: $(STAMP) browser gstreamer deploy-tools pgclient
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy common central edge rating_device hall_display bench deploy

@@ -8,7 +8,7 @@ from central.calendar.models import CalendarDay, CalendarYear
 from central.cases.models import Case, CaseEvent, CaseEventVoid
 from central.complaints.models import Complaint, ComplaintAttachment, ComplaintChallengeUse
 from central.core.db import Base
-from central.devices.models import DeviceCommand
+from central.devices.models import DeviceClock, DeviceCommand
 from central.dualtrack.models import DualTrackJudgement, DualTrackRun
 from central.investigations.models import Investigation
 from central.live.models import LiveView
@@ -68,6 +68,7 @@ __all__ = [
     "ComplaintChallengeUse",
     "Department",
     "Device",
+    "DeviceClock",
     "DeviceCommand",
     "DeviceKey",
     "DualTrackJudgement",

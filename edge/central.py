@@ -20,6 +20,7 @@ OBSERVATIONS_PATH = "/api/v1/device/observations"
 COMMANDS_PATH = "/api/v1/device/commands"
 ME_PATH = "/api/v1/device/me"
 TIME_PATH = "/api/v1/device/time"
+CLOCK_HEADER = "X-Device-Clock"
 REPLIES_PATH = "/api/v1/device/replies"
 RETRY_SYNC_S = 10.0  # after a failed exchange, ask again this soon (or at the interval, if shorter)
 USER_AGENT = "hallwatch-edge/0.1"
@@ -119,7 +120,8 @@ class ClockSync:
         """One exchange; answers whether central answered (whether or not the offset changed)."""
         sent = self.time.base()
         try:
-            response = self.client.get(TIME_PATH)
+            # The box's own clock, for central to see how far off it is (hallwatch doctor names it).
+            response = self.client.get(TIME_PATH, headers={CLOCK_HEADER: sent.isoformat()})
             received = self.time.base()
             response.raise_for_status()
             central = datetime.fromisoformat(str(response.json()["now"]))

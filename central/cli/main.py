@@ -53,6 +53,14 @@ COMMANDS: dict[str, Command] = {
     "dualtrack": Command(
         "central.cli.dualtrack_cmd", "app", "Dual-track detection (双轨运行研判): judge a finished day."
     ),
+    "doctor": Command(
+        "central.cli.doctor_cmd",
+        "doctor",
+        "Check this deployment (体检): database, calendar, audit, devices.",
+    ),
+    "backup": Command(
+        "central.cli.backup_cmd", "app", "Backups (备份): create, verify, restore into an empty database."
+    ),
     "serve": Command("central.cli.serve_cmd", "serve", "Run the central server."),
     "demo": Command("central.cli.demo_cmd", "demo", "Seed a demo province and serve it with a live hall."),
     "edge": Command("edge.cli", "app", "Edge agent: cameras, keypads, outbox, recordings."),
