@@ -199,7 +199,7 @@ def _disk_line(settings: OutboxConfig, free: int, spare_kept: bool) -> str:
         if settings.spare_mb == 0
         else "spare file kept"
         if spare_kept
-        else "[bold red]spare file given back: the disk was full[/]"
+        else "[bold red]no spare file: given back on a full disk (or no agent has run here yet)[/]"
     )
     return f"磁盘 disk: {free / MB:.1f} MB free (reserve {settings.reserve_mb:g} MB){low}; {spare}"
 

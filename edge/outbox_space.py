@@ -106,6 +106,7 @@ class _Condition:
         self._logged_at = 0.0
         self._unlogged: Counter[str] = Counter()
         self._during = 0
+        self._named = False  # an ERROR named something refused since the condition began
 
     @property
     def active(self) -> bool:
@@ -117,6 +118,7 @@ class _Condition:
             return
         self.since, self._logged_at = self._wall(), self._monotonic()
         self._unlogged.clear()
+        self._named = what is not None
         refused = f"; refused {what}" if what else ""
         logger.error("outbox: %s: %s are REFUSED until space returns%s", why, self.words, refused)
 
@@ -126,8 +128,12 @@ class _Condition:
         if self.since is None:
             self.begin(why, what)
             return
-        self._unlogged.update(kinds)
         now = self._monotonic()
+        if not self._named:  # begun by a delivery mark: the first refusal is named at once
+            logger.error("outbox: %s: refused %s", why, what)
+            self._named, self._logged_at = True, now
+            return
+        self._unlogged.update(kinds)
         if now - self._logged_at >= LOG_EVERY_S:
             logger.error(
                 "outbox: still %s: %d observation(s) refused in the last %.0f s (%s), %d since %s",

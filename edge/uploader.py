@@ -110,7 +110,7 @@ class Uploader:
             try:
                 self._step()
             except OutboxFull:  # a full disk even for the delivery marks: what central has goes again
-                logger.warning("uploader: no room on disk to mark rows delivered; they go again later")
+                logger.warning("uploader: no room on disk for delivery marks or pruning; rows go again later")
                 self._stop.wait(self.backoff(max(1, self.stats.consecutive_failures)))
             except Exception:  # a bug or a broken disk: log, wait, go on (rows stay in the outbox)
                 logger.exception("uploader step failed; retrying")
