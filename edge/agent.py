@@ -28,8 +28,8 @@ from edge.commands import CommandHandler, CommandPoller
 from edge.config import EdgeConfig, OutboxConfig
 from edge.keypads.reader import KeypadReader
 from edge.live.commands import LiveCommands
-from edge.outbox import Outbox, OutboxFull, SpacePolicy
-from edge.outbox_space import MB
+from edge.outbox import Outbox
+from edge.outbox_space import MB, OutboxFull, SpacePolicy
 from edge.patrol_capture import PatrolCaptures
 from edge.uploader import Uploader
 from edge.video.config import CameraConfig

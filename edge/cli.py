@@ -153,7 +153,7 @@ def analyse(
     presence, absences, visits and evidence to central marked as from a recording."""
     from edge.agent import AgentBusyError
     from edge.central import EdgeKeyError, resolve_key
-    from edge.outbox import OutboxFull
+    from edge.outbox_space import OutboxFull
     from edge.video.detect.base import DetectorUnavailableError
     from edge.video.recording import RecordingError
     from edge.video.recording_job import plan_job, run_job

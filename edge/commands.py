@@ -23,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from common.contract import Command, LiveCloseCommand, LiveOfferCommand, PatrolCaptureCommand, PromptCommand
 from edge.central import COMMANDS_PATH
 from edge.clock import utc_now
-from edge.outbox import Outbox, OutboxFull
+from edge.outbox import Outbox
+from edge.outbox_space import OutboxFull
 from rating_device.protocol import Prompt
 
 logger = logging.getLogger(__name__)

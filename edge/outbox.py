@@ -40,7 +40,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ID_LENGTH = 64
 T = TypeVar("T")
-__all__ = ["Outbox", "OutboxCounts", "OutboxFull", "OutboxHealth", "Pending", "Rejected", "SpacePolicy"]
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS observations (
     seq INTEGER PRIMARY KEY,          -- upload order (alias of the rowid)

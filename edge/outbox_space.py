@@ -195,7 +195,8 @@ class OutboxSpace:
             free = self.free_bytes()
             if self._full.active and (free < self.policy.spare_bytes + ROOM_BYTES or not self._make_spare()):
                 raise self._refuse(self._full, rows, self._why_full(free), count=count)
-            if free >= self.policy.reserve_bytes:
+            # ROOM_BYTES of hysteresis: free space hovering at the reserve does not flap the log
+            if free >= self.policy.reserve_bytes + (ROOM_BYTES if self._low.active else 0):
                 self._low.ended(free)
             elif any(kind in MEDIA_KINDS for _, kind in rows):
                 raise self._refuse(self._low, rows, self._why_low(free), count=count)

@@ -23,7 +23,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from common.contract import MAX_CLIP_BASE64, ClipIn, PatrolCaptureCommand, to_wire
-from edge.outbox import Outbox, OutboxFull
+from edge.outbox import Outbox
+from edge.outbox_space import OutboxFull
 from edge.video.evidence import EvidenceError, capture_id
 from edge.video.pipeline import CameraPipeline
 

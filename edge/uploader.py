@@ -34,7 +34,8 @@ from typing import Any
 import httpx
 
 from edge.central import OBSERVATIONS_PATH
-from edge.outbox import Outbox, OutboxFull, Pending
+from edge.outbox import Outbox, Pending
+from edge.outbox_space import OutboxFull
 
 logger = logging.getLogger(__name__)
 

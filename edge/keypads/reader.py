@@ -37,7 +37,8 @@ from common.contract import KeypadPressIn, to_wire
 from edge.clock import utc_now
 from edge.config import KeypadConfig
 from edge.keypads.health import HealthSchedule, KeypadStatus, health_observation
-from edge.outbox import Outbox, OutboxFull
+from edge.outbox import Outbox
+from edge.outbox_space import OutboxFull
 from rating_device.protocol import (
     BROADCAST,
     Ack,

@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from common.contract import CameraHealthIn, WatchedWindowIn, to_wire
-from edge.outbox import Outbox, OutboxFull
+from edge.outbox import Outbox
+from edge.outbox_space import OutboxFull
 from edge.video.config import CameraConfig
 
 logger = logging.getLogger(__name__)

@@ -29,7 +29,8 @@ from typing import Any
 
 from common.contract import EvidenceReason, Origin
 from edge.clock import utc_now
-from edge.outbox import Outbox, OutboxFull
+from edge.outbox import Outbox
+from edge.outbox_space import OutboxFull
 from edge.video.capture import CameraReader, Frame
 from edge.video.config import AnalysisConfig, CameraConfig, WindowConfig
 from edge.video.detect.base import PersonDetector

@@ -19,8 +19,8 @@ import pytest
 
 from edge.config import KeypadConfig
 from edge.keypads.reader import KeypadReader
-from edge.outbox import Outbox, OutboxFull, SpacePolicy
-from edge.outbox_space import LOG_EVERY_S, OutboxSpace
+from edge.outbox import Outbox
+from edge.outbox_space import LOG_EVERY_S, OutboxFull, OutboxSpace, SpacePolicy
 from rating_device.emulator import KeypadEmulator
 from tests.edge.contract import wait_until
 from tests.edge.test_outbox import press

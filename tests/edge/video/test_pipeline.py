@@ -16,7 +16,8 @@ import pytest
 from pydantic import TypeAdapter
 
 from common.contract import Observation
-from edge.outbox import Outbox, SpacePolicy
+from edge.outbox import Outbox
+from edge.outbox_space import SpacePolicy
 from edge.video.capture import Frame
 from edge.video.config import AnalysisConfig, CameraConfig, OpenCVDetectorConfig
 from edge.video.detect.base import make_detector
