@@ -13,10 +13,49 @@ import logging
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 logger = logging.getLogger(__name__)
 
-_hasher = PasswordHasher()
+# OWASP's recommended argon2id settings trade memory for passes: 46 MiB × 1, 19 MiB × 2, 12 MiB × 3,
+# 9 MiB × 4, 7 MiB × 5. Their smallest product of the two, and their least memory, bound ours.
+OWASP_MIN_MEMORY_PASSES_KIB = 7168 * 5
+OWASP_MIN_MEMORY_KIB = 7168
+
+
+class HashCost(BaseSettings):
+    """argon2id's cost, read once per process from the environment (`HALLWATCH_PASSWORD_HASH_*`).
+    Every central instance of a deployment must use the same: a hash made with other parameters is
+    made again at its owner's next sign-in. The default is argon2-cffi's (RFC 9106's low-memory
+    setting); a smaller machine may go down to OWASP's minimum, never below."""
+
+    model_config = SettingsConfigDict(env_prefix="HALLWATCH_PASSWORD_HASH_", extra="forbid")
+
+    memory_kib: int = Field(
+        default=65536, ge=OWASP_MIN_MEMORY_KIB, le=4 * 1024 * 1024, description="Memory per hash, KiB."
+    )
+    time_cost: int = Field(default=3, ge=1, le=10, description="Passes over that memory.")
+    parallelism: int = Field(default=4, ge=1, le=16, description="Lanes (threads) per hash.")
+
+    @model_validator(mode="after")
+    def _verify(self) -> HashCost:
+        verify_owasp_minimum(self)
+        return self
+
+
+def verify_owasp_minimum(cost: HashCost) -> None:
+    if cost.memory_kib * cost.time_cost < OWASP_MIN_MEMORY_PASSES_KIB:
+        raise ValueError(
+            f"argon2 cost {cost.memory_kib} KiB × {cost.time_cost} passes is below OWASP's minimum "
+            f"({OWASP_MIN_MEMORY_PASSES_KIB} KiB × passes; e.g. 19456 KiB × 2)"
+        )
+
+
+_cost = HashCost()
+_hasher = PasswordHasher(
+    time_cost=_cost.time_cost, memory_cost=_cost.memory_kib, parallelism=_cost.parallelism
+)
 # A fixed hash to verify against when the user does not exist, so timing does not tell.
 _DUMMY = _hasher.hash("hallwatch-no-such-user")
 

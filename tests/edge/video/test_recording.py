@@ -70,11 +70,12 @@ def write_h264(
 
 
 # One worker runs this module (make test: --dist loadgroup), so its five-minute recording is rendered
-# and encoded once, not once per worker that draws one of its tests.
+# and encoded once, not once per worker that draws one of its tests. The fixture is the session's: a
+# worker interleaves other modules' tests between these, and a module fixture is made again after each.
 pytestmark = pytest.mark.xdist_group("edge-recording")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def hall_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, HallScene]:
     """Five minutes of a one-window hall with an absence past 1 minute, at 2 fps, 960×540."""
     scene = HallScene(1, timeline=TIMELINE, width=SOURCE[0], height=SOURCE[1])
