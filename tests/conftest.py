@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Connection, Engine, make_url, text
 from sqlalchemy.orm import Session
 
 from central.access.roles import Role
@@ -100,10 +100,26 @@ def _wipe(eng: Engine) -> None:
     tables = list(reversed(Base.metadata.sorted_tables))
     with eng.begin() as conn:
         if eng.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+            _truncate_used(conn, [t.name for t in tables])
         else:
             for table in tables:
                 conn.execute(table.delete())
+
+
+def _truncate_used(conn: Connection, tables: list[str]) -> None:
+    """TRUNCATE costs a few milliseconds a table, rows or not: only the tables holding rows are
+    truncated, and only the sequences a test drew from are restarted (ids start at 1 again)."""
+    probe = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in tables)
+    used = conn.execute(text(probe)).scalars().all()
+    if used:
+        conn.execute(text("TRUNCATE " + ", ".join(used) + " CASCADE"))
+    drawn = conn.execute(
+        text(
+            "SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
+        )
+    ).scalars()
+    for sequence in drawn:
+        conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
 
 
 @pytest.fixture
