@@ -16,6 +16,7 @@ from central.access.deps import UserManager
 from central.access.refusals import PRINCIPAL_STATE, audit_refusal
 from central.core.actor import Actor
 from central.core.deps import NowDep, SessionDep
+from central.core.types import AwareMoment
 from central.devices.clocks import record_clock
 from central.devices.keys import (
     DevicePrincipal,
@@ -118,7 +119,7 @@ def device_time(
     session: SessionDep,
     now: NowDep,
     x_device_clock: Annotated[
-        datetime | None,
+        AwareMoment | None,
         Header(description="The agent's own clock as it sent this request (ISO 8601 with its zone)."),
     ] = None,
 ) -> DeviceTime:
@@ -126,8 +127,6 @@ def device_time(
     by press time, against prompts opened on this clock). With X-Device-Clock, central also keeps how
     far the box's own clock is off (`central.devices.clocks`, read by `hallwatch doctor`)."""
     if x_device_clock is not None:
-        if x_device_clock.tzinfo is None:
-            raise HTTPException(422, "X-Device-Clock needs its zone (e.g. 2026-12-04T08:00:00+00:00)")
         record_clock(session, device_id=device.device_id, device_clock=x_device_clock, now=now)
         session.commit()
     return DeviceTime(now=now)

@@ -48,7 +48,7 @@ def names_the_range(text: str) -> bool:
 class DateField:
     method: str
     path: str
-    where: str  # query | body
+    where: str  # query | header | body
     location: tuple[str, ...]  # the parameter's name, or the path into the body ("[]": an item)
     fmt: str  # date | date-time
 
@@ -89,7 +89,7 @@ class Spec:
             for method, op in operations.items():
                 for param in op.get("parameters", []):
                     for _rest, fmt in self.date_leaves(param["schema"]):
-                        found.add(DateField(method.upper(), path, "query", (param["name"],), fmt))
+                        found.add(DateField(method.upper(), path, param["in"], (param["name"],), fmt))
                 body = op.get("requestBody", {}).get("content", {}).get("application/json")
                 if body:
                     for location, fmt in self.date_leaves(body["schema"]):
@@ -149,6 +149,8 @@ def _call(client: TestClient, field: DateField, value: str, headers: dict[str, s
     url = field.path.format(**PATH_VALUES)
     if field.where == "query":
         return [client.request(field.method, url, params={field.location[0]: value}, headers=headers)]
+    if field.where == "header":
+        return [client.request(field.method, url, headers={**headers, field.location[0]: value})]
     spec = Spec(client.app.openapi())  # type: ignore[attr-defined]
     op = spec.spec["paths"][field.path][field.method.lower()]
     schema = op["requestBody"]["content"]["application/json"]["schema"]
