@@ -10,7 +10,7 @@ PORT ?= 8000
 # at least 3 and at most 6 (each worker holds its own PostgreSQL database and Chromium).
 TEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(max(3, min(6, (os.cpu_count() or 2) + 1)))")
 
-.PHONY: demo test lint typecheck check bench browser gstreamer clean
+.PHONY: demo test lint typecheck check bench browser gstreamer deploy-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,13 +38,23 @@ gstreamer:
 			apt-get install -y -qq --no-install-recommends $(GSTREAMER_PACKAGES) >/dev/null; \
 	fi
 
+# nginx and coturn for the production set-up's tests (tests/deploy/: nginx's own config test and the TLS
+# proxy in front of two instances, coturn relaying a live view on loopback). Debian packages, as above;
+# the tests run them in temporary directories on free ports, never as the system's services.
+deploy-tools:
+	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/turnserver ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends nginx coturn >/dev/null; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/hallwatch demo --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser gstreamer
+test: $(STAMP) browser gstreamer deploy-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy common central edge rating_device hall_display bench
+	$(BIN)/mypy common central edge rating_device hall_display bench deploy
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q --numprocesses=$(TEST_WORKERS) --dist loadgroup
 

@@ -5,7 +5,8 @@ bench.live watch the publisher with it. Run as a module it is a viewer in a proc
 signalled over stdin/stdout as JSON lines: it prints {"offers": [sdp, …]} (one per viewer), reads
 {"answers": [sdp, …]}, receives until each viewer has decoded `--frames` frames or `--seconds` have
 passed, and prints {"viewers": [{"frames": n, "width": w, "height": h}, …]}. It offers
-loopback host candidates only and asks no ICE server.
+loopback host candidates only and asks no ICE server, unless given another configuration (a viewer
+that reaches the box through a TURN server only, as a browser behind a strict NAT).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 
 import av
 import numpy as np
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
 from edge.live.ice import LOOPBACK, offer_host_addresses, rtc_configuration
@@ -29,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 
 class ProbeViewer:
-    def __init__(self, *, keep_pictures: bool = True) -> None:
-        self.pc = RTCPeerConnection(rtc_configuration())
+    def __init__(self, *, keep_pictures: bool = True, configuration: RTCConfiguration | None = None) -> None:
+        self.pc = RTCPeerConnection(configuration or rtc_configuration())
         self.pc.addTransceiver("video", direction="recvonly")
         self.keep_pictures = keep_pictures  # BGR copies cost CPU: the bench only counts
         self.frames = 0
