@@ -8,6 +8,7 @@ so a restarted agent never races a stale one over the same rows or serial ports.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -24,10 +25,11 @@ from edge.central import ClockSync, check_identity, make_client, post_reply
 from edge.channel import CommandChannel
 from edge.clock import CentralTime, utc_now
 from edge.commands import CommandHandler, CommandPoller
-from edge.config import EdgeConfig
+from edge.config import EdgeConfig, OutboxConfig
 from edge.keypads.reader import KeypadReader
 from edge.live.commands import LiveCommands
-from edge.outbox import Outbox
+from edge.outbox import Outbox, OutboxFull, SpacePolicy
+from edge.outbox_space import MB
 from edge.patrol_capture import PatrolCaptures
 from edge.uploader import Uploader
 from edge.video.config import CameraConfig
@@ -64,6 +66,17 @@ def lock_outbox(path: Path) -> TextIO:
     return handle
 
 
+def open_outbox(settings: OutboxConfig, path: Path | None = None, *, spare: bool = True) -> Outbox:
+    """The outbox at `path` (default: the configured one) with the configured retention and disk
+    reserve; `spare=False` keeps no spare file (a one-shot job's outbox)."""
+    policy = SpacePolicy(
+        reserve_bytes=int(settings.reserve_mb * MB), spare_bytes=int(settings.spare_mb * MB) if spare else 0
+    )
+    return Outbox(
+        path or settings.path, retain_delivered_seconds=settings.retain_delivered_hours * 3600, space=policy
+    )
+
+
 class Agent:
     def __init__(self, config: EdgeConfig, *, key: str, clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config
@@ -77,11 +90,12 @@ class Agent:
         # Detectors first: a missing weights file is a clear error before anything is opened.
         detectors = {c.name: make_detector(config.analysis.detector) for c in _analysed_cameras(config)}
         self._lock_file = lock_outbox(config.outbox.path.with_name(config.outbox.path.name + ".lock"))
-        self.outbox = Outbox(
-            config.outbox.path, retain_delivered_seconds=config.outbox.retain_delivered_hours * 3600
-        )
+        self.outbox = open_outbox(config.outbox)
         # The current hours' visitor counts of an agent that was killed (kill -9, power cut) are final now.
-        self.outbox.promote_provisional()
+        try:
+            self.outbox.promote_provisional()
+        except OutboxFull:
+            logger.error("outbox: the last run's visitor counts stay provisional: no room to store them")
         central = config.central
         self._upload_client = make_client(central, key)
         self._poll_client = make_client(
@@ -218,9 +232,12 @@ class Agent:
     def log_status(self) -> None:
         online = sum(r.status().online for r in self.readers.values())
         cameras_online = sum(c.reader.status().online for c in self.cameras)
-        logger.info(
-            "status: outbox %s; keypads online %d/%d; cameras online %d/%d; uploaded %d",
+        health = self.outbox.health()
+        logger.log(
+            logging.INFO if health.ok else logging.ERROR,
+            "status: outbox %s, %s; keypads online %d/%d; cameras online %d/%d; uploaded %d",
             self.outbox.counts(),
+            health.summary(),
             online,
             len(self.readers),
             cameras_online,
@@ -246,7 +263,8 @@ def _live_publisher(
     from edge.live.reports import view_report
 
     def report(stats: ViewerStats) -> None:
-        outbox.put(view_report(stats))
+        with contextlib.suppress(OutboxFull):  # logged and counted by the outbox
+            outbox.put(view_report(stats))
 
     live = [LiveCamera(c.camera.name, c.reader, c.privacy_masks) for c in cameras]
     # The frames' clock (clips are cut by it); each ended view is reported through the outbox.

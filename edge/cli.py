@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from edge.config import EdgeConfig
+from edge.config import EdgeConfig, OutboxConfig
+from edge.outbox_space import MB
 
 if TYPE_CHECKING:
     from edge.video.recording import RecordingStats
@@ -152,6 +153,7 @@ def analyse(
     presence, absences, visits and evidence to central marked as from a recording."""
     from edge.agent import AgentBusyError
     from edge.central import EdgeKeyError, resolve_key
+    from edge.outbox import OutboxFull
     from edge.video.detect.base import DetectorUnavailableError
     from edge.video.recording import RecordingError
     from edge.video.recording_job import plan_job, run_job
@@ -165,7 +167,7 @@ def analyse(
             result = run_job(
                 job, key=key, upload_timeout=upload_timeout, on_frame=on_frame, on_upload=on_upload
             )
-    except (RecordingError, EdgeKeyError, AgentBusyError, DetectorUnavailableError) as exc:
+    except (RecordingError, EdgeKeyError, AgentBusyError, DetectorUnavailableError, OutboxFull) as exc:
         raise fail(str(exc)) from exc
     stats, counts = result.stats, result.outbox
     speed = stats.scene_seconds / max(stats.decode_seconds + stats.analyse_seconds, 1e-9)
@@ -174,6 +176,12 @@ def analyse(
         f"recording at {speed:.1f}× real time (decoding {stats.decode_seconds:.1f} s, analysis "
         f"{stats.analyse_seconds:.1f} s); {stats.observations} observation(s)"
     )
+    if result.refused:
+        raise fail(
+            f"磁盘已满 disk full: {result.refused} observation(s) could not be stored; free space "
+            f"beside {job.outbox_path} and run the analysis again",
+            code=1,
+        )
     if counts.pending or counts.rejected:
         raise fail(
             f"central has not taken {counts.pending} observation(s) yet and refused {counts.rejected} "
@@ -181,6 +189,19 @@ def analyse(
             code=1,
         )
     console.print(f"已送达中心 delivered: {counts.delivered} observation(s)")
+
+
+def _disk_line(settings: OutboxConfig, free: int, spare_kept: bool) -> str:
+    """The outbox's disk: free space against the reserve, and whether the spare file is still kept."""
+    low = " [bold red]below it: evidence and clips are refused[/]" if free < settings.reserve_mb * MB else ""
+    spare = (
+        "no spare file"
+        if settings.spare_mb == 0
+        else "spare file kept"
+        if spare_kept
+        else "[bold red]no spare file: given back on a full disk (or no agent has run here yet)[/]"
+    )
+    return f"磁盘 disk: {free / MB:.1f} MB free (reserve {settings.reserve_mb:g} MB){low}; {spare}"
 
 
 @app.command("outbox")
@@ -202,11 +223,13 @@ def outbox(
         if requeue:
             console.print(f"重新排队 requeued {box.requeue_rejected()} rejected row(s)")
         counts, rows = box.counts(), box.rejected(rejected)
+        free, spare_kept = box.space.free_bytes(), box.space.spare.exists()
     finally:
         box.close()
     console.print(
         f"待上传 pending {counts.pending}, 已送达 delivered {counts.delivered}, 被拒 rejected {counts.rejected}"
     )
+    console.print(_disk_line(config.outbox, free, spare_kept))
     if rows:
         table = Table("id", "kind", "原因 detail")
         for row in rows:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from common.contract import Command, LiveCloseCommand, LiveOfferCommand, PatrolCaptureCommand, PromptCommand
 from edge.central import COMMANDS_PATH
 from edge.clock import utc_now
-from edge.outbox import Outbox
+from edge.outbox import Outbox, OutboxFull
 from rating_device.protocol import Prompt
 
 logger = logging.getLogger(__name__)
@@ -88,11 +88,12 @@ class CommandHandler:
         self.capture = capture
         self._clock = clock
         self.delivered = 0
+        self._unsaved_cursor = 0  # a cursor the outbox could not keep (a full disk)
 
     @property
     def cursor(self) -> int:
         value = self.outbox.get_meta(CURSOR_KEY)
-        return int(value) if value and value.isdigit() else 0
+        return max(int(value) if value and value.isdigit() else 0, self._unsaved_cursor)
 
     def handle_json(self, raw: bytes | str) -> int:
         """Hand over a page as central sends it; answers how many were handed over."""
@@ -113,7 +114,10 @@ class CommandHandler:
         after = self.cursor
         handed = sum(self._handle(command) for command in answer.commands if command.id > after)
         if answer.cursor > after:  # never back: an old page sent again does not rewind
-            self.outbox.set_meta(CURSOR_KEY, str(answer.cursor))
+            try:
+                self.outbox.set_meta(CURSOR_KEY, str(answer.cursor))
+            except OutboxFull:  # kept in memory meanwhile: a restart may hand these commands over again
+                self._unsaved_cursor = answer.cursor
         self.delivered += handed
         return handed
 

@@ -142,6 +142,21 @@ class OutboxConfig(_Section):
         le=24 * 366,
         description="Delivered rows are kept this long (for inspection), then pruned.",
     )
+    reserve_mb: float = Field(
+        256.0,
+        ge=0,
+        le=1_000_000,
+        description="Free space kept for the small observations: while the outbox's disk has less "
+        "than this free, evidence snapshots and patrol clips are refused (logged as an error, "
+        "counted); keypad presses and reports still go in.",
+    )
+    spare_mb: float = Field(
+        16.0,
+        ge=0,
+        le=4096,
+        description="A file of this size kept beside the outbox and given back when the disk is full, "
+        "so what is stored keeps draining to central (delivery marks need a little disk too).",
+    )
 
     @model_validator(mode="after")
     def _verify(self) -> Self:

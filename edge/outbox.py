@@ -13,6 +13,10 @@ retransmitted frame or a restarted reader stores the same press once. A row is `
 central answers "stored" or "duplicate" (`delivered`) or "rejected" (`rejected`, kept aside with
 the reason, never retried). Delivered rows are pruned after a retention period.
 
+A full disk (`edge.outbox_space`): a write SQLite cannot store is rolled back whole and raises
+OutboxFull (logged and counted); what is stored stays and keeps draining, and the first write that
+succeeds once space returns ends the condition.
+
 Thread-safe: one connection guarded by a lock (readers, the uploader and the command poller share it).
 """
 
@@ -28,11 +32,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from edge.outbox_space import OutboxFull, OutboxHealth, OutboxSpace, SpacePolicy, is_disk_full
 
 logger = logging.getLogger(__name__)
 
 MAX_ID_LENGTH = 64
+T = TypeVar("T")
+__all__ = ["Outbox", "OutboxCounts", "OutboxFull", "OutboxHealth", "Pending", "Rejected", "SpacePolicy"]
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS observations (
     seq INTEGER PRIMARY KEY,          -- upload order (alias of the rowid)
@@ -110,6 +118,7 @@ class Outbox:
         *,
         retain_delivered_seconds: float = 7 * 24 * 3600,
         clock: Callable[[], float] = time.time,
+        space: SpacePolicy = SpacePolicy(),
     ) -> None:
         self.path = path
         self.retain_delivered_seconds = retain_delivered_seconds
@@ -117,6 +126,7 @@ class Outbox:
         self._lock = threading.Lock()
         self.arrived = threading.Event()
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.space = OutboxSpace(path, space)
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
@@ -129,8 +139,10 @@ class Outbox:
 
     @contextmanager
     def _transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
-        """One write transaction. `durable=False` skips the fsync at commit, for writes that may be
-        lost to a power cut without harm: the next durable commit syncs them along with it."""
+        """One write transaction, rolled back whole on any error (a COMMIT that fails for a full disk
+        included). `durable=False` skips the fsync at commit, for writes that may be lost to a power
+        cut without harm: the next durable commit syncs them along with it. SQLITE_FULL raises
+        OutboxFull."""
         with self._lock:
             if not durable:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -138,44 +150,92 @@ class Outbox:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield self._conn
+                    self._conn.execute("COMMIT")
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    if self._conn.in_transaction:  # SQLite may have rolled back already
+                        self._conn.execute("ROLLBACK")
                     raise
-                self._conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if not is_disk_full(exc):
+                    raise
+                raise OutboxFull(str(exc)) from exc
             finally:
                 if not durable:
                     self._conn.execute("PRAGMA synchronous=FULL")
 
+    def _settle(self, work: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
+        """A write about rows already stored (delivery marks, pruning, the command cursor). On a full
+        disk it is tried once more, after the spare file went back to the file system."""
+        try:
+            with self._transaction(durable=durable) as conn:
+                return work(conn)
+        except OutboxFull:
+            self.space.disk_full()
+        with self._transaction(durable=durable) as conn:
+            return work(conn)
+
+    def _store(
+        self, rows: Sequence[tuple[str, str]], work: Callable[[sqlite3.Connection], T], *, count: bool = True
+    ) -> T:
+        """A write of new rows (`rows`: their (id, kind)): refused without trying while the disk is
+        full, or for evidence and clips below the reserve; refused (logged, counted) when SQLite finds
+        the disk full. Success ends a full disk's condition."""
+        self.space.admit(rows, count=count)
+        try:
+            with self._transaction() as conn:
+                result = work(conn)
+        except OutboxFull:
+            raise self.space.refused_full(rows, count=count) from None
+        self.space.stored()
+        return result
+
     # --- writing -----------------------------------------------------------------------------
 
     def put(self, observation: Mapping[str, Any]) -> bool:
-        """Store durably (on disk when this returns); False when that id is already here."""
+        """Store durably (on disk when this returns); False when that id is already here.
+        OutboxFull when the disk has no room (nothing stored)."""
         return self.put_many([observation]) == 1
 
     def put_many(self, observations: Iterable[Mapping[str, Any]]) -> int:
-        """Store many in one transaction (one fsync); returns how many were new."""
+        """Store many in one transaction (one fsync), all or none; returns how many were new."""
         rows = [(*encode_observation(o), self._clock()) for o in observations]
-        with self._transaction() as conn:
+
+        def insert(conn: sqlite3.Connection) -> int:
             before = conn.total_changes
             conn.executemany(
                 "INSERT OR IGNORE INTO observations (id, kind, body, created_at) VALUES (?, ?, ?, ?)", rows
             )
-            new = conn.total_changes - before
+            return conn.total_changes - before
+
+        new = self._store([(r[0], r[1]) for r in rows], insert)
         if new:
             self.arrived.set()
         return new
 
+    def admit_media(self, kind: str, what: str) -> bool:
+        """Whether an evidence snapshot or clip (`kind`) may be stored now; False (logged and counted
+        as `what`) below the reserve or on a full disk. Asked before the work of making one."""
+        return self.space.admit_media(kind, what)
+
+    def health(self) -> OutboxHealth:
+        return self.space.health()
+
     def put_provisional(self, owner: str, observations: Iterable[Mapping[str, Any]]) -> None:
-        """Replace `owner`'s provisional rows with these (none: clear them), durably."""
+        """Replace `owner`'s provisional rows with these (none: clear them), durably. On a full disk
+        OutboxFull (logged, not counted: these are not observations yet)."""
         rows = [(obs_id, owner, kind, body) for obs_id, kind, body in map(encode_observation, observations)]
-        with self._transaction() as conn:
+
+        def replace(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM provisional WHERE owner = ?", (owner,))
             conn.executemany("INSERT INTO provisional (id, owner, kind, body) VALUES (?, ?, ?, ?)", rows)
+
+        self._store([(r[0], r[2]) for r in rows], replace, count=False)
 
     def promote_provisional(self) -> int:
         """Make every provisional row left by a killed process an observation (an id already stored
         stays as it was); returns how many were new. For the agent's start, before producers run."""
-        with self._transaction() as conn:
+
+        def promote(conn: sqlite3.Connection) -> int:
             before = conn.total_changes
             conn.execute(
                 "INSERT OR IGNORE INTO observations (id, kind, body, created_at) "
@@ -184,6 +244,9 @@ class Outbox:
             )
             new = conn.total_changes - before
             conn.execute("DELETE FROM provisional")
+            return new
+
+        new = self._store([("provisional rows", "visitor_count")], promote, count=False)
         if new:
             self.arrived.set()
             logger.warning("outbox: %d observation(s) recovered from a run that did not stop cleanly", new)
@@ -196,7 +259,8 @@ class Outbox:
         answers "duplicate" (its idempotency, not this mark, is what keeps a press stored once).
         """
         now = self._clock()
-        with self._transaction(durable=False) as conn:
+
+        def mark(conn: sqlite3.Connection) -> int:
             before = conn.total_changes
             conn.executemany(
                 "UPDATE observations SET state = 'delivered', settled_at = ?, detail = NULL "
@@ -205,26 +269,33 @@ class Outbox:
             )
             return conn.total_changes - before
 
+        return self._settle(mark, durable=False)
+
     def mark_rejected(self, obs_id: str, detail: str) -> bool:
         """Central can never store it: set aside with the reason, never sent again."""
-        with self._transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE observations SET state = 'rejected', settled_at = ?, detail = ? "
-                "WHERE id = ? AND state = 'pending'",
-                (self._clock(), detail[:2000], obs_id),
+        changed = self._settle(
+            lambda conn: (
+                conn.execute(
+                    "UPDATE observations SET state = 'rejected', settled_at = ?, detail = ? "
+                    "WHERE id = ? AND state = 'pending'",
+                    (self._clock(), detail[:2000], obs_id),
+                ).rowcount
+                == 1
             )
-            changed = cursor.rowcount == 1
+        )
         if changed:
             logger.error("observation %s REJECTED by central, set aside: %s", obs_id, detail)
         return changed
 
     def requeue_rejected(self) -> int:
         """Make every rejected row pending again (after fixing why central refused it); returns how many."""
-        with self._transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE observations SET state = 'pending', settled_at = NULL, attempts = 0 WHERE state = 'rejected'"
+        count = self._settle(
+            lambda conn: (
+                conn.execute(
+                    "UPDATE observations SET state = 'pending', settled_at = NULL, attempts = 0 WHERE state = 'rejected'"
+                ).rowcount
             )
-            count = cursor.rowcount
+        )
         if count:
             logger.warning("outbox: %d rejected row(s) requeued", count)
             self.arrived.set()
@@ -232,27 +303,31 @@ class Outbox:
 
     def note_failure(self, ids: Sequence[str], detail: str) -> None:
         """An upload of these failed (they stay pending): count the attempt, keep the reason."""
-        with self._transaction() as conn:
-            conn.executemany(
+        self._settle(
+            lambda conn: conn.executemany(
                 "UPDATE observations SET attempts = attempts + 1, detail = ? WHERE id = ? AND state = 'pending'",
                 [(detail[:2000], i) for i in ids],
             )
+        )
 
     def prune(self) -> int:
         """Delete delivered rows older than the retention period; returns how many."""
         cutoff = self._clock() - self.retain_delivered_seconds
-        with self._transaction() as conn:
-            cursor = conn.execute(
-                "DELETE FROM observations WHERE state = 'delivered' AND settled_at < ?", (cutoff,)
+        pruned = self._settle(
+            lambda conn: (
+                conn.execute(
+                    "DELETE FROM observations WHERE state = 'delivered' AND settled_at < ?", (cutoff,)
+                ).rowcount
             )
-            pruned = cursor.rowcount
+        )
         if pruned:
             logger.info("outbox pruned %d delivered row(s)", pruned)
         return pruned
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        self._settle(
+            lambda conn: conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        )
 
     # --- reading -----------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from common.contract import MAX_CLIP_BASE64, ClipIn, PatrolCaptureCommand, to_wire
-from edge.outbox import Outbox
+from edge.outbox import Outbox, OutboxFull
 from edge.video.evidence import EvidenceError, capture_id
 from edge.video.pipeline import CameraPipeline
 
@@ -82,7 +82,8 @@ class PatrolCaptures:
         except EvidenceError as exc:
             logger.warning("patrol capture %s: no snapshot: %s", command.capture, exc)
             return False
-        self._put(observation)
+        if not self._put(command, observation):
+            return False
         self.snapshots += 1
         return True
 
@@ -109,13 +110,23 @@ class PatrolCaptures:
                 clip.started_at.isoformat(),
             )
             return False
-        self._put(clip_observation(clip, command=command))
+        if not self._put(command, clip_observation(clip, command=command)):
+            return False
         self.clips += 1
         return True
 
-    def _put(self, observation: Mapping[str, Any]) -> None:
-        if not self.outbox.put(observation):
+    def _put(self, command: PatrolCaptureCommand, observation: Mapping[str, Any]) -> bool:
+        """Store it; False when the outbox refused it (a full disk, or below its reserve)."""
+        try:
+            stored = self.outbox.put(observation)
+        except OutboxFull:
+            logger.warning(
+                "patrol capture %s: no %s: the outbox's disk is full", command.capture, observation["kind"]
+            )
+            return False
+        if not stored:
             logger.info("patrol capture: %s is in the outbox already", observation["id"])
+        return True
 
 
 def clip_observation(clip: Clip, *, command: PatrolCaptureCommand) -> dict[str, Any]:

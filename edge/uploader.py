@@ -14,10 +14,14 @@ What central answers decides each row's fate, and nothing else does:
   lone row central refuses as malformed is set aside as rejected with central's answer.
 - anything else (network error, timeout, 5xx, 401, 404, …): the whole batch stays pending and is
   sent again after an exponential backoff with jitter, capped at `max_backoff`. Never dropped.
+
+On a full disk the outbox gives its spare file back so the delivery marks still fit; should even they
+not, the rows stay pending and go again (central answers "duplicate").
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -30,7 +34,7 @@ from typing import Any
 import httpx
 
 from edge.central import OBSERVATIONS_PATH
-from edge.outbox import Outbox, Pending
+from edge.outbox import Outbox, OutboxFull, Pending
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +109,9 @@ class Uploader:
         while not self._stop.is_set():
             try:
                 self._step()
+            except OutboxFull:  # a full disk even for the delivery marks: what central has goes again
+                logger.warning("uploader: no room on disk for delivery marks or pruning; rows go again later")
+                self._stop.wait(self.backoff(max(1, self.stats.consecutive_failures)))
             except Exception:  # a bug or a broken disk: log, wait, go on (rows stay in the outbox)
                 logger.exception("uploader step failed; retrying")
                 self._stop.wait(self.max_backoff)
@@ -229,7 +236,8 @@ class Uploader:
             )
         else:
             logger.debug("upload of %d observation(s) failed: %s", len(batch), detail)
-        self.outbox.note_failure([p.id for p in batch], detail)
+        with contextlib.suppress(OutboxFull):  # the count of attempts is for inspection only
+            self.outbox.note_failure([p.id for p in batch], detail)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from edge.config import KeypadConfig
 
 logger = logging.getLogger(__name__)
 
+REFUSED_RETRY_S = 10.0  # a health report the outbox refused is tried again after this long
+
 
 @dataclass(frozen=True)
 class KeypadStatus:
@@ -33,6 +35,7 @@ class KeypadStatus:
     frames: int  # good frames received
     presses: int  # distinct presses stored in the outbox
     reconnects: int  # times the port was opened again after being lost
+    refused: int = 0  # distinct presses the outbox refused (a full disk): not ACKed
 
 
 def health_observation(status: KeypadStatus, *, obs_id: str, at: datetime) -> dict[str, Any]:
@@ -61,8 +64,11 @@ class HealthSchedule:
         self._reported: tuple[bool, str | None] | None = None
         self._next_due = started + config.offline_after_seconds
         self._last_id_ms = 0
+        self._held_until = 0.0
 
     def due(self, status: KeypadStatus, now: float) -> bool:
+        if now < self._held_until:
+            return False
         state = (status.online, status.firmware)
         if self._reported is None:
             return status.online or now >= self._next_due
@@ -74,6 +80,10 @@ class HealthSchedule:
             logger.info("keypad %s (window %s) %s", status.keypad, status.window, _words(status))
         self._reported = (status.online, status.firmware)
         self._next_due = now + self.config.health_every_seconds
+
+    def refused(self, now: float) -> None:
+        """The outbox refused the report (a full disk): try again a while later, not on every loop."""
+        self._held_until = now + min(REFUSED_RETRY_S, self.config.health_every_seconds)
 
     def next_id(self, wall_ms: int) -> str:
         """f"{keypad}:health:{ms}", strictly increasing even within one millisecond (≤ 62 chars)."""

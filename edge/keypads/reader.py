@@ -37,7 +37,7 @@ from common.contract import KeypadPressIn, to_wire
 from edge.clock import utc_now
 from edge.config import KeypadConfig
 from edge.keypads.health import HealthSchedule, KeypadStatus, health_observation
-from edge.outbox import Outbox
+from edge.outbox import Outbox, OutboxFull
 from rating_device.protocol import (
     BROADCAST,
     Ack,
@@ -110,6 +110,8 @@ class KeypadReader:
         self._ever_opened = False
         self._reconnects = 0
         self._presses = 0
+        self._refused = 0  # presses the outbox refused (a full disk), not ACKed
+        self._last_refused: str | None = None
         self._firmware: str | None = None
         # Sequence numbers, ACKs and resends (rating_device.session, shared with the emulator); frames
         # are addressed to BROADCAST until the keypad on the line speaks, then to its id.
@@ -167,6 +169,7 @@ class KeypadReader:
                 frames=self._earlier.frames + stats.frames,
                 presses=self._presses,
                 reconnects=self._reconnects,
+                refused=self._refused,
             )
 
     # --- the thread --------------------------------------------------------------------------
@@ -255,8 +258,8 @@ class KeypadReader:
             self._last_heard = time.monotonic()
             self._protocol.device_id = frame.device_id
         if isinstance(message, Key):
-            self._store_press(frame, message)
-            port.write(encode(self._protocol.ack(frame)))  # only after the row is durable
+            if self._store_press(frame, message):
+                port.write(encode(self._protocol.ack(frame)))  # only after the row is durable
         elif isinstance(message, Hello | Heartbeat):
             self._alive(message)
         elif isinstance(message, Ack):
@@ -266,18 +269,28 @@ class KeypadReader:
         else:
             logger.info("keypad %s sent an unexpected %s frame", self.name, type(message).__name__)
 
-    def _store_press(self, frame: Frame, key: Key) -> None:
+    def _store_press(self, frame: Frame, key: Key) -> bool:
+        """Store the press; False when the outbox refused it (a full disk, logged and counted there):
+        it is not ACKed, so the keypad knows it was not taken, and a retransmit may find room."""
         at = self._clock()
         press = press_observation(keypad=self.name, window=self.config.window, seq=frame.seq, key=key, at=at)
         if self.citizen_present is not None:  # set only with a camera: to_wire leaves it out otherwise
             press.citizen_present = self._citizen_present(at)
         observation = to_wire(press)
-        if self.outbox.put(observation):
+        try:
+            stored = self.outbox.put(observation)
+        except OutboxFull:
+            with self._lock:
+                if self._last_refused != press.id:  # the keypad retransmits a press up to 5 times
+                    self._last_refused, self._refused = press.id, self._refused + 1
+            return False
+        if stored:
             with self._lock:
                 self._presses += 1
             logger.info("keypad %s: key %d (seq %d) stored", self.name, key.key, frame.seq)
         else:
             logger.debug("keypad %s: KEY seq %d again (already stored)", self.name, frame.seq)
+        return True
 
     def _citizen_present(self, at: datetime) -> bool | None:
         """The hook's answer; a failing hook costs the verdict, never the press (None: unknown)."""
@@ -361,7 +374,11 @@ class KeypadReader:
             return
         at = self._clock()
         obs_id = self._health.next_id(int(at.timestamp() * 1000))
-        self.outbox.put(health_observation(status, obs_id=obs_id, at=at))
+        try:
+            self.outbox.put(health_observation(status, obs_id=obs_id, at=at))
+        except OutboxFull:  # logged and counted by the outbox; tried again a while later
+            self._health.refused(now)
+            return
         self._health.reported(status, now)
 
 

@@ -18,10 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from common.contract import CameraHealthIn, WatchedWindowIn, to_wire
-from edge.outbox import Outbox
+from edge.outbox import Outbox, OutboxFull
 from edge.video.config import CameraConfig
 
 logger = logging.getLogger(__name__)
+
+REFUSED_RETRY_S = 10.0  # a health report the outbox refused is tried again after this long
 
 MAX_DETAIL = 300  # CameraHealthIn.detail
 MAX_FPS = 1000.0
@@ -78,8 +80,11 @@ class CameraHealthSchedule:
         self._reported: _State | None = None
         self._next_due = started + config.stall_seconds
         self._last_id_ms = 0
+        self._held_until = 0.0
 
     def due(self, status: CameraStatus, now: float, windows: Sequence[Mapping[str, Any]] = ()) -> bool:
+        if now < self._held_until:
+            return False
         if self._reported is None:
             return status.online or status.connect_failures > 0 or now >= self._next_due
         return _state(status, windows) != self._reported or now >= self._next_due
@@ -92,6 +97,10 @@ class CameraHealthSchedule:
                 logger.warning("camera %s offline: %s", status.camera, status.detail or "no frame yet")
         self._reported = _state(status, windows)
         self._next_due = now + self.config.health_every_seconds
+
+    def refused(self, now: float) -> None:
+        """The outbox refused the report (a full disk): try again a while later, not on every tick."""
+        self._held_until = now + min(REFUSED_RETRY_S, self.config.health_every_seconds)
 
     def next_id(self, wall_ms: int) -> str:
         """f"{camera}:cam:{ms}", strictly increasing even within one millisecond (≤ 58 chars)."""
@@ -108,12 +117,17 @@ def report_if_due(
     at: datetime,
     windows: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any] | None:
-    """Put a camera_health observation into the outbox if one is due; returns it (None if not due)."""
+    """Put a camera_health observation into the outbox if one is due; returns it (None if not due, or
+    refused: a full disk)."""
     if not schedule.due(status, now, windows):
         return None
     obs_id = schedule.next_id(int(at.timestamp() * 1000))
     observation = health_observation(status, obs_id=obs_id, at=at, windows=windows)
-    outbox.put(observation)
+    try:
+        outbox.put(observation)
+    except OutboxFull:  # logged and counted by the outbox
+        schedule.refused(now)
+        return None
     schedule.reported(status, now, windows)
     return observation
 

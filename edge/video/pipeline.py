@@ -18,6 +18,7 @@ when its key was pressed? None when this camera cannot tell (no frame lately), n
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -28,7 +29,7 @@ from typing import Any
 
 from common.contract import EvidenceReason, Origin
 from edge.clock import utc_now
-from edge.outbox import Outbox
+from edge.outbox import Outbox, OutboxFull
 from edge.video.capture import CameraReader, Frame
 from edge.video.config import AnalysisConfig, CameraConfig, WindowConfig
 from edge.video.detect.base import PersonDetector
@@ -52,6 +53,8 @@ class PipelineStats:
     errors: int = 0  # the detector or the encoder failed on a frame
     observations: int = 0  # stored in the outbox
     evidence: int = 0
+    refused: int = 0  # observations the outbox refused (a full disk): dropped
+    evidence_skipped: int = 0  # snapshots not made: the disk is below the outbox's reserve
 
 
 class CameraPipeline:
@@ -154,7 +157,8 @@ class CameraPipeline:
         if self.analyser is None or self._last_frame is None:
             return 0
         stored = self._store(self.analyser.close(self._last_frame.at), frame=None)
-        self.outbox.put_provisional(self.camera.name, [])
+        with contextlib.suppress(OutboxFull):  # the provisional rows stay; the next start promotes them
+            self.outbox.put_provisional(self.camera.name, [])
         return stored
 
     # --- the per-frame step ------------------------------------------------------------------
@@ -191,7 +195,11 @@ class CameraPipeline:
             observations.append(
                 to_observation(event, camera=self.camera.name, evidence=ids, origin=self.origin)
             )
-        stored = self.outbox.put_many(observations)
+        try:
+            stored = self.outbox.put_many(observations)
+        except OutboxFull:  # logged and counted by the outbox
+            self.stats.refused += len(observations)
+            return 0
         self.stats.observations += stored
         for event in events:
             if isinstance(event, AbsenceStarted | AbsenceEnded):
@@ -209,13 +217,18 @@ class CameraPipeline:
         if counts == self._provisional_counts and not due:
             return
         observations = [to_observation(h, camera=self.camera.name, origin=self.origin) for h in hours]
-        self.outbox.put_provisional(self.camera.name, observations)
+        with contextlib.suppress(OutboxFull):  # in memory still: tried again on a change or when due
+            self.outbox.put_provisional(self.camera.name, observations)
         self._provisional_counts, self._provisional_at = counts, at
 
     def _evidence(self, event: Event, frame: Frame) -> dict[str, Any] | None:
         if not isinstance(event, AbsenceStarted | AbsenceEnded):
             return None
         reason: EvidenceReason = "absence_start" if isinstance(event, AbsenceStarted) else "absence_end"
+        what = f"a snapshot of camera {self.camera.name} ({reason} at window {event.window}, {frame.at:%H:%M:%S})"
+        if not self.outbox.admit_media("evidence", what):  # the absence itself is still stored
+            self.stats.evidence_skipped += 1
+            return None
         try:
             return self.snapshot(frame, window=event.window, reason=reason)
         except EvidenceError as exc:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from edge.agent import lock_outbox
+from edge.agent import lock_outbox, open_outbox
 from edge.central import make_client
 from edge.config import EdgeConfig
 from edge.outbox import Outbox, OutboxCounts
@@ -47,6 +47,7 @@ class RecordingJob:
 class JobResult:
     stats: RecordingStats
     outbox: OutboxCounts  # after the upload: pending > 0 when central did not take everything in time
+    refused: int = 0  # observations the outbox refused (a full disk): the analysis must be run again
 
 
 def plan_job(config: EdgeConfig, *, file: Path, camera: str, start: datetime | None) -> RecordingJob:
@@ -80,7 +81,7 @@ def run_job(
     config = job.config
     detector = make_detector(config.analysis.detector)
     lock = lock_outbox(job.outbox_path.with_name(job.outbox_path.name + ".lock"))
-    outbox = Outbox(job.outbox_path, retain_delivered_seconds=config.outbox.retain_delivered_hours * 3600)
+    outbox = open_outbox(config.outbox, job.outbox_path, spare=False)
     try:
         outbox.promote_provisional()  # an analysis that was killed: its counts so far
         pipeline = CameraPipeline(
@@ -93,7 +94,8 @@ def run_job(
             origin="recording",
         )
         stats = analyse_recording(job.info.path, pipeline, start=job.start, on_frame=on_frame)
-        return JobResult(stats=stats, outbox=_upload(job, outbox, key, upload_timeout, on_upload))
+        counts = _upload(job, outbox, key, upload_timeout, on_upload)
+        return JobResult(stats=stats, outbox=counts, refused=outbox.health().refused)
     finally:
         outbox.close()
         lock.close()

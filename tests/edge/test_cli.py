@@ -32,5 +32,7 @@ def test_outbox_lists_rejected_rows_and_requeues_them(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "pending 1" in result.output and "rejected 1" in result.output
     assert "no window W01" in result.output
+    assert "MB free (reserve 256 MB)" in result.output, "the disk's free space against the reserve"
+    assert "no spare file" in result.output, "no agent made one here"
     result = CliRunner().invoke(edge_app, ["outbox", str(config), "--requeue"])
     assert "requeued 1" in result.output and "pending 2" in result.output

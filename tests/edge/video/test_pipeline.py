@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from common.contract import Observation
-from edge.outbox import Outbox
+from edge.outbox import Outbox, SpacePolicy
 from edge.video.capture import Frame
 from edge.video.config import AnalysisConfig, CameraConfig, OpenCVDetectorConfig
 from edge.video.detect.base import make_detector
@@ -24,6 +25,7 @@ from edge.video.regions import polygon_pixels
 from edge.video.scene import HallScene
 from edge.video.scene_timeline import Stint, Timeline, WindowPlan
 from edge.video.schedule import schedule_for
+from tests.edge.test_outbox_full import fill_pages
 
 OBSERVATION = TypeAdapter(Observation)
 ALWAYS_OPEN = {"working_hours": ["00:00-24:00"], "breaks": [], "working_days": "all"}
@@ -94,6 +96,37 @@ def test_absences_arrive_with_their_masked_evidence_in_one_piece(outbox: Outbox)
     assert pipeline.stats.errors == 0 and pipeline.stats.evidence == len(
         [o for o in observations if o["kind"] == "evidence"]
     )
+
+
+def test_short_of_disk_absences_go_without_evidence_and_on_a_full_disk_they_drop_with_a_count(
+    tmp_path: Path,
+) -> None:
+    """Below the outbox's reserve no snapshot is made (the absence is stored, naming none); with the
+    disk full, what a frame produced is dropped and counted, and the camera goes on."""
+    beyond = shutil.disk_usage(tmp_path).free + 2**40  # more than this disk will ever have free
+    box = Outbox(tmp_path / "outbox.db", space=SpacePolicy(reserve_bytes=beyond))
+    scene = HallScene(1, seed=4, duration=900.0)
+    [window] = scene.window_configs("C1", absence_threshold_minutes=3, **ALWAYS_OPEN)
+    pipeline = CameraPipeline(
+        camera(),
+        [window],
+        analysis=AnalysisConfig(),
+        profile="sichuan-2011",
+        outbox=box,
+        detector=make_detector(OpenCVDetectorConfig(type="opencv")),
+    )
+    try:
+        run_scene(scene, pipeline, seconds=scene.duration)
+        absences = [o for o in stored(box) if o["kind"] == "absence"]
+        assert absences, "the scene must contain an absence past the threshold"
+        assert all(o["evidence"] == [] for o in absences), "stored, naming no snapshot"
+        assert pipeline.stats.evidence_skipped == len(absences), "no snapshot was even made"
+        assert box.health().refused_by_kind == {"evidence": len(absences)}
+        fill_pages(box)
+        pipeline.stop()  # ends the open intervals: their observations find the disk full
+        assert pipeline.stats.refused >= 1, "dropped with a count"
+    finally:
+        box.close()
 
 
 def test_bad_frames_and_a_failing_detector_are_counted_not_fatal(outbox: Outbox) -> None:
