@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import resource
@@ -74,7 +75,7 @@ from bench.soak_plan import (
     load,
     save,
 )
-from bench.soak_report import ledger, results, table
+from bench.soak_report import ledger, results, table, verdict
 from bench.soak_seed import INSPECTOR, PASSWORD, SUPERVISOR, seed
 from tests.deploy.stack import TlsFiles, issue_tls
 
@@ -274,7 +275,8 @@ def report(o: argparse.Namespace, servers: Servers, run: Run) -> None:
         f"observations: {counted.sent} taken by the outboxes, {counted.stored} held by central, {counted.lost} "
         f"lost, {counted.duplicated} duplicated, {counted.unsent} stored without an outbox taking it; "
         f"{a.answered_duplicate} re-sent and answered duplicate, {a.rejected} rejected, {a.left_pending} left "
-        f"pending, {a.refused_by_outbox} refused by the full outbox; {a.channel_opens} channel opens"
+        f"pending, {a.refused_by_outbox} refused by the full outbox; {a.channel_opens} channel opens; the "
+        f"disk agent's press: {', '.join(a.disk_probes) or 'not tried'}"
     )
     console.print(
         f"screens: {c.cases_pushed} cases pushed, {len(c.samples)} deliveries due, {c.reconnects} reconnects, "
@@ -297,6 +299,10 @@ def report(o: argparse.Namespace, servers: Servers, run: Run) -> None:
                     faults=run.faults, counted=counted, agents=a, clients=c,
                     growth=run.gauges.growth("B", after, run.t_end, window))  # fmt: skip
     console.print(f"load average {load_average()}, machine speed {machine_speed_ms():.0f} ms")
+    if o.json is not None:
+        o.json.write_text(
+            json.dumps(verdict(counted, a, c, run.faults), ensure_ascii=False), encoding="utf-8"
+        )
     for line in lines:
         print(line, flush=True)
 
@@ -320,6 +326,7 @@ def main() -> None:
         help="Keypad and camera health reports this often (s); 0: none.",
     )
     parser.add_argument("--seed", type=int, default=20)
+    parser.add_argument("--json", type=Path, help="Also write the counts (lost, duplicated, errors) here.")
     parser.add_argument(
         "--keep", action="store_true", help="Keep the scratch directory (logs) and say where."
     )

@@ -62,6 +62,7 @@ MB = 1024 * 1024
 # spare_mb, scaled to soak_cluster.SMALL_DISK_MB as tests/edge/test_disk_full.py does).
 DISK_RESERVE_MB, DISK_SPARE_MB = 6, 2
 MAX_PAGES = 1073741823  # SQLite's own ceiling: no limit
+PROBE_PRESSES = 20
 
 
 class SoakAgent:
@@ -85,17 +86,19 @@ class SoakAgent:
         self.opens = 0
         self._put_lock = threading.Lock()  # one producer at a time per hall (its ids' counters)
 
-    def put(self, kind: str, at: float) -> None:
-        """Make one observation and store it, as a producer does (on a worker thread)."""
+    def put(self, kind: str, at: float) -> bool:
+        """Make one observation and store it, as a producer does (on a worker thread); False when the
+        outbox refused it (its disk is full)."""
         with self._put_lock:
             observation = self.observations.make(kind)
             try:
                 self.outbox.put(observation)
             except OutboxFull:
                 self.tally.refused_put(f"{self.plan.code} {kind} {observation['id']}")
-                return
+                return False
             if kind in TRACKED:
                 self.tally.put(self.device, str(observation["id"]), kind, at)
+            return True
 
     async def hold_channel(
         self, url: str, context: ssl.SSLContext, central: CentralConfig, stop: asyncio.Event
@@ -148,14 +151,34 @@ class SoakAgent:
 
 class Disk:
     """The disk agent's file system: filled with a ballast file (tmpfs) or held at its pages (SQLite's
-    page limit, where nothing can be mounted)."""
+    page limit, where nothing can be mounted). After filling and after emptying it, a keypad press
+    arrives at once: refused while full, stored once there is room (`probes`)."""
 
-    def __init__(self, plan: DiskPlan, outbox: CountingOutbox) -> None:
+    def __init__(self, plan: DiskPlan, agent: SoakAgent) -> None:
         self.plan = plan
-        self.outbox = outbox
+        self.agent = agent
+        self.outbox = agent.outbox
         self.ballast = plan.directory / "ballast"
+        self.probes: list[str] = []
 
     def fill(self) -> None:
+        """Fill the disk, then press until the outbox refuses (a write may still fit in pages SQLite
+        reuses, as tests/edge/test_disk_full.py finds; each press stored is one more to deliver)."""
+        self._fill()
+        for stored in range(PROBE_PRESSES):
+            if not self._press():
+                self.probes.append(f"refused while full (after {stored} stored)")
+                return
+        self.probes.append(f"stored while full ({PROBE_PRESSES} presses)")
+
+    def free(self) -> None:
+        self._free()
+        self.probes.append("stored after" if self._press() else "refused after")
+
+    def _press(self) -> bool:
+        return self.agent.put("keypad_press", time.monotonic())
+
+    def _fill(self) -> None:
         if self.plan.mode == "page_limit":
             self._page_limit(None)
             return
@@ -173,7 +196,7 @@ class Disk:
         finally:
             os.close(fd)
 
-    def free(self) -> None:
+    def _free(self) -> None:
         if self.plan.mode == "page_limit":
             self._page_limit(MAX_PAGES)
         else:
@@ -198,10 +221,11 @@ def make_agents(plan: AgentsPlan, tally: Tally) -> tuple[list[SoakAgent], Disk |
             if plan.disk.mode == "page_limit":
                 space = SpacePolicy()
             outbox = CountingOutbox(plan.disk.directory / "outbox.db", space=space, tally=tally)
-            disk = Disk(plan.disk, outbox)
         else:  # a big disk: no reserve, no spare file (200 spare files would be gigabytes)
             outbox = CountingOutbox(plan.workdir / hall.code / "outbox.db", tally=tally)
         agents.append(SoakAgent(hall, outbox, central, HallObservations(hall, rng, jpegs)))
+    if plan.disk is not None:
+        disk = Disk(plan.disk, agents[plan.disk.hall])
     return agents, disk
 
 
@@ -270,6 +294,7 @@ async def run(plan: AgentsPlan, out: Path) -> None:
         answered_duplicate=tally.duplicates,
         channel_opens=sum(a.opens for a in agents),
         refused_by_outbox=tally.refused,
+        disk_probes=disk.probes if disk is not None else [],
     )
     for agent in agents:
         agent.client.close()

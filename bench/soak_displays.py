@@ -2,9 +2,10 @@
 must cost this process little), each holding `GET /api/v1/public/halls/{hall}/events` through the halls'
 link with its own display key, over TLS, and noting when each case first reaches it.
 
-A screen reconnects as the real page does after a drop (EventSource: after the stream's `retry`, 3 s)
-with `Last-Event-ID`, so what was published meanwhile arrives once, after the gap; a snapshot (sent when
-central cannot resume it) counts for the cases it lists. The HTTP framing is h11's (the stream is
+A screen reconnects as the real display agent does (hall_display/feed_client.py: its `Backoff`, jittered
+doubling waits from 1 s up to the display config's `reconnect_max_seconds`, started over once central
+talks again) with `Last-Event-ID`, so what was published meanwhile arrives once, after the gap; a
+snapshot (sent when central cannot resume it) counts for the cases it lists. The HTTP framing is h11's (the stream is
 chunked by nginx, and a chunk boundary may fall inside a message).
 """
 
@@ -21,12 +22,15 @@ import h11
 
 from bench.soak_plan import ErrorKind, HallPlan
 from bench.soak_tally import Tally, error_kind
+from common.display_config import DisplayConfig
+from hall_display.feed_client import Backoff
 
 logger = logging.getLogger(__name__)
 
-RETRY_S = 3.0  # the stream's `retry: 3000`, which EventSource follows
+RECONNECT_MAX_S = DisplayConfig.model_fields["reconnect_max_seconds"].default
 CASE_NO = re.compile(r'"case_no":"([^"]+)"')
 EVENTS_PATH = "/api/v1/public/halls/{hall}/events"
+OPEN_WAIT_S = 10.0
 
 
 class Screens:
@@ -39,6 +43,7 @@ class Screens:
         self.reconnects = 0
         self.snapshots = 0
         self.stopping = False
+        self.reopening: set[asyncio.Task[None]] = set()  # held here: the loop keeps only weak references
 
 
 class Screen(asyncio.Protocol):
@@ -54,6 +59,7 @@ class Screen(asyncio.Protocol):
         self._http = h11.Connection(h11.CLIENT)
         self._buffer = b""
         self._live = False
+        self.backoff = Backoff(most=RECONNECT_MAX_S)
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         screens.arrivals.setdefault(hall.code, {})
 
@@ -102,6 +108,7 @@ class Screen(asyncio.Protocol):
                 if not self.opened.done():
                     self.opened.set_result(None)
             elif isinstance(event, h11.Data):
+                self.backoff.reset()  # central talks: a later drop starts the waits over
                 self._messages(bytes(event.data), now)
             elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
                 self._drop("transport", f"{self.hall.code}: the stream ended")
@@ -144,7 +151,13 @@ class Screen(asyncio.Protocol):
             return
         self.screens.tally.error("display", kind, detail)
         self.screens.reconnects += 1
-        asyncio.get_running_loop().call_later(RETRY_S, lambda: asyncio.ensure_future(self.open()))
+        asyncio.get_running_loop().call_later(self.backoff.next(), self._reopen)
+
+    def _reopen(self) -> None:
+        if not self.screens.stopping:
+            task = asyncio.ensure_future(self.open())
+            self.screens.reopening.add(task)
+            task.add_done_callback(self.screens.reopening.discard)
 
     def close(self) -> None:
         transport, self.transport = self.transport, None
@@ -155,12 +168,12 @@ class Screen(asyncio.Protocol):
 async def open_screens(
     screens: Screens, halls: list[HallPlan], port: int, context: ssl.SSLContext, *, batch: int = 100
 ) -> list[Screen]:
-    """Every hall's screens, opened `batch` at a time; answers them once each has its first answer
-    (or 120 s have passed)."""
+    """Every hall's screens, opened `batch` at a time, the next batch once each of these has its first
+    answer or OPEN_WAIT_S have passed (a screen not answered yet keeps trying by itself)."""
     pairs = [(hall, key) for hall in halls for key in hall.display_keys]
     made = [Screen(screens, index, hall, key, port, context) for index, (hall, key) in enumerate(pairs)]
     for start in range(0, len(made), batch):
         group = made[start : start + batch]
         await asyncio.gather(*(screen.open() for screen in group))
-        await asyncio.wait([s.opened for s in group], timeout=60)
+        await asyncio.wait([s.opened for s in group], timeout=OPEN_WAIT_S)
     return made

@@ -114,6 +114,10 @@ class AgentsResult(_Model):
     answered_duplicate: int = Field(description="re-sent rows central already had (answered duplicate)")
     channel_opens: int
     refused_by_outbox: int
+    disk_probes: list[str] = Field(
+        description="a press put at once after the disk was filled and after it was emptied, in order: "
+        "'refused while full (…)' then 'stored after' when the outbox did what it must"
+    )
 
 
 class ClientsResult(_Model):

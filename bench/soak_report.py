@@ -8,6 +8,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -122,3 +123,26 @@ def results(*, console: Console, cut: Sequence[Phase], t_end: float, presses: Se
     lines.append(f"RESULT soak_memory_growth {memory} % target=<={TARGET_GROWTH_PCT:g}")
     lines.append(f"RESULT soak_unexplained_errors {len(odd)} errors target=<=0")
     return lines
+
+
+def verdict(
+    counted: Ledger, agents: AgentsResult, clients: ClientsResult, faults: Sequence[Fault]
+) -> dict[str, Any]:
+    """The counts a test checks (never a timing): bench.soak --json writes them."""
+    odd = unexplained([*agents.errors, *clients.errors], faults)
+    return {
+        "sent": counted.sent,
+        "lost": counted.lost,
+        "duplicated": counted.duplicated,
+        "unsent": counted.unsent,
+        "left_pending": agents.left_pending,
+        "rejected": agents.rejected,
+        "cases_pushed": clients.cases_pushed,
+        "display_missed": sum(1 for s in clients.samples if s[2] is None),
+        "explained_errors": len(agents.errors) + len(clients.errors) - len(odd),
+        "unexplained_errors": [e.model_dump() for e in odd],
+        "disk_probes": agents.disk_probes,
+        "faults": {
+            f.key: None if f.start is None or f.end is None else round(f.end - f.start, 1) for f in faults
+        },
+    }

@@ -34,12 +34,6 @@ def _client(base: str, context: ssl.SSLContext) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base, verify=context, timeout=httpx.Timeout(60, connect=5))
 
 
-async def _token(client: httpx.AsyncClient, username: str, password: str) -> str:
-    response = await client.post("/api/v1/auth/token", data={"username": username, "password": password})
-    response.raise_for_status()
-    return str(response.json()["access_token"])
-
-
 class CasePusher:
     """New cases at `cases_per_second` (a Poisson process), each at a random hall; remembers when each
     was pushed and which central took (answered stored)."""
@@ -52,8 +46,8 @@ class CasePusher:
         self._count = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        token = await _token(self.client, self.plan.supervisor_username, self.plan.password)
-        self.client.headers["Authorization"] = f"Bearer {token}"
+        while not stop.is_set() and not await self._sign_in():
+            await pause(stop, 2.0)
         room = asyncio.Semaphore(MAX_PUSHES_IN_FLIGHT)
         tasks: set[asyncio.Task[None]] = set()
         while not stop.is_set():
@@ -65,6 +59,20 @@ class CasePusher:
             task.add_done_callback(tasks.discard)
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.client.aclose()
+
+    async def _sign_in(self) -> bool:
+        form = {"username": self.plan.supervisor_username, "password": self.plan.password}
+        try:
+            response = await self.client.post("/api/v1/auth/token", data=form)
+        except httpx.HTTPError as exc:
+            self.tally.error("cases", "transport", f"sign-in: {type(exc).__name__}: {exc}", route="direct")
+            return False
+        if response.status_code != 200:
+            self.tally.error("cases", error_kind(response.status_code), f"sign-in: {response.status_code}",
+                             route="direct")  # fmt: skip
+            return False
+        self.client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+        return True
 
     async def _push(self, hall: HallPlan) -> None:
         self._count += 1
@@ -102,21 +110,36 @@ class Inspector:
         self.requests = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        signed_in = await self.console.post(
-            "/console/login", data={"username": self.plan.inspector_username, "password": self.plan.password}
-        )
-        if signed_in.status_code != 303:
-            raise SystemExit(f"the inspector could not sign in to the console: {signed_in.status_code}")
-        token = await _token(self.api, self.plan.inspector_username, self.plan.password)
-        self.api.headers["Authorization"] = f"Bearer {token}"
+        signed_in = False
         while not stop.is_set():
-            if self._rng.random() < 0.5:
+            if not signed_in:
+                signed_in = await self._sign_in()
+            elif self._rng.random() < 0.5:
                 await self._get(self.console, self._rng.choice(CONSOLE_PAGES))
             else:
                 await self._get(self.api, self._rng.choice(API_LISTS))
             await pause(stop, self._rng.uniform(*INSPECTOR_PAUSE_S))
         await self.console.aclose()
         await self.api.aclose()
+
+    async def _sign_in(self) -> bool:
+        """The console's sign-in (a session cookie) and the API's token; False (noted) when refused."""
+        form = {"username": self.plan.inspector_username, "password": self.plan.password}
+        try:
+            page = await self.console.post("/console/login", data=form)
+            token = await self.api.post("/api/v1/auth/token", data=form)
+        except httpx.HTTPError as exc:
+            self.tally.error(
+                "inspector", "transport", f"sign-in: {type(exc).__name__}: {exc}", route="direct"
+            )
+            return False
+        for response, wanted in ((page, 303), (token, 200)):
+            if response.status_code != wanted:
+                kind = error_kind(response.status_code) if response.status_code >= 400 else "http_4xx"
+                self.tally.error("inspector", kind, f"sign-in: {response.status_code}", route="direct")
+                return False
+        self.api.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        return True
 
     async def _get(self, client: httpx.AsyncClient, path: str) -> None:
         self.requests += 1
