@@ -51,6 +51,7 @@ from rich.console import Console
 
 from bench.common import load_average, machine_speed_ms
 from bench.soak_cluster import CentralInstance, PostgresCluster, small_disk
+from bench.soak_cpu import CpuMeter, with_children
 from bench.soak_faults import (
     POSTGRES_DOWN_MAX_S,
     Fault,
@@ -213,6 +214,20 @@ async def soak(o: argparse.Namespace, servers: Servers) -> Run:
         await link.close()
 
 
+def parts(servers: Servers, agents: Child, clients: Child) -> dict[str, list[int]]:
+    """The processes of each part of the soak now (for its CPU figures)."""
+    a, b = servers.instances
+    return {
+        "central A": with_children(a.pid),
+        "central B": with_children(b.pid),
+        "PostgreSQL": with_children(servers.cluster.pid),
+        "nginx": with_children(servers.nginx.process.pid if servers.nginx.process else None),
+        "agents": [agents.process.pid],
+        "screens, cases, inspectors": [clients.process.pid],
+        "orchestrator and the link": [os.getpid()],
+    }
+
+
 async def soak_with(
     o: argparse.Namespace, servers: Servers, link: Link, agents: Child, clients: Child
 ) -> Run:
@@ -222,7 +237,7 @@ async def soak_with(
     seconds = o.minutes * 60
     faults = make_faults(servers, link, agents)
     schedule = Schedule.for_run(seconds, len(faults))
-    gauges, stop = Gauges(), asyncio.Event()
+    gauges, stop = Gauges(CpuMeter(lambda: parts(servers, agents, clients))), asyncio.Event()
     t0 = time.monotonic()
     sampler = asyncio.create_task(gauges.sample(servers.instances, stop))
     console.print(f"soak: {seconds:.0f} s, warm-up {schedule.warm_up:.0f} s, a fault every {schedule.slot:.0f} s "
@@ -269,18 +284,26 @@ def start_servers(o: argparse.Namespace, root: Path, stack: ExitStack) -> Server
 
 
 def report(o: argparse.Namespace, servers: Servers, run: Run) -> None:
-    counted = ledger(servers.cluster.url, run.agents.sent)
+    counted = ledger(servers.cluster.url, run.agents.sent, run.agents.pending)
     a, c = run.agents, run.clients
     console.print(
         f"observations: {counted.sent} taken by the outboxes, {counted.stored} held by central, {counted.lost} "
-        f"lost, {counted.duplicated} duplicated, {counted.unsent} stored without an outbox taking it; "
-        f"{a.answered_duplicate} re-sent and answered duplicate, {a.rejected} rejected, {a.left_pending} left "
-        f"pending, {a.refused_by_outbox} refused by the full outbox; {a.channel_opens} channel opens; the "
+        f"lost, {counted.undelivered} still in their outbox (not delivered within the drain), {counted.duplicated} "
+        f"duplicated, {counted.unsent} stored without an outbox taking it; {a.answered_duplicate} re-sent and "
+        f"answered duplicate, {a.rejected} rejected, {a.refused_by_outbox} refused by the full outbox; "
+        f"{a.channel_opens} channel opens; the "
         f"disk agent's press: {', '.join(a.disk_probes) or 'not tried'}"
     )
     console.print(
         f"screens: {c.cases_pushed} cases pushed, {len(c.samples)} deliveries due, {c.reconnects} reconnects, "
         f"{c.snapshots} snapshots after a reconnect; inspectors: {c.inspector_requests} requests"
+    )
+    used = run.gauges.cpu.by_part()
+    cores = (os.cpu_count() or 1) * (run.t_end - run.t0)
+    console.print(
+        f"CPU over the soak, of {cores:.0f} core-seconds: "
+        + ", ".join(f"{part} {seconds:.0f}" for part, seconds in used.items())
+        + f" (all of these {sum(used.values()) / cores:.0%}; the rest idle or other work on the machine)"
     )
     cut = phases(run.t0, run.t_end, run.schedule.warm_up, run.faults)
     presses = [s for s in a.samples if s[0] == "keypad_press"]

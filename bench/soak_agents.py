@@ -281,7 +281,7 @@ async def run(plan: AgentsPlan, out: Path) -> None:
     stop_producing.set()
     await producer
     await asyncio.to_thread(pool.shutdown, wait=True)
-    left = await asyncio.to_thread(drain, agents)
+    pending = await asyncio.to_thread(drain, agents)
     stop_channels.set()
     await asyncio.gather(*channels, return_exceptions=True)
     tally.unanswered()
@@ -289,7 +289,7 @@ async def run(plan: AgentsPlan, out: Path) -> None:
         sent=tally.sent,
         samples=tally.samples,
         errors=tally.errors,
-        left_pending=left,
+        pending=pending,
         rejected=sum(a.outbox.counts().rejected for a in agents),
         answered_duplicate=tally.duplicates,
         channel_opens=sum(a.opens for a in agents),
@@ -303,15 +303,16 @@ async def run(plan: AgentsPlan, out: Path) -> None:
     print("saved", flush=True)
 
 
-def drain(agents: list[SoakAgent]) -> int:
-    """Wait until every outbox has delivered all it holds (or DRAIN_TIMEOUT_S); stop the uploaders."""
+def drain(agents: list[SoakAgent]) -> dict[str, list[str]]:
+    """Wait until every outbox has delivered all it holds (or DRAIN_TIMEOUT_S); stop the uploaders.
+    Answers the ids still pending in each outbox (device id → ids): not delivered yet, not lost."""
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
-    left = 0
     for agent in agents:
-        left += agent.uploader.drain(max(0.0, deadline - time.monotonic()))
-    for agent in agents:
-        agent.uploader.stop(timeout=5)
-    return left
+        agent.uploader.drain(max(0.0, deadline - time.monotonic()))
+    with ThreadPoolExecutor(len(agents)) as stopping:  # all at once: each may wait on a request in flight
+        list(stopping.map(lambda agent: agent.uploader.stop(timeout=5), agents))
+    pending = {agent.device: [p.id for p in agent.outbox.pending(10**9)] for agent in agents}
+    return {device: ids for device, ids in pending.items() if ids}
 
 
 def main() -> None:

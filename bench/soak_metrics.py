@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bench.soak_cluster import CentralInstance, rss_kb
+from bench.soak_cpu import CpuMeter
 from bench.soak_faults import GRACE_S, Fault
 from bench.soak_plan import ErrorRecord, pause
 
@@ -91,13 +92,16 @@ def unexplained(errors: Sequence[ErrorRecord], faults: Sequence[Fault]) -> list[
 
 @dataclass
 class Gauges:
-    """Central's resident memory (per instance, by process id) and the load average, sampled."""
+    """Central's resident memory (per instance, by process id), the load average and the CPU each part
+    of the soak used, sampled."""
 
+    cpu: CpuMeter
     rss: list[tuple[float, str, int, int]] = field(default_factory=list)  # (t, instance, pid, KB)
     load: list[tuple[float, float]] = field(default_factory=list)
 
     async def sample(self, instances: Sequence[CentralInstance], stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self.cpu.sample()
             now = time.monotonic()
             for instance in instances:
                 pid = instance.pid

@@ -109,7 +109,9 @@ class AgentsResult(_Model):
     sent: dict[str, list[str]] = Field(description="device id → observation ids stored in its outbox")
     samples: list[tuple[str, float, float | None]] = Field(description="(kind, put, stored at central)")
     errors: list[ErrorRecord]
-    left_pending: int = Field(description="outbox rows still pending when the agents stopped")
+    pending: dict[str, list[str]] = Field(
+        description="device id → ids still pending in its outbox when the agents stopped (kept, not lost)"
+    )
     rejected: int
     answered_duplicate: int = Field(description="re-sent rows central already had (answered duplicate)")
     channel_opens: int

@@ -31,13 +31,15 @@ TARGET_GROWTH_PCT = 10.0
 class Ledger:
     sent: int
     stored: int
-    lost: int
+    lost: int  # taken by an outbox, neither at central nor in the outbox any more
+    undelivered: int  # still pending in its outbox when the soak ended: kept, to be sent
     duplicated: int  # rows beyond the first of an observation id
     unsent: int  # stored, but no outbox ever took it (a refused put that was stored after all)
 
 
-def ledger(url: str, sent: dict[str, list[str]]) -> Ledger:
-    """Every tracked observation the outboxes took against the rows central keeps per (device, id)."""
+def ledger(url: str, sent: dict[str, list[str]], pending: dict[str, list[str]]) -> Ledger:
+    """Every tracked observation the outboxes took against the rows central keeps per (device, id) and
+    what the outboxes still hold."""
     tables = (KeypadPress, PresenceInterval, VisitorCount, Evidence)
     rows = union_all(*(select(t.device_id, t.observation_id) for t in tables)).subquery()
     query = select(rows.c.device_id, rows.c.observation_id, func.count()).group_by(
@@ -48,10 +50,13 @@ def ledger(url: str, sent: dict[str, list[str]]) -> Ledger:
         held = Counter({(str(device), obs_id): count for device, obs_id, count in conn.execute(query)})
     engine.dispose()
     wanted = {(device, obs_id) for device, ids in sent.items() for obs_id in ids}
+    kept = {(device, obs_id) for device, ids in pending.items() for obs_id in ids}
+    missing = wanted - held.keys()
     return Ledger(
         sent=len(wanted),
         stored=len(held),
-        lost=len(wanted - held.keys()),
+        lost=len(missing - kept),
+        undelivered=len(missing & kept),
         duplicated=sum(count - 1 for count in held.values()),
         unsent=len(held.keys() - wanted),
     )
@@ -74,15 +79,17 @@ def table(cut: Sequence[Phase], presses: Sequence[Sample], shown: Sequence[Sampl
         "presses",
         "p50",
         "p99",
-        "case→screen",
+        "cases→screens",
         "p50",
         "p99",
         "errors",
         "unexplained",
         "load",
     ):
-        view.add_column(column, justify="left" if column == "phase" else "right")
+        view.add_column(column, justify="left" if column == "phase" else "right", no_wrap=column != "phase")
     for phase in cut:
+        if phase.end - phase.start < 1:
+            continue
         mine = [latency(s) for s in presses if phase.holds(s[1])]
         seen = [latency(s) for s in shown if phase.holds(s[1])]
         errs = [e for e in errors if phase.holds(e.t)]
@@ -114,6 +121,7 @@ def results(*, console: Console, cut: Sequence[Phase], t_end: float, presses: Se
     lines = [
         f"RESULT soak_lost {counted.lost} observations target=<=0",
         f"RESULT soak_duplicated {counted.duplicated} observations target=<=0",
+        f"RESULT soak_undelivered {counted.undelivered} observations target=<=0",
         f"RESULT soak_press_stored_p99 {_seconds(pct(steady_press, 0.99))} s target=<={TARGET_S:g}",
         f"RESULT soak_event_display_p99 {_seconds(pct(steady_shown, 0.99))} s target=<={TARGET_S:g}",
         f"RESULT soak_recovery_max {_seconds(max(recoveries, default=0.0))} s target=<={TARGET_RECOVERY_S:g}",
@@ -135,7 +143,7 @@ def verdict(
         "lost": counted.lost,
         "duplicated": counted.duplicated,
         "unsent": counted.unsent,
-        "left_pending": agents.left_pending,
+        "undelivered": counted.undelivered,
         "rejected": agents.rejected,
         "cases_pushed": clients.cases_pushed,
         "display_missed": sum(1 for s in clients.samples if s[2] is None),

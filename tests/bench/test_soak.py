@@ -46,7 +46,7 @@ def test_every_observation_an_outbox_took_is_stored_once(soak: tuple[dict[str, A
     assert counts["lost"] == 0, f"observations the outboxes took that central does not hold\n{output}"
     assert counts["duplicated"] == 0, f"observations central holds more than once\n{output}"
     assert counts["unsent"] == 0, f"rows at central that no outbox took\n{output}"
-    assert counts["left_pending"] == 0, f"the outboxes drained once the faults were over\n{output}"
+    assert counts["undelivered"] == 0, f"the outboxes drained once the faults were over\n{output}"
     assert counts["rejected"] == 0, f"central rejected none of the agents' observations\n{output}"
 
 
