@@ -49,7 +49,7 @@ from common.device_channel import CHANNEL_PATH, TO_AGENT, Ack, AgentPing, Comman
 from edge.central import USER_AGENT, make_client
 from edge.channel import FIRST_RECONNECT_S
 from edge.config import CentralConfig, OutboxConfig
-from edge.outbox import OutboxFull, SpacePolicy
+from edge.outbox_space import OutboxFull, SpacePolicy
 from edge.uploader import Uploader
 
 logger = logging.getLogger(__name__)
@@ -243,9 +243,15 @@ async def produce(
         at = time.monotonic()
         for kind, count in zip(kinds, rng.poisson(expected), strict=True):
             for index in rng.integers(0, len(agents), size=count):
-                loop.run_in_executor(pool, agents[index].put, kind, at)
+                loop.run_in_executor(pool, agents[index].put, kind, at).add_done_callback(_put_failed)
         tick += TICK_S
         await asyncio.sleep(max(0.0, tick - loop.time()))
+
+
+def _put_failed(done: asyncio.Future[bool]) -> None:
+    """A put that raised (anything but a full disk, which `put` counts): said, not swallowed."""
+    if not done.cancelled() and done.exception() is not None:
+        logger.error("a producer's put failed", exc_info=done.exception())
 
 
 async def run(plan: AgentsPlan, out: Path) -> None:

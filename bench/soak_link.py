@@ -76,7 +76,9 @@ class _Client(_Side):
         super().connection_made(transport)
         assert self.transport is not None
         self.transport.pause_reading()
-        asyncio.get_running_loop().create_task(self._open_upstream())
+        opening = asyncio.get_running_loop().create_task(self._open_upstream())
+        self.link.opening.add(opening)  # held: the loop keeps only weak references to tasks
+        opening.add_done_callback(self.link.opening.discard)
 
     async def _open_upstream(self) -> None:
         loop = asyncio.get_running_loop()
@@ -102,6 +104,7 @@ class Link:
         self.upstream_port = upstream_port
         self.port = free_port()
         self.sides: set[_Side] = set()
+        self.opening: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
         self.cuts = 0
 
