@@ -66,7 +66,7 @@ test: $(STAMP) browser gstreamer deploy-tools pgclient
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q --numprocesses=$(TEST_WORKERS) --dist loadgroup
 
-bench: $(STAMP)
+bench: $(STAMP) deploy-tools
 	$(BIN)/python -m bench.lights
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.signals
@@ -78,6 +78,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.displays
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.supervision
+	$(BIN)/python -m bench.soak --minutes 3
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
