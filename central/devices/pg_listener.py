@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 15.0
 CONNECT_TIMEOUT_S = 5
-POLL_S = 0.1  # how often the thread looks up from the socket (stop requested, owner gone): a stop waits this long
+# How often the thread looks up from the socket (stop requested, owner gone): a stop waits this long.
+POLL_S = 0.1
 
 
 class ListenerOwner(Protocol):
