@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -57,7 +58,7 @@ from central.complaints.router import router as complaints_router
 from central.core.body_limit import BodyLimitMiddleware
 from central.core.clock import Clock, system_clock
 from central.core.config import Settings
-from central.core.db import make_engine, make_session_factory
+from central.core.db import PoolSize, make_engine, make_session_factory
 from central.core.security_headers import SecurityHeadersMiddleware
 from central.devices.admin_pages import TEMPLATES as devices_templates
 from central.devices.admin_pages import router as device_admin_pages
@@ -189,6 +190,17 @@ async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _pool_exhausted(_request: Request, exc: Exception) -> JSONResponse:
+    """Every pooled connection busy for db_pool_timeout_seconds: 503 with Retry-After, so agents send
+    again from their outbox and pages can be reloaded (the pool's wait is bounded, never a wedge)."""
+    logger.warning("database pool exhausted: %s", exc)
+    return JSONResponse(
+        status_code=503,
+        content={"detail": "数据库繁忙，请稍后重试 (database busy: try again)"},
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     """FastAPI's own answer; refusals (401, 403, a signed-in caller's 404) are audited first with
     the exception's detail (see refusals.py; refusal_audit.py catches those answered otherwise)."""
@@ -244,7 +256,11 @@ def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock = system_clock
 ) -> FastAPI:
     settings = settings or Settings()
-    engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    engine = engine or make_engine(
+        settings.database_url,
+        echo=settings.sql_echo,
+        pool=PoolSize(settings.db_pool_size, settings.db_pool_overflow, settings.db_pool_timeout_seconds),
+    )
     app = FastAPI(
         title="hallwatch central",
         version="0.1.0",
@@ -277,6 +293,7 @@ def create_app(
     app.state.signal_form_actions = {SignalAction.INVESTIGATE.value: investigate_from_form}
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(CsrfRefused, refuse_csrf)
     # The last added runs first: headers on every answer, the real client and scheme from a trusted

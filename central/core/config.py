@@ -218,6 +218,24 @@ class Settings(BaseSettings):
         "several instances share the traffic.",
     )
     sql_echo: bool = Field(default=False, description="Log every SQL statement.")
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=500,
+        description="PostgreSQL connections each instance keeps open. With db_pool_overflow at least "
+        "the 40 worker threads of a process (central.core.db.PoolSize says why); mind the server's "
+        "max_connections across the instances.",
+    )
+    db_pool_overflow: int = Field(
+        default=30, ge=0, le=500, description="Connections opened beyond db_pool_size at a peak."
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=5.0,
+        ge=0.5,
+        le=60,
+        description="How long a request waits for a pooled connection before it is answered 503 "
+        "(try again); agents send again from their outbox.",
+    )
     device_channel_idle_seconds: float = Field(
         default=60.0,
         ge=2,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+@dataclass(frozen=True)
+class PoolSize:
+    """A PostgreSQL engine's connection pool. The server's default holds at least as many connections
+    as AnyIO has worker threads (40): a sync request keeps its connection between its dependency
+    steps while it waits for a thread, so a smaller pool let every thread wait for a connection held
+    by a request that waited for a thread (central wedged under 200 halls' uploads). A thread that
+    still finds none gets an error after `timeout` seconds (answered 503, try again), not a wedge."""
+
+    size: int = 5
+    overflow: int = 10
+    timeout: float = 30.0
+
+
+def make_engine(url: str, *, echo: bool = False, pool: PoolSize | None = None) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -47,7 +61,15 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    pool = pool or PoolSize()
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=pool.size,
+        max_overflow=pool.overflow,
+        pool_timeout=pool.timeout,
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

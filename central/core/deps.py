@@ -21,12 +21,14 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_settings(request: Request) -> Settings:
+# Plain reads of the app's state: `async` so FastAPI runs them on the event loop, not as one more
+# worker-thread step of every request (a request waiting for a thread may hold a database connection).
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     now: datetime = request.app.state.clock()
     return now
 
