@@ -38,7 +38,7 @@ from central.core.clock import shanghai_date
 from central.dualtrack.assess import assess
 from central.dualtrack.models import DualTrackJudgement, DualTrackRun
 from central.dualtrack.rejudge import rejudge_late
-from central.dualtrack.rows import insert_judgements, judgement_row, raise_signals_first
+from central.dualtrack.rows import insert_judgements, judgement_row, raise_signals
 from central.dualtrack.rule import Outcome
 from central.jobs.runner import instance_name
 from central.signals.scheduler import SignalSource
@@ -96,7 +96,7 @@ def judge_day(
     # Judgement ids drawn first: each flagged window's signal names its judgement, and the judgement
     # is inserted with its signal id (no second write of 9,000 wide rows on a bad day).
     ids = dict(zip(verdicts, draw_ids(session, DualTrackJudgement, len(rows)), strict=True))
-    issued, signal_of = raise_signals_first(
+    issued, signal_of = raise_signals(
         session,
         ids=ids,
         day=day,

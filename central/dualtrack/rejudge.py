@@ -28,6 +28,7 @@ from central.core.clock import shanghai_date
 from central.dualtrack.assess import assess
 from central.dualtrack.models import DualTrackJudgement, DualTrackRun
 from central.dualtrack.rows import insert_judgements, judgement_row, raise_signals
+from central.dualtrack.signals import link_signals
 from central.video.models import VisitorCount
 from central.video.queries import day_bounds
 from common.worktime import WorkCalendar
@@ -131,7 +132,7 @@ def rejudge_day(
                 setattr(before, field, value)
     session.flush()
     ids = {w: j.id for w, j in existing.items()} | insert_judgements(session, new_rows)
-    issued = raise_signals(
+    issued, signal_of = raise_signals(
         session,
         ids=ids,
         day=day,
@@ -144,6 +145,7 @@ def rejudge_day(
             hall: found.keys.get(hall, default_profile) for hall in {p.hall_id for p in found.places.values()}
         },
     )
+    link_signals(session, signal_of)  # the judgements are stored already: linked by one UPDATE
     record(
         session,
         actor=REJUDGE_ACTOR,

@@ -19,7 +19,6 @@ from central.dualtrack.signals import (
     dedupe_key,
     evidence_text,
     insert_signals,
-    link_signals,
     reason_text,
     signal_row,
 )
@@ -96,35 +95,6 @@ def raise_signals(
     evidence: dict[int, list[int]],
     profile_keys: dict[int, str],
     ids: dict[int, int],
-) -> int:
-    """Raise the signals of the flagged judgements already stored (`ids`: window → judgement id) and
-    link each judgement to its signal; returns how many signals were new."""
-    issued, signal_of = raise_signals_first(
-        session,
-        day=day,
-        now=now,
-        calendar=calendar,
-        verdicts=verdicts,
-        places=places,
-        evidence=evidence,
-        profile_keys=profile_keys,
-        ids=ids,
-    )
-    link_signals(session, signal_of)
-    return issued
-
-
-def raise_signals_first(
-    session: Session,
-    *,
-    day: date,
-    now: datetime,
-    calendar: WorkCalendar,
-    verdicts: dict[int, tuple[Verdict, list[list[Any]]]],
-    places: dict[int, counts.WindowPlace],
-    evidence: dict[int, list[int]],
-    profile_keys: dict[int, str],
-    ids: dict[int, int],
 ) -> tuple[int, dict[int, int]]:
     """Insert the signals of the flagged windows, naming their judgements by `ids` (window →
     judgement id, stored or drawn for an insert to come); returns how many were new and each
@@ -160,4 +130,4 @@ def raise_signals_first(
     return insert_signals(session, rows=rows, judgement_of=judgement_of)
 
 
-__all__ = ["insert_judgements", "judgement_row", "raise_signals", "raise_signals_first"]
+__all__ = ["insert_judgements", "judgement_row", "raise_signals"]
