@@ -64,7 +64,7 @@ test: $(STAMP) browser gstreamer deploy-tools pgclient
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy common central edge rating_device hall_display bench deploy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q --numprocesses=$(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -q --numprocesses=$(TEST_WORKERS)
 
 bench: $(STAMP) deploy-tools
 	$(BIN)/python -m bench.lights

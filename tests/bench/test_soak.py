@@ -18,26 +18,33 @@ import pytest
 
 from bench.soak_cluster import postgres_program
 from tests.deploy.stack import need_program
+from tests.once_per_run import once_per_run
 
 ROOT = Path(__file__).resolve().parents[2]
 SOAK = ["--minutes", "0.75", "--agents", "20", "--displays", "100", "--windows", "20", "--inspectors", "2"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def soak(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    """One soak per test run (tests/once_per_run.py): two at once on a 2-core machine starve each other."""
     need_program("nginx", "nginx")
     try:
         postgres_program("initdb")
     except SystemExit as exc:
         pytest.skip(str(exc))
-    counts = tmp_path_factory.mktemp("soak") / "soak.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.soak", *SOAK, "--json", str(counts)],
+    done = once_per_run("soak", _run_soak, fallback=tmp_path_factory.mktemp("soak"))
+    counts = json.loads((done / "soak.json").read_text(encoding="utf-8"))
+    return counts, (done / "output.txt").read_text(encoding="utf-8")
+
+
+def _run_soak(directory: Path) -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.soak", *SOAK, "--json", str(directory / "soak.json")],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
-    output = done.stdout[-6000:] + done.stderr[-4000:]
-    assert done.returncode == 0, output
-    return json.loads(counts.read_text(encoding="utf-8")), output
+    output = finished.stdout[-6000:] + finished.stderr[-4000:]
+    assert finished.returncode == 0, output
+    (directory / "output.txt").write_text(output, encoding="utf-8")
 
 
 def test_every_observation_an_outbox_took_is_stored_once(soak: tuple[dict[str, Any], str]) -> None:

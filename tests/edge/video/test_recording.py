@@ -35,6 +35,7 @@ from tests.browser import serve
 from tests.central.devices.helpers import edge
 from tests.edge.contract import free_port
 from tests.edge.video.scene_configs import windows_yaml
+from tests.once_per_run import once_per_run
 
 __all__ = ["edge"]
 FILE_FPS = 2.0  # analysed at 1 fps: every other frame is decoded and dropped
@@ -69,20 +70,22 @@ def write_h264(
             container.mux(packet)
 
 
-# One worker runs this module (make test: --dist loadgroup), so its five-minute recording is rendered
-# and encoded once, not once per worker that draws one of its tests. The fixture is the session's: a
-# worker interleaves other modules' tests between these, and a module fixture is made again after each.
-pytestmark = pytest.mark.xdist_group("edge-recording")
-
-
 @pytest.fixture(scope="session")
 def hall_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, HallScene]:
-    """Five minutes of a one-window hall with an absence past 1 minute, at 2 fps, 960×540."""
-    scene = HallScene(1, timeline=TIMELINE, width=SOURCE[0], height=SOURCE[1])
-    path = tmp_path_factory.mktemp("recording") / "hall.mp4"
+    """Five minutes of a one-window hall with an absence past 1 minute, at 2 fps, 960×540: rendered and
+    encoded once per test run (tests/once_per_run.py), the scene itself made again (it is cheap)."""
+    done = once_per_run("recording", _encode_hall, fallback=tmp_path_factory.mktemp("recording"))
+    return done / "hall.mp4", _scene()
+
+
+def _scene() -> HallScene:
+    return HallScene(1, timeline=TIMELINE, width=SOURCE[0], height=SOURCE[1])
+
+
+def _encode_hall(directory: Path) -> None:
+    scene = _scene()
     frames = (scene.render(k / FILE_FPS) for k in range(int(SCENE_SECONDS * FILE_FPS)))
-    write_h264(path, frames, fps=FILE_FPS, size=SOURCE, start=scene.start)
-    return path, scene
+    write_h264(directory / "hall.mp4", frames, fps=FILE_FPS, size=SOURCE, start=scene.start)
 
 
 def camera() -> CameraConfig:
