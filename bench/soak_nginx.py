@@ -17,8 +17,7 @@ import time
 from pathlib import Path
 
 from bench.common import free_port
-from deploy.render import render_file
-from tests.deploy.stack import DEPLOY, SBIN, TlsFiles
+from tests.deploy.stack import SBIN, TlsFiles, render_site
 
 logger = logging.getLogger(__name__)
 
@@ -39,17 +38,7 @@ class Nginx:
         self.process: subprocess.Popen[bytes] | None = None
         prefix.mkdir(parents=True)
         prefix.chmod(0o755)  # nginx's workers (not root) keep request bodies under it
-        values = {
-            "SERVER_NAME": "localhost",
-            "HTTPS_LISTEN": f"127.0.0.1:{self.https_port}",
-            "HTTP_LISTEN": f"127.0.0.1:{free_port()}",
-            "TLS_CERTIFICATE": str(tls.certificate),
-            "TLS_CERTIFICATE_KEY": str(tls.key),
-            "CENTRAL_UPSTREAMS": ",".join(upstreams),
-            "LOG_DIR": str(prefix),
-        }
-        site = prefix / "hallwatch.conf"
-        site.write_text(render_file(DEPLOY / "nginx" / "hallwatch.conf", values), encoding="utf-8")
+        site = render_site(prefix, tls, upstreams, self.https_port)
         temp = "".join(
             f"    {kind}_temp_path {prefix / kind};\n"
             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")

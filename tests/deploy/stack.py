@@ -135,11 +135,8 @@ class NginxFiles:
         ]
 
 
-def nginx_files(prefix: Path, tls: TlsFiles, upstreams: list[str]) -> NginxFiles:
-    """The shipped site rendered for loopback (TLS on a free port, the test CA's certificate), inside a
-    minimal main configuration whose paths all lie under `prefix`."""
-    prefix.mkdir(parents=True, exist_ok=True)
-    https_port = free_port()
+def render_site(prefix: Path, tls: TlsFiles, upstreams: list[str], https_port: int) -> Path:
+    """The shipped site (deploy/nginx/hallwatch.conf) filled in for loopback, written under `prefix`."""
     values = {
         "SERVER_NAME": "localhost",
         "HTTPS_LISTEN": f"127.0.0.1:{https_port}",
@@ -151,6 +148,15 @@ def nginx_files(prefix: Path, tls: TlsFiles, upstreams: list[str]) -> NginxFiles
     }
     site = prefix / "hallwatch.conf"
     site.write_text(render_file(DEPLOY / "nginx" / "hallwatch.conf", values), encoding="utf-8")
+    return site
+
+
+def nginx_files(prefix: Path, tls: TlsFiles, upstreams: list[str]) -> NginxFiles:
+    """The shipped site rendered for loopback (TLS on a free port, the test CA's certificate), inside a
+    minimal main configuration whose paths all lie under `prefix`."""
+    prefix.mkdir(parents=True, exist_ok=True)
+    https_port = free_port()
+    site = render_site(prefix, tls, upstreams, https_port)
     temp = "\n".join(
         f"    {kind}_temp_path {prefix / kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
