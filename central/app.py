@@ -60,6 +60,7 @@ from central.core.clock import Clock, system_clock
 from central.core.config import Settings
 from central.core.db import PoolSize, make_engine, make_session_factory
 from central.core.security_headers import SecurityHeadersMiddleware
+from central.core.session_slots import SessionSlots
 from central.devices.admin_pages import TEMPLATES as devices_templates
 from central.devices.admin_pages import router as device_admin_pages
 from central.devices.channel import add_channel_route
@@ -272,6 +273,9 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.session_slots = SessionSlots(
+        slots=settings.db_request_slots, wait_seconds=settings.db_request_wait_seconds
+    )
     app.state.clock = clock
     # Wakes command waiters (long-polls, channels) when a command is committed on any instance.
     app.state.notifier = Notifier(engine)

@@ -222,9 +222,9 @@ class Settings(BaseSettings):
         default=20,
         ge=1,
         le=500,
-        description="PostgreSQL connections each instance keeps open. With db_pool_overflow at least "
-        "the 40 worker threads of a process (central.core.db.PoolSize says why); mind the server's "
-        "max_connections across the instances.",
+        description="Database connections each instance keeps open (PostgreSQL, or an SQLite file). "
+        "With db_pool_overflow more than db_request_slots (central.core.db.PoolSize says why); mind "
+        "PostgreSQL's max_connections across the instances.",
     )
     db_pool_overflow: int = Field(
         default=30, ge=0, le=500, description="Connections opened beyond db_pool_size at a peak."
@@ -235,6 +235,20 @@ class Settings(BaseSettings):
         le=60,
         description="How long a request waits for a pooled connection before it is answered 503 "
         "(try again); agents send again from their outbox.",
+    )
+    db_request_slots: int = Field(
+        default=30,
+        ge=1,
+        le=500,
+        description="Requests holding a database session at once; more wait their turn without a "
+        "connection or a thread (central.core.session_slots says why). Below db_pool_size + "
+        "db_pool_overflow, so the background work and the feeds keep connections of their own.",
+    )
+    db_request_wait_seconds: float = Field(
+        default=10.0,
+        ge=0.5,
+        le=120,
+        description="How long a request waits for its turn before it is answered 503 (try again).",
     )
     device_channel_idle_seconds: float = Field(
         default=60.0,
@@ -274,6 +288,17 @@ class Settings(BaseSettings):
         if (self.audit_checkpoint_dir is None) != (self.audit_signing_key is None):
             raise ValueError(
                 "set HALLWATCH_AUDIT_CHECKPOINT_DIR and HALLWATCH_AUDIT_SIGNING_KEY together (or neither)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _verify_request_slots(self) -> Settings:
+        pooled = self.db_pool_size + self.db_pool_overflow
+        if self.db_request_slots >= pooled:
+            raise ValueError(
+                f"HALLWATCH_DB_REQUEST_SLOTS ({self.db_request_slots}) must be below the pooled "
+                f"connections, HALLWATCH_DB_POOL_SIZE + HALLWATCH_DB_POOL_OVERFLOW ({pooled}): "
+                "requests waiting for a thread would otherwise hold them all"
             )
         return self
 

@@ -40,11 +40,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 @dataclass(frozen=True)
 class PoolSize:
-    """A PostgreSQL engine's connection pool. The server's default holds at least as many connections
-    as AnyIO has worker threads (40): a sync request keeps its connection between its dependency
-    steps while it waits for a thread, so a smaller pool let every thread wait for a connection held
-    by a request that waited for a thread (central wedged under 200 halls' uploads). A thread that
-    still finds none gets an error after `timeout` seconds (answered 503, try again), not a wedge."""
+    """An engine's connection pool (PostgreSQL, or an SQLite file). Requests hold sessions through
+    fewer slots than the pool has connections (central.core.session_slots): a sync request keeps its
+    connection between its steps while it waits for a worker thread, and more such requests than
+    connections wedged central (every thread waiting for a connection held by a request waiting for a
+    thread). A thread that finds none gets an error after `timeout` seconds (answered 503)."""
 
     size: int = 5
     overflow: int = 10
@@ -56,7 +56,10 @@ def make_engine(url: str, *, echo: bool = False, pool: PoolSize | None = None) -
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        sized: dict[str, Any] = {}
+        if pool is not None and parsed.database and parsed.database != ":memory:":
+            sized = {"pool_size": pool.size, "max_overflow": pool.overflow, "pool_timeout": pool.timeout}
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False}, **sized)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":

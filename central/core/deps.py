@@ -5,7 +5,7 @@ The calendar is loaded by the function the app factory puts in `app.state.load_c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -13,11 +13,14 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from central.core.config import Settings
+from central.core.session_slots import SessionSlots
 from common.worktime import WorkCalendar
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.session_factory() as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session, once one of the app's session slots is free (central.core.session_slots)."""
+    slots: SessionSlots = request.app.state.session_slots
+    async with slots.session(request.app.state.session_factory) as session:
         yield session
 
 

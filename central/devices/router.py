@@ -13,6 +13,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
+from central.core.session_slots import give_back
 from central.devices.commands import wait_for_commands
 from central.devices.device_kinds import KindNotAllowed
 from central.devices.keys_router import DeviceDep
@@ -72,7 +73,7 @@ async def get_commands(
     after: Annotated[int, Query(ge=0, le=2**31 - 1, description="The cursor of the last answer.")] = 0,
     wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait for a command.")] = 0,
 ) -> CommandPage:
-    await run_in_threadpool(session.close)  # the key is checked: wait without a connection
+    await give_back(session)  # the key is checked: wait without a connection or a session slot
     return await wait_for_commands(
         request.app.state.session_factory,
         request.app.state.clock,
@@ -107,7 +108,7 @@ async def post_reply(request: Request, reply: ReplyIn, device: DeviceDep, sessio
     hall = await run_in_threadpool(
         session.scalar, select(DeviceCommand.hall_id).where(DeviceCommand.id == reply.command_id)
     )
-    await run_in_threadpool(session.close)
+    await give_back(session)
     if hall != device.hall_id:  # never another hall's command, nor a made-up one
         raise HTTPException(404, f"no command {reply.command_id} for this device's hall")
     await request.app.state.replies.deliver(reply.command_id, reply.body)

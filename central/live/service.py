@@ -24,6 +24,7 @@ from central.access.deps import Principal
 from central.audit.chain import record
 from central.core.actor import Actor
 from central.core.config import IceServerSetting
+from central.core.session_slots import released
 from central.devices.command_kinds import queue_command
 from central.devices.replies import Replies
 from central.live.grant import has_live_grant
@@ -175,8 +176,8 @@ async def request_view(
     )
     with replies.expect(asked.command_id) as pending:  # before the commit: the reply is never missed
         await run_in_threadpool(session.commit)
-        await run_in_threadpool(session.close)  # no connection held while the agent answers
-        body = await pending.get(timeout)
+        async with released(session):  # no connection or session slot held while the agent answers
+            body = await pending.get(timeout)
     reply = _parse(body, asked)
     outcome = "no_answer" if reply is None else f"refused:{reply.refused}" if reply.refused else "answered"
     await run_in_threadpool(_keep_outcome, session, asked.view_id, outcome)
