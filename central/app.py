@@ -58,7 +58,7 @@ from central.complaints.router import router as complaints_router
 from central.core.body_limit import BodyLimitMiddleware
 from central.core.clock import Clock, system_clock
 from central.core.config import Settings
-from central.core.db import PoolSize, make_engine, make_session_factory
+from central.core.db import make_session_factory, settings_engine
 from central.core.security_headers import SecurityHeadersMiddleware
 from central.core.session_slots import SessionSlots
 from central.devices.admin_pages import TEMPLATES as devices_templates
@@ -257,11 +257,7 @@ def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock = system_clock
 ) -> FastAPI:
     settings = settings or Settings()
-    engine = engine or make_engine(
-        settings.database_url,
-        echo=settings.sql_echo,
-        pool=PoolSize(settings.db_pool_size, settings.db_pool_overflow, settings.db_pool_timeout_seconds),
-    )
+    engine = engine or settings_engine(settings)
     app = FastAPI(
         title="hallwatch central",
         version="0.1.0",

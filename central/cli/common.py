@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from central.core.actor import Actor
 from central.core.config import Settings
-from central.core.db import make_engine, make_session_factory
+from central.core.db import make_session_factory, settings_engine
 from central.core.migrate import upgrade
 from central.core.types import DateOutOfRange, check_day
 
@@ -26,7 +26,7 @@ errors = Console(stderr=True, soft_wrap=True)  # errors stay one line each: grep
 
 
 def migrated_engine(settings: Settings) -> Engine:
-    engine = make_engine(settings.database_url, echo=settings.sql_echo)
+    engine = settings_engine(settings)
     upgrade(engine)
     return engine
 

@@ -6,11 +6,14 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+if TYPE_CHECKING:
+    from central.core.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +76,12 @@ def make_engine(url: str, *, echo: bool = False, pool: PoolSize | None = None) -
         max_overflow=pool.overflow,
         pool_timeout=pool.timeout,
     )
+
+
+def settings_engine(settings: Settings) -> Engine:
+    """The engine a deployment's settings describe, its pool sized by them (serve and the app factory)."""
+    pool = PoolSize(settings.db_pool_size, settings.db_pool_overflow, settings.db_pool_timeout_seconds)
+    return make_engine(settings.database_url, echo=settings.sql_echo, pool=pool)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

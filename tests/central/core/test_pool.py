@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, QueuePool
 
 from central.app import create_app
+from central.cli.common import migrated_engine
 from central.core.config import Settings
 from tests.conftest import ROOT_PASSWORD, SignedIn, make_user
 
@@ -37,3 +38,18 @@ def test_a_request_finding_the_pool_busy_is_answered_503_then_served(db: Engine,
         assert "数据库繁忙" in busy.json()["detail"]
         assert client.get("/api/v1/regions").status_code == 200  # served again once it is free
     app.state.engine.dispose()
+
+
+def test_serve_runs_on_a_pool_sized_by_the_settings(db: Engine, settings: Settings) -> None:
+    """`hallwatch serve` builds its engine itself (migrated first): it once ignored the pool settings
+    and ran on SQLAlchemy's 5 + 10, fewer connections than request session slots (a wedge)."""
+    sized = settings.model_copy(
+        update={"db_pool_size": 7, "db_pool_overflow": 3, "db_pool_timeout_seconds": 2}
+    )
+    engine = migrated_engine(sized)
+    try:
+        assert isinstance(engine.pool, QueuePool)
+        assert engine.pool.size() == 7
+        assert engine.pool.timeout() == 2
+    finally:
+        engine.dispose()
