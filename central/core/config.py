@@ -12,6 +12,8 @@ from common.profiles import DEFAULT_PROFILE_KEY, ProfileError, get_profile
 
 DEFAULT_SQLITE_PATH = Path("var") / "hallwatch.db"
 ICE_URL = r"^(stun|stuns|turn|turns):[^\s]{1,290}$"
+TURN_URL = r"^(turn|turns):[^\s]{1,290}$"
+MAX_ICE_SERVERS = 8  # what one live_offer command carries (common.contract.live.LiveOfferPayload)
 
 
 class IceServerSetting(BaseModel):
@@ -32,7 +34,9 @@ class IceServerSetting(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HALLWATCH_", extra="forbid")
+    # A refused value is never echoed: the secrets (and the database URL's password) would reach the
+    # terminal or the journal. The message still names the setting and what it must be.
+    model_config = SettingsConfigDict(env_prefix="HALLWATCH_", extra="forbid", hide_input_in_errors=True)
 
     database_url: str = Field(
         default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
@@ -259,10 +263,32 @@ class Settings(BaseSettings):
     )
     live_ice_servers: list[IceServerSetting] = Field(
         default_factory=list,
-        max_length=8,
-        description="STUN/TURN servers for live view (JSON list of {urls, username?, credential?}), for "
-        "halls behind NAT; empty (the default, and in tests and the demo): host candidates only, and "
-        "never a public default.",
+        max_length=MAX_ICE_SERVERS,
+        description="Static STUN/TURN servers for live view (JSON list of {urls, username?, credential?}), "
+        "handed out as they are; the deployment's own coturn goes in HALLWATCH_LIVE_TURN_URLS instead, "
+        "with credentials minted per use. Empty (the default, and in tests and the demo): host candidates "
+        "only, and never a public default.",
+    )
+    live_turn_urls: list[str] = Field(
+        default_factory=list,
+        max_length=4,
+        description="The TURN server (coturn with use-auth-secret, deploy/coturn/turnserver.conf) for "
+        "halls behind NAT: a JSON list of turn:/turns: URLs. Central mints each browser and each hall's "
+        "agent time-limited credentials for them (the TURN REST API), never one fixed user.",
+    )
+    live_turn_secret: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        max_length=256,
+        description="coturn's static-auth-secret, shared with central only: the key of the minted "
+        "credentials' HMAC (e.g. `openssl rand -hex 32`). Set with HALLWATCH_LIVE_TURN_URLS, or neither.",
+    )
+    live_turn_lifetime_seconds: int = Field(
+        default=3600,
+        ge=300,
+        le=24 * 60 * 60,
+        description="How long a minted TURN credential lets its holder open new relays on coturn (a relay "
+        "opened in time lasts as long as its view); the console fetches fresh ones at half of it.",
     )
     live_answer_timeout_seconds: float = Field(
         default=15.0,
@@ -288,6 +314,39 @@ class Settings(BaseSettings):
         if (self.audit_checkpoint_dir is None) != (self.audit_signing_key is None):
             raise ValueError(
                 "set HALLWATCH_AUDIT_CHECKPOINT_DIR and HALLWATCH_AUDIT_SIGNING_KEY together (or neither)"
+            )
+        return self
+
+    @field_validator("live_turn_urls")
+    @classmethod
+    def _verify_turn_urls(cls, urls: list[str]) -> list[str]:
+        bad = [u for u in urls if not re.fullmatch(TURN_URL, u)]
+        if bad:
+            raise ValueError(f"not a turn:/turns: URL: {bad[0][:80]!r}")
+        return urls
+
+    @field_validator("live_turn_secret")
+    @classmethod
+    def _verify_turn_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        # One word of printable ASCII: it is written as is into coturn's static-auth-secret= line.
+        if secret is not None and not re.fullmatch(r"[!-~]+", secret.get_secret_value()):
+            raise ValueError(
+                "the TURN secret is printable ASCII without spaces (e.g. `openssl rand -hex 32`)"
+            )
+        return secret
+
+    @model_validator(mode="after")
+    def _verify_turn_server(self) -> Settings:
+        if (self.live_turn_secret is None) != (not self.live_turn_urls):
+            raise ValueError(
+                "set HALLWATCH_LIVE_TURN_SECRET and HALLWATCH_LIVE_TURN_URLS together (or neither): "
+                "coturn's static-auth-secret and the URLs it answers on"
+            )
+        handed = len(self.live_ice_servers) + (1 if self.live_turn_urls else 0)
+        if handed > MAX_ICE_SERVERS:
+            raise ValueError(
+                f"HALLWATCH_LIVE_ICE_SERVERS and the TURN server make {handed} ICE servers: at most "
+                f"{MAX_ICE_SERVERS} reach a hall's agent"
             )
         return self
 

@@ -1,7 +1,9 @@
 """Live view API (issue 15 item 3): POST /api/v1/live/offer relays a browser's WebRTC offer to the
 hall's edge agent and answers with the agent's answer; DELETE /api/v1/live/viewers/{viewer} ends a
-view; GET /api/v1/live/halls/{hall} lists the hall's cameras for the patrol grid. Thin: authorise,
-call the service, shape the answer. Watching needs `patrols.patrol` or `signals.supervise`."""
+view; GET /api/v1/live/halls/{hall} lists the hall's cameras for the patrol grid; GET
+/api/v1/live/ice-servers gives fresh TURN credentials (issue #20) to a console page open for long.
+Thin: authorise, call the service, shape the answer. Watching needs `patrols.patrol` or
+`signals.supervise`."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from central.access.deps import Principal, PrincipalDep
 from central.access.roles import Permission
 from central.core.deps import NowDep, SessionDep, SettingsDep
-from central.live.schemas import HallLiveOut, OfferIn, OfferOut
+from central.live.schemas import HallLiveOut, IceServersOut, OfferIn, OfferOut
 from central.live.service import close_view, hall_live, request_view
+from central.live.turn_credentials import LiveIce, page_label
 from central.live.views import LiveRefused
 from common.contract.live import VIEWER_PATTERN
 
@@ -63,7 +66,7 @@ async def offer(
             replies=request.app.state.replies,
             offer=body,
             principal=principal,
-            ice_servers=settings.live_ice_servers,
+            ice=LiveIce.from_settings(settings),
             now=now,
             timeout=settings.live_answer_timeout_seconds,
             default_profile_key=settings.rule_profile,
@@ -102,3 +105,15 @@ def read_hall(
         )
     except LiveRefused as exc:
         raise _http(exc) from exc
+
+
+@router.get("/ice-servers", response_model=IceServersOut, response_model_exclude_none=True)
+def ice_servers(principal: Viewer, response: Response, settings: SettingsDep, now: NowDep) -> IceServersOut:
+    """The browser's ICE servers for its next views, with TURN credentials minted for the caller: a
+    page open longer than half their lifetime asks here before its next view (/static/live.js)."""
+    ice = LiveIce.from_settings(settings)
+    response.headers.update(NO_STORE)
+    return IceServersOut(
+        ice_servers=ice.servers(label=page_label(user_id=principal.user_id), now=now),
+        refresh_after_seconds=ice.refresh_after_seconds,
+    )

@@ -29,7 +29,18 @@ class OfferOut(BaseModel):
     viewer: str = Field(description="This view's id: DELETE /api/v1/live/viewers/{viewer} ends it.")
     sdp: str = Field(description="The edge agent's SDP answer.")
     ice_servers: list[IceServerSetting] = Field(
-        description="The RTCConfiguration iceServers the browser uses (central's settings)."
+        description="The view's ICE servers, as the hall's agent got them: the static ones, and the TURN "
+        "server with credentials minted for this view (valid for new relays until the username's expiry)."
+    )
+
+
+class IceServersOut(BaseModel):
+    ice_servers: list[IceServerSetting] = Field(
+        description="RTCConfiguration iceServers for the caller's next views: the static ones, and the TURN "
+        "server with credentials minted for the caller."
+    )
+    refresh_after_seconds: int | None = Field(
+        description="Ask again after this long (half the credentials' lifetime); absent: nothing expires."
     )
 
 

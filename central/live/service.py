@@ -30,6 +30,7 @@ from central.devices.replies import Replies
 from central.live.grant import has_live_grant
 from central.live.models import LiveView
 from central.live.schemas import HallLiveOut, OfferIn, OfferOut
+from central.live.turn_credentials import LiveIce, view_label
 from central.live.views import OFFLINE, LiveRefused, find_camera, find_hall, live_cameras
 from central.profiles.assignment import profile_for_hall
 from central.registry.jurisdiction import ScopeKind
@@ -54,6 +55,7 @@ class Asked:
     view_id: int
     viewer: str
     command_id: int
+    ice_servers: list[IceServerSetting]  # the view's, minted for it
 
 
 def grant_needed(session: Session, *, hall: Hall, default_profile_key: str) -> bool:
@@ -91,13 +93,14 @@ def ask_view(
     *,
     offer: OfferIn,
     principal: Principal,
-    ice_servers: list[IceServerSetting],
+    ice: LiveIce,
     now: datetime,
     valid_for: timedelta,
     default_profile_key: str,
     patrol_session_id: int | None = None,
 ) -> Asked:
-    """Check the view may be given, store it, audit it and queue the offer (flushed, not committed).
+    """Check the view may be given, store it, audit it and queue the offer (flushed, not committed),
+    with `ice`'s servers and TURN credentials minted for this view (the agent's and the answer's).
     `patrol_session_id`: the patrol the view belongs to (its proof of viewing counts it)."""
     hall = find_hall(session, code=offer.hall, within=principal.jurisdiction)
     if not may_watch(
@@ -106,6 +109,7 @@ def ask_view(
         raise LiveRefused(403, f"watching hall {hall.code} live needs an approved live_view request (SC-18)")
     camera = find_camera(session, hall=hall, name=offer.camera, within=principal.jurisdiction, now=now)
     viewer = uuid.uuid4().hex
+    ice_servers = ice.servers(label=view_label(user_id=principal.user_id, viewer=viewer), now=now)
     command = queue_command(
         session,
         hall_id=hall.id,
@@ -147,7 +151,7 @@ def ask_view(
         },
         at=now,
     )
-    return Asked(view_id=view.id, viewer=viewer, command_id=command.id)
+    return Asked(view_id=view.id, viewer=viewer, command_id=command.id, ice_servers=ice_servers)
 
 
 async def request_view(
@@ -156,7 +160,7 @@ async def request_view(
     replies: Replies,
     offer: OfferIn,
     principal: Principal,
-    ice_servers: list[IceServerSetting],
+    ice: LiveIce,
     now: datetime,
     timeout: float,
     default_profile_key: str,
@@ -168,7 +172,7 @@ async def request_view(
         session,
         offer=offer,
         principal=principal,
-        ice_servers=ice_servers,
+        ice=ice,
         now=now,
         valid_for=timedelta(seconds=timeout),
         default_profile_key=default_profile_key,
@@ -189,7 +193,7 @@ async def request_view(
         status, detail = _REFUSALS[reply.refused or LiveRefusal.FAILED]
         raise LiveRefused(status, f"{detail}: {reply.detail}" if reply.detail else detail)
     logger.info("live view %s answered by the agent (command %d)", asked.viewer, asked.command_id)
-    return OfferOut(viewer=asked.viewer, sdp=reply.sdp, ice_servers=ice_servers)
+    return OfferOut(viewer=asked.viewer, sdp=reply.sdp, ice_servers=asked.ice_servers)
 
 
 def close_view(session: Session, *, viewer: str, principal: Principal, now: datetime) -> None:

@@ -5,7 +5,6 @@ API), and ending the patrol (patrol.js)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 
@@ -19,6 +18,7 @@ from central.access.csrf import csrf_token
 from central.access.deps import Principal
 from central.core.clock import shanghai_date
 from central.core.deps import NowDep, SessionDep, SettingsDep
+from central.live.pages import NO_STORE, page_ice
 from central.live.service import hall_live
 from central.live.views import LiveRefused
 from central.patrols.findings_kinds import CATEGORY_LABELS
@@ -94,7 +94,6 @@ def patrol_page(
         title = REFUSED_TITLES.get(refused.status_code, "无法查看该巡查")
         return error_page(request, PageError(refused.status_code, title, str(refused.detail)), nav="patrols")
     mine_open = patrol.state == State.OPEN and patrol.inspector_id == principal.user_id
-    ice = [server.model_dump(exclude_none=True) for server in settings.live_ice_servers]
     windows = [(w.code, w.name, cam.camera) for cam in live.cameras for w in cam.windows]
     context = {
         "nav": "patrols",
@@ -105,9 +104,9 @@ def patrol_page(
         "windows": windows,
         "categories": CATEGORY_LABELS,
         "reviewable": reviewable_ids(session, patrol_id=patrol.id, principal=principal),
-        "ice_json": json.dumps(ice),
+        **page_ice(settings, user_id=principal.user_id, now=now),
         "csrf": csrf_token(request),
         "offer_url": f"/api/v1/patrols/sessions/{patrol.id}/offer",
         "viewing_url": f"/api/v1/patrols/sessions/{patrol.id}/viewing",
     }
-    return render(request, "patrol_session.html", context)
+    return render(request, "patrol_session.html", context, headers=NO_STORE)  # it carries TURN credentials

@@ -15,6 +15,7 @@ from central.core.clock import shanghai_date
 from central.core.deps import NowDep, SessionDep, SettingsDep
 from central.live.schemas import OfferIn, OfferOut
 from central.live.service import request_view
+from central.live.turn_credentials import LiveIce
 from central.live.views import LiveRefused
 from central.patrols.findings import record_finding
 from central.patrols.schemas import (
@@ -108,7 +109,7 @@ async def offer(
             replies=request.app.state.replies,
             offer=body,
             principal=principal,
-            ice_servers=settings.live_ice_servers,
+            ice=LiveIce.from_settings(settings),
             now=now,
             timeout=settings.live_answer_timeout_seconds,
             default_profile_key=settings.rule_profile,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import shutil
 import socket
 import subprocess
@@ -208,8 +209,7 @@ class CoturnFiles:
     config: Path
     log: Path
     port: int  # turn: over UDP and TCP
-    user: str
-    password: str
+    secret: str  # static-auth-secret: central mints credentials from it
 
     def command(self, turnserver: str) -> list[str]:
         return [turnserver, "-c", str(self.config)]
@@ -231,9 +231,7 @@ def coturn_files(directory: Path, tls: TlsFiles) -> CoturnFiles:
     ephemeral range so they meet no other socket), plus COTURN_TEST_LINES."""
     directory.mkdir(parents=True, exist_ok=True)
     port, relay_base = free_port(), random.randrange(20_000, 32_000, 100)
-    files = CoturnFiles(
-        directory / "turnserver.conf", directory / "turn.log", port, "hallwatch", "relay-test-secret"
-    )
+    files = CoturnFiles(directory / "turnserver.conf", directory / "turn.log", port, secrets.token_hex(32))
     values = {
         "REALM": "hallwatch.test",
         "LISTEN_IPS": "127.0.0.1",
@@ -242,8 +240,7 @@ def coturn_files(directory: Path, tls: TlsFiles) -> CoturnFiles:
         "TURN_TLS_PORT": str(free_port()),
         "MIN_PORT": str(relay_base),
         "MAX_PORT": str(relay_base + 99),
-        "TURN_USER": files.user,
-        "TURN_PASSWORD": files.password,
+        "TURN_SECRET": files.secret,
         "TLS_CERTIFICATE": str(tls.certificate),
         "TLS_CERTIFICATE_KEY": str(tls.key),
         "LOG_FILE": str(files.log),

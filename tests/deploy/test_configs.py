@@ -131,9 +131,10 @@ def test_central_reads_the_example_environment() -> None:
     assert settings.database_url.startswith("postgresql://"), "production runs on PostgreSQL"
     assert settings.forwarded_allow_ips == "127.0.0.1", "nginx beside the instances is believed"
     assert settings.complaint_challenge_secret is not None, "one complaint secret for every instance"
-    urls = [url for server in settings.live_ice_servers for url in server.urls]
-    assert urls, "live view is handed the TURN server"
-    assert all(url.startswith(("turn:", "turns:")) for url in urls), "no STUN server, public or any"
+    assert settings.live_turn_urls, "live view is handed the TURN server"
+    assert settings.live_turn_secret is not None, "with credentials minted from coturn's secret"
+    assert settings.live_ice_servers == [], "no static server: no STUN server, public or any, no fixed user"
+    assert settings.live_turn_secret != settings.complaint_challenge_secret, "each secret its own"
 
 
 def test_the_agents_example_environments_name_the_keys_they_read() -> None:

@@ -1,12 +1,14 @@
-"""coturn from deploy/coturn/turnserver.conf relaying a real live view on loopback.
+"""coturn from deploy/coturn/turnserver.conf (use-auth-secret) relaying a real live view on loopback,
+with credentials central mints (central.live.turn_credentials), and refusing an expired one.
 
 The edge's real live view answers an offer that reaches it as central sends one: a `live_offer`
-command carrying central's ICE servers (IceServerSetting, what HALLWATCH_LIVE_ICE_SERVERS holds) to
-the agent's command handler (edge.live.commands) and its publisher, whose host candidates are off
-(`live.host_addresses: []`). The viewer (the headless probe standing in for the browser) gathers relay
-candidates only (iceTransportPolicy "relay"). So the only path between them is relay to relay
-through coturn: video decoded at the viewer came that way, and coturn's log shows each end's
-allocation and its permission to the other's relay address."""
+command carrying central's ICE servers (LiveIce: the TURN server of HALLWATCH_LIVE_TURN_URLS with
+credentials minted for the view) to the agent's command handler (edge.live.commands) and its
+publisher, whose host candidates are off (`live.host_addresses: []`). The viewer (the headless probe
+standing in for the browser) holds what the console page gives it (credentials minted for the user)
+and gathers relay candidates only (iceTransportPolicy "relay"). So the only path between them is
+relay to relay through coturn: video decoded at the viewer came that way, and coturn's log shows each
+end's allocation, under its minted username, and its permission to the other's relay address."""
 
 from __future__ import annotations
 
@@ -19,21 +21,26 @@ from pathlib import Path
 from typing import Any
 
 import aioice.ice
+import aioice.stun
+import aioice.turn
 import pytest
 from aiortc import RTCConfiguration, RTCIceServer, RTCIceTransportPolicy
 
-from central.core.config import IceServerSetting
+from central.core.config import IceServerSetting, Settings
+from central.live.turn_credentials import LiveIce, mint_credential, page_label, view_label
 from common.contract import LiveOfferCommand, LiveOfferPayload
 from common.contract.live import IceServer
 from edge.live.commands import LiveCommands
 from edge.live.probe import ProbeViewer
 from edge.live.publisher import LivePublisher
 from edge.video.capture import CameraReader
-from tests.deploy.stack import coturn_files, issue_tls, need_program, read_log, running_coturn
+from tests.deploy.stack import CoturnFiles, coturn_files, issue_tls, need_program, read_log, running_coturn
 from tests.edge.contract import wait_until
 from tests.edge.live.cameras import HangingCamera, bright_picture, camera_config, publisher_for
 
 CAMERA = "CAM-L"
+VIEWER = "relay-viewer"
+USER_ID = 7
 WAIT_S = 60.0  # generous: a failure means "never", not "slow"
 CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ (\w+)", re.MULTILINE)
 
@@ -71,7 +78,7 @@ class Replies:
 def offer_command(sdp: str, ice_servers: list[IceServerSetting]) -> LiveOfferCommand:
     """The command as central queues it (central/live/service.py) and the channel hands it over."""
     payload = LiveOfferPayload(
-        viewer="relay-viewer",
+        viewer=VIEWER,
         camera=CAMERA,
         profile="tile",
         sdp=sdp,
@@ -91,14 +98,22 @@ def candidates(sdp: str) -> list[tuple[str, int, str]]:
     return [(host, int(port), kind) for host, port, kind in CANDIDATE.findall(sdp)]
 
 
+def central_ice(coturn: CoturnFiles) -> LiveIce:
+    """What central hands out, from its settings: coturn's URL and its static-auth-secret."""
+    settings = Settings(
+        live_turn_urls=[f"turn:127.0.0.1:{coturn.port}?transport=udp"], live_turn_secret=coturn.secret
+    )
+    return LiveIce.from_settings(settings)
+
+
 def test_a_live_view_flows_through_the_turn_relay_alone(tmp_path: Path, publisher: LivePublisher) -> None:
     turnserver = need_program("turnserver", "coturn")
     coturn = coturn_files(tmp_path / "coturn", issue_tls(tmp_path))
-    turn = IceServerSetting(
-        urls=[f"turn:127.0.0.1:{coturn.port}?transport=udp"], username=coturn.user, credential=coturn.password
-    )
-    # What the live page gives the browser: central's ICE servers as RTCConfiguration's iceServers.
-    browser_ice = RTCIceServer(**turn.model_dump(exclude_none=True))
+    ice = central_ice(coturn)
+    now = datetime.now(UTC)  # coturn judges the expiry by its own clock: the wall clock
+    (turn,) = ice.servers(label=view_label(user_id=USER_ID, viewer=VIEWER), now=now)  # the agent's
+    (page,) = ice.servers(label=page_label(user_id=USER_ID), now=now)  # what the page gives the browser
+    browser_ice = RTCIceServer(**page.model_dump(exclude_none=True))
     replies = Replies()
     commands = LiveCommands(publisher, cameras=[CAMERA], reply=replies)
     wait_until(lambda: publisher.online(CAMERA), what="the camera's first frames", timeout=WAIT_S)
@@ -137,10 +152,77 @@ def test_a_live_view_flows_through_the_turn_relay_alone(tmp_path: Path, publishe
     )
     assert frames >= 5, "video reached the viewer, relayed (no other path exists)"
     assert log.count("ALLOCATE processed, success") >= 2, "each end allocated a relay on coturn"
+    assert turn.username is not None and page.username is not None
+    assert f"user <{turn.username}>" in log, "the edge relayed under the view's minted username"
+    assert f"user <{page.username}>" in log, "the viewer relayed under the page's minted username"
     for _, port, _ in answered:
         assert f"peer 127.0.0.1:{port}" in log, "the viewer's relay was let through to the edge's"
     for _, port, _ in offered:
         assert f"peer 127.0.0.1:{port}" in log, "the edge's relay was let through to the viewer's"
-    sent = publisher.viewer_stats("relay-viewer")
+    sent = publisher.viewer_stats(VIEWER)
     assert sent is not None, "the edge counted the view"
     assert sent.packets_sent > 0, "the edge sent RTP through the relay"
+
+
+async def allocate(coturn: CoturnFiles, server: IceServerSetting) -> tuple[str, int]:
+    """A TURN allocation on coturn with `server`'s credentials (aioice's client, as aiortc's ICE
+    gathering makes it); the relayed address, or aioice.stun.TransactionFailed."""
+    transport, _ = await aioice.turn.create_turn_endpoint(
+        asyncio.DatagramProtocol,
+        server_addr=("127.0.0.1", coturn.port),
+        username=server.username,
+        password=server.credential,
+    )
+    try:
+        relayed: tuple[str, int] = transport.get_extra_info("sockname")
+        return relayed
+    finally:
+        transport.close()
+
+
+def test_coturn_refuses_a_minted_credential_past_its_expiry(tmp_path: Path) -> None:
+    """The same secret and label, minted correctly: the one whose expiry has passed gets 401 and no
+    relay; the one minted now gets its relay (so the refusal is the expiry, not the set-up)."""
+    turnserver = need_program("turnserver", "coturn")
+    coturn = coturn_files(tmp_path / "coturn", issue_tls(tmp_path))
+    ice = central_ice(coturn)
+    now = datetime.now(UTC)
+    label = view_label(user_id=USER_ID, viewer="expired-view")
+    (expired,) = ice.servers(label=label, now=now - ice.lifetime - timedelta(minutes=1))
+    (fresh,) = ice.servers(label=label, now=now)
+    assert expired.username is not None
+    assert int(expired.username.split(":")[0]) < now.timestamp(), "the first one has expired"
+
+    async def both() -> tuple[aioice.stun.TransactionFailed | None, tuple[str, int]]:
+        try:
+            await allocate(coturn, expired)
+        except aioice.stun.TransactionFailed as refused:
+            return refused, await allocate(coturn, fresh)
+        return None, await allocate(coturn, fresh)
+
+    with running_coturn(turnserver, coturn):
+        refused, relayed = asyncio.run(both())
+        log = read_log(coturn.log)
+    assert refused is not None, "coturn refused the expired credential"
+    assert refused.response.error_code == 401, f"401 Unauthorized, not {refused}"
+    assert f"Cannot find credentials of user <{expired.username}>" in log, "coturn's log names it"
+    assert relayed[0] == "127.0.0.1", "the fresh credential got its relay"
+    assert log.count("ALLOCATE processed, success") == 1, "one allocation: the fresh one's"
+
+
+def test_coturn_refuses_a_credential_minted_with_another_secret(tmp_path: Path) -> None:
+    """What a credential cannot be without central's secret: coturn's HMAC check, not just its clock."""
+    turnserver = need_program("turnserver", "coturn")
+    coturn = coturn_files(tmp_path / "coturn", issue_tls(tmp_path))
+    forged = mint_credential(
+        secret="another-secret-0123456789abcdef0123456789",
+        label=page_label(user_id=USER_ID),
+        now=datetime.now(UTC),
+        lifetime=timedelta(hours=1),
+    )
+    server = IceServerSetting(
+        urls=[f"turn:127.0.0.1:{coturn.port}"], username=forged.username, credential=forged.credential
+    )
+    with running_coturn(turnserver, coturn), pytest.raises(aioice.stun.TransactionFailed) as refused:
+        asyncio.run(allocate(coturn, server))
+    assert refused.value.response.error_code == 401, f"401 Unauthorized, not {refused.value}"

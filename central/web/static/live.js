@@ -5,13 +5,18 @@
  * views end when the page goes. An offline camera shows 摄像机离线, never a frozen picture.
  * In a patrol (data-viewing-url), every view's counts from the browser's own statistics (frames
  * decoded, packets received) are posted every few seconds and when a view ends: central sets them
- * beside the edge's count of what it sent (proof of viewing). */
+ * beside the edge's count of what it sent (proof of viewing).
+ * ICE servers: the page's (data-ice). Where they carry TURN credentials minted for this user, which
+ * coturn takes only until their expiry, data-ice-refresh says after how many seconds to fetch fresh
+ * ones (data-ice-url) before the next view: measured on this page's own clock, never compared with
+ * the server's. */
 (function () {
   "use strict";
   var grid = document.getElementById("live-grid");
   if (!grid) { return; }
   var hall = grid.getAttribute("data-hall");
-  var iceServers = JSON.parse(grid.getAttribute("data-ice") || "[]");
+  var iceUrl = grid.getAttribute("data-ice-url");
+  var ice = held(JSON.parse(grid.getAttribute("data-ice") || "[]"), grid.getAttribute("data-ice-refresh"));
   var csrf = grid.getAttribute("data-csrf");
   var offerUrl = grid.getAttribute("data-offer-url") || "/api/v1/live/offer";
   var viewingUrl = grid.getAttribute("data-viewing-url");
@@ -34,6 +39,23 @@
     }).catch(function () { /* the next report carries the counts again */ });
   }
 
+  function held(servers, refreshAfter) {
+    var until = refreshAfter ? performance.now() + 1000 * Number(refreshAfter) : Infinity;
+    return {servers: servers, until: until};
+  }
+
+  async function iceServers() {
+    if (!iceUrl || performance.now() < ice.until) { return ice.servers; }
+    try {
+      var response = await fetch(iceUrl, {credentials: "same-origin", cache: "no-store"});
+      if (response.ok) {
+        var body = await response.json();
+        ice = held(body.ice_servers, body.refresh_after_seconds);
+      }
+    } catch (error) { /* the old ones: the view then says that it cannot connect */ }
+    return ice.servers;
+  }
+
   function say(tile, text) { tile.querySelector(".live-state").textContent = text; }
 
   function gathered(pc) {
@@ -49,7 +71,7 @@
     var view = views.get(tile);
     if (!view) { return; }
     views.delete(tile);
-    view.pc.close();
+    if (view.pc) { view.pc.close(); }
     if (view.viewer) { ended.push(counts(view)); }
     if (view.viewer) {
       fetch("/api/v1/live/viewers/" + encodeURIComponent(view.viewer), {
@@ -61,9 +83,12 @@
   async function start(tile, profile) {
     stop(tile);
     var camera = tile.getAttribute("data-camera");
-    var pc = new RTCPeerConnection({iceServers: iceServers});
-    var view = {pc: pc, viewer: null, profile: profile, decoded: 0, received: 0};
+    var view = {pc: null, viewer: null, profile: profile, decoded: 0, received: 0};
     views.set(tile, view);
+    var servers = await iceServers();
+    if (views.get(tile) !== view) { return; } /* replaced meanwhile */
+    var pc = new RTCPeerConnection({iceServers: servers});
+    view.pc = pc;
     var video = tile.querySelector("video");
     pc.addTransceiver("video", {direction: "recvonly"});
     pc.addEventListener("track", function (event) {
