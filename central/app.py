@@ -20,8 +20,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from sqlalchemy.exc import DataError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -59,6 +57,7 @@ from central.core.body_limit import BodyLimitMiddleware
 from central.core.clock import Clock, system_clock
 from central.core.config import Settings
 from central.core.db import make_session_factory, settings_engine
+from central.core.db_errors import add_database_error_handlers
 from central.core.security_headers import SecurityHeadersMiddleware
 from central.core.session_slots import SessionSlots
 from central.devices.admin_pages import TEMPLATES as devices_templates
@@ -179,29 +178,6 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": problems})
 
 
-async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
-    """422 for a value the database refuses to store or compare (PostgreSQL refuses NUL characters in
-    text, numbers past a column's range): bad input, never a 500. The session is rolled back by its
-    dependency; the database's own first line says what was wrong."""
-    assert isinstance(exc, DataError)
-    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
-    logger.info("request refused by the database as bad data: %s", reason)
-    return JSONResponse(
-        status_code=422, content={"detail": f"a value in the request cannot be used: {reason}"}
-    )
-
-
-async def _pool_exhausted(_request: Request, exc: Exception) -> JSONResponse:
-    """Every pooled connection busy for db_pool_timeout_seconds: 503 with Retry-After, so agents send
-    again from their outbox and pages can be reloaded (the pool's wait is bounded, never a wedge)."""
-    logger.warning("database pool exhausted: %s", exc)
-    return JSONResponse(
-        status_code=503,
-        content={"detail": "数据库繁忙，请稍后重试 (database busy: try again)"},
-        headers={"Retry-After": "1"},
-    )
-
-
 async def _http_error(request: Request, exc: Exception) -> Response:
     """FastAPI's own answer; refusals (401, 403, a signed-in caller's 404) are audited first with
     the exception's detail (see refusals.py; refusal_audit.py catches those answered otherwise)."""
@@ -292,8 +268,7 @@ def create_app(
     app.state.load_calendar = load_calendar  # for central.core.deps.CalendarDep
     app.state.signal_form_actions = {SignalAction.INVESTIGATE.value: investigate_from_form}
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(DataError, _data_error)
-    app.add_exception_handler(PoolTimeout, _pool_exhausted)
+    add_database_error_handlers(app)  # 422 for a value refused, 503 for a database busy or away
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(CsrfRefused, refuse_csrf)
     # The last added runs first: headers on every answer, the real client and scheme from a trusted

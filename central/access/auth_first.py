@@ -34,6 +34,7 @@ from central.access.deps import SESSION_COOKIE, get_principal
 from central.access.refusals import PRINCIPAL_STATE, audit_refusal
 from central.access.service import user_for_token
 from central.core.actor import Actor
+from central.core.db_errors import UNAVAILABLE_ERRORS, is_unavailable, unavailable_response
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +141,13 @@ class AuthenticateFirstMiddleware:
         if rule is None:
             await self.app(scope, receive, send)
             return
-        actor = await run_in_threadpool(_authenticated, request, rule)
+        try:
+            actor = await run_in_threadpool(_authenticated, request, rule)
+        except UNAVAILABLE_ERRORS as exc:  # in front of the app's handlers: answer as they would
+            if not is_unavailable(exc):
+                raise
+            await unavailable_response(exc)(scope, receive, send)
+            return
         if actor is None:
             await self._refuse(request, rule.kind, send)
             return
