@@ -8,7 +8,7 @@ from central.calendar.models import CalendarDay, CalendarYear
 from central.cases.models import Case, CaseEvent, CaseEventVoid
 from central.complaints.models import Complaint, ComplaintAttachment, ComplaintChallengeUse
 from central.core.db import Base
-from central.devices.models import DeviceClock, DeviceCommand
+from central.devices.models import DeviceClock, DeviceCommand, DeviceOutbox
 from central.dualtrack.models import DualTrackJudgement, DualTrackRun
 from central.investigations.models import Investigation
 from central.live.models import LiveView
@@ -71,6 +71,7 @@ __all__ = [
     "DeviceClock",
     "DeviceCommand",
     "DeviceKey",
+    "DeviceOutbox",
     "DualTrackJudgement",
     "DualTrackRun",
     "Evidence",

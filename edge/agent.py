@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import cv2
 
+from common.device_channel import OutboxReport
 from edge.central import ClockSync, check_identity, make_client, post_reply
 from edge.channel import CommandChannel
 from edge.clock import CentralTime, utc_now
@@ -134,7 +135,12 @@ class Agent:
         }
         # The live view reads each camera through its pipeline's reader: no second connection to it.
         self.live = _live_publisher(config, self.cameras, outbox=self.outbox, clock=clock)
-        self.clock_sync = ClockSync(self._upload_client, self.time, every_seconds=central.clock_sync_seconds)
+        self.clock_sync = ClockSync(
+            self._upload_client,
+            self.time,
+            every_seconds=central.clock_sync_seconds,
+            outbox=self.outbox_report,
+        )
         # Live view signalling: offers for this agent's cameras are answered (or refused: live off).
         self.live_commands = LiveCommands(
             self.live, cameras=[c.name for c in config.cameras], reply=self.reply
@@ -156,12 +162,22 @@ class Agent:
             max_backoff_seconds=config.outbox.max_backoff_seconds,
             handler=handler,
         )
-        self.commands = CommandChannel(central, key, handler, poller)
+        self.commands = CommandChannel(central, key, handler, poller, outbox=self.outbox_report)
 
     def prompt(self, window: str, prompt: Prompt, expires_at: datetime) -> bool:
         """Have the keypad at `window` show `prompt`; False when this hall has no keypad there."""
         reader = self.readers.get(window)
         return reader is not None and reader.prompt(prompt, expires_at=expires_at)
+
+    def outbox_report(self) -> OutboxReport | None:
+        """The outbox's disk state for central (pings, time syncs), `since` on central's clock; None
+        when the disk cannot even be asked (the ping or time sync goes without it)."""
+        try:
+            health = self.outbox.health()
+        except OSError as exc:
+            logger.warning("outbox: cannot read its disk's free space for central: %s", exc)
+            return None
+        return health.report(clock_offset_seconds=self.time.offset.total_seconds())
 
     def reply(self, command_id: int, body: dict[str, Any]) -> bool:
         """Answer a command now: up the channel when it is open, else by HTTP (the long-poll fallback)."""

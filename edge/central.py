@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import httpx
 
+from common.device_channel import OUTBOX_HEADER, OutboxReport
 from edge.clock import CentralTime
 from edge.config import CentralConfig
 
@@ -100,10 +102,20 @@ def check_identity(client: httpx.Client, hall: str) -> str | None:
 
 
 class ClockSync:
-    """A thread that measures the edge clock against central's every `every_seconds` (`edge.clock`)."""
+    """A thread that measures the edge clock against central's every `every_seconds` (`edge.clock`).
+    Each request also tells central the box's own clock and, given `outbox`, the outbox's disk state
+    (`X-Device-Outbox`): the one report of it that reaches central while the agent long-polls."""
 
-    def __init__(self, client: httpx.Client, time: CentralTime, *, every_seconds: float) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        time: CentralTime,
+        *,
+        every_seconds: float,
+        outbox: Callable[[], OutboxReport | None] | None = None,
+    ) -> None:
         self.client, self.time, self.every_seconds = client, time, every_seconds
+        self.outbox = outbox
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -118,10 +130,14 @@ class ClockSync:
 
     def sync_once(self) -> bool:
         """One exchange; answers whether central answered (whether or not the offset changed)."""
+        report = self.outbox() if self.outbox is not None else None
         sent = self.time.base()
+        # The box's own clock, for central to see how far off it is (hallwatch doctor names it).
+        headers = {CLOCK_HEADER: sent.isoformat()}
+        if report is not None:
+            headers[OUTBOX_HEADER] = report.model_dump_json()
         try:
-            # The box's own clock, for central to see how far off it is (hallwatch doctor names it).
-            response = self.client.get(TIME_PATH, headers={CLOCK_HEADER: sent.isoformat()})
+            response = self.client.get(TIME_PATH, headers=headers)
             received = self.time.base()
             response.raise_for_status()
             central = datetime.fromisoformat(str(response.json()["now"]))

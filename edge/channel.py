@@ -9,6 +9,11 @@ a central restart instead of arriving together). When the upgrade itself is refu
 `fallback_after_refusals` times in a row (an older central, a proxy that does not pass WebSockets), it
 long-polls for `fallback_seconds`, then tries the WebSocket again. Central unreachable is no refusal:
 the long-poll would not reach it either.
+
+Each ping carries the outbox's disk state (`outbox`, a callable answering an `OutboxReport`), so
+central sees a full disk the outbox itself cannot report. A central that closes the channel on such a
+ping as not understood (1007: older than the field) gets plain pings from then on; the time sync's
+header still carries the state.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -25,12 +31,14 @@ from websockets.sync.client import ClientConnection, connect
 
 from common.device_channel import (
     CHANNEL_PATH,
+    CLOSE_BAD_MESSAGE,
     CLOSE_REFUSED,
     TO_AGENT,
     Ack,
     AgentPing,
     Commands,
     Hello,
+    OutboxReport,
     Ping,
     Pong,
     Reply,
@@ -53,7 +61,13 @@ def channel_url(central: CentralConfig) -> str:
 
 class CommandChannel:
     def __init__(
-        self, central: CentralConfig, key: str, handler: CommandHandler, poller: CommandPoller
+        self,
+        central: CentralConfig,
+        key: str,
+        handler: CommandHandler,
+        poller: CommandPoller,
+        *,
+        outbox: Callable[[], OutboxReport | None] | None = None,
     ) -> None:
         self.central = central
         self.url = channel_url(central)
@@ -61,6 +75,7 @@ class CommandChannel:
         self.handler = handler
         self.poller = poller
         self.heartbeat = central.heartbeat_seconds
+        self.outbox = outbox  # the disk state each ping carries; None: plain pings
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._ws: ClientConnection | None = None
@@ -69,6 +84,7 @@ class CommandChannel:
         self.opens = 0  # WebSockets opened so far (logs and tests read it)
         self.fallbacks = 0  # times it fell back to the long-poll
         self.refused = 0  # times central closed it for the key (1008)
+        self.pings = 0  # pings sent
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="edge-channel", daemon=True)
@@ -149,6 +165,13 @@ class CommandChannel:
                 reason = exc.rcvd.reason if exc.rcvd is not None else ""
                 logger.error("central closed the channel: %s (is the device key revoked?)", reason)
                 return False
+            if code == CLOSE_BAD_MESSAGE and self.outbox is not None:
+                self.outbox = None  # every other message of ours is as old as the channel
+                logger.warning(
+                    "central did not understand the outbox state in a ping (central older than this "
+                    "agent?): plain pings from now on; the time sync still reports it"
+                )
+                return True
             logger.info("channel closed (%s); reconnecting", exc)
             return True
         except CommandError as exc:
@@ -172,7 +195,8 @@ class CommandChannel:
                 if awaiting_pong:
                     logger.warning("no answer from central within %g s; reconnecting", self.heartbeat)
                     return
-                self._send(ws, Ping())
+                self._send(ws, Ping(outbox=self.outbox() if self.outbox is not None else None))
+                self.pings += 1
                 awaiting_pong, deadline = True, time.monotonic() + self.heartbeat
                 continue
             awaiting_pong, deadline = False, time.monotonic() + self.heartbeat  # anything proves it alive

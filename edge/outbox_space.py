@@ -34,7 +34,11 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from common.device_channel import CURSOR_MAX, FREE_BYTES_MAX, MAX_KINDS, SINCE_MAX, SINCE_MIN, OutboxReport
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +83,10 @@ class OutboxHealth:
     def ok(self) -> bool:
         return not self.full and not self.low
 
+    @property
+    def state(self) -> Literal["ok", "low", "full"]:
+        return "full" if self.full else "low" if self.low else "ok"
+
     def summary(self) -> str:
         state = "FULL: refusing new observations" if self.full else "LOW: refusing evidence and clips"
         head = "disk ok" if self.ok else state
@@ -87,12 +95,30 @@ class OutboxHealth:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, for a status report."""
         return {
-            "state": "full" if self.full else "low" if self.low else "ok",
+            "state": self.state,
             "since": self.since,
             "free_bytes": self.free_bytes,
             "refused": self.refused,
             "refused_by_kind": dict(self.refused_by_kind),
         }
+
+    def report(self, *, clock_offset_seconds: float = 0.0) -> OutboxReport | None:
+        """What central is told (the channel's ping, the time sync's header): `since` on central's
+        clock (the agent's measured offset added), every number within the report's bounds; None,
+        logged, should it still not fit them."""
+        since = None if self.since is None else self.since + clock_offset_seconds
+        try:
+            return OutboxReport(
+                state=self.state,
+                # a box clock far off before its first sync must not cost the report
+                since=None if since is None else min(max(since, SINCE_MIN), SINCE_MAX),
+                free_bytes=min(self.free_bytes, FREE_BYTES_MAX),
+                refused=min(self.refused, CURSOR_MAX),
+                refused_by_kind=dict(Counter(self.refused_by_kind).most_common(MAX_KINDS)),
+            )
+        except ValidationError as exc:
+            logger.warning("outbox: its disk state does not fit a report to central: %s", exc.errors()[:2])
+            return None
 
 
 class _Condition:

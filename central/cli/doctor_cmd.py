@@ -55,7 +55,8 @@ def doctor(
     ),
 ) -> None:
     """Database reachable and migrated, calendar years ahead, audit checkpoints recent, agents' clocks,
-    silent devices: one line each, with what to do. Exits 1 on an error (with --strict, a warning)."""
+    silent devices, edge outbox disks: one line each, with what to do. Exits 1 on an error (with
+    --strict, a warning)."""
     try:
         limits = DoctorLimits(
             calendar_days=calendar_days,

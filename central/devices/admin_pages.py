@@ -28,6 +28,7 @@ from central.devices.keys import (
     revoke_keys,
     rotate_key,
 )
+from central.devices.outboxes import outboxes_by_code
 from central.registry.models import Device
 from central.web.forms import PageError
 from central.web.templating import PageTemplates, error_page, render
@@ -66,7 +67,8 @@ def devices_page(
     session: SessionDep,
     revoked: str | None = None,
 ) -> HTMLResponse:
-    """设备与密钥: each device of the halls wholly in one's jurisdiction, with every key it had."""
+    """设备与密钥: each device of the halls wholly in one's jurisdiction, with every key it had, and an
+    edge box's outbox disk as it last reported it."""
     if (refused := _guard(request, principal)) is not None:
         return refused
     devices = list_devices_with_keys(session, within=principal.jurisdiction)
@@ -76,6 +78,7 @@ def devices_page(
         "tab": "devices",
         "principal": principal,
         "devices": devices,
+        "outboxes": outboxes_by_code(session, codes=[d.code for d in devices]),
         "kind_labels": DEVICE_KIND_LABELS,
         "revoked": revoked if revoked in revoked_ids else None,  # a made-up link claims nothing
     }

@@ -8,6 +8,10 @@ as the long-poll answers them (`fetch_commands`), whenever the notifier says the
 (on any instance), and re-reads by itself every `Notifier.reread_seconds`. No database connection is
 held between looks. Revoking the key closes the channel at once (the `device_key_revoked` topic, on
 every instance); each ping from the agent also re-checks the key, as a backstop.
+
+A ping may carry the agent's outbox disk state (`OutboxReport`): kept (`central.devices.outboxes`)
+when it differs from the last one this channel kept, or that one is KEEP_OUTBOX_S old. A report that
+is not one is ignored with a log line; the ping still counts and is answered.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections import deque
 from fastapi import FastAPI, WebSocket
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
@@ -28,6 +33,7 @@ from central.devices.commands import PAGE_LIMIT, look
 from central.devices.keys import DevicePrincipal, authenticate_device
 from central.devices.models import DeviceCommand
 from central.devices.notifier import COMMANDS, KEY_REVOKED, Notifier, Subscription
+from central.devices.outboxes import record_outbox
 from central.devices.replies import Replies
 from common.device_channel import (
     CHANNEL_PATH,
@@ -39,6 +45,7 @@ from common.device_channel import (
     Ack,
     Commands,
     Hello,
+    OutboxReport,
     Ping,
     Pong,
     Reply,
@@ -47,6 +54,7 @@ from common.device_channel import (
 logger = logging.getLogger(__name__)
 
 _GONE = (WebSocketDisconnect, RuntimeError, OSError)  # the peer went away while we sent
+KEEP_OUTBOX_S = 300.0  # an unchanged outbox report is kept again this often (its free space, its time)
 
 
 def add_channel_route(app: FastAPI) -> None:
@@ -81,6 +89,7 @@ class ChannelSession:
         self.ended: tuple[int, str] | None = None  # set by the reader: how to close
         self._send_lock = asyncio.Lock()
         self.sent: deque[int] = deque(maxlen=1000)  # command ids sent here: their replies need no lookup
+        self.outbox_kept: tuple[tuple[object, ...], float] | None = None  # the last report kept, and when
 
     async def run(self) -> None:
         cursor = await self._hello()
@@ -178,11 +187,20 @@ class ChannelSession:
         return data if data is not None else ""
 
     def _parse(self, raw: str | bytes) -> Hello | Ack | Reply | Ping | Pong | None:
-        """The message, or None for a frame that is not one."""
+        """The message, or None for a frame that is not one (a ping whose outbox report alone is wrong
+        is a plain ping)."""
         try:
             return TO_CENTRAL.validate_json(raw)
         except ValidationError as exc:
-            logger.warning("device %s: bad channel message: %s", self.device.device_code, exc.errors()[:2])
+            errors = exc.errors()
+            if all(err["loc"][:2] == ("ping", "outbox") for err in errors):
+                logger.warning(
+                    "device %s: outbox report in a ping not understood, ignored: %s",
+                    self.device.device_code,
+                    [f"{'.'.join(map(str, e['loc'][2:])) or 'outbox'}: {e['msg']}" for e in errors[:3]],
+                )
+                return Ping()
+            logger.warning("device %s: bad channel message: %s", self.device.device_code, errors[:2])
             return None
 
     async def _read(self) -> None:
@@ -207,6 +225,8 @@ class ChannelSession:
                 if not await self._key_valid():
                     return CLOSE_REFUSED, "device key revoked"
                 await self.send(Pong())
+                if message.outbox is not None:
+                    await self._keep_outbox(message.outbox)
             elif isinstance(message, Reply):
                 await self._relay(message)
             elif isinstance(message, Ack):
@@ -217,6 +237,24 @@ class ChannelSession:
     async def _key_valid(self) -> bool:
         presented = self.ws.headers.get("x-device-key", "")
         return await run_in_threadpool(_authenticate, self.app, presented) is not None
+
+    async def _keep_outbox(self, report: OutboxReport) -> None:
+        """Keep the agent's outbox state when it changed (free space aside) or is due again; a database
+        that cannot take it now costs the channel nothing (the next report tries again)."""
+        now = self.loop.time()
+        key = (report.state, report.since, report.refused)
+        if (
+            self.outbox_kept is not None
+            and self.outbox_kept[0] == key
+            and now - self.outbox_kept[1] < KEEP_OUTBOX_S
+        ):
+            return
+        try:
+            await run_in_threadpool(_record_outbox, self.app, self.device.device_id, report)
+        except SQLAlchemyError as exc:
+            logger.warning("device %s: outbox report not kept now: %s", self.device.device_code, exc)
+            return
+        self.outbox_kept = (key, now)
 
     async def _relay(self, reply: Reply) -> None:
         size = len(reply.model_dump_json(include={"body"}).encode())
@@ -251,6 +289,12 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
 def _authenticate(app: FastAPI, presented: str) -> DevicePrincipal | None:
     with app.state.session_factory() as session:
         return authenticate_device(session, presented=presented[:200], now=app.state.clock())
+
+
+def _record_outbox(app: FastAPI, device_id: int, report: OutboxReport) -> None:
+    with app.state.session_factory() as session:
+        record_outbox(session, device_id=device_id, report=report, now=app.state.clock())
+        session.commit()
 
 
 def _command_hall(app: FastAPI, command_id: int) -> int | None:

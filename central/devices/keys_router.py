@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from central.access.auth_first import CredentialRule
@@ -26,9 +26,11 @@ from central.devices.keys import (
     revoke_keys,
     rotate_key,
 )
+from central.devices.outboxes import record_outbox
 from central.registry.models import Device
 from central.registry.queries import list_windows
 from central.registry.schemas import WindowPublic
+from common.device_channel import OUTBOX_HEADER, OUTBOX_HEADER_MAX, OutboxReport
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["devices"])
@@ -113,11 +115,33 @@ def device_me(device: DeviceDep) -> DeviceMe:
     return DeviceMe(device=device.device_code, kind=device.kind, hall=device.hall_code, key_id=device.key_id)
 
 
+def outbox_header(
+    x_device_outbox: Annotated[
+        str | None,
+        Header(
+            max_length=OUTBOX_HEADER_MAX,
+            description="The agent's outbox disk state, an OutboxReport as JSON (common.device_channel).",
+        ),
+    ] = None,
+) -> OutboxReport | None:
+    """The X-Device-Outbox header's report; 422 naming what is wrong with it."""
+    if x_device_outbox is None:
+        return None
+    try:
+        return OutboxReport.model_validate_json(x_device_outbox)
+    except ValidationError as exc:
+        wrong = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(report)'}: {err['msg']}" for err in exc.errors()[:5]
+        )
+        raise HTTPException(422, f"{OUTBOX_HEADER} is not an outbox report: {wrong}") from exc
+
+
 @router.get("/device/time", response_model=DeviceTime)
 def device_time(
     device: DeviceDep,
     session: SessionDep,
     now: NowDep,
+    outbox: Annotated[OutboxReport | None, Depends(outbox_header)],
     x_device_clock: Annotated[
         AwareMoment | None,
         Header(description="The agent's own clock as it sent this request (ISO 8601 with its zone)."),
@@ -125,9 +149,14 @@ def device_time(
 ) -> DeviceTime:
     """Central's time: edge agents stamp presses and video events with it (a press binds to a case
     by press time, against prompts opened on this clock). With X-Device-Clock, central also keeps how
-    far the box's own clock is off (`central.devices.clocks`, read by `hallwatch doctor`)."""
+    far the box's own clock is off (`central.devices.clocks`), with X-Device-Outbox the state of its
+    outbox's disk (`central.devices.outboxes`); both read by `hallwatch doctor`. Both headers are
+    checked before either is kept."""
     if x_device_clock is not None:
         record_clock(session, device_id=device.device_id, device_clock=x_device_clock, now=now)
+    if outbox is not None:
+        record_outbox(session, device_id=device.device_id, report=outbox, now=now)
+    if x_device_clock is not None or outbox is not None:
         session.commit()
     return DeviceTime(now=now)
 

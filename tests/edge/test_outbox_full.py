@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from common.device_channel import SINCE_MIN
 from edge.config import KeypadConfig
 from edge.keypads.reader import KeypadReader
 from edge.outbox import Outbox
@@ -219,3 +220,23 @@ def test_the_keypad_reader_does_not_ack_a_refused_press_and_keeps_reading(
         finally:
             reader.stop()
     assert outbox.health().refused_by_kind == {"filler": 1, "keypad_press": 1}
+
+
+def test_the_report_for_central_is_on_central_s_clock_and_within_its_bounds(outbox: Outbox) -> None:
+    """What the agent tells central about its disk (tests/edge/test_outbox_report.py sends it)."""
+    calm = outbox.health().report()
+    assert calm is not None
+    assert (calm.state, calm.since, calm.refused) == ("ok", None, 0)
+    fill_pages(outbox)
+    health = outbox.health()
+    report = health.report(clock_offset_seconds=90.0)
+    assert report is not None
+    assert report.state == "full"
+    assert health.since is not None
+    assert report.since == health.since + 90.0, "since on central's clock: the box's plus its offset"
+    assert report.refused == health.refused
+    assert report.refused_by_kind == {"filler": 1}
+    assert report.free_bytes == health.free_bytes
+    unsynced = health.report(clock_offset_seconds=-health.since)  # a box whose clock says 1970
+    assert unsynced is not None, "a clock far off does not cost the report"
+    assert unsynced.since == SINCE_MIN

@@ -16,11 +16,13 @@ from central.ops.doctor.calendar_check import check_calendar
 from central.ops.doctor.database import MIGRATED, check_migrated, open_engine
 from central.ops.doctor.devices_check import DEVICES_TITLE, SKEW_TITLE, check_clocks, check_devices
 from central.ops.doctor.limits import DoctorLimits
+from central.ops.doctor.outbox_check import OUTBOX_TITLE, check_outboxes
 from central.ops.report import Check, Status, skipped
 
 logger = logging.getLogger(__name__)
 
-CHECK_LAST = [("clock_skew", SKEW_TITLE), ("devices", DEVICES_TITLE)]  # after the audit checkpoints
+# after the audit checkpoints
+CHECK_LAST = [("clock_skew", SKEW_TITLE), ("devices", DEVICES_TITLE), ("edge_outbox", OUTBOX_TITLE)]
 
 
 def run_checks(settings: Settings, *, now: datetime, limits: DoctorLimits) -> list[Check]:
@@ -49,6 +51,7 @@ def run_checks(settings: Settings, *, now: datetime, limits: DoctorLimits) -> li
             checks.append(check_checkpoints(settings, session, now=now, limits=limits, production=production))
             checks.append(check_clocks(session, limits=limits))
             checks.append(check_devices(session, now=now, limits=limits))
+            checks.append(check_outboxes(session))
     finally:
         engine.dispose()
     logger.info("doctor: %s", ", ".join(f"{c.name} {c.status.value}" for c in checks))

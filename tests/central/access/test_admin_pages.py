@@ -7,6 +7,7 @@ per-session token, read from the page as a browser would.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -311,6 +312,29 @@ def test_devices_outside_my_jurisdiction_are_not_found(anon: TestClient, db, clo
     assert anon.post(f"{DEVICES}/EDGE-K/keys", data={"csrf_token": "f" * 64}).status_code == 403
     session.expire_all()
     assert session.scalars(select(DeviceKey)).first() is None
+
+
+def test_an_edge_box_s_outbox_disk_is_shown_as_it_last_reported_it(
+    root: TestClient, devices, session: Session, clock: FakeClock
+) -> None:
+    r = root.post(f"{DEVICES}/EDGE-P/keys", data={"csrf_token": form_token(root, DEVICES)})
+    key = issued_key(r.text)
+    assert 'data-outbox="' not in root.get(DEVICES).text, "nothing reported yet, nothing shown"
+    since = (clock() - timedelta(minutes=30)).timestamp()
+    report = {
+        "state": "full",
+        "since": since,
+        "free_bytes": 0,
+        "refused": 4,
+        "refused_by_kind": {"keypad_press": 4},
+    }
+    time = TestClient(root.app).get(
+        "/api/v1/device/time", headers={"X-Device-Key": key, "X-Device-Outbox": json.dumps(report)}
+    )
+    assert time.status_code == 200, time.text
+    listing = root.get(DEVICES).text
+    assert 'data-outbox="full"' in listing
+    assert "发件箱磁盘已满，拒收新观测（自 2026-11-27 09:30，已拒收 4 条）" in listing
 
 
 # -- in a real browser -------------------------------------------------------------------------

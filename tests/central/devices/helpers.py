@@ -7,11 +7,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from central.core.actor import Actor
 from central.core.clock import SHANGHAI
+from central.core.db import make_session_factory
 from central.devices.keys import issue_key
+from central.devices.outboxes import OutboxState, latest_outboxes
 from central.registry.models import Device, ServiceWindow
 from tests.central.cases.helpers import ev
 from tests.conftest import FakeClock
@@ -91,3 +94,10 @@ def served(event_id: str, case_no: str, at: datetime, **extra: Any) -> dict[str,
 
 def seconds(clock: FakeClock, s: float) -> datetime:
     return clock() + timedelta(seconds=s)
+
+
+def outbox_state(engine: Engine, code: str) -> OutboxState | None:
+    """The outbox state central keeps for device `code`, read in a session of its own."""
+    with make_session_factory(engine)() as session:
+        device = session.scalar(select(Device.id).where(Device.code == code))
+        return latest_outboxes(session).get(device) if device is not None else None

@@ -1,12 +1,15 @@
 """`hallwatch doctor` (issue 20 item 1) through the real CLI on the real database: a healthy
 deployment passes; each problem is found and comes with what to do — an unreachable and an
 unmigrated database, a calendar year missing within 60 days, a stale audit checkpoint, an agent whose
-clock is off (measured by the edge's own clock sync against the real endpoint), silent devices."""
+clock is off (measured by the edge's own clock sync against the real endpoint), silent devices, an
+edge box whose outbox disk is full or low."""
 
 from __future__ import annotations
 
 import json
+from copy import copy
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ from central.core.db import make_engine
 from central.core.migrate import upgrade
 from central.devices.keys import issue_key
 from central.registry.models import Device, Hall
+from common.device_channel import OutboxReport
 from edge.central import ClockSync
 from edge.clock import CentralTime
 from tests.central.devices.helpers import edge, health, post
@@ -33,7 +37,7 @@ from tests.edge.contract import free_port
 __all__ = ["edge"]
 
 TESTS = Actor(kind="cli", name="tests")
-CHECKS = ["database", "migrations", "calendar", "audit_checkpoints", "clock_skew", "devices"]
+CHECKS = ["database", "migrations", "calendar", "audit_checkpoints", "clock_skew", "devices", "edge_outbox"]
 
 
 def doctor(deployment: Deployment, clock: FakeClock, *extra: str, **env: str) -> tuple[int, dict[str, Any]]:
@@ -234,3 +238,40 @@ def test_an_unreachable_database_is_named(
     assert "HALLWATCH_DATABASE_URL" in checks["database"]["hint"]
     assert checks["migrations"]["status"] == "skipped"
     assert not (tmp_path / "nowhere").exists(), "the doctor creates no SQLite file"
+
+
+def test_an_edge_outbox_full_is_an_error_a_low_one_a_warning_and_a_retired_box_is_not_looked_at(
+    client: TestClient,
+    session: Session,
+    clock: FakeClock,
+    edge: dict[str, dict[str, str]],
+    deployment: Deployment,
+) -> None:
+    """Reported by the edge's own clock sync (its X-Device-Outbox header) to the real endpoint; the
+    real disk-full runs are tests/edge/test_outbox_report.py."""
+    since = (clock() - timedelta(minutes=30)).timestamp()
+    full = OutboxReport(
+        state="full", since=since, free_bytes=0, refused=7, refused_by_kind={"keypad_press": 5, "presence": 2}
+    )
+    low = OutboxReport(state="low", since=since, free_bytes=100 * 2**20)
+    for code, report in (("EDGE-P", full), ("EDGE-K", low)):
+        with TestClient(client.app, headers=edge[code]) as agent_client:
+            sync = ClockSync(agent_client, CentralTime(clock), every_seconds=60, outbox=partial(copy, report))
+            assert sync.sync_once()
+    check = by_name(doctor(deployment, clock)[1])["edge_outbox"]
+    assert check["status"] == "error", check
+    assert "1 台发件箱已满, 1 台空间不足" in check["summary"]
+    full_line, low_line = check["details"]
+    assert full_line.startswith("EDGE-P 省中心边缘盒 (510000-ZWFW): 已满"), "the full box first"
+    assert "自 since 2026-11-27 09:30" in full_line, "since when, in Shanghai time"
+    assert "已拒收 7 条 refused (keypad_press 5, presence 2)" in full_line
+    assert low_line.startswith("EDGE-K 锦江区边缘盒"), low_line
+    assert "空间不足" in low_line
+    assert "100.0 MB" in low_line
+    assert "hallwatch edge outbox" in check["hint"]
+
+    key_id = edge["EDGE-P"]["X-Device-Key"].split("_")[1]
+    assert client.delete(f"/api/v1/devices/EDGE-P/keys/{key_id}").status_code == 204  # the box retired
+    check = by_name(doctor(deployment, clock)[1])["edge_outbox"]
+    assert check["status"] == "warning", check
+    assert [d.split(" ")[0] for d in check["details"]] == ["EDGE-K"], "a retired box is not looked at"
