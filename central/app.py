@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
@@ -219,7 +220,8 @@ def periodic_jobs(settings: Settings) -> list[Job]:
 @asynccontextmanager
 async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The notifier's LISTEN connection (commands and key revocations from every instance), and the
-    periodic jobs of `serve`."""
+    periodic jobs of `serve`; the worker threads' number."""
+    to_thread.current_default_thread_limiter().total_tokens = app.state.settings.worker_threads
     app.state.notifier.start()
     try:
         async with jobs_lifespan(app):

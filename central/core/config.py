@@ -240,8 +240,16 @@ class Settings(BaseSettings):
         description="How long a request waits for a pooled connection before it is answered 503 "
         "(try again); agents send again from their outbox.",
     )
+    worker_threads: int = Field(
+        default=16,
+        ge=2,
+        le=400,
+        description="Threads running sync request steps and database work at once in a process (AnyIO's "
+        "limiter, 40 by default there). A process runs Python on one core at a time: more threads only "
+        "contend for it (the soak, bench/soak.py, ran faster on 12 than on 40); scale with instances.",
+    )
     db_request_slots: int = Field(
-        default=30,
+        default=12,
         ge=1,
         le=500,
         description="Requests holding a database session at once; more wait their turn without a "

@@ -15,6 +15,7 @@ import anyio.to_thread
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
@@ -115,3 +116,10 @@ def test_a_long_poll_waits_without_its_slot(
 def test_more_slots_than_pooled_connections_is_refused_at_start() -> None:
     with pytest.raises(ValidationError, match="HALLWATCH_DB_REQUEST_SLOTS"):
         Settings(db_pool_size=5, db_pool_overflow=5, db_request_slots=10)
+
+
+def test_the_worker_threads_are_as_many_as_the_settings_say(db: Engine, settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"worker_threads": 5}), engine=db)
+    with TestClient(app) as client:
+        tokens = client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+    assert tokens == 5
