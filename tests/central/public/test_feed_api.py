@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from central.core.config import Settings
 from central.public.jobs import refresh_public_feeds
 from central.public.models import PublicFeedEvent
+from central.public.publish import publish_stored_cases
 from tests.central.cases.helpers import ev
 from tests.central.public.helpers import FEED, received
 from tests.conftest import FakeClock
@@ -206,3 +208,29 @@ def test_notices_reach_the_screens_without_phone_numbers_and_leave_when_ended(
     assert client.post("/api/v1/halls/NOPE/notices", json={"text": "x"}).status_code == 404
     assert client.post("/api/v1/halls/510000-ZWFW/notices", json={"text": ""}).status_code == 422
     assert anon.post("/api/v1/halls/510000-ZWFW/notices", json={"text": "x"}).status_code == 401
+
+
+def test_a_case_whose_publication_was_lost_reaches_the_screens_at_the_next_pass(
+    client: TestClient,
+    anon: TestClient,
+    session: Session,
+    clock: FakeClock,
+    settings: Settings,
+    registry: dict[str, int],
+) -> None:
+    """The screens are told of stored events in a transaction after the events' own commit; when that
+    one fails (the database restarting between the two: the soak saw it), the next periodic pass,
+    not only the full one up to 10 minutes later, brings the case to the screens."""
+    refresh_public_feeds(session, now=clock(), default_key=settings.rule_profile, keep=timedelta(days=30))
+    app = client.app
+    assert isinstance(app, FastAPI)
+    kept = app.state.case_event_listeners
+    app.state.case_event_listeners = tuple(f for f in kept if f is not publish_stored_cases)  # lost
+    push(client, received("e1", "C-031", "2026-11-27T09:30:00+08:00"))
+    app.state.case_event_listeners = kept
+    shown = {c["case_no"] for c in anon.get(f"{FEED}/progress").json()["cases"]}
+    assert "C-031" not in shown, "the publication was lost"
+    clock.advance(minutes=1)  # the next pass: not a full one (the last was a minute ago)
+    refresh_public_feeds(session, now=clock(), default_key=settings.rule_profile, keep=timedelta(days=30))
+    shown = {c["case_no"] for c in anon.get(f"{FEED}/progress").json()["cases"]}
+    assert "C-031" in shown
