@@ -65,6 +65,7 @@ from central.devices.admin_pages import TEMPLATES as devices_templates
 from central.devices.admin_pages import router as device_admin_pages
 from central.devices.channel import add_channel_route
 from central.devices.jobs import command_purge_job
+from central.devices.key_cache import DeviceKeyCache
 from central.devices.keys_router import DEVICE_CREDENTIAL
 from central.devices.keys_router import router as device_router
 from central.devices.notifier import Notifier
@@ -254,6 +255,7 @@ def create_app(
     # Wakes command waiters (long-polls, channels) when a command is committed on any instance.
     app.state.notifier = Notifier(engine)
     app.state.replies = Replies(app.state.notifier)
+    app.state.device_keys = DeviceKeyCache(app.state.notifier)  # revocations heard through the notifier
     app.state.refusal_log = RefusalLog(window=timedelta(seconds=settings.refusal_window_seconds))
     app.state.jobs = JobRunner(
         periodic_jobs(settings), factory=app.state.session_factory, clock=clock, settings=settings

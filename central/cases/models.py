@@ -70,7 +70,9 @@ class CaseEvent(Base):
         Index("ix_case_events_type_at", "type", "at", "case_id", "window_id"),
         # A day's events across all windows (central.dualtrack): a range on `at`, not a table scan.
         Index("ix_case_events_at", "at"),
-        Index("ix_case_events_recorded_at", "recorded_at"),  # the public feed's catch-up (central.public.jobs)
+        Index(
+            "ix_case_events_recorded_at", "recorded_at"
+        ),  # the public feed's catch-up (central.public.jobs)
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(100), unique=True)

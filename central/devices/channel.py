@@ -236,7 +236,8 @@ class ChannelSession:
 
     async def _key_valid(self) -> bool:
         presented = self.ws.headers.get("x-device-key", "")
-        return await run_in_threadpool(_authenticate, self.app, presented) is not None
+        # Past the cache: this is the backstop for what no notification said (a restore, a hand edit).
+        return await run_in_threadpool(_authenticate, self.app, presented, False) is not None
 
     async def _keep_outbox(self, report: OutboxReport) -> None:
         """Keep the agent's outbox state when it changed (free space aside) or is due again; a database
@@ -286,9 +287,10 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
             await websocket.close(code=code, reason=reason[:120])
 
 
-def _authenticate(app: FastAPI, presented: str) -> DevicePrincipal | None:
+def _authenticate(app: FastAPI, presented: str, cached: bool = True) -> DevicePrincipal | None:
+    cache = app.state.device_keys if cached else None
     with app.state.session_factory() as session:
-        return authenticate_device(session, presented=presented[:200], now=app.state.clock())
+        return authenticate_device(session, presented=presented[:200], now=app.state.clock(), cache=cache)
 
 
 def _record_outbox(app: FastAPI, device_id: int, report: OutboxReport) -> None:

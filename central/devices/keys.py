@@ -7,8 +7,10 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -185,12 +187,30 @@ def _audit(
     )
 
 
-def authenticate_device(session: Session, *, presented: str, now: datetime) -> DevicePrincipal | None:
-    """The device behind a presented key, or None for a malformed, unknown or revoked key."""
+class KeyCache(Protocol):
+    """Keys checked lately (central.devices.key_cache.DeviceKeyCache)."""
+
+    def fetch(
+        self, key_id: str, digest: str, look_up: Callable[[], DevicePrincipal | None]
+    ) -> DevicePrincipal | None: ...
+
+
+def authenticate_device(
+    session: Session, *, presented: str, now: datetime, cache: KeyCache | None = None
+) -> DevicePrincipal | None:
+    """The device behind a presented key, or None for a malformed, unknown or revoked key; from
+    `cache` when it holds the key (central.devices.key_cache says when it may)."""
     match = KEY_FORMAT.fullmatch(presented)
     if match is None:
         return None
     key_id, secret = match.groups()
+    digest = _digest(secret)
+    if cache is None:
+        return _look_up(session, key_id=key_id, digest=digest, now=now)
+    return cache.fetch(key_id, digest, lambda: _look_up(session, key_id=key_id, digest=digest, now=now))
+
+
+def _look_up(session: Session, *, key_id: str, digest: str, now: datetime) -> DevicePrincipal | None:
     row = session.execute(
         select(DeviceKey, Device, Hall)
         .join(Device, Device.id == DeviceKey.device_id)
@@ -200,7 +220,7 @@ def authenticate_device(session: Session, *, presented: str, now: datetime) -> D
     if row is None:
         return None
     key, device, hall = row
-    if key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, _digest(secret)):
+    if key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, digest):
         return None
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         key.last_used_at = now  # at most one write a minute per key, not one per request

@@ -90,7 +90,9 @@ def get_device(
     now: NowDep,
     x_device_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> DevicePrincipal:
-    device = authenticate_device(session, presented=x_device_key or "", now=now)
+    device = authenticate_device(
+        session, presented=x_device_key or "", now=now, cache=request.app.state.device_keys
+    )
     if device is None:
         raise HTTPException(401, "a valid, unrevoked device key is needed in X-Device-Key")
     setattr(request.state, PRINCIPAL_STATE, device.actor)
@@ -102,7 +104,9 @@ DeviceDep = Annotated[DevicePrincipal, Depends(get_device)]
 
 def _device_actor(request: Request, session: Session) -> Actor | None:
     presented = request.headers.get("x-device-key", "")
-    device = authenticate_device(session, presented=presented, now=request.app.state.clock())
+    device = authenticate_device(
+        session, presented=presented, now=request.app.state.clock(), cache=request.app.state.device_keys
+    )
     return device.actor if device else None
 
 

@@ -93,6 +93,7 @@ class Notifier:
         self.postgresql = engine.dialect.name == "postgresql"
         self._lock = threading.Lock()
         self._subscriptions: dict[tuple[str, str], set[Subscription]] = {}
+        self._watchers: dict[str, list[Callable[[str], None]]] = {}
         self._listener: PgListener | None = None
         self._stopped = False
         with _LOCAL_LOCK:
@@ -128,6 +129,20 @@ class Notifier:
             return True
         listener = self._listener
         return listener is not None and listener.connected.is_set()
+
+    @property
+    def generation(self) -> int | None:
+        """Which LISTEN connection hears every instance's publishes now (None: none does, or SQLite,
+        where another process's publishes are never heard). A new one means some may have been lost."""
+        listener = self._listener if self.postgresql else None
+        if listener is None or not listener.connected.is_set():
+            return None
+        return listener.connects
+
+    def watch(self, topic: str, callback: Callable[[str], None]) -> None:
+        """Call `callback(key)` on every publish to `topic`, from the thread that hears it."""
+        with self._lock:
+            self._watchers.setdefault(topic, []).append(callback)
 
     def wait_listening(self, timeout: float) -> bool:
         """Block until publishes from every instance reach this one (tests, benchmarks)."""
@@ -170,6 +185,9 @@ class Notifier:
         """Wake the local subscribers of (topic, key); from any thread."""
         with self._lock:
             entries = list(self._subscriptions.get((topic, key), ()))
+            watchers = list(self._watchers.get(topic, ()))
+        for watcher in watchers:
+            watcher(key)
         for entry in entries:
             _call_soon(entry, data)
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from central.core.deps import CalendarDep, NowDep, SessionDep, SettingsDep
+from central.devices.key_cache import DeviceKeyCache
 from central.devices.keys import DevicePrincipal, authenticate_device
 from central.public.guide import hall_catalog, hall_info
 from central.public.hub import FeedHub
@@ -38,10 +39,12 @@ class PublicClient:
     address: str = "?"  # where the request came from, for the audit trail
 
 
-def _identify(session: Session, *, address: str, key: str | None, now: datetime) -> PublicClient:
+def _identify(
+    session: Session, *, address: str, key: str | None, now: datetime, keys: DeviceKeyCache | None
+) -> PublicClient:
     """Who asks, for the limits: a display agent by its key (not limited), anyone else by address."""
     if key:
-        device = authenticate_device(session, presented=key, now=now)
+        device = authenticate_device(session, presented=key, now=now, cache=keys)
         if device is None:
             raise HTTPException(401, "the device key is not valid (unknown, malformed or revoked)")
         return PublicClient(
@@ -71,7 +74,8 @@ def limited(
     now: NowDep,
     x_device_key: Annotated[str | None, Header(description="A display agent's device key")] = None,
 ) -> PublicClient:
-    client = _identify(session, address=_address(request), key=x_device_key, now=now)
+    keys = request.app.state.device_keys
+    client = _identify(session, address=_address(request), key=x_device_key, now=now, keys=keys)
     _take(request, client)
     return client
 
@@ -84,9 +88,10 @@ async def _admit(request: Request, hall: str, key: str | None) -> tuple[int, Pub
     database connection for its life (SessionDep would, until the response ends)."""
     hub: FeedHub = request.app.state.public_hub
     now = request.app.state.clock()
+    keys = request.app.state.device_keys
 
     def look(session: Session) -> tuple[int | None, PublicClient]:
-        client = _identify(session, address=_address(request), key=key, now=now)
+        client = _identify(session, address=_address(request), key=key, now=now, keys=keys)
         found = hall_by_code(session, hall)
         return (found.id if found else None), client
 
