@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,6 +24,10 @@ from common.worktime import WorkCalendar
 logger = logging.getLogger(__name__)
 
 _EVENT = TypeAdapter(CaseEventIn)
+L = TypeVar("L")
+
+
+_HEARS_REPEATS = "hears_repeats"
 
 
 class StoredEventsListener(Protocol):
@@ -38,6 +42,15 @@ class StoredEventsListener(Protocol):
         default_profile_key: str,
         actor: Actor,
     ) -> object: ...
+
+
+def hears_repeats(listener: L) -> L:
+    """Mark an idempotent listener to be told of re-sent events as well as new ones: a sender re-sends
+    when it got no answer, and the first attempt may have committed its events but not reached its
+    listeners (central killed between the two transactions): the hall screens' publication must
+    still happen. Prompts are not idempotent and hear new events only."""
+    setattr(listener, _HEARS_REPEATS, True)
+    return listener
 
 
 def describe_validation(exc: ValidationError) -> str:
@@ -110,11 +123,15 @@ def submit_raw_events(
     )
     if result.accepted and listeners:
         stored = [parsed[r.index] for r in result.results if r.outcome is EventOutcome.STORED]
+        repeated = [parsed[r.index] for r in result.results if r.outcome is EventOutcome.DUPLICATE]
         for listener in listeners:
+            told = stored + repeated if getattr(listener, _HEARS_REPEATS, False) else stored
+            if not told:
+                continue
             _tell(
                 listener,
                 session,
-                events=stored,
+                events=told,
                 now=now,
                 default_profile_key=default_profile_key,
                 actor=actor,

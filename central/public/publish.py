@@ -28,6 +28,7 @@ from central.calendar.service import load_calendar
 from central.cases.models import Case
 from central.cases.references import chunks
 from central.cases.schemas import CaseEventIn
+from central.cases.service import hears_repeats
 from central.core.actor import Actor
 from central.core.clock import shanghai_date
 from central.devices.notifier import PUBLIC_FEED, publish_after_commit
@@ -171,6 +172,7 @@ def number_change(session: Session, *, hall_id: int, name: str, data: str, now: 
     return feed.last_seq
 
 
+@hears_repeats  # idempotent: a re-sent batch publishes what its first attempt may not have
 def publish_stored_cases(
     session: Session,
     *,

@@ -234,3 +234,22 @@ def test_a_case_whose_publication_was_lost_reaches_the_screens_at_the_next_pass(
     refresh_public_feeds(session, now=clock(), default_key=settings.rule_profile, keep=timedelta(days=30))
     shown = {c["case_no"] for c in anon.get(f"{FEED}/progress").json()["cases"]}
     assert "C-031" in shown
+
+
+def test_a_batch_sent_again_publishes_what_its_first_attempt_did_not(
+    client: TestClient, anon: TestClient, registry: dict[str, int]
+) -> None:
+    """A case system that got no answer sends the batch again: its events are duplicates now, but the
+    first attempt may have stopped between their commit and the screens' publication (central killed
+    there: the short soak saw it), so the repeat publishes them."""
+    app = client.app
+    assert isinstance(app, FastAPI)
+    kept = app.state.case_event_listeners
+    app.state.case_event_listeners = tuple(f for f in kept if f is not publish_stored_cases)  # lost
+    batch = received("e1", "C-032", "2026-11-27T09:30:00+08:00")
+    push(client, batch)
+    app.state.case_event_listeners = kept
+    assert "C-032" not in {c["case_no"] for c in anon.get(f"{FEED}/progress").json()["cases"]}
+    again = push(client, batch)
+    assert again["results"][0]["outcome"] == "duplicate"
+    assert "C-032" in {c["case_no"] for c in anon.get(f"{FEED}/progress").json()["cases"]}

@@ -182,7 +182,9 @@ def test_the_closed_month_pass_writes_the_leaderships_reports(session: Session, 
             default_profile="sichuan-2011",
         )
         assert row.data == own.model_dump(mode="json") and row.pdf.startswith(b"%PDF")
-    entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "report.monthly.generate")).all()
+    entries = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "report.monthly.generate").order_by(AuditEntry.seq)
+    ).all()
     assert [json.loads(e.after or "{}")["scope_code"] for e in entries] == ["*", "510000", "510100"]
     assert {e.actor for e in entries} == {"system:reports"}
 
