@@ -16,7 +16,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ import httpx
 import psycopg
 
 from bench.common import free_port
+from tests.deploy.stack import spawn_serve
 
 logger = logging.getLogger(__name__)
 
@@ -132,18 +132,7 @@ class CentralInstance:
         return self.process.pid if self.process is not None and self.process.poll() is None else None
 
     def start(self) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "central.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.process = spawn_serve(self.port, self.env, self.log)
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S

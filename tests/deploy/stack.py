@@ -60,6 +60,14 @@ def issue_tls(directory: Path) -> TlsFiles:
     return files
 
 
+def spawn_serve(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`hallwatch serve` on a loopback port, as hallwatch-central@PORT.service runs it, its output
+    appended to `log` (the deploy tests' instances and the soak's)."""
+    command = [sys.executable, "-m", "central.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("ab") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
 class Central:
     """One `hallwatch serve` on a fixed loopback port, as hallwatch-central@PORT.service runs it; it can
     be killed (SIGKILL: it dies, nothing is closed politely) and started again on the same port."""
@@ -72,18 +80,7 @@ class Central:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Central:
-        command = [
-            sys.executable,
-            "-m",
-            "central.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.process = spawn_serve(self.port, self.env, self.log)
         return self
 
     def wait_ready(self) -> None:
