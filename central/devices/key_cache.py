@@ -66,10 +66,10 @@ class DeviceKeyCache:
         cached = self.get(key_id, digest)
         if cached is not None:
             return cached
-        ticket = self.ticket()
+        ticket = self._ticket()
         principal = look_up()
         if principal is not None:
-            self.put(ticket, key_id=key_id, digest=digest, principal=principal)
+            self._put(ticket, key_id=key_id, digest=digest, principal=principal)
         return principal
 
     def get(self, key_id: str, digest: str) -> DevicePrincipal | None:
@@ -87,11 +87,11 @@ class DeviceKeyCache:
             self.hits += 1
             return entry.principal
 
-    def ticket(self) -> CacheTicket:
+    def _ticket(self) -> CacheTicket:
         with self._lock:
             return CacheTicket(self._notifier.generation, self._forgets)
 
-    def put(self, ticket: CacheTicket, *, key_id: str, digest: str, principal: DevicePrincipal) -> None:
+    def _put(self, ticket: CacheTicket, *, key_id: str, digest: str, principal: DevicePrincipal) -> None:
         """Keep what the database said under `ticket`, unless a revocation was heard since, or the
         publishes may have been missed."""
         if ticket.generation is None or self._notifier.generation != ticket.generation:
