@@ -11,6 +11,7 @@ from central.core.db import Base
 from central.devices.models import DeviceClock, DeviceCommand, DeviceOutbox
 from central.dualtrack.models import DualTrackJudgement, DualTrackRun
 from central.investigations.models import Investigation
+from central.jobs.models import JobRun
 from central.live.models import LiveView
 from central.patrols.models import (
     PatrolFinding,
@@ -80,6 +81,7 @@ __all__ = [
     "Hall",
     "Investigation",
     "Item",
+    "JobRun",
     "KeypadHealth",
     "KeypadPress",
     "LiveView",

@@ -36,4 +36,4 @@ def checkpoint_job(settings: Settings) -> Job | None:
         with lock, factory() as session:
             write_checkpoint(session, key=key, directory=directory, now=clock())
 
-    return Job(CHECKPOINT_JOB, interval, run)
+    return Job(CHECKPOINT_JOB, interval, run, shared=False)  # each instance signs into its own directory
