@@ -257,8 +257,12 @@ def create_app(
     app.state.replies = Replies(app.state.notifier)
     app.state.device_keys = DeviceKeyCache(app.state.notifier)  # revocations heard through the notifier
     app.state.refusal_log = RefusalLog(window=timedelta(seconds=settings.refusal_window_seconds))
+    jobs = periodic_jobs(settings)  # built either way: a bad signing key stops start-up
     app.state.jobs = JobRunner(
-        periodic_jobs(settings), factory=app.state.session_factory, clock=clock, settings=settings
+        jobs if settings.serve_runs_jobs else [],
+        factory=app.state.session_factory,
+        clock=clock,
+        settings=settings,
     )
     app.state.observation_handlers = observation_handlers(KEYPAD_HANDLERS, CAMERA_HANDLERS, PATROL_HANDLERS)
     # 一事一评: cases served are rated; the hall screens show the change at once.

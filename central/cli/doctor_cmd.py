@@ -8,6 +8,8 @@ from datetime import datetime
 import typer
 from pydantic import ValidationError
 
+from central.app import periodic_jobs
+from central.audit.signing import SigningKeyError
 from central.cli.check_lines import echo_json, print_checks
 from central.cli.common import fail
 from central.core.clock import ensure_aware, system_clock, to_utc
@@ -55,7 +57,7 @@ def doctor(
     ),
 ) -> None:
     """Database reachable and migrated, calendar years ahead, audit checkpoints recent, agents' clocks,
-    silent devices, edge outbox disks: one line each, with what to do. Exits 1 on an error (with
+    silent devices, edge outbox disks, periodic jobs on time: one line each, with what to do. Exits 1 on an error (with
     --strict, a warning)."""
     try:
         limits = DoctorLimits(
@@ -70,7 +72,7 @@ def doctor(
     except ValidationError as exc:
         raise fail(f"配置错误 bad settings: {exc}") from exc
     now = to_utc(ensure_aware(at)) if at else system_clock()
-    checks = run_checks(settings, now=now, limits=limits)
+    checks = run_checks(settings, now=now, limits=limits, jobs=_shared_jobs(settings))
     bad = failed(checks, strict=strict)
     if json_output:
         echo_json(checks, ok=not bad, at=now.isoformat())
@@ -78,3 +80,13 @@ def doctor(
         print_checks(checks, verdict="体检结果 result")
     if bad:
         raise typer.Exit(1)
+
+
+def _shared_jobs(settings: Settings) -> dict[str, float]:
+    """The periodic jobs these settings run, by name and interval; the audit checkpoints are each
+    instance's own (and looked at by their own check)."""
+    try:
+        jobs = periodic_jobs(settings)
+    except SigningKeyError:  # the audit check names the key's problem
+        jobs = periodic_jobs(settings.model_copy(update={"audit_signing_key": None}))
+    return {job.name: job.interval for job in jobs if job.shared}

@@ -62,6 +62,9 @@ COMMANDS: dict[str, Command] = {
         "central.cli.backup_cmd", "app", "Backups (备份): create, verify, restore into an empty database."
     ),
     "serve": Command("central.cli.serve_cmd", "serve", "Run the central server."),
+    "jobs": Command(
+        "central.cli.jobs_cmd", "jobs", "Run the periodic jobs (周期任务) in a process of their own."
+    ),
     "demo": Command("central.cli.demo_cmd", "demo", "Seed a demo province and serve it with a live hall."),
     "edge": Command("edge.cli", "app", "Edge agent: cameras, keypads, outbox, recordings."),
     "keypad": Command("rating_device.cli", "app", "Keypad emulator (评价器模拟)."),

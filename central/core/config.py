@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         le=3650,
         description="Permissions unconfirmed for longer are due for review (SC-15).",
     )
+    serve_runs_jobs: bool = Field(
+        default=True,
+        description="Whether each `hallwatch serve` runs the periodic jobs (signals, scores, the hall feed's "
+        "pass, …; each pass claimed by one instance). False where `hallwatch jobs` runs them in a process of "
+        "its own, so that a long pass never takes CPU from requests (production, deploy/).",
+    )
     signal_interval_seconds: int = Field(
         default=300,
         ge=0,

@@ -23,6 +23,7 @@ from tests.deploy.stack import DEPLOY, issue_tls, need_program, nginx_files
 
 UNITS = {  # each unit, and the name of an instance of it to verify
     "hallwatch-central@.service": "hallwatch-central@8001.service",
+    "hallwatch-jobs.service": "hallwatch-jobs.service",
     "hallwatch-edge.service": "hallwatch-edge.service",
     "hallwatch-display@.service": "hallwatch-display@TV-HALL.service",
 }
@@ -135,6 +136,7 @@ def test_central_reads_the_example_environment() -> None:
     assert settings.live_turn_secret is not None, "with credentials minted from coturn's secret"
     assert settings.live_ice_servers == [], "no static server: no STUN server, public or any, no fixed user"
     assert settings.live_turn_secret != settings.complaint_challenge_secret, "each secret its own"
+    assert not settings.serve_runs_jobs, "the instances leave the periodic jobs to hallwatch-jobs.service"
 
 
 def test_the_agents_example_environments_name_the_keys_they_read() -> None:

@@ -18,13 +18,16 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from central.app import periodic_jobs
 from central.audit.checkpoint import write_checkpoint
 from central.audit.signing import load_private_key
 from central.cli.main import app
 from central.core.actor import Actor
-from central.core.db import make_engine
+from central.core.config import Settings
+from central.core.db import make_engine, make_session_factory
 from central.core.migrate import upgrade
 from central.devices.keys import issue_key
+from central.jobs.claims import Claimed, JobClaims
 from central.registry.models import Device, Hall
 from common.device_channel import OutboxReport
 from edge.central import ClockSync
@@ -37,14 +40,37 @@ from tests.edge.contract import free_port
 __all__ = ["edge"]
 
 TESTS = Actor(kind="cli", name="tests")
-CHECKS = ["database", "migrations", "calendar", "audit_checkpoints", "clock_skew", "devices", "edge_outbox"]
+CHECKS = [
+    "database",
+    "migrations",
+    "calendar",
+    "audit_checkpoints",
+    "clock_skew",
+    "devices",
+    "edge_outbox",
+    "periodic_jobs",
+]
+
+
+# The periodic jobs at production's intervals (the tests' environment turns them off).
+JOB_INTERVALS = {
+    name: Settings.model_fields[name].default
+    for name in (
+        "signal_interval_seconds",
+        "patrol_plan_interval_seconds",
+        "public_feed_interval_seconds",
+        "score_interval_seconds",
+        "anomaly_interval_seconds",
+    )
+}
+JOBS_ENV = {f"HALLWATCH_{name.upper()}": str(value) for name, value in JOB_INTERVALS.items()}
 
 
 def doctor(deployment: Deployment, clock: FakeClock, *extra: str, **env: str) -> tuple[int, dict[str, Any]]:
     result = CliRunner().invoke(
         app,
         ["doctor", "--json", "--at", clock().isoformat(timespec="seconds"), *extra],
-        env=deployment.env(**env),
+        env=deployment.env(**JOBS_ENV, **env),
     )
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, json.loads(result.stdout)
@@ -88,6 +114,21 @@ def sign(deployment: Deployment, engine: Engine, clock: FakeClock) -> None:
         write_checkpoint(session, key=key, directory=deployment.checkpoints, now=clock())
 
 
+def ran_jobs(deployment: Deployment, db: Engine, clock: FakeClock) -> None:
+    """Each periodic job the deployment's settings turn on has finished a pass at the clock's time,
+    unless its last is recent enough (as a running `hallwatch serve` leaves them)."""
+    served = Settings(
+        database_url=deployment.settings.database_url,
+        patrol_key_file=deployment.settings.patrol_key_file,
+        **JOB_INTERVALS,
+    )
+    claims = JobClaims(make_session_factory(db), runner="tests", now=clock)
+    for job in periodic_jobs(served):
+        claimed = claims.claim(job.name, interval=job.interval)
+        if isinstance(claimed, Claimed):
+            claims.finish(job.name, claimed.token, succeeded=True)
+
+
 def healthy(
     client: TestClient,
     session: Session,
@@ -99,6 +140,7 @@ def healthy(
     display = add_display(session, clock, "DISP-P1")
     heard(client, clock, edge, display)
     sign(deployment, db, clock)
+    ran_jobs(deployment, db, clock)
     return display
 
 
@@ -117,7 +159,7 @@ def test_a_healthy_deployment_passes_every_check(
     assert {c["name"]: c["status"] for c in report["checks"]} == dict.fromkeys(CHECKS, "ok"), report
     assert code == 0, "a healthy deployment exits 0"
     assert report["ok"] is True
-    text = CliRunner().invoke(app, ["doctor", "--at", clock().isoformat()], env=deployment.env())
+    text = CliRunner().invoke(app, ["doctor", "--at", clock().isoformat()], env=deployment.env(**JOBS_ENV))
     assert text.exit_code == 0, text.output
     lines = [line for line in text.stdout.splitlines() if not line.startswith(" ")]
     assert all(line.startswith("OK ") for line in lines[:-1]), text.stdout
@@ -173,11 +215,19 @@ def test_each_problem_is_named_with_what_to_do(
     assert "hallwatch-display" in devices["hint"]
     assert "串口" in devices["hint"]
 
-    text = CliRunner().invoke(app, ["doctor", "--at", clock().isoformat()], env=deployment.env())
+    jobs = checks["periodic_jobs"]
+    assert jobs["status"] == "error", "3 hours without a pass of jobs due every 1 to 60 minutes"
+    late = {d.split(":")[0]: d for d in jobs["details"]}
+    assert set(late) == {"signals", "evidence-purge", "device-command-purge", "public-feed", "scores",
+                         "anomalies", "patrol-plan"}, jobs  # fmt: skip
+    assert "3 小时前" in late["scores"] and "600 秒" in late["scores"]
+    assert "hallwatch jobs" in jobs["hint"] and "HALLWATCH_SERVE_RUNS_JOBS" in jobs["hint"]
+
+    text = CliRunner().invoke(app, ["doctor", "--at", clock().isoformat()], env=deployment.env(**JOBS_ENV))
     assert text.exit_code == 1
     errors = [line for line in text.stdout.splitlines() if line.startswith("错误")]
-    assert len(errors) == 4, text.stdout
-    assert text.stdout.count("      → ") == 4, "a hint under each error"
+    assert len(errors) == 5, text.stdout
+    assert text.stdout.count("      → ") == 5, "a hint under each error"
 
 
 def test_thresholds_are_options_and_warnings_fail_only_when_strict(
@@ -198,6 +248,7 @@ def test_thresholds_are_options_and_warnings_fail_only_when_strict(
     strict, _ = doctor(deployment, clock, "--strict")
     assert strict == 1, "--strict fails on a warning"
     clock.advance(minutes=30)
+    ran_jobs(deployment, db, clock)  # serve kept running them
     lenient, _ = doctor(deployment, clock)
     assert lenient == 1, "edge agents unheard for 30 minutes are silent by default (10)"
     code, report = doctor(deployment, clock, "--edge-silent-minutes", "60", "--keypad-silent-minutes", "60")
