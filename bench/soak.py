@@ -10,9 +10,9 @@ temporary directory, on free loopback ports:
 - a PostgreSQL cluster of its own (`initdb`/`pg_ctl` of the Debian packages: restarting it is one of
   the faults, and must never touch the machine's shared server), seeded with `--agents` halls of
   `--windows` windows (bench/soak_seed.py);
-- two `hallwatch serve` instances on it, with production's settings (deploy/env/central.env.example),
-  behind nginx terminating TLS with the SHIPPED site (deploy/nginx/hallwatch.conf rendered by
-  deploy/render.py; a test CA from trustme), bench/soak_nginx.py;
+- `hallwatch jobs` running the periodic jobs, and two `hallwatch serve` instances with production's
+  settings (deploy/env/central.env.example), behind nginx terminating TLS with the SHIPPED site
+  (deploy/nginx/hallwatch.conf rendered by deploy/render.py; a test CA from trustme), bench/soak_nginx.py;
 - the halls' link: a TCP proxy in this process between the halls and nginx (bench/soak_link.py);
 - `--agents` hall agents in one process (bench/soak_agents.py): the real edge outbox and uploader each,
   a WebSocket channel each, presses, camera observations and evidence at a hall's rates; one of them
@@ -51,7 +51,7 @@ import uvloop
 from rich.console import Console
 
 from bench.common import load_average, machine_speed_ms
-from bench.soak_cluster import CentralInstance, PostgresCluster, small_disk
+from bench.soak_cluster import CentralInstance, JobsProcess, PostgresCluster, small_disk
 from bench.soak_cpu import CpuMeter, with_children
 from bench.soak_faults import (
     POSTGRES_DOWN_MAX_S,
@@ -92,6 +92,7 @@ class Servers:
     tls: TlsFiles
     cluster: PostgresCluster
     instances: list[CentralInstance]
+    jobs: JobsProcess
     nginx: Nginx
     halls: list[HallPlan]
     disk: DiskPlan
@@ -109,9 +110,16 @@ class Run:
 
 
 def central_env(database_url: str) -> dict[str, str]:
-    """Production's settings (deploy/env/central.env.example) where they matter on loopback."""
+    """Production's settings (deploy/env/central.env.example) where they matter on loopback: the periodic
+    jobs at their default intervals (the test suite's environment turns them off), in `hallwatch jobs`."""
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if not (name.startswith("HALLWATCH_") and name.endswith("_INTERVAL_SECONDS"))
+    }
     return {
-        **os.environ,
+        **inherited,
+        "HALLWATCH_SERVE_RUNS_JOBS": "false",
         "HALLWATCH_DATABASE_URL": database_url,
         "HALLWATCH_FORWARDED_ALLOW_IPS": "127.0.0.1",
         "HALLWATCH_MAX_BODY_BYTES": "20971520",
@@ -221,6 +229,7 @@ def parts(servers: Servers, agents: Child, clients: Child) -> dict[str, list[int
     return {
         "central A": with_children(a.pid),
         "central B": with_children(b.pid),
+        "central jobs": with_children(servers.jobs.pid),
         "PostgreSQL": with_children(servers.cluster.pid),
         "nginx": with_children(servers.nginx.process.pid if servers.nginx.process else None),
         "agents": [agents.process.pid],
@@ -288,6 +297,9 @@ def start_servers(o: argparse.Namespace, root: Path, stack: ExitStack) -> Server
         instance.start()
     for instance in instances:
         instance.wait_ready()
+    jobs = JobsProcess(central_env(cluster.url), root / "jobs.log")
+    stack.callback(jobs.stop)
+    jobs.start()
     nginx = Nginx(root / "nginx", tls, [i.upstream for i in instances])
     stack.callback(nginx.stop)
     nginx.start()
@@ -295,7 +307,14 @@ def start_servers(o: argparse.Namespace, root: Path, stack: ExitStack) -> Server
     console.print(f"central A :{instances[0].port}, B :{instances[1].port} behind nginx {nginx.url}; "
                   f"the disk agent's outbox on {mode}")  # fmt: skip
     return Servers(
-        root, tls, cluster, instances, nginx, halls, DiskPlan(hall=0, directory=root / "disk", mode=mode)
+        root,
+        tls,
+        cluster,
+        instances,
+        jobs,
+        nginx,
+        halls,
+        DiskPlan(hall=0, directory=root / "disk", mode=mode),
     )
 
 

@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -159,6 +160,38 @@ class CentralInstance:
             self.process.wait(30)
         except subprocess.TimeoutExpired:
             self.kill()
+
+
+class JobsProcess:
+    """`hallwatch jobs`, as hallwatch-jobs.service runs it beside the instances (which leave the periodic
+    jobs to it, HALLWATCH_SERVE_RUNS_JOBS=false in production's env)."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None and self.process.poll() is None else None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "central.cli", "jobs"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(90)  # the pass in progress ends first
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 def rss_kb(pid: int) -> int | None:
