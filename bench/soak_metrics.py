@@ -3,6 +3,10 @@ central's memory over the run, errors the faults do not explain.
 
 A sample is a delivery that began at `start` and was done at `done` (None: never). Phases are cut by
 the samples' start: the warm-up, each fault while it lasts, the GRACE_S after it, and the steady rest.
+A delivery still in flight, and not yet late, when a fault began is that fault's (`overtaken`): a press
+made half a second before the link is cut waits for the link like the presses during the cut. Counted
+with the phase it began in, it made a 3-second steady phase's p99 20 s, and the recovery of the fault
+before it end only after this one had.
 """
 
 from __future__ import annotations
@@ -69,20 +73,49 @@ def phases(t0: float, t_end: float, warm_up: float, faults: Sequence[Fault]) -> 
     return cut
 
 
-def steady(sample_start: float, cut: Sequence[Phase]) -> bool:
-    return any(p.name == "steady" and p.holds(sample_start) for p in cut)
+def overtaken(sample: Sample, fault_start: float) -> bool:
+    """In flight when a fault began at `fault_start`, and then no older than TARGET_S: the fault's."""
+    _what, start, done = sample
+    return start < fault_start < (math.inf if done is None else done) and fault_start - start <= TARGET_S
 
 
-def recovery(fault: Fault, following: float, samples: Sequence[Sample]) -> float:
+def phase_of(sample: Sample, cut: Sequence[Phase]) -> Phase | None:
+    """The phase the sample began in, or the fault's that overtook it there."""
+    for n, phase in enumerate(cut):
+        if phase.holds(sample[1]):
+            following = cut[n + 1] if n + 1 < len(cut) else None
+            if (
+                following is not None
+                and following.fault is not None
+                and following.name == following.fault.name  # the fault itself, not the time after it
+                and overtaken(sample, following.start)
+            ):
+                return following
+            return phase
+    return None
+
+
+def steady(sample: Sample, cut: Sequence[Phase]) -> bool:
+    found = phase_of(sample, cut)
+    return found is not None and found.name == "steady"
+
+
+def recovery(fault: Fault, following: float, samples: Sequence[Sample], *, next_fault: bool) -> float:
     """Seconds from the fault's end until the last delivery slower than TARGET_S among those begun from
-    its start until `following` (the next fault, or the run's end) was done; 0 when none was slow, inf
-    when one never was."""
+    its start until `following` (the next fault's start, or the run's end) was done; 0 when none was
+    slow, inf when one never was. With a next fault, a delivery it overtook is its own, and one already
+    late when it began counts as done then: this fault's recovery lasted at least that long."""
     assert fault.start is not None and fault.end is not None
-    slow_done = [
-        s[2] if s[2] is not None else math.inf
-        for s in samples
-        if fault.start <= s[1] < following and latency(s) > TARGET_S
-    ]
+    slow_done = []
+    for s in samples:
+        if not fault.start <= s[1] < following or latency(s) <= TARGET_S:
+            continue
+        done = math.inf if s[2] is None else s[2]
+        if next_fault:
+            if overtaken(s, following):
+                continue
+            done = min(done, following)
+        slow_done.append(done)
     return max(0.0, max(slow_done, default=fault.end) - fault.end)
 
 

@@ -15,7 +15,18 @@ from rich.table import Table
 from sqlalchemy import func, select, union_all
 
 from bench.soak_faults import Fault
-from bench.soak_metrics import TARGET_S, Gauges, Phase, Sample, latency, pct, recovery, steady, unexplained
+from bench.soak_metrics import (
+    TARGET_S,
+    Gauges,
+    Phase,
+    Sample,
+    latency,
+    pct,
+    phase_of,
+    recovery,
+    steady,
+    unexplained,
+)
 from bench.soak_plan import AgentsResult, ClientsResult
 from central.core.db import make_engine
 from central.ratings.models import KeypadPress
@@ -71,7 +82,8 @@ def table(cut: Sequence[Phase], presses: Sequence[Sample], shown: Sequence[Sampl
     errors = [*agents.errors, *clients.errors]
     odd = {id(e) for e in unexplained(errors, faults)}
     view = Table(
-        title="phase by phase: presses → stored, cases → on the screens (seconds, by when each began)"
+        title="phase by phase: presses → stored, cases → on the screens (seconds, by when each began; "
+        "one in flight under 1 s when a fault began is the fault's)"
     )
     for column in (
         "phase",
@@ -90,8 +102,8 @@ def table(cut: Sequence[Phase], presses: Sequence[Sample], shown: Sequence[Sampl
     for phase in cut:
         if phase.end - phase.start < 1:
             continue
-        mine = [latency(s) for s in presses if phase.holds(s[1])]
-        seen = [latency(s) for s in shown if phase.holds(s[1])]
+        mine = [latency(s) for s in presses if phase_of(s, cut) is phase]
+        seen = [latency(s) for s in shown if phase_of(s, cut) is phase]
         errs = [e for e in errors if phase.holds(e.t)]
         view.add_row(
             phase.name, f"{phase.end - phase.start:.0f}", str(len(mine)), _seconds(pct(mine, 0.5)),
@@ -106,13 +118,13 @@ def results(*, console: Console, cut: Sequence[Phase], t_end: float, presses: Se
             clients: ClientsResult, growth: tuple[float, float, float] | None) -> list[str]:  # fmt: skip
     """Prints the recovery of each fault and the errors no fault explains; answers the RESULT lines."""
     # Outside the faults and the GRACE_S after each (nan: the run left no such time; inf: one never came)
-    steady_press = [latency(s) for s in presses if steady(s[1], cut)]
-    steady_shown = [latency(s) for s in shown if steady(s[1], cut)]
+    steady_press = [latency(s) for s in presses if steady(s, cut)]
+    steady_shown = [latency(s) for s in shown if steady(s, cut)]
     recoveries = []
     for n, fault in enumerate(faults):
         following = faults[n + 1].start if n + 1 < len(faults) else t_end
         assert following is not None
-        took = recovery(fault, following, [*presses, *shown])
+        took = recovery(fault, following, [*presses, *shown], next_fault=n + 1 < len(faults))
         recoveries.append(took)
         back = "never (within the run)" if math.isinf(took) else f"{took:.1f} s after it ended"
         console.print(f"{fault.name}: deliveries back to ≤ {TARGET_S:g} s {back}")
