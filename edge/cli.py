@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 import typer
@@ -18,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from common.stopping import stop_on_signals
 from edge.config import EdgeConfig, OutboxConfig
 from edge.outbox_space import MB
 
@@ -78,15 +76,7 @@ def run(config_file: Path = CONFIG_ARG) -> None:
         agent = Agent(config, key=resolve_key(config.central))
     except (EdgeKeyError, AgentBusyError, DetectorUnavailableError) as exc:
         raise fail(str(exc)) from exc
-    stop = threading.Event()
-
-    def _on_signal(number: int, _frame: FrameType | None) -> None:
-        logger.info("signal %s: stopping", signal.Signals(number).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
-    agent.run(stop)
+    agent.run(stop_on_signals())
 
 
 @contextmanager

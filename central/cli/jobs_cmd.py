@@ -9,9 +9,6 @@ of these (one per host) are fine: each pass is still claimed by one.
 from __future__ import annotations
 
 import logging
-import signal
-import threading
-from types import FrameType
 
 import typer
 from sqlalchemy import make_url
@@ -23,6 +20,7 @@ from central.core.clock import system_clock
 from central.core.config import Settings
 from central.core.db import make_session_factory
 from central.jobs.runner import JobRunner
+from common.stopping import stop_on_signals
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +42,7 @@ def jobs() -> None:
         )
     engine = migrated_engine(settings)
     runner = JobRunner(planned, factory=make_session_factory(engine), clock=system_clock, settings=settings)
-    stopping = threading.Event()
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        logger.info("%s: stopping after the pass in progress", signal.Signals(signum).name)
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stopping = stop_on_signals("stopping after the pass in progress")
     console.print(f"hallwatch jobs: {', '.join(f'{j.name} 每 {j.interval:g} 秒' for j in planned)}")
     runner.start()
     try:

@@ -59,7 +59,7 @@ def test_the_jobs_process_runs_each_pass_and_stops_on_sigterm(
             process.kill()
     text = log.read_text()
     assert "hallwatch jobs: signals 每 3600 秒" in text
-    assert "SIGTERM: stopping after the pass in progress" in text
+    assert "signal SIGTERM: stopping after the pass in progress" in text
     assert re.search(r"job public-feed stopped after [1-9]\d* runs \(0 failed", text), text
 
 
