@@ -45,6 +45,8 @@ class _Side(asyncio.Protocol):
         for chunk in self._early:
             peer.transport.write(chunk)
         self._early.clear()
+        if self.got_eof and peer.transport.can_write_eof():  # it came before the other end was open
+            peer.transport.write_eof()
 
     def pause_writing(self) -> None:  # our buffer is full: stop reading the other side
         if self.peer is not None and self.peer.transport is not None:
@@ -60,8 +62,8 @@ class _Side(asyncio.Protocol):
         file descriptors after 19 minutes.)"""
         self.got_eof = True
         peer = self.peer
-        if peer is None or peer.transport is None:
-            return False
+        if peer is None or peer.transport is None:  # passed on once the other end is open (joined)
+            return True
         if peer.got_eof:
             peer.transport.close()
             return False
