@@ -130,7 +130,7 @@ class CentralInstance:
 
     @property
     def pid(self) -> int | None:
-        return self.process.pid if self.process is not None and self.process.poll() is None else None
+        return running_pid(self.process)
 
     def start(self) -> None:
         self.process = spawn_serve(self.port, self.env, self.log)
@@ -153,13 +153,7 @@ class CentralInstance:
             self.process.wait(30)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        terminate(self.process, wait_s=30)
 
 
 class JobsProcess:
@@ -173,7 +167,7 @@ class JobsProcess:
 
     @property
     def pid(self) -> int | None:
-        return self.process.pid if self.process is not None and self.process.poll() is None else None
+        return running_pid(self.process)
 
     def start(self) -> None:
         with self.log.open("ab") as out:
@@ -185,13 +179,23 @@ class JobsProcess:
             )
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(90)  # the pass in progress ends first
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        terminate(self.process, wait_s=90)  # the pass in progress ends first
+
+
+def running_pid(process: subprocess.Popen[bytes] | None) -> int | None:
+    return process.pid if process is not None and process.poll() is None else None
+
+
+def terminate(process: subprocess.Popen[bytes] | None, *, wait_s: float) -> None:
+    """SIGTERM and wait (systemd's stop), SIGKILL after `wait_s`; nothing if it is not running."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(30)
 
 
 def rss_kb(pid: int) -> int | None:
