@@ -16,7 +16,8 @@ the field closes the channel on such a ping (1007): central is upgraded before t
 
 Commands travel as plain objects: each side validates them with its own command models (the
 long-poll's, so both ways hand an agent the same thing). Central closes with `CLOSE_REFUSED` (1008,
-policy violation) for a key it does not accept or that is revoked while connected.
+policy violation) for a key it does not accept or that is revoked while connected, and with
+`CLOSE_TRY_AGAIN` (1013) when its database cannot check the key at the upgrade.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ CHANNEL_PATH = "/api/v1/device/channel"
 CLOSE_REFUSED = 1008  # unknown, revoked or expired key: do not retry soon
 CLOSE_BAD_MESSAGE = 1007  # a frame that is not one of these messages
 CLOSE_IDLE = 4000  # nothing heard for longer than central's idle limit
+CLOSE_TRY_AGAIN = 1013  # central cannot check the key now (its database is away): reconnect later
 MAX_REPLY_BYTES = 6000  # a reply body, as JSON; relayed between instances in one NOTIFY
 CURSOR_MAX = 2**31 - 1
 OUTBOX_HEADER = "X-Device-Outbox"  # an OutboxReport as JSON, on the agent's GET /api/v1/device/time

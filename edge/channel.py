@@ -33,6 +33,7 @@ from common.device_channel import (
     CHANNEL_PATH,
     CLOSE_BAD_MESSAGE,
     CLOSE_REFUSED,
+    CLOSE_TRY_AGAIN,
     TO_AGENT,
     Ack,
     AgentPing,
@@ -164,6 +165,9 @@ class CommandChannel:
                 self.refused += 1
                 reason = exc.rcvd.reason if exc.rcvd is not None else ""
                 logger.error("central closed the channel: %s (is the device key revoked?)", reason)
+                return False
+            if code == CLOSE_TRY_AGAIN:  # not served: the next try backs off as after no answer
+                logger.warning("central cannot check the device key now (its database is away?); later")
                 return False
             if code == CLOSE_BAD_MESSAGE and self.outbox is not None:
                 self.outbox = None  # every other message of ours is as old as the channel

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -32,15 +33,16 @@ ACTION_TIMEOUT_MS = 10_000
 
 
 @contextmanager
-def serve(app: FastAPI, port: int = 0) -> Iterator[str]:
+def serve(app: FastAPI, port: int = 0, **options: Any) -> Iterator[str]:
     """Run `app` under real uvicorn on loopback (a free port unless given: serving again on the same
-    port after a stop is how tests end an outage); yields its base URL."""
+    port after a stop is how tests end an outage); `options` are more of uvicorn's settings (e.g. its
+    WebSocket keepalive). Yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+        uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2, **options)
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -9,6 +9,14 @@ as the long-poll answers them (`fetch_commands`), whenever the notifier says the
 held between looks. Revoking the key closes the channel at once (the `device_key_revoked` topic, on
 every instance); each ping from the agent also re-checks the key, as a backstop.
 
+The reader never waits on the database: pings and replies go to a handler task, so the socket is read
+all the time and uvicorn's own keepalive pongs are heard even while a key check waits for a thread or
+a connection (uvicorn stops reading a WebSocket until the app takes the message it queued; a reader
+stuck in a check for the 20 s of uvicorn's ping timeout was closed with 1011, as the soak found after a
+PostgreSQL restart). A database that is away ends nothing: a page is looked for again, a ping is
+answered (its backstop check waits for the next), and a task that fails closes the channel rather
+than leaving it deaf.
+
 A ping may carry the agent's outbox disk state (`OutboxReport`): kept (`central.devices.outboxes`)
 when it differs from the last one this channel kept, or that one is KEEP_OUTBOX_S old. A report that
 is not one is ignored with a log line; the ping still counts and is answered.
@@ -40,6 +48,7 @@ from common.device_channel import (
     CLOSE_BAD_MESSAGE,
     CLOSE_IDLE,
     CLOSE_REFUSED,
+    CLOSE_TRY_AGAIN,
     MAX_REPLY_BYTES,
     TO_CENTRAL,
     Ack,
@@ -55,6 +64,9 @@ logger = logging.getLogger(__name__)
 
 _GONE = (WebSocketDisconnect, RuntimeError, OSError)  # the peer went away while we sent
 KEEP_OUTBOX_S = 300.0  # an unchanged outbox report is kept again this often (its free space, its time)
+DB_RETRY_S = 3.0  # a page not read because the database is away is looked for again this soon
+HANDLER_QUEUE = 16  # pings and replies waiting for the handler; a flooding agent waits beyond this
+CLOSE_INTERNAL = 1011
 
 
 def add_channel_route(app: FastAPI) -> None:
@@ -65,7 +77,12 @@ def add_channel_route(app: FastAPI) -> None:
 async def device_channel(websocket: WebSocket) -> None:
     app: FastAPI = websocket.app
     await websocket.accept()
-    device = await run_in_threadpool(_authenticate, app, websocket.headers.get("x-device-key", ""))
+    try:
+        device = await run_in_threadpool(_authenticate, app, websocket.headers.get("x-device-key", ""))
+    except SQLAlchemyError as exc:
+        logger.warning("device channel: key not checked, the database is away (%s)", _brief(exc))
+        await _close(websocket, CLOSE_TRY_AGAIN, "central cannot check the key now; try again later")
+        return
     if device is None:
         await run_in_threadpool(_audit_refusal, app, websocket)
         await _close(websocket, CLOSE_REFUSED, "a valid, unrevoked device key is needed in X-Device-Key")
@@ -90,6 +107,7 @@ class ChannelSession:
         self._send_lock = asyncio.Lock()
         self.sent: deque[int] = deque(maxlen=1000)  # command ids sent here: their replies need no lookup
         self.outbox_kept: tuple[tuple[object, ...], float] | None = None  # the last report kept, and when
+        self.inbox: asyncio.Queue[Ping | Reply] = asyncio.Queue(HANDLER_QUEUE)  # reader → handler
 
     async def run(self) -> None:
         cursor = await self._hello()
@@ -101,13 +119,16 @@ class ChannelSession:
             self.notifier.subscribe(COMMANDS, hall, wake=self.wake) as commands,
             self.notifier.subscribe(KEY_REVOKED, key, wake=self.wake) as revoked,
         ):
-            reader = asyncio.create_task(self._read())
+            tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._handle())]
+            for task in tasks:
+                task.add_done_callback(self._task_done)
             try:
                 await self._serve(cursor, commands, revoked)
             finally:
-                reader.cancel()
+                for task in tasks:
+                    task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, *_GONE):
-                    await reader
+                    await asyncio.gather(*tasks, return_exceptions=True)
         logger.info("device %s: channel closed", self.device.device_code)
 
     async def _hello(self) -> int | None:
@@ -125,13 +146,22 @@ class ChannelSession:
         self.heard = self.loop.time()
         return message.cursor
 
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        """A reader or handler that failed ends the channel (the agent reconnects), never leaves it deaf."""
+        if task.cancelled() or task.exception() is None:
+            return
+        logger.error("device %s: channel task failed", self.device.device_code, exc_info=task.exception())
+        if self.ended is None:
+            self.ended = (CLOSE_INTERNAL, "central error; reconnect")
+        self.wake.set()
+
     async def _serve(self, cursor: int, commands: Subscription, revoked: Subscription) -> None:
         next_look = 0.0  # look at once: commands may be waiting past the agent's cursor
         while True:
             self.wake.clear()
             if revoked.stale:  # a revocation may have been published while LISTEN was down
-                revoked.stale = False
-                revoked.fired = revoked.fired or not await self._key_valid()
+                revoked.stale = False  # not checkable now (database away): the next ping checks it
+                revoked.fired = revoked.fired or await self._key_valid() is False
             if revoked.fired:
                 await _close(self.ws, CLOSE_REFUSED, "device key revoked")
                 return
@@ -141,11 +171,21 @@ class ChannelSession:
             now = self.loop.time()
             if commands.fired or commands.stale or now >= next_look:
                 commands.fired = commands.stale = False
-                cursor = await self._send_page(cursor)
-                if cursor < 0:  # a full page: more are waiting
-                    cursor, next_look = -cursor, 0.0
-                    continue
-                next_look = self.loop.time() + self.notifier.reread_seconds
+                try:
+                    cursor = await self._send_page(cursor)
+                except SQLAlchemyError as exc:
+                    logger.warning(
+                        "device %s: commands not read, the database is away (%s); again in %g s",
+                        self.device.device_code,
+                        _brief(exc),
+                        DB_RETRY_S,
+                    )
+                    next_look = self.loop.time() + DB_RETRY_S
+                else:
+                    if cursor < 0:  # a full page: more are waiting
+                        cursor, next_look = -cursor, 0.0
+                        continue
+                    next_look = self.loop.time() + self.notifier.reread_seconds
             silent = self.loop.time() - self.heard
             if silent > self.idle:
                 await _close(self.ws, CLOSE_IDLE, f"nothing heard for {self.idle:g} s")
@@ -204,7 +244,7 @@ class ChannelSession:
             return None
 
     async def _read(self) -> None:
-        """Heartbeats, acks and replies from the agent; sets `ended` and wakes the sender when done."""
+        """Every frame from the agent as it comes; sets `ended` and wakes the sender when done."""
         try:
             self.ended = await self._read_until_end()
         except _GONE:
@@ -220,24 +260,40 @@ class ChannelSession:
             message = self._parse(raw)
             if message is None or isinstance(message, Hello):
                 return CLOSE_BAD_MESSAGE, "not a channel message (hello is sent once)"
-            if isinstance(message, Ping):
-                # the backstop for a revocation whose notification did not arrive (e.g. a CLI on SQLite)
-                if not await self._key_valid():
-                    return CLOSE_REFUSED, "device key revoked"
-                await self.send(Pong())
-                if message.outbox is not None:
-                    await self._keep_outbox(message.outbox)
-            elif isinstance(message, Reply):
-                await self._relay(message)
+            if isinstance(message, Ping | Reply):
+                await self.inbox.put(message)  # the handler may wait on the database; reading must not
             elif isinstance(message, Ack):
                 logger.debug("device %s kept cursor %d", self.device.device_code, message.cursor)
-            elif isinstance(message, Pong):
-                pass
 
-    async def _key_valid(self) -> bool:
+    async def _handle(self) -> None:
+        """Pings and replies, one at a time, in the order they came."""
+        while True:
+            message = await self.inbox.get()
+            if isinstance(message, Reply):
+                await self._relay(message)
+                continue
+            # the backstop for a revocation whose notification did not arrive (e.g. a CLI on SQLite)
+            if await self._key_valid() is False:
+                self.ended = (CLOSE_REFUSED, "device key revoked")
+                self.wake.set()
+                return
+            await self.send(Pong())
+            if message.outbox is not None:
+                await self._keep_outbox(message.outbox)
+
+    async def _key_valid(self) -> bool | None:
+        """Whether the presented key is still good; None while the database cannot say."""
         presented = self.ws.headers.get("x-device-key", "")
-        # Past the cache: this is the backstop for what no notification said (a restore, a hand edit).
-        return await run_in_threadpool(_authenticate, self.app, presented, False) is not None
+        try:
+            # Past the cache: this is the backstop for what no notification said (a restore, a hand edit).
+            return await run_in_threadpool(_authenticate, self.app, presented, False) is not None
+        except SQLAlchemyError as exc:
+            logger.warning(
+                "device %s: key not re-checked, the database is away (%s); the next ping checks it",
+                self.device.device_code,
+                _brief(exc),
+            )
+            return None
 
     async def _keep_outbox(self, report: OutboxReport) -> None:
         """Keep the agent's outbox state when it changed (free space aside) or is due again; a database
@@ -268,23 +324,44 @@ class ChannelSession:
             )
             return
         known = reply.command_id in self.sent
-        if (
-            not known
-            and await run_in_threadpool(_command_hall, self.app, reply.command_id) != self.device.hall_id
-        ):  # never another hall's command, nor a made-up one
+        try:
+            hall = None if known else await run_in_threadpool(_command_hall, self.app, reply.command_id)
+        except SQLAlchemyError as exc:
+            logger.warning(
+                "device %s: reply to %d dropped, the database is away (%s)",
+                self.device.device_code,
+                reply.command_id,
+                _brief(exc),
+            )
+            return
+        if not known and hall != self.device.hall_id:  # never another hall's command, nor a made-up one
             logger.warning(
                 "device %s: reply to command %d, not its hall's; dropped",
                 self.device.device_code,
                 reply.command_id,
             )
             return
-        await self.replies.deliver(reply.command_id, reply.body)
+        try:
+            await self.replies.deliver(reply.command_id, reply.body)
+        except SQLAlchemyError as exc:  # the NOTIFY to another instance's waiter
+            logger.warning(
+                "device %s: reply to %d not relayed, the database is away (%s)",
+                self.device.device_code,
+                reply.command_id,
+                _brief(exc),
+            )
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
     if websocket.application_state != WebSocketState.DISCONNECTED:
         with contextlib.suppress(*_GONE):
             await websocket.close(code=code, reason=reason[:120])
+
+
+def _brief(exc: SQLAlchemyError) -> str:
+    """The driver's first line, without SQLAlchemy's statement and parameters."""
+    original = getattr(exc, "orig", None) or exc
+    return (str(original).strip().splitlines() or [type(original).__name__])[0][:200]
 
 
 def _authenticate(app: FastAPI, presented: str, cached: bool = True) -> DevicePrincipal | None:
