@@ -62,7 +62,7 @@ MB = 1024 * 1024
 # spare_mb, scaled to soak_cluster.SMALL_DISK_MB as tests/edge/test_disk_full.py does).
 DISK_RESERVE_MB, DISK_SPARE_MB = 6, 2
 MAX_PAGES = 1073741823  # SQLite's own ceiling: no limit
-PROBE_PRESSES = 20
+PROBE_PRESSES_MAX = 20_000  # ~300 bytes each: more than the freed pages of any outbox on the small disk
 
 
 class SoakAgent:
@@ -162,14 +162,15 @@ class Disk:
         self.probes: list[str] = []
 
     def fill(self) -> None:
-        """Fill the disk, then press until the outbox refuses (a write may still fit in pages SQLite
-        reuses, as tests/edge/test_disk_full.py finds; each press stored is one more to deliver)."""
+        """Fill the disk, then press until the outbox refuses. Writes still fit in the pages SQLite
+        freed as rows were delivered (tests/edge/test_disk_full.py finds it too), and an outbox that
+        has run for an hour has freed a few MB of them: each press stored is one more to deliver."""
         self._fill()
-        for stored in range(PROBE_PRESSES):
+        for stored in range(PROBE_PRESSES_MAX):
             if not self._press():
                 self.probes.append(f"refused while full (after {stored} stored)")
                 return
-        self.probes.append(f"stored while full ({PROBE_PRESSES} presses)")
+        self.probes.append(f"stored while full ({PROBE_PRESSES_MAX} presses)")
 
     def free(self) -> None:
         self._free()
