@@ -23,13 +23,12 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.access.models import RefusalTally
 from central.audit.chain import record
 from central.core.actor import Actor
+from central.core.db import conflict_insert
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ class RefusalLog:
         """Add one to this window's row; True when this call created it."""
         key = _key(actor.label[:120], action[:60], target, self.window_start(now))
         text = _text(detail)
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = conflict_insert(session)
         created = session.scalar(  # no row back when the window's row already exists
             insert(RefusalTally)
             .values(**key, count=1, first_at=now, last_at=now, last_detail=text, carried=False)

@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from central.access.models import SignInFailure
+from central.core.db import conflict_insert
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +123,7 @@ def _counted(
 ) -> SignInFailure:
     """The row of (key, source) with one more failure (counting from 1 when the last was stale);
     an atomic increment, so concurrent failures on several instances all count."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = conflict_insert(session)
     values = {"username_key": key, "source": source, "failures": 0, "last_failure_at": now}
     session.execute(insert(SignInFailure).values(**values).on_conflict_do_nothing())
     where = and_(SignInFailure.username_key == key, SignInFailure.source == source)

@@ -16,8 +16,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from central.anomalies.drafts import HitDraft, RuleContext
@@ -28,6 +26,7 @@ from central.anomalies.rules_windows import idle_department, outside_hours, unse
 from central.anomalies.sql import fill_days
 from central.audit.chain import record
 from central.core.actor import Actor
+from central.core.db import conflict_insert
 from central.profiles.assignment import halls_by_profile
 from central.registry.models import Item
 from common.profiles.loader import get_profile
@@ -207,7 +206,7 @@ def store_hits(
     ]
     known = _known(session, [d.key for d in drafts])
     fresh = [row for draft, row in zip(drafts, rows, strict=True) if draft.key not in known]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = conflict_insert(session)
     for start in range(0, len(fresh), _ROWS):
         statement = insert(AnomalyHit).values(fresh[start : start + _ROWS])
         session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))  # another instance's

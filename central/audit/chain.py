@@ -13,8 +13,6 @@ from datetime import datetime
 from typing import Any, TypedDict, cast
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -23,6 +21,7 @@ from central.audit.models import HEAD_ID, AuditEntry, AuditHead
 from central.audit.verify import BadEntry, VerifyResult, verify
 from central.core.actor import Actor
 from central.core.bulk import draw_ids, insert_rows
+from central.core.db import conflict_insert
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +147,7 @@ def _create_head(session: Session, dialect: str) -> None:
     # Two instances starting an empty chain at once: one row wins, the other waits for it and
     # goes on with the winner's head (so it must not mistake the winner's entries for an attack).
     if dialect in ("postgresql", "sqlite"):
-        upsert = pg_insert(_head) if dialect == "postgresql" else sqlite_insert(_head)
+        upsert = conflict_insert(session)(_head)
         inserted = upsert.values(values).on_conflict_do_nothing().returning(_head.c.id)
         created = session.execute(inserted).first() is not None  # rowcount is not reliable for INSERT
     else:

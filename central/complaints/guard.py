@@ -29,14 +29,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from central.access.throttle import ThrottlePolicy, note_failure, refusal
 from central.complaints.models import ComplaintChallengeUse
 from central.core.config import Settings
+from central.core.db import conflict_insert
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +135,7 @@ def spend(session: Session, *, nonce: str, now: datetime, keep: timedelta = time
     """Record the nonce as used; False when it was already. Prunes nonces older than `keep` (longer
     than any question lives). Does not commit."""
     session.execute(delete(ComplaintChallengeUse).where(ComplaintChallengeUse.used_at < now - keep))
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    dialect_insert = conflict_insert(session)
     statement = dialect_insert(_uses).values(nonce=nonce, used_at=now).on_conflict_do_nothing()
     result = cast(CursorResult[Any], session.execute(statement.execution_options(preserve_rowcount=True)))
     return result.rowcount == 1

@@ -28,8 +28,6 @@ from typing import Any, cast
 
 from sqlalchemy import String, Table, exists, literal, select, update
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -38,6 +36,7 @@ from central.complaints.models import Complaint
 from central.complaints.queries import overdue_clause
 from central.complaints.service import decision_deadline
 from central.core.clock import shanghai_date
+from central.core.db import conflict_insert
 from central.profiles.assignment import hall_profile_keys
 from central.signals.lifecycle import AWAITING_CORRECTION, SignalStatus
 from central.signals.models import Signal
@@ -143,7 +142,7 @@ def raise_overdue_complaint_signals(
         logger.warning("%d overdue complaints are about no department: no signal for them", skipped)
     if not rows:
         return 0
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    dialect_insert = conflict_insert(session)
     statement = dialect_insert(_signals).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = cast(CursorResult[Any], session.execute(statement.execution_options(preserve_rowcount=True)))
     issued = max(result.rowcount, 0)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -16,6 +20,8 @@ if TYPE_CHECKING:
     from central.core.config import Settings
 
 logger = logging.getLogger(__name__)
+
+ConflictInsert = Callable[[Any], PostgresInsert] | Callable[[Any], SqliteInsert]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -91,3 +97,9 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     with factory() as session:
         yield session
+
+
+def conflict_insert(session: Session) -> ConflictInsert:
+    """The INSERT of the session's database that knows ON CONFLICT (PostgreSQL's or SQLite's: the two
+    central runs on), for upserts and for inserts that skip what is already there."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -14,10 +14,9 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from central.core.db import conflict_insert
 from central.devices.models import DeviceClock
 
 logger = logging.getLogger(__name__)
@@ -31,8 +30,7 @@ def record_clock(session: Session, *, device_id: int, device_clock: datetime, no
     commit."""
     skew = (device_clock - now).total_seconds()
     values = {"device_id": device_id, "skew_seconds": skew, "measured_at": now}
-    postgres = session.get_bind().dialect.name == "postgresql"
-    insert = (pg_insert if postgres else sqlite_insert)(DeviceClock).values(**values)
+    insert = conflict_insert(session)(DeviceClock).values(**values)
     session.execute(
         insert.on_conflict_do_update(
             index_elements=[DeviceClock.device_id],

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from central.core.db import conflict_insert
 from central.devices.models import DeviceOutbox
 from central.registry.models import Device
 from common.device_channel import OutboxReport
@@ -38,8 +37,7 @@ def record_outbox(session: Session, *, device_id: int, report: OutboxReport, now
         "refused_by_kind": json.dumps(report.refused_by_kind, sort_keys=True),
         "reported_at": now,
     }
-    postgres = session.get_bind().dialect.name == "postgresql"
-    insert = (pg_insert if postgres else sqlite_insert)(DeviceOutbox).values(device_id=device_id, **values)
+    insert = conflict_insert(session)(DeviceOutbox).values(device_id=device_id, **values)
     session.execute(insert.on_conflict_do_update(index_elements=[DeviceOutbox.device_id], set_=values))
     if report.state != "ok":
         logger.warning(

@@ -26,8 +26,6 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -35,6 +33,7 @@ from central.audit.chain import record
 from central.core.actor import Actor
 from central.core.bulk import draw_ids
 from central.core.clock import shanghai_date
+from central.core.db import conflict_insert
 from central.dualtrack.assess import assess
 from central.dualtrack.models import DualTrackJudgement, DualTrackRun
 from central.dualtrack.rejudge import rejudge_late
@@ -125,8 +124,7 @@ def judge_day(
 
 
 def _claim(session: Session, *, day: date, now: datetime, instance: str) -> int | None:
-    postgres = session.get_bind().dialect.name == "postgresql"
-    dialect_insert = pg_insert if postgres else sqlite_insert
+    dialect_insert = conflict_insert(session)
     statement = (
         dialect_insert(DualTrackRun)
         .values(day=day, instance=instance, started_at=now, finished_at=now)

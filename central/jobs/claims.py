@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from central.core.db import conflict_insert
 from central.jobs.models import JobRun
 
 logger = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ class JobClaims:
         now = self._now()
         token = uuid.uuid4().hex
         with self._factory() as session:
-            insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            insert = conflict_insert(session)
             session.execute(insert(JobRun).values(name=name).on_conflict_do_nothing())
             claimed = session.execute(
                 update(JobRun)

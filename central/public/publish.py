@@ -20,8 +20,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from central.calendar.service import load_calendar
@@ -31,6 +29,7 @@ from central.cases.schemas import CaseEventIn
 from central.cases.service import hears_repeats
 from central.core.actor import Actor
 from central.core.clock import shanghai_date
+from central.core.db import conflict_insert
 from central.devices.notifier import PUBLIC_FEED, publish_after_commit
 from central.profiles.assignment import hall_profile_keys
 from central.public.models import PublicCaseRow, PublicFeedEvent, PublicFeedHall
@@ -51,7 +50,7 @@ class _Change:
 
 def _lock_hall(session: Session, hall_id: int) -> PublicFeedHall:
     """The hall's feed row, created if missing, locked for the rest of the transaction."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = conflict_insert(session)
     session.execute(insert(PublicFeedHall).values(hall_id=hall_id, last_seq=0).on_conflict_do_nothing())
     # An update takes the row's write lock on PostgreSQL and SQLite's database write lock alike.
     session.execute(

@@ -28,11 +28,10 @@ from typing import Any, cast
 
 from sqlalchemy import String, Table, exists, literal, select, update
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from central.core.db import conflict_insert
 from central.profiles.assignment import hall_profile_keys
 from central.ratings.figures import bad_threshold
 from central.ratings.followup_queries import overdue_clause
@@ -203,8 +202,7 @@ def _row(
 def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
-    postgres = session.get_bind().dialect.name == "postgresql"
-    dialect_insert = pg_insert if postgres else sqlite_insert
+    dialect_insert = conflict_insert(session)
     statement = dialect_insert(_signals).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = cast(CursorResult[Any], session.execute(statement.execution_options(preserve_rowcount=True)))
     return max(result.rowcount, 0)

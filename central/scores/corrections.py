@@ -21,8 +21,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from central.approvals.models import ApprovalRequest
@@ -30,6 +28,7 @@ from central.audit.chain import record
 from central.cases.models import CaseEvent
 from central.core.actor import Actor
 from central.core.clock import shanghai_date
+from central.core.db import conflict_insert
 from central.ratings.models import Rating
 from central.scores.engine import Registry, compute_day
 from central.scores.models import ScoreCorrection, ScoreRun
@@ -62,8 +61,7 @@ def detect_corrections(session: Session, *, now: datetime) -> int:
     ).all()
     rows = [row for row in (_correction_of(session, approval, now=now) for approval in approvals) if row]
     if rows:
-        postgres = session.get_bind().dialect.name == "postgresql"
-        dialect_insert = pg_insert if postgres else sqlite_insert
+        dialect_insert = conflict_insert(session)
         session.execute(
             dialect_insert(ScoreCorrection)
             .values(rows)

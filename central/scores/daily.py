@@ -22,8 +22,6 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -31,6 +29,7 @@ from central.audit.chain import record
 from central.calendar.service import load_calendar
 from central.core.actor import Actor
 from central.core.clock import shanghai_date
+from central.core.db import conflict_insert
 from central.scores.corrections import apply_corrections, detect_corrections, detect_late_ratings
 from central.scores.engine import Registry, compute_day
 from central.scores.models import ScoreRun
@@ -127,8 +126,7 @@ def score_day(
 
 
 def _claim(session: Session, *, day: date, now: datetime, instance: str) -> int | None:
-    postgres = session.get_bind().dialect.name == "postgresql"
-    dialect_insert = pg_insert if postgres else sqlite_insert
+    dialect_insert = conflict_insert(session)
     statement = (
         dialect_insert(ScoreRun)
         .values(day=day, instance=instance, started_at=now, finished_at=now, subjects=0, lines=0)

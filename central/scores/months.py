@@ -9,13 +9,12 @@ import logging
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from central.audit.chain import record
 from central.core.actor import Actor
 from central.core.clock import shanghai_date
+from central.core.db import conflict_insert
 from central.scores.lines import month_of
 from central.scores.models import ScoreMonth, ScoreRun
 from common.worktime import CalendarMissingError, WorkCalendar
@@ -82,8 +81,7 @@ def _started_inside(session: Session, first: date, last: date, count: int) -> bo
 
 
 def _insert_month(session: Session, *, month: str, now: datetime, actor: Actor) -> bool:
-    postgres = session.get_bind().dialect.name == "postgresql"
-    dialect_insert = pg_insert if postgres else sqlite_insert
+    dialect_insert = conflict_insert(session)
     inserted = session.execute(
         dialect_insert(ScoreMonth)
         .values(month=month, closed_at=now, closed_by=actor.label)

@@ -59,8 +59,6 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy import ColumnElement, Date, Select, String, Table, case, exists, func, literal, select
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -68,6 +66,7 @@ from central.audit.chain import record
 from central.cases.lights import OPEN_VALUES, light_expression
 from central.cases.models import Case
 from central.core.clock import shanghai_date, to_utc
+from central.core.db import conflict_insert
 from central.core.types import UTCDateTime
 from central.profiles.assignment import halls_by_profile
 from central.signals.lifecycle import SignalStatus
@@ -383,7 +382,7 @@ def _signal_select(
 
 def _insert_new(run: SchedulerPass, query: Select[*tuple[Any, ...]]) -> int:
     """INSERT … SELECT, skipping rows whose dedupe key exists; returns how many were new."""
-    dialect_insert = pg_insert if run.postgres else sqlite_insert
+    dialect_insert = conflict_insert(run.session)
     statement = (
         dialect_insert(_signals)
         .from_select(_INSERTED, query)
