@@ -113,6 +113,7 @@ class SoakAgent:
                 ) as ws:  # fmt: skip
                     self.opens += 1
                     self.connected = True
+                    self.uploader.nudge()  # as the edge agent's channel does (edge.agent)
                     attempt = 0
                     await self._session(ws, central.heartbeat_seconds, stop)
             except InvalidStatus as exc:

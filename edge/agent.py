@@ -162,7 +162,11 @@ class Agent:
             max_backoff_seconds=config.outbox.max_backoff_seconds,
             handler=handler,
         )
-        self.commands = CommandChannel(central, key, handler, poller, outbox=self.outbox_report)
+        # A channel that opens says central is back: the uploader sends its backlog then, not when its
+        # backoff runs out.
+        self.commands = CommandChannel(
+            central, key, handler, poller, outbox=self.outbox_report, on_open=self.uploader.nudge
+        )
 
     def prompt(self, window: str, prompt: Prompt, expires_at: datetime) -> bool:
         """Have the keypad at `window` show `prompt`; False when this hall has no keypad there."""

@@ -69,6 +69,7 @@ class CommandChannel:
         poller: CommandPoller,
         *,
         outbox: Callable[[], OutboxReport | None] | None = None,
+        on_open: Callable[[], None] | None = None,
     ) -> None:
         self.central = central
         self.url = channel_url(central)
@@ -77,6 +78,7 @@ class CommandChannel:
         self.poller = poller
         self.heartbeat = central.heartbeat_seconds
         self.outbox = outbox  # the disk state each ping carries; None: plain pings
+        self.on_open = on_open  # called as each WebSocket opens: central is reachable (the uploader's nudge)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._ws: ClientConnection | None = None
@@ -157,6 +159,8 @@ class CommandChannel:
                 if self._stop.is_set():  # stop() came while connecting
                     return True
                 self.connected.set()
+                if self.on_open is not None:
+                    self.on_open()
                 self._session(ws)
             return True
         except ConnectionClosed as exc:

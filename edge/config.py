@@ -76,8 +76,10 @@ class CentralConfig(_Section):
         description="The channel pings central this often; no answer within as long again: reconnect. "
         "Keep it below half of central's device_channel_idle_seconds.",
     )
+    # 15, not 30: the reopened channel is what tells the uploader central is back (Uploader.nudge), and
+    # a province's ~200 agents retrying every 15 s is nothing to a proxy.
     reconnect_max_seconds: float = Field(
-        30.0, ge=0.1, le=600, description="Longest wait between channel reconnects (jittered, doubling)."
+        15.0, ge=0.1, le=600, description="Longest wait between channel reconnects (jittered, doubling)."
     )
     fallback_after_refusals: int = Field(
         3, ge=1, le=100, description="Refused WebSocket upgrades in a row before long-polling instead."

@@ -14,6 +14,9 @@ What central answers decides each row's fate, and nothing else does:
   lone row central refuses as malformed is set aside as rejected with central's answer.
 - anything else (network error, timeout, 5xx, 401, 404, …): the whole batch stays pending and is
   sent again after an exponential backoff with jitter, capped at `max_backoff`. Never dropped.
+  `nudge()` cuts a backoff short: the agent calls it when its command channel opens again, the
+  first sign that central can be reached, so a backlog starts to drain then rather than when the
+  backoff, up to `max_backoff` on after a long outage, runs out.
 
 On a full disk the outbox gives its spare file back so the delivery marks still fit; should even they
 not, the rows stay pending and go again (central answers "duplicate").
@@ -53,6 +56,7 @@ class UploadStats:
     rejected: int = 0
     failures: int = 0  # failed attempts since the start
     consecutive_failures: int = 0
+    nudged: int = 0  # backoffs cut short by nudge()
 
 
 class Uploader:
@@ -76,6 +80,7 @@ class Uploader:
         self.stats = UploadStats()
         self._rng = rng or random.Random()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # ends a backoff early: set by stop() and nudge()
         self._thread: threading.Thread | None = None
         # Requests go out on this one helper thread: the uploader's thread meanwhile does disk work.
         self._requests = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-upload")
@@ -100,6 +105,7 @@ class Uploader:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop after the request in flight (its rows stay pending if it did not finish)."""
         self._stop.set()
+        self._wake.set()
         self.outbox.arrived.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -112,10 +118,10 @@ class Uploader:
                 self._step()
             except OutboxFull:  # a full disk even for the delivery marks: what central has goes again
                 logger.warning("uploader: no room on disk for delivery marks or pruning; rows go again later")
-                self._stop.wait(self.backoff(max(1, self.stats.consecutive_failures)))
+                self._pause(self.backoff(max(1, self.stats.consecutive_failures)))
             except Exception:  # a bug or a broken disk: log, wait, go on (rows stay in the outbox)
                 logger.exception("uploader step failed; retrying")
-                self._stop.wait(self.max_backoff)
+                self._pause(self.max_backoff)
         logger.info("uploader stopped: %s", self.stats)
 
     def _step(self) -> None:
@@ -131,10 +137,24 @@ class Uploader:
                     "central reachable again after %d failed attempt(s)", self.stats.consecutive_failures
                 )
             self.stats.consecutive_failures = 0
+            self._wake.clear()  # a nudge while all went well is no news
             return
         self.stats.failures += 1
         self.stats.consecutive_failures += 1
-        self._stop.wait(self.backoff(self.stats.consecutive_failures))
+        self._pause(self.backoff(self.stats.consecutive_failures))
+
+    def nudge(self) -> None:
+        """Try again now if waiting out a backoff (central looks reachable again); else nothing."""
+        self._wake.set()
+
+    def _pause(self, seconds: float) -> None:
+        nudged = self._wake.wait(seconds)
+        if self._stop.is_set():
+            return
+        self._wake.clear()
+        if nudged:
+            self.stats.nudged += 1
+            logger.info("uploader: central looks reachable again; sending before the backoff ran out")
 
     def _drain(self, batch: Sequence[Pending]) -> bool:
         """Send `batch` and the batches after it back to back; False when one must be sent again later.

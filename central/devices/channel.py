@@ -9,13 +9,13 @@ as the long-poll answers them (`fetch_commands`), whenever the notifier says the
 held between looks. Revoking the key closes the channel at once (the `device_key_revoked` topic, on
 every instance); each ping from the agent also re-checks the key, as a backstop.
 
-The reader never waits on the database: pings and replies go to a handler task, so the socket is read
-all the time and uvicorn's own keepalive pongs are heard even while a key check waits for a thread or
-a connection (uvicorn stops reading a WebSocket until the app takes the message it queued; a reader
-stuck in a check for the 20 s of uvicorn's ping timeout was closed with 1011, as the soak found after a
-PostgreSQL restart). A database that is away ends nothing: a page is looked for again, a ping is
-answered (its backstop check waits for the next), and a task that fails closes the channel rather
-than leaving it deaf.
+The reader never waits on the database: pings and replies go to a handler task, so every message is
+taken at once. uvicorn stops reading a WebSocket while a message it queued waits for the app, and then
+hears no keepalive pong either, so a reader held by a key check (waiting for a thread or a connection),
+or killed by a failed one, got the channel closed with 1011 within uvicorn's ping timeout once the
+agent sent anything more: the soak's nine channels after a PostgreSQL restart. A database that is away
+ends nothing: a page is looked for again, a ping is answered (its backstop check waits for the next),
+and a task that fails closes the channel rather than leaving it deaf.
 
 A ping may carry the agent's outbox disk state (`OutboxReport`): kept (`central.devices.outboxes`)
 when it differs from the last one this channel kept, or that one is KEEP_OUTBOX_S old. A report that

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -55,7 +55,14 @@ class Keypads:
 
 @contextmanager
 def agent_channel(
-    tmp_path: Path, url: str, key: str, clock: FakeClock, keypads: Keypads, name: str = "agent", **config: Any
+    tmp_path: Path,
+    url: str,
+    key: str,
+    clock: FakeClock,
+    keypads: Keypads,
+    name: str = "agent",
+    on_open: Callable[[], None] | None = None,
+    **config: Any,
 ) -> Iterator[CommandChannel]:
     central = CentralConfig.model_validate(
         {
@@ -70,7 +77,7 @@ def agent_channel(
     client = make_client(central, key, read_timeout=5)
     handler = CommandHandler(outbox, keypads, clock=clock)
     poller = CommandPoller(client, outbox, keypads, wait_seconds=1, max_backoff_seconds=0.3, handler=handler)
-    channel = CommandChannel(central, key, handler, poller)
+    channel = CommandChannel(central, key, handler, poller, on_open=on_open)
     channel.start()
     try:
         yield channel
@@ -215,9 +222,14 @@ def test_a_restarted_central_is_reconnected_and_the_agent_resumes_from_its_curso
     client: TestClient,
     edge: dict[str, dict[str, str]],
 ) -> None:
-    keypads, port = Keypads(), free_port()
+    keypads, port, opened = Keypads(), free_port(), []
     with agent_channel(
-        tmp_path, f"http://127.0.0.1:{port}", edge["EDGE-P"]["X-Device-Key"], clock, keypads
+        tmp_path,
+        f"http://127.0.0.1:{port}",
+        edge["EDGE-P"]["X-Device-Key"],
+        clock,
+        keypads,
+        on_open=lambda: opened.append(1),  # the agent nudges its uploader here
     ) as channel:
         with central_app(settings, db, clock, port):
             assert channel.connected.wait(30)
@@ -229,6 +241,7 @@ def test_a_restarted_central_is_reconnected_and_the_agent_resumes_from_its_curso
             wait_until(lambda: keypads.cases == ["C1", "C2"], what="the prompt queued during the outage")
         assert channel.handler.cursor == second
         assert channel.opens >= 2 and channel.fallbacks == 0
+        assert len(opened) == channel.opens  # told of every opening, the one after the restart too
 
 
 def test_revoking_the_key_closes_the_channel_at_once_and_reconnects_are_refused(

@@ -87,6 +87,29 @@ def test_central_not_listening_then_back(
     assert sorted(central.deliveries.values()) == [1] * 31
 
 
+def test_a_nudge_ends_the_backoff_once_central_is_back(
+    central: Central, port: int, outbox: Outbox, tmp_path: Path
+) -> None:
+    """After a long outage the uploader waits up to its max backoff; the channel reopening (the agent's
+    nudge) sends the backlog at once. Here the backoff is 30–60 s and the wait for delivery 20 s."""
+    config = CentralConfig(url=f"http://127.0.0.1:{port}", request_timeout_seconds=5)
+    client = make_client(config, KEY)
+    slow = Uploader(outbox, client, initial_backoff_seconds=60, max_backoff_seconds=60)
+    slow.start()
+    try:
+        outbox.put(press(1))
+        wait_until(lambda: slow.stats.failures >= 1, what="a failed attempt while nothing listens")
+        with serve(contract_app(central), port):
+            slow.nudge()
+            wait_until(
+                lambda: delivered(outbox, 1), what="the press, long before the backoff ends", timeout=20
+            )
+        assert slow.stats.nudged == 1 and slow.stats.failures == 1
+    finally:
+        slow.stop()
+        client.close()
+
+
 def test_resent_items_are_duplicates_stored_once(
     central: Central, port: int, outbox: Outbox, uploader: Uploader
 ) -> None:
