@@ -148,11 +148,15 @@ class ChannelSession:
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         """A reader or handler that failed ends the channel (the agent reconnects), never leaves it deaf."""
-        if task.cancelled() or task.exception() is None:
+        if task.cancelled() or (exc := task.exception()) is None:
             return
-        logger.error("device %s: channel task failed", self.device.device_code, exc_info=task.exception())
+        if isinstance(exc, _GONE):  # the agent went while a pong was on its way: the reader sees it too
+            ended = (1000, "gone")
+        else:
+            logger.error("device %s: channel task failed", self.device.device_code, exc_info=exc)
+            ended = (CLOSE_INTERNAL, "central error; reconnect")
         if self.ended is None:
-            self.ended = (CLOSE_INTERNAL, "central error; reconnect")
+            self.ended = ended
         self.wake.set()
 
     async def _serve(self, cursor: int, commands: Subscription, revoked: Subscription) -> None:
