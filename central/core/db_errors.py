@@ -18,11 +18,15 @@ logger = logging.getLogger(__name__)
 BUSY = "数据库繁忙，请稍后重试 (database busy: try again)"
 UNAVAILABLE = "数据库暂时不可用，请稍后重试 (database unavailable: try again)"
 UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+# What a background task (a channel, a feed) meets while the database is away or busy: it logs one line
+# (`first_line`) and tries again later, no traceback.
+DATABASE_AWAY = (OperationalError, InterfaceError, PoolTimeout)
 # sqlite3 raises OperationalError for a bad statement too (no such table): only these pass.
 SQLITE_PASSING = ("database is locked", "unable to open database file", "disk i/o error")
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: BaseException) -> str:
+    """The driver's first line, without SQLAlchemy's statement and parameters."""
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -33,7 +37,7 @@ async def data_error(_request: Request, exc: Exception) -> JSONResponse:
     text, numbers past a column's range): bad input, never a 500. The session is rolled back by its
     dependency; the database's own first line says what was wrong."""
     assert isinstance(exc, DataError)
-    reason = _first_line(exc)
+    reason = first_line(exc)
     logger.info("request refused by the database as bad data: %s", reason)
     return JSONResponse(
         status_code=422, content={"detail": f"a value in the request cannot be used: {reason}"}
@@ -48,7 +52,7 @@ async def pool_exhausted(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def unavailable_response(exc: Exception) -> JSONResponse:
-    logger.warning("database unavailable: %s", _first_line(exc))
+    logger.warning("database unavailable: %s", first_line(exc))
     return JSONResponse(status_code=503, content={"detail": UNAVAILABLE}, headers={"Retry-After": "2"})
 
 

@@ -37,6 +37,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from central.core.actor import Actor
+from central.core.db_errors import DATABASE_AWAY, first_line
 from central.devices.commands import PAGE_LIMIT, look
 from central.devices.keys import DevicePrincipal, authenticate_device
 from central.devices.models import DeviceCommand
@@ -79,8 +80,8 @@ async def device_channel(websocket: WebSocket) -> None:
     await websocket.accept()
     try:
         device = await run_in_threadpool(_authenticate, app, websocket.headers.get("x-device-key", ""))
-    except SQLAlchemyError as exc:
-        logger.warning("device channel: key not checked, the database is away (%s)", _brief(exc))
+    except DATABASE_AWAY as exc:
+        logger.warning("device channel: key not checked, the database is away (%s)", first_line(exc))
         await _close(websocket, CLOSE_TRY_AGAIN, "central cannot check the key now; try again later")
         return
     if device is None:
@@ -177,11 +178,11 @@ class ChannelSession:
                 commands.fired = commands.stale = False
                 try:
                     cursor = await self._send_page(cursor)
-                except SQLAlchemyError as exc:
+                except DATABASE_AWAY as exc:
                     logger.warning(
                         "device %s: commands not read, the database is away (%s); again in %g s",
                         self.device.device_code,
-                        _brief(exc),
+                        first_line(exc),
                         DB_RETRY_S,
                     )
                     next_look = self.loop.time() + DB_RETRY_S
@@ -291,11 +292,11 @@ class ChannelSession:
         try:
             # Past the cache: this is the backstop for what no notification said (a restore, a hand edit).
             return await run_in_threadpool(_authenticate, self.app, presented, False) is not None
-        except SQLAlchemyError as exc:
+        except DATABASE_AWAY as exc:
             logger.warning(
                 "device %s: key not re-checked, the database is away (%s); the next ping checks it",
                 self.device.device_code,
-                _brief(exc),
+                first_line(exc),
             )
             return None
 
@@ -330,12 +331,12 @@ class ChannelSession:
         known = reply.command_id in self.sent
         try:
             hall = None if known else await run_in_threadpool(_command_hall, self.app, reply.command_id)
-        except SQLAlchemyError as exc:
+        except DATABASE_AWAY as exc:
             logger.warning(
                 "device %s: reply to %d dropped, the database is away (%s)",
                 self.device.device_code,
                 reply.command_id,
-                _brief(exc),
+                first_line(exc),
             )
             return
         if not known and hall != self.device.hall_id:  # never another hall's command, nor a made-up one
@@ -347,12 +348,12 @@ class ChannelSession:
             return
         try:
             await self.replies.deliver(reply.command_id, reply.body)
-        except SQLAlchemyError as exc:  # the NOTIFY to another instance's waiter
+        except DATABASE_AWAY as exc:  # the NOTIFY to another instance's waiter
             logger.warning(
                 "device %s: reply to %d not relayed, the database is away (%s)",
                 self.device.device_code,
                 reply.command_id,
-                _brief(exc),
+                first_line(exc),
             )
 
 
@@ -360,12 +361,6 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
     if websocket.application_state != WebSocketState.DISCONNECTED:
         with contextlib.suppress(*_GONE):
             await websocket.close(code=code, reason=reason[:120])
-
-
-def _brief(exc: SQLAlchemyError) -> str:
-    """The driver's first line, without SQLAlchemy's statement and parameters."""
-    original = getattr(exc, "orig", None) or exc
-    return (str(original).strip().splitlines() or [type(original).__name__])[0][:200]
 
 
 def _authenticate(app: FastAPI, presented: str, cached: bool = True) -> DevicePrincipal | None:

@@ -18,6 +18,7 @@ from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.core.clock import Clock
+from central.core.db_errors import DATABASE_AWAY, first_line
 from central.devices.notifier import PUBLIC_FEED, Notifier
 from central.public.snapshot import (
     SnapshotParts,
@@ -133,6 +134,13 @@ class HallFeed:
         async with self._fetch_lock:
             try:
                 stored = await self.stored_after(self.last_seq)
+            except DATABASE_AWAY as exc:  # a restart: one line, the next notification or re-read tries again
+                logger.warning(
+                    "public feed of hall %s: not fetched, the database is away (%s)",
+                    self.hall_id,
+                    first_line(exc),
+                )
+                return
             except Exception:
                 logger.warning("public feed of hall %s: fetch failed", self.hall_id, exc_info=True)
                 return

@@ -24,6 +24,7 @@ from central.audit.checkpoint import CheckpointError, write_checkpoint
 from central.audit.signing import SigningKeyError, load_private_key, public_path
 from central.core.config import Settings
 from central.core.db import make_engine, make_session_factory
+from central.core.db_errors import first_line
 from central.ops.backup import pg_tools
 from central.ops.backup.contents import audit_head, blob_totals, revisions, table_counts
 from central.ops.backup.manifest import (
@@ -96,16 +97,11 @@ def create_backup(
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(exc, DBAPIError | sqlite3.Error | OSError):
             raise BackupError(
-                f"备份失败, 未留下任何文件 backup failed, nothing left behind: {_first_line(exc)}"
+                f"备份失败, 未留下任何文件 backup failed, nothing left behind: {first_line(exc)}"
             ) from exc
         raise
     logger.info("backup written to %s (%d files)", destination, len(manifest.files))
     return manifest
-
-
-def _first_line(exc: BaseException) -> str:
-    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
 
 
 def _check_destination(destination: Path) -> None:
