@@ -59,7 +59,7 @@ def test_each_display_gets_its_defaults() -> None:
         "127.0.0.1",
         8090,
         "HALLWATCH_DISPLAY_KEY",
-        30.0,
+        15.0,
     )
     assert d.cache_path == Path("var/display-TV-1") and tv.browser_url == "http://127.0.0.1:8090/board"
     led = parse_display_config(GOOD, "LED-1")
