@@ -179,12 +179,7 @@ class ChannelSession:
                 try:
                     cursor = await self._send_page(cursor)
                 except DATABASE_AWAY as exc:
-                    logger.warning(
-                        "device %s: commands not read, the database is away (%s); again in %g s",
-                        self.device.device_code,
-                        first_line(exc),
-                        DB_RETRY_S,
-                    )
+                    self._database_away(f"commands not read (again in {DB_RETRY_S:g} s)", exc)
                     next_look = self.loop.time() + DB_RETRY_S
                 else:
                     if cursor < 0:  # a full page: more are waiting
@@ -293,11 +288,7 @@ class ChannelSession:
             # Past the cache: this is the backstop for what no notification said (a restore, a hand edit).
             return await run_in_threadpool(_authenticate, self.app, presented, False) is not None
         except DATABASE_AWAY as exc:
-            logger.warning(
-                "device %s: key not re-checked, the database is away (%s); the next ping checks it",
-                self.device.device_code,
-                first_line(exc),
-            )
+            self._database_away("key not re-checked (the next ping checks it)", exc)
             return None
 
     async def _keep_outbox(self, report: OutboxReport) -> None:
@@ -319,6 +310,12 @@ class ChannelSession:
         self.outbox_kept = (key, now)
 
     async def _relay(self, reply: Reply) -> None:
+        try:
+            await self._relay_now(reply)
+        except DATABASE_AWAY as exc:  # its hall's check, or the NOTIFY to another instance's waiter
+            self._database_away(f"reply to {reply.command_id} dropped", exc)
+
+    async def _relay_now(self, reply: Reply) -> None:
         size = len(reply.model_dump_json(include={"body"}).encode())
         if size > MAX_REPLY_BYTES + 10:
             logger.warning(
@@ -328,33 +325,23 @@ class ChannelSession:
                 size,
             )
             return
-        known = reply.command_id in self.sent
-        try:
-            hall = None if known else await run_in_threadpool(_command_hall, self.app, reply.command_id)
-        except DATABASE_AWAY as exc:
-            logger.warning(
-                "device %s: reply to %d dropped, the database is away (%s)",
-                self.device.device_code,
-                reply.command_id,
-                first_line(exc),
-            )
-            return
-        if not known and hall != self.device.hall_id:  # never another hall's command, nor a made-up one
+        if (
+            reply.command_id not in self.sent
+            and await run_in_threadpool(_command_hall, self.app, reply.command_id) != self.device.hall_id
+        ):  # never another hall's command, nor a made-up one
             logger.warning(
                 "device %s: reply to command %d, not its hall's; dropped",
                 self.device.device_code,
                 reply.command_id,
             )
             return
-        try:
-            await self.replies.deliver(reply.command_id, reply.body)
-        except DATABASE_AWAY as exc:  # the NOTIFY to another instance's waiter
-            logger.warning(
-                "device %s: reply to %d not relayed, the database is away (%s)",
-                self.device.device_code,
-                reply.command_id,
-                first_line(exc),
-            )
+        await self.replies.deliver(reply.command_id, reply.body)
+
+    def _database_away(self, what: str, exc: BaseException) -> None:
+        """One line for what could not be done now, no traceback: a restart is not a bug."""
+        logger.warning(
+            "device %s: %s, the database is away (%s)", self.device.device_code, what, first_line(exc)
+        )
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
